@@ -1,0 +1,52 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Core modules (LBSpec, LBCrypto, LBDocument) use FoundationEssentials only, so the agent binary stays
+// small enough to boot quickly inside the qemu lab; YAML and the CLI may use full Foundation.
+let package = Package(
+    name: "lb",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lbctl", targets: ["lbctl"]),
+        .library(name: "LBSpec", targets: ["LBSpec"]),
+        .library(name: "LBDocument", targets: ["LBDocument"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        // libsodium wrappers: Ed25519, DSSE envelopes, XChaCha20-Poly1305 keyring, key files.
+        .target(name: "LBCrypto", dependencies: ["CSodium"]),
+        // The cluster spec as plain values: model, validation, per-host plan. No YAML, no I/O.
+        .target(name: "LBSpec"),
+        // Reading a spec from YAML with file/line/column for every diagnostic.
+        .target(name: "LBSpecYAML", dependencies: ["LBSpec", .product(name: "Yams", package: "Yams")]),
+        // Signed desired-state documents: build, sign, verify against a trust policy.
+        .target(name: "LBDocument", dependencies: ["LBSpec", "LBCrypto"]),
+        // The operator's commands; a library so tests can drive them without a subprocess.
+        .target(
+            name: "LBCtl",
+            dependencies: [
+                "LBSpec", "LBSpecYAML", "LBCrypto", "LBDocument",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "lbctl", dependencies: ["LBCtl"]),
+        // libFuzzer driver for document decoding and verification (built with -DFUZZ, see Makefile).
+        .executableTarget(name: "DocumentFuzz", dependencies: ["LBDocument", "LBCrypto"]),
+
+        .testTarget(name: "LBSpecTests", dependencies: ["LBSpec", "LBSpecYAML"]),
+        .testTarget(name: "LBCryptoTests", dependencies: ["LBCrypto"]),
+        .testTarget(name: "LBDocumentTests", dependencies: ["LBDocument", "LBCrypto", "LBSpec"]),
+        .testTarget(name: "LBCtlTests", dependencies: ["LBCtl"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
