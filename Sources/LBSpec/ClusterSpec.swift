@@ -6,8 +6,343 @@ import Foundation
 
 /// The whole cluster, as the operator declares it: nodes, VIPs with their VRRP groups and services.
 public struct ClusterSpec: Codable, Sendable, Equatable {
+    /// Cluster name; documents for another cluster are refused by agents.
     public var cluster: String
-    public init(cluster: String) { self.cluster = cluster }
+    public var nodes: [Node]
+    public var vips: [VIP]
+    public var ipvs: IPVSSettings
+    public var notifications: Notifications
+
+    public init(cluster: String, nodes: [Node] = [], vips: [VIP] = [],
+                ipvs: IPVSSettings = .init(), notifications: Notifications = .init()) {
+        self.cluster = cluster
+        self.nodes = nodes
+        self.vips = vips
+        self.ipvs = ipvs
+        self.notifications = notifications
+    }
+
+    public func node(named name: String) -> Node? { nodes.first { $0.name == name } }
+}
+
+/// A host running lb-agent: a director, a real server, or both (for different VIPs).
+public struct Node: Codable, Sendable, Equatable {
+    public var name: String
+    /// The node's own address; with a prefix ("192.168.1.100/24") it also states the node's subnet.
+    public var address: CIDR
+    /// The interface that faces clients (VRRP, gratuitous ARP, arp_ignore/arp_announce).
+    public var interface: String
+
+    public init(name: String, address: CIDR, interface: String = Node.defaultInterface) {
+        self.name = name
+        self.address = address
+        self.interface = interface
+    }
+
+    public static let defaultInterface = "eth0"
+
+    /// True when the address was written with a prefix shorter than a host route.
+    public var hasSubnet: Bool { address.prefixLength < address.address.bitWidth }
+}
+
+/// A virtual IP: the address clients use, the VRRP group that moves it, and the services behind it.
+public struct VIP: Codable, Sendable, Equatable {
+    public var name: String
+    /// The VIP with the prefix it gets on the directors (on real servers it is always a host route).
+    public var address: CIDR
+    public var vrrp: VRRPGroup
+    public var services: [VirtualService]
+
+    public init(name: String, address: CIDR, vrrp: VRRPGroup, services: [VirtualService] = []) {
+        self.name = name
+        self.address = address
+        self.vrrp = vrrp
+        self.services = services
+    }
+}
+
+/// One VRRP virtual router; VIPs naming the same router id with identical settings share one instance.
+public struct VRRPGroup: Codable, Sendable, Equatable {
+    public var routerID: Int
+    public var version: Int
+    /// Advertisement interval in centiseconds (v2 allows whole seconds only).
+    public var advertIntervalCentiseconds: Int
+    /// Simple text password (VRRPv2 only, at most 8 bytes); nil means no authentication.
+    public var authPassword: String?
+    public var preempt: Bool
+    public var preemptDelaySeconds: Int
+    /// Unicast to the other directors' addresses instead of multicast to 224.0.0.18.
+    public var unicast: Bool
+    public var gratuitousARP: GratuitousARP
+    public var directors: [Director]
+
+    public init(routerID: Int, version: Int = 2, advertIntervalCentiseconds: Int = 100,
+                authPassword: String? = nil, preempt: Bool = true, preemptDelaySeconds: Int = 0,
+                unicast: Bool = false, gratuitousARP: GratuitousARP = .init(), directors: [Director] = []) {
+        self.routerID = routerID
+        self.version = version
+        self.advertIntervalCentiseconds = advertIntervalCentiseconds
+        self.authPassword = authPassword
+        self.preempt = preempt
+        self.preemptDelaySeconds = preemptDelaySeconds
+        self.unicast = unicast
+        self.gratuitousARP = gratuitousARP
+        self.directors = directors
+    }
+
+    /// The group without its directors list: what must agree when two VIPs share one router id.
+    public var settingsIgnoringDirectors: VRRPGroup {
+        var copy = self
+        copy.directors = []
+        return copy
+    }
+}
+
+/// How a new master announces the VIP: a burst at once, a second burst later, optional refreshes.
+public struct GratuitousARP: Codable, Sendable, Equatable {
+    /// ARPs per burst (keepalived's garp_master_repeat).
+    public var count: Int
+    /// Seconds before the second burst (keepalived's garp_master_delay); 0 = no second burst.
+    public var repeatDelaySeconds: Int
+    /// Seconds between refresh bursts while master (keepalived's garp_master_refresh); 0 = off.
+    public var refreshSeconds: Int
+
+    public init(count: Int = 5, repeatDelaySeconds: Int = 5, refreshSeconds: Int = 0) {
+        self.count = count
+        self.repeatDelaySeconds = repeatDelaySeconds
+        self.refreshSeconds = refreshSeconds
+    }
+}
+
+/// A node's membership in a VRRP group.
+public struct Director: Codable, Sendable, Equatable {
+    public var node: String
+    public var priority: Int
+    /// Overrides the node's client-facing interface for this group.
+    public var interface: String?
+
+    public init(node: String, priority: Int, interface: String? = nil) {
+        self.node = node
+        self.priority = priority
+        self.interface = interface
+    }
+}
+
+/// Transport protocol of a virtual service.
+public enum ServiceProtocol: String, Codable, Sendable, CaseIterable { case tcp, udp }
+
+/// IPVS scheduler.
+public enum Scheduler: String, Codable, Sendable, CaseIterable {
+    case rr, wrr, lc, wlc, sh, mh
+    /// Only the hashing schedulers take flags.
+    public var acceptsFlags: Bool { self == .sh || self == .mh }
+}
+
+/// Flags of the sh and mh schedulers (sh-fallback/mh-fallback, sh-port/mh-port).
+public enum SchedulerFlag: String, Codable, Sendable, CaseIterable {
+    /// Pick another real server when the hashed one is unavailable (weight 0 or overloaded).
+    case fallback
+    /// Include the source port in the hash.
+    case port
+}
+
+/// IPVS packet forwarding method.
+public enum Forwarding: String, Codable, Sendable, CaseIterable {
+    /// Direct routing (gatewaying): real servers answer clients directly; they need the VIP on lo.
+    case dr
+    /// Masquerading: the director rewrites addresses; real servers route replies through it.
+    case nat
+    /// IP-in-IP tunnelling.
+    case tun
+}
+
+/// Per-client persistence ("sticky" connections).
+public struct Persistence: Codable, Sendable, Equatable {
+    public var timeoutSeconds: Int
+    /// Netmask grouping clients; 255.255.255.255 means per client address.
+    public var netmask: IPAddress
+
+    public init(timeoutSeconds: Int, netmask: IPAddress = .v4(.max)) {
+        self.timeoutSeconds = timeoutSeconds
+        self.netmask = netmask
+    }
+}
+
+/// A TCP/UDP endpoint.
+public struct Endpoint: Codable, Sendable, Equatable, Hashable, CustomStringConvertible {
+    public var address: IPAddress
+    public var port: Int
+
+    public init(address: IPAddress, port: Int) {
+        self.address = address
+        self.port = port
+    }
+
+    public var description: String {
+        address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+}
+
+/// A virtual service: VIP:port/protocol balanced over real servers by IPVS.
+public struct VirtualService: Codable, Sendable, Equatable {
+    public var port: Int
+    public var `protocol`: ServiceProtocol
+    public var scheduler: Scheduler
+    public var schedulerFlags: [SchedulerFlag]
+    public var forwarding: Forwarding
+    public var persistence: Persistence?
+    /// Minimum number of healthy real servers for the service to count as up.
+    public var quorum: Int
+    /// Served (weight 1) only while fewer than `quorum` real servers are healthy.
+    public var sorryServer: Endpoint?
+    public var healthCheck: HealthCheck?
+    public var realServers: [RealServer]
+
+    public init(port: Int, protocol: ServiceProtocol = .tcp, scheduler: Scheduler = .wrr,
+                schedulerFlags: [SchedulerFlag] = [], forwarding: Forwarding = .dr,
+                persistence: Persistence? = nil, quorum: Int = 1, sorryServer: Endpoint? = nil,
+                healthCheck: HealthCheck? = nil, realServers: [RealServer] = []) {
+        self.port = port
+        self.protocol = `protocol`
+        self.scheduler = scheduler
+        self.schedulerFlags = schedulerFlags
+        self.forwarding = forwarding
+        self.persistence = persistence
+        self.quorum = quorum
+        self.sorryServer = sorryServer
+        self.healthCheck = healthCheck
+        self.realServers = realServers
+    }
+}
+
+/// A backend of a virtual service: a node of the cluster (which then gets the VIP on lo) or a bare address.
+public struct RealServer: Codable, Sendable, Equatable {
+    public var node: String?
+    public var address: IPAddress?
+    /// Defaults to the service port; DR cannot remap it.
+    public var port: Int?
+    public var weight: Int
+
+    public init(node: String? = nil, address: IPAddress? = nil, port: Int? = nil, weight: Int = 1) {
+        self.node = node
+        self.address = address
+        self.port = port
+        self.weight = weight
+    }
+}
+
+/// How directors decide that a real server is healthy.
+public struct HealthCheck: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        /// A TCP connect succeeds.
+        case tcp
+        /// An HTTP GET of `path` answers `expectStatus`.
+        case http
+        /// An HTTP/1.1 WebSocket upgrade of `path` answers 101 with a valid Sec-WebSocket-Accept.
+        case websocket
+        /// `command` exits 0 (run with the real server's address and port as arguments).
+        case exec
+    }
+
+    public var kind: Kind
+    /// Port to probe; defaults to the real server's port.
+    public var port: Int?
+    public var path: String
+    public var expectStatus: Int
+    /// Host header for http and websocket checks; defaults to the real server's address.
+    public var host: String?
+    public var command: String?
+    public var intervalMilliseconds: Int
+    public var connectTimeoutMilliseconds: Int
+    /// Consecutive failures before a real server is marked down.
+    public var retries: Int
+    public var retryDelayMilliseconds: Int
+
+    public init(kind: Kind, port: Int? = nil, path: String = "/", expectStatus: Int? = nil, host: String? = nil,
+                command: String? = nil, intervalMilliseconds: Int = 5000, connectTimeoutMilliseconds: Int = 3000,
+                retries: Int = 3, retryDelayMilliseconds: Int = 1000) {
+        self.kind = kind
+        self.port = port
+        self.path = path
+        self.expectStatus = expectStatus ?? (kind == .websocket ? 101 : 200)
+        self.host = host
+        self.command = command
+        self.intervalMilliseconds = intervalMilliseconds
+        self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.retries = retries
+        self.retryDelayMilliseconds = retryDelayMilliseconds
+    }
+}
+
+/// Cluster-wide IPVS settings that every director applies.
+public struct IPVSSettings: Codable, Sendable, Equatable {
+    public var timeouts: IPVSTimeouts
+    public var sync: ConnectionSync
+
+    public init(timeouts: IPVSTimeouts = .init(), sync: ConnectionSync = .init()) {
+        self.timeouts = timeouts
+        self.sync = sync
+    }
+}
+
+/// IPVS connection-table timeouts in seconds.
+public struct IPVSTimeouts: Codable, Sendable, Equatable {
+    /// Idle established TCP. The kernel's 900 s drops idle WebSockets; 7260 s outlives Linux's default
+    /// 7200 s TCP keepalive, so a connection kept alive only by keepalive probes keeps its entry.
+    public var tcp: Int
+    public var tcpFin: Int
+    public var udp: Int
+
+    public init(tcp: Int = 7260, tcpFin: Int = 120, udp: Int = 300) {
+        self.tcp = tcp
+        self.tcpFin = tcpFin
+        self.udp = udp
+    }
+}
+
+/// IPVS connection synchronisation, so a new master director keeps established connections.
+public struct ConnectionSync: Codable, Sendable, Equatable {
+    public var enabled: Bool
+    public var syncID: Int
+    /// Interface for the sync multicast; defaults to each director's client-facing interface.
+    public var interface: String?
+
+    public init(enabled: Bool = true, syncID: Int = 0, interface: String? = nil) {
+        self.enabled = enabled
+        self.syncID = syncID
+        self.interface = interface
+    }
+}
+
+/// Where state changes (VRRP transitions, real servers up/down) are announced.
+public struct Notifications: Codable, Sendable, Equatable {
+    public var email: EmailNotification?
+    public var webhook: String?
+    /// Run with keepalived's notify arguments: TYPE NAME STATE PRIORITY.
+    public var script: String?
+
+    public init(email: EmailNotification? = nil, webhook: String? = nil, script: String? = nil) {
+        self.email = email
+        self.webhook = webhook
+        self.script = script
+    }
+}
+
+/// E-mail notification settings (keepalived's notification_email and smtp_* settings).
+public struct EmailNotification: Codable, Sendable, Equatable {
+    public var to: [String]
+    public var from: String
+    public var smtpServer: String
+    public var smtpPort: Int
+    public var timeoutSeconds: Int
+
+    public init(to: [String], from: String, smtpServer: String, smtpPort: Int = 25, timeoutSeconds: Int = 30) {
+        self.to = to
+        self.from = from
+        self.smtpServer = smtpServer
+        self.smtpPort = smtpPort
+        self.timeoutSeconds = timeoutSeconds
+    }
 }
 
 /// The one JSON form of specs and plans: snake_case keys, sorted, so equal values give equal bytes.

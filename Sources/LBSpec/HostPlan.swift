@@ -1,0 +1,225 @@
+/// What one node must hold locally: exactly what its agent applies and keeps in place.
+public struct HostPlan: Codable, Sendable, Equatable {
+    /// The parts a node can play; a node may be a director of one VIP and a real server of another.
+    public enum Role: String, Codable, Sendable, Comparable {
+        case director
+        case realServer = "real-server"
+        public static func < (a: Role, b: Role) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    public var node: String
+    public var roles: [Role]
+    /// Addresses the agent keeps on interfaces at all times (VIPs on a real server's lo). VIPs that
+    /// move with VRRP are in `vrrpInstances`, not here.
+    public var addresses: [PlannedAddress]
+    public var sysctls: [Sysctl]
+    public var vrrpInstances: [VRRPInstancePlan]
+    public var ipvsServices: [IPVSServicePlan]
+    /// Set on directors only.
+    public var ipvsTimeouts: IPVSTimeouts?
+    public var syncDaemons: [SyncDaemonPlan]
+    public var healthChecks: [HealthCheckPlan]
+
+    public init(node: String) {
+        self.node = node
+        roles = []
+        addresses = []
+        sysctls = []
+        vrrpInstances = []
+        ipvsServices = []
+        ipvsTimeouts = nil
+        syncDaemons = []
+        healthChecks = []
+    }
+}
+
+/// An address on an interface, with the label `ip addr` shows (`lo:0`).
+public struct PlannedAddress: Codable, Sendable, Equatable, Hashable {
+    public var interface: String
+    public var address: CIDR
+    public var label: String?
+    /// Why lb holds it, for humans reading a plan.
+    public var purpose: String
+}
+
+/// A sysctl under /proc/sys, by its dotted name.
+public struct Sysctl: Codable, Sendable, Equatable, Hashable {
+    public var key: String
+    public var value: String
+    public var purpose: String
+}
+
+/// One VRRP instance a director runs.
+public struct VRRPInstancePlan: Codable, Sendable, Equatable {
+    public var name: String
+    public var interface: String
+    public var routerID: Int
+    public var version: Int
+    public var priority: Int
+    public var advertIntervalCentiseconds: Int
+    public var authPassword: String?
+    public var preempt: Bool
+    public var preemptDelaySeconds: Int
+    /// This director's address, the source of its adverts.
+    public var sourceAddress: IPAddress
+    /// Other directors' addresses when unicast; empty for multicast.
+    public var unicastPeers: [IPAddress]
+    public var virtualAddresses: [CIDR]
+    public var gratuitousARP: GratuitousARP
+    /// MASTER if this director has the highest priority of its group, else BACKUP (informational:
+    /// the election decides).
+    public var expectedState: String
+}
+
+/// An IPVS virtual service with its destinations as the director should hold them when all are healthy.
+public struct IPVSServicePlan: Codable, Sendable, Equatable {
+    public var vip: String
+    public var address: IPAddress
+    public var port: Int
+    public var `protocol`: ServiceProtocol
+    public var scheduler: Scheduler
+    public var schedulerFlags: [SchedulerFlag]
+    public var persistence: Persistence?
+    public var quorum: Int
+    public var sorryServer: Endpoint?
+    public var destinations: [IPVSDestinationPlan]
+
+    public var key: String { "\(Endpoint(address: address, port: port))/\(`protocol`.rawValue)" }
+}
+
+/// A real server as an IPVS destination.
+public struct IPVSDestinationPlan: Codable, Sendable, Equatable {
+    public var address: IPAddress
+    public var port: Int
+    public var weight: Int
+    public var forwarding: Forwarding
+    /// The node behind the address, when it is one of the cluster's.
+    public var node: String?
+}
+
+/// An IPVS connection sync daemon (master sends, backup receives; a director runs both).
+public struct SyncDaemonPlan: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable { case master, backup }
+    public var state: State
+    public var interface: String
+    public var syncID: Int
+}
+
+/// A health check a director runs against one destination of one service.
+public struct HealthCheckPlan: Codable, Sendable, Equatable {
+    public var service: String
+    public var target: Endpoint
+    public var check: HealthCheck
+}
+
+/// Works out each node's part of a validated spec. Pure: the same spec and node give the same plan.
+public enum HostPlanner {
+    /// The plan for `nodeName`, or nil when the spec has no such node.
+    public static func plan(_ spec: ClusterSpec, node nodeName: String) -> HostPlan? {
+        guard let node = spec.node(named: nodeName) else { return nil }
+        var plan = HostPlan(node: nodeName)
+        var roles = Set<HostPlan.Role>()
+        var sysctls: [Sysctl] = []
+        var seenGroups = Set<Int>()
+
+        for vip in spec.vips {
+            if let me = vip.vrrp.directors.first(where: { $0.node == nodeName }) {
+                roles.insert(.director)
+                let interface = me.interface ?? node.interface
+                if !seenGroups.contains(vip.vrrp.routerID) {
+                    seenGroups.insert(vip.vrrp.routerID)
+                    plan.vrrpInstances.append(vrrpInstance(spec, group: vip.vrrp, director: me, node: node, interface: interface))
+                }
+                for service in vip.services {
+                    let s = ipvsService(spec, vip: vip, service: service)
+                    plan.ipvsServices.append(s)
+                    if let hc = service.healthCheck {
+                        plan.healthChecks += s.destinations.map { d in
+                            HealthCheckPlan(service: s.key, target: Endpoint(address: d.address, port: hc.port ?? d.port), check: hc)
+                        }
+                    }
+                    if service.forwarding == .nat {
+                        sysctls.append(Sysctl(key: "net.ipv4.ip_forward", value: "1", purpose: "NAT forwarding routes real servers' replies through the director"))
+                    }
+                    if service.scheduler == .mh {
+                        sysctls.append(Sysctl(key: "net.ipv4.vs.sloppy_tcp", value: "1", purpose: "after a failover the new director accepts mid-stream packets of connections it did not see start"))
+                    }
+                }
+            }
+            let served = vip.services.filter { s in s.realServers.contains { $0.node == nodeName } }
+            if !served.isEmpty {
+                roles.insert(.realServer)
+                realServerPart(vip: vip, services: served, node: node, plan: &plan, sysctls: &sysctls)
+            }
+        }
+
+        if roles.contains(.director) {
+            plan.ipvsTimeouts = spec.ipvs.timeouts
+            if spec.ipvs.sync.enabled {
+                let iface = spec.ipvs.sync.interface ?? node.interface
+                plan.syncDaemons = [.master, .backup].map { SyncDaemonPlan(state: $0, interface: iface, syncID: spec.ipvs.sync.syncID) }
+            }
+        }
+        plan.roles = roles.sorted()
+        plan.sysctls = dedupe(sysctls)
+        return plan
+    }
+
+    /// Plans for every node, in spec order.
+    public static func plans(_ spec: ClusterSpec) -> [HostPlan] {
+        spec.nodes.compactMap { plan(spec, node: $0.name) }
+    }
+
+    static func vrrpInstance(_ spec: ClusterSpec, group: VRRPGroup, director me: Director, node: Node, interface: String) -> VRRPInstancePlan {
+        let addresses = spec.vips.filter { $0.vrrp.routerID == group.routerID }.map(\.address)
+        let peers = group.unicast
+            ? group.directors.filter { $0.node != me.node }.compactMap { spec.node(named: $0.node)?.address.address }
+            : []
+        let top = group.directors.map(\.priority).max() ?? 0
+        return VRRPInstancePlan(
+            name: "VI_\(group.routerID)", interface: interface, routerID: group.routerID, version: group.version,
+            priority: me.priority, advertIntervalCentiseconds: group.advertIntervalCentiseconds,
+            authPassword: group.authPassword, preempt: group.preempt, preemptDelaySeconds: group.preemptDelaySeconds,
+            sourceAddress: node.address.address, unicastPeers: peers, virtualAddresses: addresses,
+            gratuitousARP: group.gratuitousARP, expectedState: me.priority == top ? "MASTER" : "BACKUP")
+    }
+
+    static func ipvsService(_ spec: ClusterSpec, vip: VIP, service s: VirtualService) -> IPVSServicePlan {
+        let destinations = s.realServers.compactMap { rs -> IPVSDestinationPlan? in
+            guard let address = rs.address ?? rs.node.flatMap({ spec.node(named: $0)?.address.address }) else { return nil }
+            return IPVSDestinationPlan(address: address, port: rs.port ?? s.port, weight: rs.weight, forwarding: s.forwarding, node: rs.node)
+        }
+        return IPVSServicePlan(vip: vip.name, address: vip.address.address, port: s.port, protocol: s.protocol,
+                               scheduler: s.scheduler, schedulerFlags: s.schedulerFlags, persistence: s.persistence,
+                               quorum: s.quorum, sorryServer: s.sorryServer, destinations: destinations)
+    }
+
+    static func realServerPart(vip: VIP, services: [VirtualService], node: Node, plan: inout HostPlan, sysctls: inout [Sysctl]) {
+        let host = CIDR(address: vip.address.address, prefixLength: vip.address.address.bitWidth)
+        let modes = Set(services.map(\.forwarding))
+        if modes.contains(.dr) {
+            let label = vip.address.address.family == .ipv4 ? "lo:\(plan.addresses.filter { $0.interface == "lo" }.count)" : nil
+            plan.addresses.append(PlannedAddress(interface: "lo", address: host, label: label,
+                                                 purpose: "accept packets for VIP '\(vip.name)' forwarded by direct routing; a host route so lo claims no subnet"))
+        }
+        if modes.contains(.tun) {
+            plan.addresses.append(PlannedAddress(interface: "tunl0", address: host, label: nil,
+                                                 purpose: "decapsulated IP-in-IP packets for VIP '\(vip.name)' arrive on tunl0"))
+            sysctls.append(Sysctl(key: "net.ipv4.conf.tunl0.rp_filter", value: "0", purpose: "decapsulated packets come from clients that tunl0 has no route to"))
+            sysctls.append(Sysctl(key: "net.ipv4.conf.all.rp_filter", value: "0", purpose: "the kernel uses the larger of all and tunl0, so all must allow it too"))
+        }
+        guard vip.address.address.family == .ipv4, !modes.isDisjoint(with: [.dr, .tun]) else { return }
+        // The kernel applies the larger of conf/all and conf/<interface> for both settings.
+        for scope in ["all", node.interface] {
+            sysctls.append(Sysctl(key: "net.ipv4.conf.\(scope).arp_ignore", value: "1",
+                                  purpose: "answer ARP only for addresses on the receiving interface, so the VIP on lo stays silent"))
+            sysctls.append(Sysctl(key: "net.ipv4.conf.\(scope).arp_announce", value: "2",
+                                  purpose: "never use the VIP as the source of ARP requests"))
+        }
+    }
+
+    static func dedupe(_ sysctls: [Sysctl]) -> [Sysctl] {
+        var seen = Set<String>()
+        return sysctls.filter { seen.insert($0.key).inserted }
+    }
+}

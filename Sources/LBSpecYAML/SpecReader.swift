@@ -1,0 +1,455 @@
+import LBSpec
+import Yams
+
+typealias YAMLNode = Yams.Node
+
+/// Turns a YAML node tree into a `ClusterSpec`, recording a diagnostic for every structural problem
+/// (unknown or missing keys, wrong types, unparsable values) and the position of every value read.
+struct SpecReader {
+    var diagnostics: [Diagnostic] = []
+    var sourceMap = SourceMap()
+    private var visited = 0
+    private var budgetExceeded = false
+
+    // MARK: the schema, one function per type
+
+    mutating func readSpec(_ root: YAMLNode) -> ClusterSpec? {
+        guard var m = mapping(root, at: .root, keys: ["cluster", "nodes", "vips", "ipvs", "notifications"]) else { return nil }
+        var spec = ClusterSpec(cluster: required(&m, "cluster", "a cluster name") { $0.string($1, $2) } ?? "")
+        spec.nodes = optional(&m, "nodes") { r, n, p in r.list(n, p) { $0.readNode($1, $2) } } ?? []
+        spec.vips = optional(&m, "vips") { r, n, p in r.list(n, p) { $0.readVIP($1, $2) } } ?? []
+        spec.ipvs = optional(&m, "ipvs") { $0.readIPVS($1, $2) } ?? IPVSSettings()
+        spec.notifications = optional(&m, "notifications") { $0.readNotifications($1, $2) } ?? Notifications()
+        if spec.nodes.isEmpty && m.has("nodes") == false { error(.root, "missing key 'nodes': list the cluster's hosts") }
+        if spec.vips.isEmpty && m.has("vips") == false { warning(.root, "no vips: agents will hold nothing") }
+        finish(m)
+        return spec
+    }
+
+    mutating func readNode(_ node: YAMLNode, _ path: SpecPath) -> LBSpec.Node? {
+        guard var m = mapping(node, at: path, keys: ["name", "address", "interface"]) else { return nil }
+        let name = required(&m, "name", "a node name") { $0.string($1, $2) } ?? ""
+        let address = required(&m, "address", "the node's address, e.g. 192.168.1.100/24") { $0.cidr($1, $2) }
+        let interface = optional(&m, "interface") { $0.string($1, $2) } ?? LBSpec.Node.defaultInterface
+        finish(m)
+        // Keep a node whose address is unreadable, so references to its name do not cascade into errors.
+        return LBSpec.Node(name: name, address: address ?? CIDR(address: .v4(0), prefixLength: 32), interface: interface)
+    }
+
+    mutating func readVIP(_ node: YAMLNode, _ path: SpecPath) -> VIP? {
+        guard var m = mapping(node, at: path, keys: ["name", "address", "vrrp", "services"]) else { return nil }
+        let address = required(&m, "address", "the VIP with its prefix, e.g. 192.168.1.200/24") { $0.cidr($1, $2) }
+        let name = optional(&m, "name") { $0.string($1, $2) } ?? address.map { "\($0.address)" } ?? ""
+        let vrrp = required(&m, "vrrp", "the VRRP group that moves this VIP") { $0.readVRRP($1, $2) }
+        let services = optional(&m, "services") { r, n, p in r.list(n, p) { $0.readService($1, $2) } } ?? []
+        finish(m)
+        guard let address, let vrrp else { return nil }
+        return VIP(name: name, address: address, vrrp: vrrp, services: services)
+    }
+
+    mutating func readVRRP(_ node: YAMLNode, _ path: SpecPath) -> VRRPGroup? {
+        guard var m = mapping(node, at: path, keys: ["router_id", "version", "advert_interval", "auth", "preempt",
+                                                      "preempt_delay", "unicast", "gratuitous_arp", "directors"]) else { return nil }
+        var g = VRRPGroup(routerID: required(&m, "router_id", "the virtual router id, 1–255") { $0.int($1, $2) } ?? 0)
+        g.version = optional(&m, "version") { $0.int($1, $2) } ?? 2
+        g.advertIntervalCentiseconds = optional(&m, "advert_interval") { r, n, p in
+            r.duration(n, p, unit: 10).map { $0 / 10 }
+        } ?? 100
+        g.authPassword = optional(&m, "auth") { $0.readAuth($1, $2) } ?? nil
+        g.preempt = optional(&m, "preempt") { $0.bool($1, $2) } ?? true
+        g.preemptDelaySeconds = optional(&m, "preempt_delay") { $0.seconds($1, $2) } ?? 0
+        g.unicast = optional(&m, "unicast") { $0.bool($1, $2) } ?? false
+        g.gratuitousARP = optional(&m, "gratuitous_arp") { $0.readGARP($1, $2) } ?? GratuitousARP()
+        g.directors = required(&m, "directors", "the directors with their priorities") { r, n, p in
+            r.list(n, p) { $0.readDirector($1, $2) }
+        } ?? []
+        finish(m)
+        return g
+    }
+
+    /// `auth: none`, or `auth: {type: pass, password: s3cret}` / `auth: {password: s3cret}`.
+    mutating func readAuth(_ node: YAMLNode, _ path: SpecPath) -> String?? {
+        if case .scalar(let s) = node {
+            record(path, node)
+            if s.string == "none" { return .some(nil) }
+            error(path, "auth must be 'none' or a mapping with a password")
+            return nil
+        }
+        guard var m = mapping(node, at: path, keys: ["type", "password"]) else { return nil }
+        let type = optional(&m, "type") { r, n, p in r.choice(n, p, ["none", "pass"], what: "auth type") } ?? "pass"
+        let password = optional(&m, "password") { $0.string($1, $2) }
+        finish(m)
+        if type == "none" {
+            if password != nil { error(path["password"], "a password with auth type none is ignored; remove one of them") }
+            return .some(nil)
+        }
+        guard let password else {
+            error(path, "auth type pass needs a password")
+            return nil
+        }
+        return .some(password)
+    }
+
+    mutating func readGARP(_ node: YAMLNode, _ path: SpecPath) -> GratuitousARP? {
+        guard var m = mapping(node, at: path, keys: ["count", "repeat_delay", "refresh"]) else { return nil }
+        var g = GratuitousARP()
+        g.count = optional(&m, "count") { $0.int($1, $2) } ?? g.count
+        g.repeatDelaySeconds = optional(&m, "repeat_delay") { $0.seconds($1, $2) } ?? g.repeatDelaySeconds
+        g.refreshSeconds = optional(&m, "refresh") { $0.seconds($1, $2) } ?? g.refreshSeconds
+        finish(m)
+        return g
+    }
+
+    mutating func readDirector(_ node: YAMLNode, _ path: SpecPath) -> Director? {
+        guard var m = mapping(node, at: path, keys: ["node", "priority", "interface"]) else { return nil }
+        let name = required(&m, "node", "the director's node name") { $0.string($1, $2) }
+        let priority = required(&m, "priority", "a VRRP priority, 1–254") { $0.int($1, $2) }
+        let interface = optional(&m, "interface") { $0.string($1, $2) }
+        finish(m)
+        guard let name, let priority else { return nil }
+        return Director(node: name, priority: priority, interface: interface)
+    }
+
+    mutating func readService(_ node: YAMLNode, _ path: SpecPath) -> VirtualService? {
+        guard var m = mapping(node, at: path, keys: ["port", "protocol", "scheduler", "scheduler_flags", "forwarding",
+                                                      "persistence", "quorum", "sorry_server", "health_check", "real_servers"]) else { return nil }
+        guard let port = required(&m, "port", "the service port", { $0.int($1, $2) }) else { finish(m); return nil }
+        var s = VirtualService(port: port)
+        s.protocol = optional(&m, "protocol") { $0.enumValue($1, $2, ServiceProtocol.self, what: "protocol") } ?? .tcp
+        s.scheduler = optional(&m, "scheduler") { $0.enumValue($1, $2, Scheduler.self, what: "scheduler") } ?? .wrr
+        s.schedulerFlags = optional(&m, "scheduler_flags") { r, n, p in
+            r.list(n, p) { $0.enumValue($1, $2, SchedulerFlag.self, what: "scheduler flag") }
+        } ?? []
+        s.forwarding = optional(&m, "forwarding") { $0.enumValue($1, $2, Forwarding.self, what: "forwarding method") } ?? .dr
+        s.persistence = optional(&m, "persistence") { $0.readPersistence($1, $2) }
+        s.quorum = optional(&m, "quorum") { $0.int($1, $2) } ?? 1
+        s.sorryServer = optional(&m, "sorry_server") { $0.endpoint($1, $2, defaultPort: port) }
+        s.healthCheck = optional(&m, "health_check") { $0.readHealthCheck($1, $2) }
+        s.realServers = optional(&m, "real_servers") { r, n, p in r.list(n, p) { $0.readRealServer($1, $2) } } ?? []
+        finish(m)
+        return s
+    }
+
+    /// `persistence: 3600` or `persistence: {timeout: 1h, netmask: 255.255.255.0}`.
+    mutating func readPersistence(_ node: YAMLNode, _ path: SpecPath) -> Persistence? {
+        if case .scalar = node {
+            return seconds(node, path).map { Persistence(timeoutSeconds: $0) }
+        }
+        guard var m = mapping(node, at: path, keys: ["timeout", "netmask"]) else { return nil }
+        let timeout = required(&m, "timeout", "the persistence timeout in seconds") { $0.seconds($1, $2) }
+        let netmask = optional(&m, "netmask") { $0.address($1, $2) } ?? .v4(.max)
+        finish(m)
+        return timeout.map { Persistence(timeoutSeconds: $0, netmask: netmask) }
+    }
+
+    mutating func readHealthCheck(_ node: YAMLNode, _ path: SpecPath) -> HealthCheck? {
+        guard var m = mapping(node, at: path, keys: ["type", "port", "path", "expect_status", "host", "command",
+                                                      "interval", "connect_timeout", "retries", "retry_delay"]) else { return nil }
+        guard let kind = required(&m, "type", "the check type: tcp, http, websocket or exec", { $0.enumValue($1, $2, HealthCheck.Kind.self, what: "health check type") }) else {
+            finish(m)
+            return nil
+        }
+        var hc = HealthCheck(kind: kind)
+        hc.port = optional(&m, "port") { $0.int($1, $2) }
+        hc.path = optional(&m, "path") { $0.string($1, $2) } ?? hc.path
+        hc.expectStatus = optional(&m, "expect_status") { $0.int($1, $2) } ?? hc.expectStatus
+        hc.host = optional(&m, "host") { $0.string($1, $2) }
+        hc.command = optional(&m, "command") { $0.string($1, $2) }
+        hc.intervalMilliseconds = optional(&m, "interval") { $0.duration($1, $2, unit: 1) } ?? hc.intervalMilliseconds
+        hc.connectTimeoutMilliseconds = optional(&m, "connect_timeout") { $0.duration($1, $2, unit: 1) } ?? hc.connectTimeoutMilliseconds
+        hc.retries = optional(&m, "retries") { $0.int($1, $2) } ?? hc.retries
+        hc.retryDelayMilliseconds = optional(&m, "retry_delay") { $0.duration($1, $2, unit: 1) } ?? hc.retryDelayMilliseconds
+        finish(m)
+        return hc
+    }
+
+    mutating func readRealServer(_ node: YAMLNode, _ path: SpecPath) -> RealServer? {
+        guard var m = mapping(node, at: path, keys: ["node", "address", "port", "weight"]) else { return nil }
+        var rs = RealServer()
+        rs.node = optional(&m, "node") { $0.string($1, $2) }
+        rs.address = optional(&m, "address") { $0.address($1, $2) }
+        rs.port = optional(&m, "port") { $0.int($1, $2) }
+        rs.weight = optional(&m, "weight") { $0.int($1, $2) } ?? 1
+        finish(m)
+        return rs
+    }
+
+    mutating func readIPVS(_ node: YAMLNode, _ path: SpecPath) -> IPVSSettings? {
+        guard var m = mapping(node, at: path, keys: ["timeouts", "sync"]) else { return nil }
+        var s = IPVSSettings()
+        s.timeouts = optional(&m, "timeouts") { r, n, p -> IPVSTimeouts? in
+            guard var t = r.mapping(n, at: p, keys: ["tcp", "tcpfin", "udp"]) else { return nil }
+            var v = IPVSTimeouts()
+            v.tcp = r.optional(&t, "tcp") { $0.seconds($1, $2) } ?? v.tcp
+            v.tcpFin = r.optional(&t, "tcpfin") { $0.seconds($1, $2) } ?? v.tcpFin
+            v.udp = r.optional(&t, "udp") { $0.seconds($1, $2) } ?? v.udp
+            r.finish(t)
+            return v
+        } ?? s.timeouts
+        s.sync = optional(&m, "sync") { r, n, p -> ConnectionSync? in
+            guard var t = r.mapping(n, at: p, keys: ["enabled", "sync_id", "interface"]) else { return nil }
+            var v = ConnectionSync()
+            v.enabled = r.optional(&t, "enabled") { $0.bool($1, $2) } ?? v.enabled
+            v.syncID = r.optional(&t, "sync_id") { $0.int($1, $2) } ?? v.syncID
+            v.interface = r.optional(&t, "interface") { $0.string($1, $2) }
+            r.finish(t)
+            return v
+        } ?? s.sync
+        finish(m)
+        return s
+    }
+
+    mutating func readNotifications(_ node: YAMLNode, _ path: SpecPath) -> Notifications? {
+        guard var m = mapping(node, at: path, keys: ["email", "webhook", "script"]) else { return nil }
+        var n = Notifications()
+        n.email = optional(&m, "email") { r, node, p -> EmailNotification? in
+            guard var e = r.mapping(node, at: p, keys: ["to", "from", "smtp_server", "smtp_port", "timeout"]) else { return nil }
+            let to = r.required(&e, "to", "the recipients") { r, n, p in
+                if case .scalar = n { return r.string(n, p).map { [$0] } }
+                return r.list(n, p) { $0.string($1, $2) }
+            }
+            let from = r.required(&e, "from", "the sender address") { $0.string($1, $2) }
+            let server = r.required(&e, "smtp_server", "the SMTP server host") { $0.string($1, $2) }
+            var email = EmailNotification(to: to ?? [], from: from ?? "", smtpServer: server ?? "")
+            email.smtpPort = r.optional(&e, "smtp_port") { $0.int($1, $2) } ?? email.smtpPort
+            email.timeoutSeconds = r.optional(&e, "timeout") { $0.seconds($1, $2) } ?? email.timeoutSeconds
+            r.finish(e)
+            return email
+        }
+        n.webhook = optional(&m, "webhook") { $0.string($1, $2) }
+        n.script = optional(&m, "script") { $0.string($1, $2) }
+        finish(m)
+        return n
+    }
+
+    // MARK: structure
+
+    /// A mapping being read: which keys exist, which were consumed.
+    struct Fields {
+        let path: SpecPath
+        let mark: Mark?
+        let allowed: [String]
+        var entries: [(key: String, keyNode: YAMLNode, value: YAMLNode)]
+        var consumed: Set<String> = []
+
+        func has(_ key: String) -> Bool { entries.contains { $0.key == key } }
+    }
+
+    mutating func mapping(_ node: YAMLNode, at path: SpecPath, keys allowed: [String]) -> Fields? {
+        guard spend() else { return nil }
+        record(path, node)
+        guard case .mapping(let m) = node else {
+            error(path, "expected a mapping with keys \(allowed.joined(separator: ", ")), found \(kind(of: node))")
+            return nil
+        }
+        var entries: [(String, YAMLNode, YAMLNode)] = []
+        for (k, v) in m {
+            guard case .scalar(let s) = k else {
+                record(path, k)
+                error(path, "mapping keys must be plain words, found \(kind(of: k))")
+                continue
+            }
+            entries.append((s.string, k, v))
+        }
+        return Fields(path: path, mark: m.mark, allowed: allowed, entries: entries)
+    }
+
+    /// Reports keys nobody read, with a hint when one is a likely typo of an allowed key.
+    mutating func finish(_ f: Fields) {
+        for entry in f.entries where !f.allowed.contains(entry.key) {
+            let path = f.path[entry.key]
+            record(path, entry.keyNode)
+            let hint = Suggest.closest(to: entry.key, among: f.allowed.filter { !f.has($0) }).map { "; did you mean '\($0)'?" } ?? ""
+            error(path, "unknown key '\(entry.key)'\(hint) (allowed here: \(f.allowed.joined(separator: ", ")))")
+        }
+    }
+
+    mutating func list<T>(_ node: YAMLNode, _ path: SpecPath, _ item: (inout SpecReader, YAMLNode, SpecPath) -> T?) -> [T]? {
+        guard spend() else { return nil }
+        record(path, node)
+        guard case .sequence(let seq) = node else {
+            error(path, "expected a list, found \(kind(of: node))")
+            return nil
+        }
+        var out: [T] = []
+        for (i, element) in seq.enumerated() {
+            if let v = item(&self, element, path[i]) { out.append(v) }
+        }
+        return out
+    }
+
+    // MARK: scalars
+
+    mutating func scalar(_ node: YAMLNode, _ path: SpecPath, expecting what: String) -> String? {
+        guard spend() else { return nil }
+        record(path, node)
+        guard case .scalar(let s) = node else {
+            error(path, "expected \(what), found \(kind(of: node))")
+            return nil
+        }
+        return s.string
+    }
+
+    mutating func string(_ node: YAMLNode, _ path: SpecPath) -> String? {
+        scalar(node, path, expecting: "a string")
+    }
+
+    mutating func int(_ node: YAMLNode, _ path: SpecPath) -> Int? {
+        guard let s = scalar(node, path, expecting: "a whole number") else { return nil }
+        guard let v = Int(s.replacingOccurrences(of: "_", with: "")) else {
+            error(path, "'\(s)' is not a whole number")
+            return nil
+        }
+        return v
+    }
+
+    mutating func bool(_ node: YAMLNode, _ path: SpecPath) -> Bool? {
+        guard let s = scalar(node, path, expecting: "true or false") else { return nil }
+        switch s.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default:
+            error(path, "'\(s)' is not true or false")
+            return nil
+        }
+    }
+
+    mutating func choice(_ node: YAMLNode, _ path: SpecPath, _ options: [String], what: String) -> String? {
+        guard let s = scalar(node, path, expecting: "one of \(options.joined(separator: ", "))") else { return nil }
+        if options.contains(s) { return s }
+        let hint = Suggest.closest(to: s, among: options).map { "did you mean '\($0)'? " } ?? ""
+        error(path, "unknown \(what) '\(s)'; \(hint)expected one of \(options.joined(separator: ", "))")
+        return nil
+    }
+
+    mutating func enumValue<E: RawRepresentable & CaseIterable>(_ node: YAMLNode, _ path: SpecPath, _: E.Type, what: String) -> E? where E.RawValue == String {
+        choice(node, path, E.allCases.map(\.rawValue), what: what).flatMap(E.init(rawValue:))
+    }
+
+    mutating func address(_ node: YAMLNode, _ path: SpecPath) -> IPAddress? {
+        guard let s = scalar(node, path, expecting: "an IP address") else { return nil }
+        guard let a = IPAddress(s) else {
+            error(path, "'\(s)' is not an IPv4 or IPv6 address")
+            return nil
+        }
+        return a
+    }
+
+    mutating func cidr(_ node: YAMLNode, _ path: SpecPath) -> CIDR? {
+        guard let s = scalar(node, path, expecting: "an address with optional /prefix") else { return nil }
+        guard let c = CIDR(s) else {
+            error(path, "'\(s)' is not an address or address/prefix (e.g. 192.168.1.200/24)")
+            return nil
+        }
+        return c
+    }
+
+    /// `192.168.1.50:8080`, `[2001:db8::1]:80`, a bare address (service port), or {address, port}.
+    mutating func endpoint(_ node: YAMLNode, _ path: SpecPath, defaultPort: Int) -> Endpoint? {
+        if case .mapping = node {
+            guard var m = mapping(node, at: path, keys: ["address", "port"]) else { return nil }
+            let a = required(&m, "address", "the address") { $0.address($1, $2) }
+            let port = optional(&m, "port") { $0.int($1, $2) } ?? defaultPort
+            finish(m)
+            return a.map { Endpoint(address: $0, port: port) }
+        }
+        guard let s = scalar(node, path, expecting: "address:port") else { return nil }
+        if let a = IPAddress(s) { return Endpoint(address: a, port: defaultPort) }
+        var host = Substring(s), port: Substring = ""
+        if s.hasPrefix("["), let close = s.firstIndex(of: "]") {
+            host = s[s.index(after: s.startIndex)..<close]
+            port = s[close...].dropFirst().drop(while: { $0 == ":" })
+        } else if let colon = s.lastIndex(of: ":") {
+            host = s[..<colon]
+            port = s[s.index(after: colon)...]
+        }
+        guard let a = IPAddress(String(host)), let p = Int(port) else {
+            error(path, "'\(s)' is not address:port (e.g. 192.168.1.50:80 or [2001:db8::1]:80)")
+            return nil
+        }
+        return Endpoint(address: a, port: p)
+    }
+
+    /// A duration in multiples of `unit` milliseconds: `5` (seconds), `5s`, `500ms`, `0.1`, `2m`, `1h`.
+    mutating func duration(_ node: YAMLNode, _ path: SpecPath, unit: Int) -> Int? {
+        guard let s = scalar(node, path, expecting: "a duration such as 5s or 100ms") else { return nil }
+        guard let ms = Self.parseMilliseconds(s) else {
+            error(path, "'\(s)' is not a duration; write seconds (5, 0.5) or with a unit (100ms, 5s, 2m, 1h)")
+            return nil
+        }
+        guard ms % unit == 0 else {
+            error(path, "'\(s)' is finer than this setting's resolution of \(unit)ms")
+            return nil
+        }
+        return ms
+    }
+
+    /// A duration in whole seconds.
+    mutating func seconds(_ node: YAMLNode, _ path: SpecPath) -> Int? {
+        duration(node, path, unit: 1000).map { $0 / 1000 }
+    }
+
+    static func parseMilliseconds(_ text: String) -> Int? {
+        let units: [(String, Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+        var number = Substring(text.trimmingCharacters(in: .whitespaces)), scale = 1000.0
+        for (suffix, factor) in units where number.hasSuffix(suffix) {
+            number = number.dropLast(suffix.count)
+            scale = factor
+            break
+        }
+        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+              number.filter({ $0 == "." }).count <= 1, let value = Double(number), value < 1e12 else { return nil }
+        let ms = value * scale
+        guard ms.rounded() == ms || abs(ms - ms.rounded()) < 1e-6 else { return nil }
+        return Int(ms.rounded())
+    }
+
+    // MARK: bookkeeping
+
+    mutating func record(_ path: SpecPath, _ node: YAMLNode) {
+        if sourceMap.locations[path] == nil, let mark = node.mark {
+            sourceMap.locations[path] = SourceLocation(line: mark.line, column: mark.column)
+        }
+    }
+
+    /// Counts nodes walked; aliases can make a small file expand enormously.
+    mutating func spend() -> Bool {
+        visited += 1
+        if visited > SpecLoader.maxNodes {
+            if !budgetExceeded { error(.root, "the spec expands to more than \(SpecLoader.maxNodes) values (aliases?); refusing to read further") }
+            budgetExceeded = true
+            return false
+        }
+        return true
+    }
+
+    func kind(of node: YAMLNode) -> String {
+        switch node {
+        case .scalar(let s): return "'\(s.string)'"
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
+    }
+
+    mutating func error(_ path: SpecPath, _ message: String) { diagnostics.append(.error(path, message)) }
+    mutating func warning(_ path: SpecPath, _ message: String) { diagnostics.append(.warning(path, message)) }
+}
+
+extension SpecReader {
+    /// Reads `key` if present; the value's own problems are reported by `read`.
+    mutating func optional<T>(_ fields: inout Fields, _ key: String, _ read: (inout SpecReader, YAMLNode, SpecPath) -> T?) -> T? {
+        fields.consumed.insert(key)
+        guard let entry = fields.entries.first(where: { $0.key == key }) else { return nil }
+        return read(&self, entry.value, fields.path[key])
+    }
+
+    /// Reads `key`, reporting its absence with what it should hold.
+    mutating func required<T>(_ fields: inout Fields, _ key: String, _ what: String, _ read: (inout SpecReader, YAMLNode, SpecPath) -> T?) -> T? {
+        guard fields.has(key) else {
+            error(fields.path, "missing key '\(key)': \(what)")
+            return nil
+        }
+        return optional(&fields, key, read)
+    }
+}
