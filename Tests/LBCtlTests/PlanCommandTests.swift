@@ -1,0 +1,68 @@
+import Foundation
+import XCTest
+
+final class PlanCommandTests: XCTestCase {
+    var reference: String { CommandRunner.packageRoot.appendingPathComponent("examples/reference.yaml").path }
+
+    func testRealServerPlanAsText() throws {
+        let r = try CommandRunner.run("lbctl", ["plan", reference, "--node", "rs1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, """
+        node rs1 (real-server)
+          address 192.168.1.200/32 on lo label lo:0
+          sysctl net.ipv4.conf.all.arp_ignore = 1
+          sysctl net.ipv4.conf.all.arp_announce = 2
+          sysctl net.ipv4.conf.eth0.arp_ignore = 1
+          sysctl net.ipv4.conf.eth0.arp_announce = 2
+
+        """)
+    }
+
+    func testDirectorPlanAsText() throws {
+        let r = try CommandRunner.run("lbctl", ["plan", reference, "--node", "lvs2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, """
+        node lvs2 (director)
+          vrrp VI_51 on eth0: router id 51, v2, priority 99, advert 1s, auth pass, preempt, multicast (expected BACKUP)
+            vip 192.168.1.200/24
+          ipvs 192.168.1.200:80/tcp wrr persistent 3600s mask 255.255.255.255
+            -> 192.168.1.102:80 dr weight 1 (rs1)
+            -> 192.168.1.103:80 dr weight 1 (rs2)
+          health tcp 192.168.1.102:80 every 5s, timeout 3s, 3 retries
+          health tcp 192.168.1.103:80 every 5s, timeout 3s, 3 retries
+          ipvs timeouts tcp 7260s tcpfin 120s udp 300s
+          sync daemon master on eth0, sync id 0
+          sync daemon backup on eth0, sync id 0
+
+        """)
+    }
+
+    func testJSONCoversEveryNodeAndIsStable() throws {
+        let r = try CommandRunner.run("lbctl", ["plan", reference, "--output", "json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let plans = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(plans.map { $0["node"] as? String }, ["lvs1", "lvs2", "rs1", "rs2"])
+        let rs1 = plans[2]
+        let addresses = try XCTUnwrap(rs1["addresses"] as? [[String: Any]])
+        XCTAssertEqual(addresses.first?["address"] as? String, "192.168.1.200/32")
+        XCTAssertEqual(addresses.first?["label"] as? String, "lo:0")
+        let again = try CommandRunner.run("lbctl", ["plan", reference, "--output", "json"])
+        XCTAssertEqual(again.stdout, r.stdout, "JSON output must be byte-stable")
+    }
+
+    func testUnknownNodeSuggestsTheNearestName() throws {
+        let r = try CommandRunner.run("lbctl", ["plan", reference, "--node", "lvs3"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "Error: no node 'lvs3' in \(reference); did you mean 'lvs1'?\n")
+    }
+
+    func testInvalidSpecPrintsDiagnosticsAndNoPlan() throws {
+        let dir = try CommandRunner.temporaryDirectory(self)
+        let file = dir.appendingPathComponent("bad.yaml")
+        try "cluster: web\nnodes: []\nvips: 3\n".write(to: file, atomically: true, encoding: .utf8)
+        let r = try CommandRunner.run("lbctl", ["plan", file.path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertEqual(r.stderr, "\(file.path):3:7: error: expected a list, found '3'\n")
+    }
+}
