@@ -139,14 +139,18 @@ public enum HostPlanner {
                         }
                     }
                     if service.forwarding == .nat {
-                        sysctls.append(Sysctl(key: "net.ipv4.ip_forward", value: "1", purpose: "NAT forwarding routes real servers' replies through the director"))
+                        let key = vip.address.address.family == .ipv4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding"
+                        sysctls.append(Sysctl(key: key, value: "1", purpose: "NAT forwarding routes real servers' replies through the director"))
                     }
                     if service.scheduler == .mh {
                         sysctls.append(Sysctl(key: "net.ipv4.vs.sloppy_tcp", value: "1", purpose: "after a failover the new director accepts mid-stream packets of connections it did not see start"))
                     }
                 }
             }
-            let served = vip.services.filter { s in s.realServers.contains { $0.node == nodeName } }
+            // A real server written by address is still this node when the address is the node's.
+            let served = vip.services.filter { s in
+                s.realServers.contains { $0.node == nodeName || ($0.node == nil && $0.address == node.address.address) }
+            }
             if !served.isEmpty {
                 roles.insert(.realServer)
                 realServerPart(vip: vip, services: served, node: node, plan: &plan, sysctls: &sysctls)

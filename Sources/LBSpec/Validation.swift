@@ -214,6 +214,9 @@ public enum SpecValidator {
                 if let first = keys[key] {
                     error(p["port"], "duplicate service \(vip.address.address):\(key) (first defined at services[\(first)])")
                 } else { keys[key] = i }
+                if s.forwarding == .tun && vip.address.address.family == .ipv6 {
+                    error(p["forwarding"], "tun forwarding of IPv6 services is not supported yet; use dr or nat")
+                }
                 if !s.schedulerFlags.isEmpty && !s.scheduler.acceptsFlags {
                     error(p["scheduler_flags"], "scheduler flags apply to sh and mh only, not \(s.scheduler.rawValue)")
                 }
@@ -249,8 +252,8 @@ public enum SpecValidator {
                 error(p["address"], "\(what) \(e.address) is \(e.address.family.rawValue) but the VIP is \(vip.address.address.family.rawValue)")
             }
             checkRange(e.port, 1...65535, at: p["port"], what: "\(what) port")
-            if s.forwarding == .dr && e.port != s.port {
-                error(p["port"], "\(what) port \(e.port) differs from the service port \(s.port); direct routing cannot change ports (use the service port, or forwarding: nat)")
+            if s.forwarding != .nat && e.port != s.port {
+                error(p["port"], "\(what) port \(e.port) differs from the service port \(s.port); \(Self.forwardingName(s.forwarding)) cannot change ports (use the service port, or forwarding: nat)")
             }
         }
 
@@ -293,8 +296,8 @@ public enum SpecValidator {
                 let port = rs.port ?? s.port
                 if let port = rs.port { checkRange(port, 1...65535, at: rp["port"], what: "real server port") }
                 checkRange(rs.weight, 0...65535, at: rp["weight"], what: "weight")
-                if s.forwarding == .dr && port != s.port {
-                    error(rp["port"], "real server port \(port) differs from the service port \(s.port); direct routing cannot change ports (use \(s.port), or forwarding: nat)")
+                if s.forwarding != .nat && port != s.port {
+                    error(rp["port"], "real server port \(port) differs from the service port \(s.port); \(Self.forwardingName(s.forwarding)) cannot change ports (use \(s.port), or forwarding: nat)")
                 }
                 let address: IPAddress
                 switch (rs.node, rs.address) {
@@ -316,7 +319,7 @@ public enum SpecValidator {
                 case (nil, .some(let a)):
                     checkUnicastAddress(a, at: rp["address"], what: "real server")
                     if s.forwarding != .nat, spec.nodes.first(where: { $0.address.address == a }) == nil {
-                        warning(rp["address"], "real server \(a) is not a node of this cluster, so lb cannot put the VIP on its lo or set its ARP sysctls; run `lbctl export realserver` there")
+                        warning(rp["address"], "real server \(a) is not a node of this cluster, so lb cannot put the VIP on its \(s.forwarding == .tun ? "tunl0" : "lo") or set its ARP sysctls; configure them on that host yourself")
                     }
                     address = a
                 }
@@ -374,6 +377,10 @@ public enum SpecValidator {
         static func looksLikeMailbox(_ s: String) -> Bool {
             let parts = s.split(separator: "@", omittingEmptySubsequences: false)
             return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && !s.contains(where: \.isWhitespace)
+        }
+
+        static func forwardingName(_ f: Forwarding) -> String {
+            f == .dr ? "direct routing" : "tunnelling"
         }
 
         static func seconds(_ centiseconds: Int) -> String {

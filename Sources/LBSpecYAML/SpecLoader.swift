@@ -85,7 +85,7 @@ public enum SpecLoader {
         let spec = reader.readSpec(root)
         var diagnostics = reader.diagnostics
         if let spec {
-            let broken = Set(reader.diagnostics.map(\.path))
+            let broken = Set(reader.diagnostics.filter { $0.severity == .error }.map(\.path))
             // A value that failed to read is replaced by a default; checks of it would only repeat the error.
             diagnostics += SpecValidator.validate(spec).filter { d in !broken.contains { isPrefix($0, of: d.path) } }
         }

@@ -16,12 +16,12 @@ struct SpecReader {
     mutating func readSpec(_ root: YAMLNode) -> ClusterSpec? {
         guard var m = mapping(root, at: .root, keys: ["cluster", "nodes", "vips", "ipvs", "notifications"]) else { return nil }
         var spec = ClusterSpec(cluster: required(&m, "cluster", "a cluster name") { $0.string($1, $2) } ?? "")
-        spec.nodes = optional(&m, "nodes") { r, n, p in r.list(n, p) { $0.readNode($1, $2) } } ?? []
-        spec.vips = optional(&m, "vips") { r, n, p in r.list(n, p) { $0.readVIP($1, $2) } } ?? []
+        spec.nodes = optional(&m, "nodes") { r, n, p in r.list(n, p, placeholder: LBSpec.Node(name: "", address: Self.placeholderAddress)) { $0.readNode($1, $2) } } ?? []
+        spec.vips = optional(&m, "vips") { r, n, p in r.list(n, p, placeholder: VIP(name: "", address: Self.placeholderAddress, vrrp: VRRPGroup(routerID: 0))) { $0.readVIP($1, $2) } } ?? []
         spec.ipvs = optional(&m, "ipvs") { $0.readIPVS($1, $2) } ?? IPVSSettings()
         spec.notifications = optional(&m, "notifications") { $0.readNotifications($1, $2) } ?? Notifications()
-        if spec.nodes.isEmpty && m.has("nodes") == false { error(.root, "missing key 'nodes': list the cluster's hosts") }
-        if spec.vips.isEmpty && m.has("vips") == false { warning(.root, "no vips: agents will hold nothing") }
+        if !m.has("nodes") { error(SpecPath.root["nodes"], "missing key 'nodes': list the cluster's hosts") }
+        if !m.has("vips") { warning(SpecPath.root["vips"], "no vips: agents will hold nothing") }
         finish(m)
         return spec
     }
@@ -33,18 +33,18 @@ struct SpecReader {
         let interface = optional(&m, "interface") { $0.string($1, $2) } ?? LBSpec.Node.defaultInterface
         finish(m)
         // Keep a node whose address is unreadable, so references to its name do not cascade into errors.
-        return LBSpec.Node(name: name, address: address ?? CIDR(address: .v4(0), prefixLength: 32), interface: interface)
+        return LBSpec.Node(name: name, address: address ?? Self.placeholderAddress, interface: interface)
     }
 
     mutating func readVIP(_ node: YAMLNode, _ path: SpecPath) -> VIP? {
         guard var m = mapping(node, at: path, keys: ["name", "address", "vrrp", "services"]) else { return nil }
         let address = required(&m, "address", "the VIP with its prefix, e.g. 192.168.1.200/24") { $0.cidr($1, $2) }
-        let name = optional(&m, "name") { $0.string($1, $2) } ?? address.map { "\($0.address)" } ?? ""
+        let name = optional(&m, "name") { $0.string($1, $2) } ?? address.map { "\($0.address)".replacingOccurrences(of: ":", with: "-") } ?? ""
         let vrrp = required(&m, "vrrp", "the VRRP group that moves this VIP") { $0.readVRRP($1, $2) }
-        let services = optional(&m, "services") { r, n, p in r.list(n, p) { $0.readService($1, $2) } } ?? []
+        let services = optional(&m, "services") { r, n, p in r.list(n, p, placeholder: VirtualService(port: 0)) { $0.readService($1, $2) } } ?? []
         finish(m)
-        guard let address, let vrrp else { return nil }
-        return VIP(name: name, address: address, vrrp: vrrp, services: services)
+        // Missing parts become placeholders whose checks SpecLoader suppresses; the rest is still checked.
+        return VIP(name: name, address: address ?? Self.placeholderAddress, vrrp: vrrp ?? VRRPGroup(routerID: 0), services: services)
     }
 
     mutating func readVRRP(_ node: YAMLNode, _ path: SpecPath) -> VRRPGroup? {
@@ -61,7 +61,7 @@ struct SpecReader {
         g.unicast = optional(&m, "unicast") { $0.bool($1, $2) } ?? false
         g.gratuitousARP = optional(&m, "gratuitous_arp") { $0.readGARP($1, $2) } ?? GratuitousARP()
         g.directors = required(&m, "directors", "the directors with their priorities") { r, n, p in
-            r.list(n, p) { $0.readDirector($1, $2) }
+            r.list(n, p, placeholder: Director(node: "", priority: 0)) { $0.readDirector($1, $2) }
         } ?? []
         finish(m)
         return g
@@ -106,14 +106,13 @@ struct SpecReader {
         let priority = required(&m, "priority", "a VRRP priority, 1–254") { $0.int($1, $2) }
         let interface = optional(&m, "interface") { $0.string($1, $2) }
         finish(m)
-        guard let name, let priority else { return nil }
-        return Director(node: name, priority: priority, interface: interface)
+        return Director(node: name ?? "", priority: priority ?? 0, interface: interface)
     }
 
     mutating func readService(_ node: YAMLNode, _ path: SpecPath) -> VirtualService? {
         guard var m = mapping(node, at: path, keys: ["port", "protocol", "scheduler", "scheduler_flags", "forwarding",
                                                       "persistence", "quorum", "sorry_server", "health_check", "real_servers"]) else { return nil }
-        guard let port = required(&m, "port", "the service port", { $0.int($1, $2) }) else { finish(m); return nil }
+        let port = required(&m, "port", "the service port", { $0.int($1, $2) }) ?? 0
         var s = VirtualService(port: port)
         s.protocol = optional(&m, "protocol") { $0.enumValue($1, $2, ServiceProtocol.self, what: "protocol") } ?? .tcp
         s.scheduler = optional(&m, "scheduler") { $0.enumValue($1, $2, Scheduler.self, what: "scheduler") } ?? .wrr
@@ -125,7 +124,7 @@ struct SpecReader {
         s.quorum = optional(&m, "quorum") { $0.int($1, $2) } ?? 1
         s.sorryServer = optional(&m, "sorry_server") { $0.endpoint($1, $2, defaultPort: port) }
         s.healthCheck = optional(&m, "health_check") { $0.readHealthCheck($1, $2) }
-        s.realServers = optional(&m, "real_servers") { r, n, p in r.list(n, p) { $0.readRealServer($1, $2) } } ?? []
+        s.realServers = optional(&m, "real_servers") { r, n, p in r.list(n, p, placeholder: RealServer(node: "")) { $0.readRealServer($1, $2) } } ?? []
         finish(m)
         return s
     }
@@ -206,7 +205,7 @@ struct SpecReader {
             guard var e = r.mapping(node, at: p, keys: ["to", "from", "smtp_server", "smtp_port", "timeout"]) else { return nil }
             let to = r.required(&e, "to", "the recipients") { r, n, p in
                 if case .scalar = n { return r.string(n, p).map { [$0] } }
-                return r.list(n, p) { $0.string($1, $2) }
+                return r.list(n, p, placeholder: "") { $0.string($1, $2) }
             }
             let from = r.required(&e, "from", "the sender address") { $0.string($1, $2) }
             let server = r.required(&e, "smtp_server", "the SMTP server host") { $0.string($1, $2) }
@@ -264,7 +263,13 @@ struct SpecReader {
         }
     }
 
-    mutating func list<T>(_ node: YAMLNode, _ path: SpecPath, _ item: (inout SpecReader, YAMLNode, SpecPath) -> T?) -> [T]? {
+    /// Stands in for a value that could not be read; its own checks are suppressed (SpecLoader).
+    static let placeholderAddress = CIDR(address: .v4(0), prefixLength: 32)
+
+    /// Reads a list. An unreadable item becomes `placeholder` when given, so the indices of the
+    /// items after it still match the file.
+    mutating func list<T>(_ node: YAMLNode, _ path: SpecPath, placeholder: T? = nil,
+                          _ item: (inout SpecReader, YAMLNode, SpecPath) -> T?) -> [T]? {
         guard spend() else { return nil }
         record(path, node)
         guard case .sequence(let seq) = node else {
@@ -273,7 +278,7 @@ struct SpecReader {
         }
         var out: [T] = []
         for (i, element) in seq.enumerated() {
-            if let v = item(&self, element, path[i]) { out.append(v) }
+            if let v = item(&self, element, path[i]) ?? placeholder { out.append(v) }
         }
         return out
     }
@@ -447,7 +452,7 @@ extension SpecReader {
     /// Reads `key`, reporting its absence with what it should hold.
     mutating func required<T>(_ fields: inout Fields, _ key: String, _ what: String, _ read: (inout SpecReader, YAMLNode, SpecPath) -> T?) -> T? {
         guard fields.has(key) else {
-            error(fields.path, "missing key '\(key)': \(what)")
+            error(fields.path[key], "missing key '\(key)': \(what)")
             return nil
         }
         return optional(&fields, key, read)
