@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "LBSpecTests", dependencies: ["LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCryptoTests", dependencies: ["LBCrypto"]),
         .testTarget(name: "LBDocumentTests", dependencies: ["LBDocument", "LBCrypto", "LBSpec"]),
-        .testTarget(name: "LBCtlTests", dependencies: ["LBCtl"]),
+        .testTarget(name: "LBCtlTests", dependencies: ["LBCtl", "lbctl"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -76,6 +76,12 @@ public struct VRRPGroup: Codable, Sendable, Equatable {
     public var gratuitousARP: GratuitousARP
     public var directors: [Director]
 
+    // SpecJSON's snake_case round trip turns "router_id" back into "routerId", so acronyms are spelled so.
+    enum CodingKeys: String, CodingKey {
+        case routerID = "routerId", version, advertIntervalCentiseconds, authPassword, preempt, preemptDelaySeconds
+        case unicast, gratuitousARP = "gratuitousArp", directors
+    }
+
     public init(routerID: Int, version: Int = 2, advertIntervalCentiseconds: Int = 100,
                 authPassword: String? = nil, preempt: Bool = true, preemptDelaySeconds: Int = 0,
                 unicast: Bool = false, gratuitousARP: GratuitousARP = .init(), directors: [Director] = []) {
@@ -306,6 +312,8 @@ public struct ConnectionSync: Codable, Sendable, Equatable {
     public var syncID: Int
     /// Interface for the sync multicast; defaults to each director's client-facing interface.
     public var interface: String?
+
+    enum CodingKeys: String, CodingKey { case enabled, syncID = "syncId", interface }
 
     public init(enabled: Bool = true, syncID: Int = 0, interface: String? = nil) {
         self.enabled = enabled

@@ -69,6 +69,12 @@ public struct VRRPInstancePlan: Codable, Sendable, Equatable {
     /// MASTER if this director has the highest priority of its group, else BACKUP (informational:
     /// the election decides).
     public var expectedState: String
+
+    enum CodingKeys: String, CodingKey {
+        case name, interface, routerID = "routerId", version, priority, advertIntervalCentiseconds, authPassword
+        case preempt, preemptDelaySeconds, sourceAddress, unicastPeers, virtualAddresses
+        case gratuitousARP = "gratuitousArp", expectedState
+    }
 }
 
 /// An IPVS virtual service with its destinations as the director should hold them when all are healthy.
@@ -103,6 +109,8 @@ public struct SyncDaemonPlan: Codable, Sendable, Equatable {
     public var state: State
     public var interface: String
     public var syncID: Int
+
+    enum CodingKeys: String, CodingKey { case state, interface, syncID = "syncId" }
 }
 
 /// A health check a director runs against one destination of one service.
