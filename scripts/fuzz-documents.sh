@@ -30,11 +30,15 @@ if [ -z "$(ls -A "$seeds")" ]; then
 fi
 
 log=.fuzz/documents.log
+# The full libFuzzer log goes to a file (it is thousands of lines); a failure prints its tail.
 set +e
 "$binary" "$corpus" "$seeds" -max_total_time="$seconds" -artifact_prefix="$artifacts" \
-    -print_final_stats=1 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+    -print_final_stats=1 >"$log" 2>&1
+status=$?
 set -e
+if [ "$status" -ne 0 ]; then
+    tail -n 60 "$log"
+fi
 
 executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
 echo "fuzz-documents: ${executions:-?} executions in ${seconds}s, exit status $status"
