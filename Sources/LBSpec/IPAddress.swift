@@ -136,7 +136,8 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
                     guard let v4 = parseV4(field) else { return nil }
                     out.append(UInt16(v4 >> 16)); out.append(UInt16(v4 & 0xFFFF))
                 } else {
-                    guard (1...4).contains(field.count), let v = UInt16(field, radix: 16) else { return nil }
+                    guard (1...4).contains(field.count), field.allSatisfy(\.isHexDigit), field.allSatisfy(\.isASCII),
+                          let v = UInt16(field, radix: 16) else { return nil }
                     out.append(v)
                 }
             }
@@ -203,7 +204,9 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible, Codable {
         guard let address = IPAddress(String(parts[0])) else { return nil }
         var prefix = address.bitWidth
         if parts.count == 2 {
+            // No leading zeros: iproute2 would read "/024" as octal.
             guard (1...3).contains(parts[1].count), parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
+                  parts[1].count == 1 || parts[1].first != "0",
                   let p = Int(parts[1]), p <= address.bitWidth else { return nil }
             prefix = p
         }

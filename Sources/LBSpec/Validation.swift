@@ -186,6 +186,8 @@ public enum SpecValidator {
 
         mutating func checkSubnet(vip: VIP, director node: Node, at path: SpecPath) {
             let vipAddress = vip.address.address
+            // An unreadable address was already reported; checking its placeholder would only add noise.
+            if node.address.address.isUnspecified || vipAddress.isUnspecified { return }
             guard vipAddress.family == node.address.address.family else {
                 error(path, "director '\(node.name)' has an \(node.address.address.family.rawValue) address but VIP '\(vip.name)' is \(vipAddress.family.rawValue)")
                 return
@@ -251,8 +253,10 @@ public enum SpecValidator {
             if e.address.family != vip.address.address.family {
                 error(p["address"], "\(what) \(e.address) is \(e.address.family.rawValue) but the VIP is \(vip.address.address.family.rawValue)")
             }
-            checkRange(e.port, 1...65535, at: p["port"], what: "\(what) port")
-            if s.forwarding != .nat && e.port != s.port {
+            if !(e.port == 0 && s.port == 0) { // 0 is the placeholder of an unreadable service port
+                checkRange(e.port, 1...65535, at: p["port"], what: "\(what) port")
+            }
+            if s.forwarding != .nat && s.port != 0 && e.port != s.port {
                 error(p["port"], "\(what) port \(e.port) differs from the service port \(s.port); \(Self.forwardingName(s.forwarding)) cannot change ports (use the service port, or forwarding: nat)")
             }
         }
@@ -296,7 +300,7 @@ public enum SpecValidator {
                 let port = rs.port ?? s.port
                 if let port = rs.port { checkRange(port, 1...65535, at: rp["port"], what: "real server port") }
                 checkRange(rs.weight, 0...65535, at: rp["weight"], what: "weight")
-                if s.forwarding != .nat && port != s.port {
+                if s.forwarding != .nat && s.port != 0 && port != s.port {
                     error(rp["port"], "real server port \(port) differs from the service port \(s.port); \(Self.forwardingName(s.forwarding)) cannot change ports (use \(s.port), or forwarding: nat)")
                 }
                 let address: IPAddress
@@ -318,6 +322,9 @@ public enum SpecValidator {
                     address = node.address.address
                 case (nil, .some(let a)):
                     checkUnicastAddress(a, at: rp["address"], what: "real server")
+                    if let owner = spec.nodes.first(where: { $0.address.address == a }), directors.contains(owner.name) {
+                        error(rp["address"], "\(a) is director '\(owner.name)' of VIP '\(vip.name)'; a director cannot forward to itself")
+                    }
                     if s.forwarding != .nat, spec.nodes.first(where: { $0.address.address == a }) == nil {
                         warning(rp["address"], "real server \(a) is not a node of this cluster, so lb cannot put the VIP on its \(s.forwarding == .tun ? "tunl0" : "lo") or set its ARP sysctls; configure them on that host yourself")
                     }

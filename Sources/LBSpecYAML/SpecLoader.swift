@@ -71,11 +71,17 @@ public enum SpecLoader {
         guard yaml.utf8.count <= maxBytes else {
             return failure(file, "spec is \(yaml.utf8.count) bytes; at most \(maxBytes)")
         }
+        if let alias = AliasScan.firstAnchorOrAlias(in: yaml) {
+            // Aliases let a tiny file expand enormously, and Yams hashes whole keys while composing;
+            // a spec never needs them, so they are refused before any YAML parsing.
+            return LoadedSpec(spec: nil, diagnostics: [LocatedDiagnostic(file: file, location: alias.location, diagnostic: .error(.root,
+                "YAML \(alias.kind) '\(alias.token)' is not allowed in a spec; write the value out (quote it if it is text starting with \(alias.token.prefix(1)))"))])
+        }
         let root: YAMLNode?
         do {
             root = try Yams.compose(yaml: yaml)
         } catch {
-            let (location, message) = describe(error)
+            let (location, message) = describe(error, yaml: yaml)
             return LoadedSpec(spec: nil, diagnostics: [LocatedDiagnostic(file: file, location: location, diagnostic: .error(.root, message))])
         }
         guard let root else {
@@ -84,7 +90,7 @@ public enum SpecLoader {
         var reader = SpecReader()
         let spec = reader.readSpec(root)
         var diagnostics = reader.diagnostics
-        if let spec {
+        if let spec, !reader.budgetExceeded {
             let broken = Set(reader.diagnostics.filter { $0.severity == .error }.map(\.path))
             // A value that failed to read is replaced by a default; checks of it would only repeat the error.
             diagnostics += SpecValidator.validate(spec).filter { d in !broken.contains { isPrefix($0, of: d.path) } }
@@ -106,7 +112,7 @@ public enum SpecLoader {
         LoadedSpec(spec: nil, diagnostics: [LocatedDiagnostic(file: file, location: SourceLocation(line: 1, column: 1), diagnostic: .error(.root, message))])
     }
 
-    static func describe(_ error: Error) -> (SourceLocation, String) {
+    static func describe(_ error: Error, yaml: String) -> (SourceLocation, String) {
         func at(_ m: Mark) -> SourceLocation { SourceLocation(line: max(1, m.line), column: max(1, m.column)) }
         switch error as? YamlError {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
@@ -114,10 +120,59 @@ public enum SpecLoader {
             return (at(mark), "YAML syntax: \(problem)\(ctx)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return (at(context.mark), "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping")
-        case .reader(let problem, _, _, _):
-            return (SourceLocation(line: 1, column: 1), "YAML reader: \(problem)")
+        case .reader(let problem, let offset, _, _):
+            return (offset.map { location(ofByte: $0, in: yaml) } ?? SourceLocation(line: 1, column: 1), "YAML reader: \(problem)")
         default:
             return (SourceLocation(line: 1, column: 1), "YAML: \(error)")
         }
+    }
+}
+
+extension SpecLoader {
+    /// Line and column (in characters) of a UTF-8 byte offset.
+    static func location(ofByte offset: Int, in text: String) -> SourceLocation {
+        var line = 1, column = 1, consumed = 0
+        for ch in text {
+            let width = ch.utf8.count
+            if consumed + width > offset { break }
+            consumed += width
+            if ch == "\n" { line += 1; column = 1 } else { column += 1 }
+        }
+        return SourceLocation(line: line, column: column)
+    }
+}
+
+/// Finds YAML anchors (&name) and aliases (*name) outside quotes and comments.
+enum AliasScan {
+    struct Hit { var kind: String; var token: String; var location: SourceLocation }
+
+    static func firstAnchorOrAlias(in text: String) -> Hit? {
+        var line = 1, column = 0
+        var quote: Character? = nil
+        var inComment = false
+        var previous: Character = "\n"
+        let chars = Array(text)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            column += 1
+            defer { previous = chars[i]; i += 1 }
+            // Quoted scalars may span lines, so the quote state carries over; comments end here.
+            if c == "\n" { line += 1; column = 0; inComment = false; continue }
+            if inComment { continue }
+            if let q = quote {
+                if c == q { quote = nil }
+                continue
+            }
+            let atTokenStart = previous.isWhitespace || "[{,".contains(previous)
+            if c == "#" && atTokenStart { inComment = true; continue }
+            if (c == "\"" || c == "'") && (atTokenStart || previous == ":") { quote = c; continue }
+            if (c == "&" || c == "*") && atTokenStart, i + 1 < chars.count, !chars[i + 1].isWhitespace {
+                var j = i + 1
+                while j < chars.count && !chars[j].isWhitespace && !",]}".contains(chars[j]) { j += 1 }
+                return Hit(kind: c == "&" ? "anchor" : "alias", token: String(chars[i..<j]), location: SourceLocation(line: line, column: column))
+            }
+        }
+        return nil
     }
 }

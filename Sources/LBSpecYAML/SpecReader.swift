@@ -9,7 +9,7 @@ struct SpecReader {
     var diagnostics: [Diagnostic] = []
     var sourceMap = SourceMap()
     private var visited = 0
-    private var budgetExceeded = false
+    private(set) var budgetExceeded = false
 
     // MARK: the schema, one function per type
 
@@ -363,7 +363,8 @@ struct SpecReader {
         var host = Substring(s), port: Substring = ""
         if s.hasPrefix("["), let close = s.firstIndex(of: "]") {
             host = s[s.index(after: s.startIndex)..<close]
-            port = s[close...].dropFirst().drop(while: { $0 == ":" })
+            let rest = s[close...].dropFirst()
+            port = rest.hasPrefix(":") ? rest.dropFirst() : ""
         } else if let colon = s.lastIndex(of: ":") {
             host = s[..<colon]
             port = s[s.index(after: colon)...]
