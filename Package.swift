@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "lbctl", targets: ["lbctl"]),
+        .executable(name: "lb-agent", targets: ["lb-agent"]),
         .library(name: "LBSpec", targets: ["LBSpec"]),
         .library(name: "LBDocument", targets: ["LBDocument"]),
     ],
@@ -28,6 +29,12 @@ let package = Package(
         .target(name: "LBSpec"),
         // Reading a spec from YAML with file/line/column for every diagnostic.
         .target(name: "LBSpecYAML", dependencies: ["LBSpec", .product(name: "Yams", package: "Yams")]),
+        // Typed netlink over Glibc sockets: rtnetlink links/addresses/events, generic netlink IPVS.
+        .target(name: "LBNetlink", dependencies: ["LBSpec"]),
+        // This host's state that lb manages, as one protocol: Linux (netlink, /proc/sys) and in-memory.
+        .target(name: "LBHost", dependencies: ["LBNetlink", "LBSpec"]),
+        // The behaviour every HostControl shares with the kernel; run by tests, lb-hostcheck and the lab.
+        .target(name: "LBHostConformance", dependencies: ["LBHost", "LBNetlink", "LBSpec"]),
         // Signed desired-state documents: build, sign, verify against a trust policy.
         .target(name: "LBDocument", dependencies: ["LBSpec", "LBCrypto"]),
         // The operator's commands; a library so tests can drive them without a subprocess.
@@ -40,12 +47,22 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "lbctl", dependencies: ["LBCtl"]),
+        // The agent's commands; a library so tests can drive them.
+        .target(
+            name: "LBAgentCommands",
+            dependencies: ["LBHost", "LBNetlink", "LBSpec", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "lb-agent", dependencies: ["LBAgentCommands"]),
+        // Runs LBHostConformance against the kernel, inside a scratch network namespace or the qemu lab.
+        .executableTarget(name: "lb-hostcheck", dependencies: ["LBHostConformance", "LBHost", "LBNetlink", "LBSpec"]),
         // libFuzzer driver for document decoding and verification (built with -DFUZZ, see Makefile).
         .executableTarget(name: "DocumentFuzz", dependencies: ["LBDocument", "LBCrypto"]),
 
         .testTarget(name: "LBSpecTests", dependencies: ["LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCryptoTests", dependencies: ["LBCrypto"]),
         .testTarget(name: "LBDocumentTests", dependencies: ["LBDocument", "LBCrypto", "LBSpec"]),
+        .testTarget(name: "LBNetlinkTests", dependencies: ["LBNetlink", "LBSpec"]),
+        .testTarget(name: "LBHostTests", dependencies: ["LBHost", "LBHostConformance", "LBNetlink", "LBSpec", "lb-agent", "lb-hostcheck"]),
         .testTarget(name: "LBCtlTests", dependencies: ["LBCtl", "lbctl"]),
     ],
     swiftLanguageModes: [.v6]

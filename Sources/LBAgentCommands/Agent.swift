@@ -1,0 +1,13 @@
+import ArgumentParser
+import LBHost
+
+/// `lb-agent`: the daemon on every director and real server.
+public struct Agent: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lb-agent",
+        abstract: "The lb agent: applies this host's part of the cluster and keeps it in place.",
+        subcommands: [Inspect.self]
+    )
+
+    public init() {}
+}

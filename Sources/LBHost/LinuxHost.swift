@@ -1,0 +1,257 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LBNetlink
+import LBSpec
+
+/// The real host: rtnetlink for addresses, /proc/sys for sysctls (both follow the network namespace),
+/// generic netlink for IPVS. Calls are short kernel round trips made from this actor.
+public actor LinuxHost: HostControl {
+    private var route: RouteClient?
+    private var ipvsClient: IPVSClient?
+    private let sysctlRoot: String
+
+    /// `sysctlRoot` is for tests that point at a scratch directory instead of /proc/sys.
+    public init(sysctlRoot: String = "/proc/sys") {
+        self.sysctlRoot = sysctlRoot
+    }
+
+    public func observe(sysctls keys: [String]) async throws -> HostState {
+        let route = try routeClient()
+        let links = try route.links()
+        let addresses = try route.addresses()
+        let interfaces = links.sorted { $0.index < $1.index }.map { link in
+            HostState.Interface(index: link.index, name: link.name, isUp: link.isUp, isLoopback: link.isLoopback,
+                                addresses: addresses.filter { $0.interfaceIndex == link.index }.map {
+                                    HostState.Address(address: $0.address, label: $0.label, scope: $0.scope)
+                                })
+        }
+        var sysctls: [String: String] = [:]
+        for key in keys {
+            if let value = readSysctl(key) { sysctls[key] = value }
+        }
+        return HostState(interfaces: interfaces, sysctls: sysctls, ipvs: observeIPVS())
+    }
+
+    private func observeIPVS() -> IPVSState {
+        do {
+            let client = try ipvs()
+            var table = IPVSTable(version: try client.version())
+            table.services = try client.table().map { IPVSTable.Entry(service: $0.service, destinations: $0.destinations) }
+            table.timeouts = try client.timeouts()
+            table.syncDaemons = try client.syncDaemons()
+            return .available(table)
+        } catch {
+            return .unavailable("\(error)")
+        }
+    }
+
+    public func apply(_ actions: [HostAction]) async -> ApplyReport {
+        if let refusal = preflight(actions) {
+            return ApplyReport(failures: actions.map { action in
+                refusal.action == action ? refusal : HostError(refusal.kind, action, "not applied: \(refusal.message)")
+            })
+        }
+        var failures = [HostError?](repeating: nil, count: actions.count)
+        // Consecutive actions of one kind go to the kernel together; order across kinds is kept.
+        var i = 0
+        while i < actions.count {
+            var j = i
+            while j < actions.count && group(actions[j]) == group(actions[i]) { j += 1 }
+            let slice = Array(i..<j)
+            switch group(actions[i]) {
+            case .route: executeRoute(slice, actions, &failures)
+            case .ipvs: executeIPVS(slice, actions, &failures)
+            case .sysctl:
+                for k in slice { failures[k] = writeSysctl(actions[k]) }
+            }
+            i = j
+        }
+        return ApplyReport(failures: failures)
+    }
+
+    // MARK: preflight
+
+    private func preflight(_ actions: [HostAction]) -> HostError? {
+        let names: Set<String>
+        do {
+            names = Set(try routeClient().links().map(\.name))
+        } catch {
+            return HostError(.system, nil, "cannot list interfaces: \(error)")
+        }
+        for action in actions {
+            switch action {
+            case .addAddress(let iface, _, _), .deleteAddress(let iface, _):
+                if !names.contains(iface) { return HostError(.noSuchInterface, action, "\(action): no interface \(iface)") }
+            case .startSyncDaemon(let d):
+                if !names.contains(d.interface) { return HostError(.noSuchInterface, action, "\(action): no interface \(d.interface)") }
+            case .setSysctl(let key, _):
+                if access(sysctlPath(key), F_OK) != 0 { return HostError(.notFound, action, "\(action): no sysctl \(key) on this host") }
+            default:
+                break
+            }
+        }
+        if let first = actions.first(where: \.needsIPVS) {
+            do {
+                _ = try ipvs()
+            } catch {
+                return HostError(.unavailable, first, "\(first): \(error)")
+            }
+        }
+        return nil
+    }
+
+    // MARK: rtnetlink
+
+    private enum Group { case route, ipvs, sysctl }
+
+    private func group(_ a: HostAction) -> Group {
+        switch a {
+        case .addAddress, .deleteAddress: return .route
+        case .setSysctl: return .sysctl
+        default: return .ipvs
+        }
+    }
+
+    private func executeRoute(_ indices: [Int], _ actions: [HostAction], _ failures: inout [HostError?]) {
+        do {
+            let route = try routeClient()
+            let index = Dictionary(try route.links().map { ($0.name, $0.index) }, uniquingKeysWith: { a, _ in a })
+            let requests = indices.map { k -> NetlinkRequest in
+                switch actions[k] {
+                case .addAddress(let iface, let cidr, let label):
+                    return RouteMessages.addAddress(InterfaceAddress(interfaceIndex: index[iface] ?? 0, address: cidr, label: label,
+                                                                     scope: iface == "lo" && cidr.address.isLoopback ? 254 : 0), interfaceName: iface)
+                case .deleteAddress(let iface, let cidr):
+                    return RouteMessages.deleteAddress(InterfaceAddress(interfaceIndex: index[iface] ?? 0, address: cidr), interfaceName: iface)
+                default:
+                    preconditionFailure("not an address action")
+                }
+            }
+            for (k, result) in zip(indices, try route.execute(requests)) {
+                if case .failure(let e) = result { failures[k] = classify(e, actions[k]) }
+            }
+        } catch {
+            for k in indices { failures[k] = HostError(.system, actions[k], "\(actions[k]): \(error)") }
+        }
+    }
+
+    // MARK: IPVS
+
+    private func executeIPVS(_ indices: [Int], _ actions: [HostAction], _ failures: inout [HostError?]) {
+        do {
+            let client = try ipvs()
+            let m = client.messages
+            let requests = indices.map { k -> NetlinkRequest in
+                switch actions[k] {
+                case .addService(let s): return m.newService(s)
+                case .editService(let s): return m.editService(s)
+                case .deleteService(let key): return m.deleteService(key)
+                case .addDestination(let key, let d): return m.newDestination(d, of: key)
+                case .editDestination(let key, let d): return m.editDestination(d, of: key)
+                case .deleteDestination(let key, let e):
+                    return m.deleteDestination(IPVSDestination(address: e.address, port: UInt16(e.port), forwarding: .dr, weight: 0), of: key)
+                case .setTimeouts(let t): return m.setTimeouts(t)
+                case .startSyncDaemon(let d): return m.startDaemon(d)
+                case .stopSyncDaemon(let s): return m.stopDaemon(s)
+                default: preconditionFailure("not an IPVS action")
+                }
+            }
+            for (k, result) in zip(indices, try client.execute(requests)) {
+                if case .failure(let e) = result { failures[k] = classify(e, actions[k]) }
+            }
+        } catch {
+            for k in indices { failures[k] = HostError(.system, actions[k], "\(actions[k]): \(error)") }
+        }
+    }
+
+    /// Maps a kernel errno to what it means for this action, with the operator's wording.
+    nonisolated func classify(_ error: NetlinkError, _ action: HostAction) -> HostError {
+        guard case .kernel(let code, let text, _) = error else { return HostError(.system, action, "\(action): \(error)") }
+        let detail = text.map { " (kernel: \($0))" } ?? ""
+        switch (action, code) {
+        case (.addAddress, EEXIST), (.addService, EEXIST), (.addDestination, EEXIST), (.startSyncDaemon, EEXIST):
+            return HostError(.exists, action, "\(action): already exists")
+        case (.deleteAddress, EADDRNOTAVAIL):
+            return HostError(.notFound, action, "\(action): no such address")
+        case (.addAddress, ENODEV), (.deleteAddress, ENODEV), (.startSyncDaemon, ENODEV):
+            return HostError(.noSuchInterface, action, "\(action): no such interface")
+        case (.editService(let s), ESRCH): return HostError(.noSuchService, action, "no such service \(s.key)")
+        case (.deleteService(let key), ESRCH), (.addDestination(let key, _), ESRCH),
+             (.editDestination(let key, _), ESRCH), (.deleteDestination(let key, _), ESRCH):
+            return HostError(.noSuchService, action, "no such service \(key)")
+        case (.editDestination(let key, let d), ENOENT):
+            return HostError(.noSuchDestination, action, "no such destination \(d.endpoint) in \(key)")
+        case (.deleteDestination(let key, let e), ENOENT):
+            return HostError(.noSuchDestination, action, "no such destination \(e) in \(key)")
+        case (.addService(let s), ENOENT), (.editService(let s), ENOENT):
+            return HostError(.invalid, action, "\(action): the kernel has no scheduler '\(s.scheduler)' (is ip_vs_\(s.scheduler) available?)\(detail)")
+        case (.stopSyncDaemon, ESRCH):
+            return HostError(.notFound, action, "\(action): not running")
+        case (_, EINVAL), (_, ERANGE), (_, EADDRNOTAVAIL):
+            return HostError(.invalid, action, "\(action): \(error)")
+        default:
+            return HostError(.system, action, "\(action): \(error)")
+        }
+    }
+
+    // MARK: sysctl
+
+    /// Dotted sysctl names to /proc/sys paths; a '/' in a name component (eth0/100) is a '.' in the path.
+    nonisolated func sysctlPath(_ key: String) -> String {
+        sysctlRoot + "/" + key.split(separator: ".").map { String($0.map { $0 == "/" ? "." : $0 }) }.joined(separator: "/")
+    }
+
+    private func readSysctl(_ key: String) -> String? {
+        let fd = open(sysctlPath(key), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n >= 0 else { return nil }
+        return String(decoding: buffer[0..<n], as: UTF8.self).trimmedWhitespace()
+    }
+
+    private func writeSysctl(_ action: HostAction) -> HostError? {
+        guard case .setSysctl(let key, let value) = action else { return nil }
+        let fd = open(sysctlPath(key), O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let e = errno
+            return HostError(e == ENOENT ? .notFound : .system, action, "\(action): \(NetlinkError.system(errno: e, call: "open \(sysctlPath(key))"))")
+        }
+        defer { close(fd) }
+        let bytes = Array((value + "\n").utf8)
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard n == bytes.count else {
+            let e = errno
+            return HostError(e == EINVAL ? .invalid : .system, action, "\(action): the kernel refused the value (\(NetlinkError.errnoText(e)))")
+        }
+        return nil
+    }
+
+    // MARK: clients
+
+    private func routeClient() throws -> RouteClient {
+        if let route { return route }
+        let client = try RouteClient()
+        route = client
+        return client
+    }
+
+    private func ipvs() throws -> IPVSClient {
+        if let ipvsClient { return ipvsClient }
+        let client = try IPVSClient()
+        ipvsClient = client
+        return client
+    }
+}
+
+extension String {
+    /// Without leading and trailing white space; FoundationEssentials-free.
+    func trimmedWhitespace() -> String {
+        var s = Substring(self)
+        while let c = s.first, c.isWhitespace { s.removeFirst() }
+        while let c = s.last, c.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,95 @@
+import LBHost
+import LBNetlink
+import LBSpec
+import XCTest
+
+final class HostDiffTests: XCTestCase {
+    /// The reference scenario's director plan, from memory.
+    func referencePlan(_ node: String) throws -> HostPlan {
+        let spec = ClusterSpec(
+            cluster: "web",
+            nodes: [Node(name: "lvs1", address: CIDR("192.168.1.100/24")!), Node(name: "lvs2", address: CIDR("192.168.1.101/24")!),
+                    Node(name: "rs1", address: CIDR("192.168.1.102/24")!), Node(name: "rs2", address: CIDR("192.168.1.103/24")!)],
+            vips: [VIP(name: "web", address: CIDR("192.168.1.200/24")!,
+                       vrrp: VRRPGroup(routerID: 51, authPassword: "s3cret", directors: [Director(node: "lvs1", priority: 100), Director(node: "lvs2", priority: 99)]),
+                       services: [VirtualService(port: 80, persistence: Persistence(timeoutSeconds: 3600),
+                                                 healthCheck: HealthCheck(kind: .tcp), realServers: [RealServer(node: "rs1"), RealServer(node: "rs2")])])])
+        XCTAssertEqual(SpecValidator.validate(spec).filter { $0.severity == .error }, [])
+        return try XCTUnwrap(HostPlanner.plan(spec, node: node))
+    }
+
+    func testDirectorFromEmpty() throws {
+        let desired = DesiredHostState(plan: try referencePlan("lvs1"))
+        let observed = HostState(interfaces: InMemoryHost.defaultInterfaces, ipvs: .available(IPVSTable()))
+        let actions = HostDiff.actions(desired: desired, observed: observed)
+        let key = IPVSServiceKey(address: IPAddress("192.168.1.200")!, port: 80, protocol: .tcp)
+        XCTAssertEqual(actions.map(\.description), [
+            "add service 192.168.1.200:80/tcp wrr",
+            "add destination 192.168.1.102:80 to 192.168.1.200:80/tcp dr weight 1",
+            "add destination 192.168.1.103:80 to 192.168.1.200:80/tcp dr weight 1",
+            "set IPVS timeouts tcp 7260 tcpfin 120 udp 300",
+            "start sync daemon master on eth0 id 0",
+            "start sync daemon backup on eth0 id 0",
+        ])
+        guard case .addService(let s) = actions[0] else { return XCTFail("first action") }
+        XCTAssertEqual(s.key, key)
+        XCTAssertTrue(s.isPersistent)
+        XCTAssertEqual(s.timeout, 3600)
+        XCTAssertEqual(s.netmask, 0xFFFF_FFFF)
+    }
+
+    func testRealServerFromEmptyAndConvergence() async throws {
+        let desired = DesiredHostState(plan: try referencePlan("rs1"))
+        XCTAssertNil(desired.ipvs, "a real server leaves IPVS alone")
+        let host = InMemoryHost()
+        let before = try await host.observe(sysctls: desired.sysctlKeys(ledger: Ledger()))
+        let actions = HostDiff.actions(desired: desired, observed: before)
+        XCTAssertEqual(actions.map(\.description), [
+            "add address 192.168.1.200/32 to lo label lo:0",
+            "set net.ipv4.conf.all.arp_announce = 2",
+            "set net.ipv4.conf.all.arp_ignore = 1",
+            "set net.ipv4.conf.eth0.arp_announce = 2",
+            "set net.ipv4.conf.eth0.arp_ignore = 1",
+        ])
+        let report = await host.apply(actions)
+        XCTAssertTrue(report.succeeded)
+        let ledger = Ledger().recording(actions, report, before: before)
+        XCTAssertEqual(ledger.sysctlOriginals["net.ipv4.conf.all.arp_ignore"], "0")
+        let after = try await host.observe(sysctls: desired.sysctlKeys(ledger: ledger))
+        XCTAssertEqual(HostDiff.actions(desired: desired, observed: after, ledger: ledger), [])
+
+        // Drift: the VIP is deleted and a sysctl flipped; one diff repairs both.
+        await host.tamper { state, sysctls in
+            state.interfaces[0].addresses.removeAll { $0.address.address == IPAddress("192.168.1.200") }
+            sysctls["net.ipv4.conf.eth0.arp_ignore"] = "0"
+        }
+        let drifted = try await host.observe(sysctls: desired.sysctlKeys(ledger: ledger))
+        XCTAssertEqual(HostDiff.actions(desired: desired, observed: drifted, ledger: ledger).map(\.description), [
+            "add address 192.168.1.200/32 to lo label lo:0",
+            "set net.ipv4.conf.eth0.arp_ignore = 1",
+        ])
+    }
+
+    func testWrongLabelOrPrefixIsReplaced() {
+        let want = OwnedAddress(interface: "lo", address: CIDR("192.168.1.200/32")!, label: "lo:0")
+        var observed = HostState(interfaces: InMemoryHost.defaultInterfaces, ipvs: .unavailable("none"))
+        observed.interfaces[0].addresses.append(.init(address: CIDR("192.168.1.200/24")!, label: "lo"))
+        let actions = HostDiff.actions(desired: DesiredHostState(addresses: [want]), observed: observed)
+        XCTAssertEqual(actions, [.deleteAddress(interface: "lo", address: CIDR("192.168.1.200/24")!),
+                                 .addAddress(interface: "lo", address: want.address, label: "lo:0")])
+    }
+
+    func testForeignServicesAndDaemonsAreNeverTouched() {
+        let foreign = IPVSService(key: IPVSServiceKey(address: IPAddress("10.0.0.1")!, port: 53, protocol: .udp), scheduler: "rr")
+        let table = IPVSTable(services: [.init(service: foreign)], syncDaemons: [IPVSSyncDaemon(state: .master, interface: "eth0", syncID: 9)])
+        let observed = HostState(interfaces: InMemoryHost.defaultInterfaces, ipvs: .available(table))
+        XCTAssertEqual(HostDiff.actions(desired: DesiredHostState(), observed: observed), [])
+        XCTAssertEqual(HostDiff.actions(desired: DesiredHostState(ipvs: DesiredIPVS(services: [], timeouts: table.timeouts)), observed: observed), [])
+    }
+
+    func testWithoutIPVSNoIPVSActionsAreInvented() throws {
+        let desired = DesiredHostState(plan: try referencePlan("lvs1"))
+        let observed = HostState(interfaces: InMemoryHost.defaultInterfaces, ipvs: .unavailable("IPVS is not available"))
+        XCTAssertEqual(HostDiff.actions(desired: desired, observed: observed), [])
+    }
+}
