@@ -16,11 +16,12 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Every test: unit and command-line tests, then the document fuzzer for a bounded time.
+# Every test: unit, command-line, namespace and lab tests, then each fuzzer for a bounded time.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
-	scripts/fuzz-documents.sh $(FUZZ_SECONDS)
+	scripts/fuzz.sh document $(FUZZ_SECONDS)
+	scripts/fuzz.sh netlink $(FUZZ_SECONDS)
 
 # The lab demo of the reference scenario (for now: keys, validate, plan, sign, verify).
 demo: deps
@@ -28,7 +29,8 @@ demo: deps
 	scripts/demo.sh
 
 fuzz: deps
-	scripts/fuzz-documents.sh $(FUZZ_SECONDS)
+	scripts/fuzz.sh document $(FUZZ_SECONDS)
+	scripts/fuzz.sh netlink $(FUZZ_SECONDS)
 
 clean:
 	rm -rf .build .build-fuzz

@@ -57,6 +57,8 @@ let package = Package(
         .executableTarget(name: "lb-hostcheck", dependencies: ["LBHostConformance", "LBHost", "LBNetlink", "LBSpec"]),
         // libFuzzer driver for document decoding and verification (built with -DFUZZ, see Makefile).
         .executableTarget(name: "DocumentFuzz", dependencies: ["LBDocument", "LBCrypto"]),
+        // libFuzzer driver for the netlink reply decoders (same build flags as DocumentFuzz).
+        .executableTarget(name: "NetlinkFuzz", dependencies: ["LBNetlink", "LBSpec"]),
 
         .testTarget(name: "LBSpecTests", dependencies: ["LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCryptoTests", dependencies: ["LBCrypto"]),

@@ -1,6 +1,6 @@
 // libFuzzer driver for everything an agent reads from the network: DSSE envelope JSON through document
 // verification, and sealed gossip packets through the keyring. Build and run with
-// scripts/fuzz-documents.sh; without -DFUZZ this target only explains that.
+// scripts/fuzz.sh document; without -DFUZZ this target only explains that.
 #if FUZZ
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -134,5 +134,5 @@ func writeSeeds(to directory: String) {
 
 exit(runLibFuzzer())
 #else
-print("DocumentFuzz must be built with -sanitize=fuzzer -DFUZZ; run scripts/fuzz-documents.sh")
+print("DocumentFuzz must be built with -sanitize=fuzzer -DFUZZ; run scripts/fuzz.sh document")
 #endif

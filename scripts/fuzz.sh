@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
-# Fuzzes document envelope decoding and verification, sealed-packet opening and key file parsing with
-# libFuzzer for a bounded time. Usage: scripts/fuzz-documents.sh [SECONDS]   (default 30)
-# Exits non-zero when the fuzzer finds a crash; the input is kept under .fuzz/artifacts/.
+# Runs one libFuzzer target for a bounded time. Usage: scripts/fuzz.sh TARGET [SECONDS]   (default 30)
+#   document: DSSE envelope decoding and verification, sealed gossip packets, key files (DocumentFuzz)
+#   netlink:  decoders of kernel netlink replies (NetlinkFuzz)
+# Exits non-zero when the fuzzer finds a crash; the input is kept under .fuzz/artifacts/TARGET/.
 set -euo pipefail
 
-seconds="${1:-30}"
+target="${1:?usage: scripts/fuzz.sh document|netlink [SECONDS]}"
+seconds="${2:-30}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
+case "$target" in
+    document) product=DocumentFuzz ;;
+    netlink) product=NetlinkFuzz ;;
+    *) echo "fuzz.sh: unknown target '$target' (document, netlink)" >&2; exit 2 ;;
+esac
+
 scratch=.build-fuzz
-seeds=Tests/Fuzz/documents-corpus   # committed seed inputs, never written by the fuzzer
-corpus=.fuzz/documents-corpus       # what the fuzzer learns; git-ignored
-artifacts=.fuzz/artifacts/
+seeds=Tests/Fuzz/$target-corpus     # committed seed inputs, never written by the fuzzer
+corpus=.fuzz/$target-corpus         # what the fuzzer learns; git-ignored
+artifacts=.fuzz/artifacts/$target/
 
 # -sanitize=fuzzer instruments every Swift module of the product; libsodium is a system library and
 # stays uninstrumented. Address sanitizer catches misuse of the unsafe buffers handed to libsodium.
-build_flags=(-c debug --scratch-path "$scratch" --product DocumentFuzz
+build_flags=(-c debug --scratch-path "$scratch" --product "$product"
              -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZ)
 swift build "${build_flags[@]}"
-binary="$(swift build "${build_flags[@]}" --show-bin-path)/DocumentFuzz"
+binary="$(swift build "${build_flags[@]}" --show-bin-path)/$product"
 
 # Swift's backtracer would intercept the crash signals libFuzzer reports on.
 export SWIFT_BACKTRACE=enable=no
@@ -29,7 +37,7 @@ if [ -z "$(ls -A "$seeds")" ]; then
     LB_FUZZ_WRITE_SEEDS="$seeds" "$binary"
 fi
 
-log=.fuzz/documents.log
+log=.fuzz/$target.log
 # The full libFuzzer log goes to a file (it is thousands of lines); a failure prints its tail.
 set +e
 "$binary" "$corpus" "$seeds" -max_total_time="$seconds" -artifact_prefix="$artifacts" \
@@ -41,5 +49,5 @@ if [ "$status" -ne 0 ]; then
 fi
 
 executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
-echo "fuzz-documents: ${executions:-?} executions in ${seconds}s, exit status $status"
+echo "fuzz $target: ${executions:-?} executions in ${seconds}s, exit status $status"
 exit "$status"
