@@ -53,6 +53,8 @@ let package = Package(
             dependencies: ["LBHost", "LBNetlink", "LBSpec", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "lb-agent", dependencies: ["LBAgentCommands"]),
+        // Benchmarks anyone can rerun (README): `lb-bench ipvs` in the lab.
+        .executableTarget(name: "lb-bench", dependencies: ["LBHost", "LBNetlink", "LBSpec"]),
         // Runs LBHostConformance against the kernel, inside a scratch network namespace or the qemu lab.
         .executableTarget(name: "lb-hostcheck", dependencies: ["LBHostConformance", "LBHost", "LBNetlink", "LBSpec"]),
         // libFuzzer driver for document decoding and verification (built with -DFUZZ, see Makefile).

@@ -24,7 +24,7 @@ extension Agent {
         func run() async throws {
             let host = LinuxHost()
             let names = try await host.observe(sysctls: []).interfaces.map(\.name)
-            let state = try await host.observe(sysctls: ManagedSysctls.keys(interfaces: names))
+            let state = try await host.observe(sysctls: ManagedSysctls.keys(interfaces: names), statistics: true)
             switch output {
             case .json:
                 let data = try SpecJSON.encoder(pretty: true).encode(state)
@@ -60,6 +60,9 @@ public enum InspectText {
             for e in t.services.sorted(by: { $0.service.key < $1.service.key }) {
                 let sv = e.service
                 var line = "\(sv.key.protocol.rawValue.uppercased())  \(Endpoint(address: sv.key.address, port: Int(sv.key.port))) \(sv.scheduler)"
+                let flags = [(IPVSService.schedulerFlag1, "fallback"), (IPVSService.schedulerFlag2, "port")]
+                    .filter { sv.flags & $0.0 != 0 }.map { "\(sv.scheduler)-\($0.1)" }
+                if !flags.isEmpty { line += " (\(flags.joined(separator: ",")))" }
                 if sv.isPersistent {
                     line += " persistent \(sv.timeout)"
                     if sv.key.address.family == .ipv4 && sv.netmask != .max { line += " mask \(IPAddress.v4(sv.netmask))" }

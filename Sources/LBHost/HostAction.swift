@@ -81,9 +81,17 @@ public struct ApplyReport: Sendable, Equatable {
 /// This host's state that lb manages, as one seam: the Linux kernel by default, memory in unit tests.
 public protocol HostControl: Sendable {
     /// Interfaces with addresses, the named sysctls, and the IPVS table (or why there is none).
-    func observe(sysctls: [String]) async throws -> HostState
+    /// With `statistics`, IPVS counters and destination thresholds too, at a higher cost.
+    func observe(sysctls: [String], statistics: Bool) async throws -> HostState
     /// Applies actions in order. A request that cannot be valid (an unknown interface or sysctl, IPVS
     /// missing) is refused before anything changes, with every action marked failed; otherwise each
     /// action's own outcome is reported and one failure does not stop the rest.
     func apply(_ actions: [HostAction]) async -> ApplyReport
+}
+
+extension HostControl {
+    /// What the diff needs: no IPVS counters.
+    public func observe(sysctls: [String]) async throws -> HostState {
+        try await observe(sysctls: sysctls, statistics: false)
+    }
 }

@@ -56,20 +56,22 @@ public enum HostDiff {
         }
         var out: [HostAction] = []
         let want = desired.ipvs
-        var have: [IPVSServiceKey: IPVSTable.Entry] = [:]
-        for entry in table.services { have[entry.service.key] = entry }
+        var have: [IPVSServiceKey: Int] = [:]
+        have.reserveCapacity(table.services.count)
+        for (i, entry) in table.services.enumerated() { have[entry.service.key] = i }
 
         for entry in want?.services ?? [] {
             let key = entry.service.key
-            guard let current = have[key] else {
+            guard let index = have[key] else {
                 out.append(.addService(entry.service))
                 out += entry.destinations.map { .addDestination(key, $0) }
                 continue
             }
-            if current.service.configuration != entry.service.configuration {
+            let current = table.services[index]
+            if !sameConfiguration(current.service, entry.service) {
                 out.append(.editService(entry.service))
             }
-            out += destinationActions(key, want: entry.destinations, have: current.destinations)
+            destinationActions(key, want: entry.destinations, have: current.destinations, into: &out)
         }
         let wantedKeys = Set((want?.services ?? []).map(\.service.key))
         for key in ledger.services.sorted() where !wantedKeys.contains(key) && have[key] != nil {
@@ -87,21 +89,33 @@ public enum HostDiff {
 
     static func destinationActions(_ key: IPVSServiceKey, want: [IPVSDestination], have: [IPVSDestination]) -> [HostAction] {
         var out: [HostAction] = []
-        var current: [Endpoint: IPVSDestination] = [:]
-        for d in have { current[d.endpoint] = d }
+        destinationActions(key, want: want, have: have, into: &out)
+        return out
+    }
+
+    /// Runs once per service on every pass, so it avoids allocation: services have a handful of
+    /// destinations, and a linear match beats hashing them.
+    static func destinationActions(_ key: IPVSServiceKey, want: [IPVSDestination], have: [IPVSDestination], into out: inout [HostAction]) {
         for d in want {
-            if let c = current[d.endpoint] {
-                if c.configuration != d.configuration { out.append(.editDestination(key, d)) }
+            if let c = have.first(where: { $0.address == d.address && $0.port == d.port }) {
+                if !sameConfiguration(c, d) { out.append(.editDestination(key, d)) }
             } else {
                 out.append(.addDestination(key, d))
             }
         }
-        let wanted = Set(want.map(\.endpoint))
         // Inside a service lb manages every destination is lb's: strays are removed.
-        for d in have where !wanted.contains(d.endpoint) {
+        for d in have where !want.contains(where: { $0.address == d.address && $0.port == d.port }) {
             out.append(.deleteDestination(key, d.endpoint))
         }
-        return out
+    }
+
+    static func sameConfiguration(_ a: IPVSService, _ b: IPVSService) -> Bool {
+        a.scheduler == b.scheduler && a.flags & IPVSService.managedFlagMask == b.flags & IPVSService.managedFlagMask
+            && a.isPersistent == b.isPersistent && (!a.isPersistent || (a.timeout == b.timeout && a.netmask == b.netmask))
+    }
+
+    static func sameConfiguration(_ a: IPVSDestination, _ b: IPVSDestination) -> Bool {
+        a.forwarding == b.forwarding && a.weight == b.weight && a.upperThreshold == b.upperThreshold && a.lowerThreshold == b.lowerThreshold
     }
 
     static func syncDaemonActions(_ want: [IPVSSyncDaemon], _ have: [IPVSSyncDaemon], _ ledger: Ledger) -> [HostAction] {

@@ -36,7 +36,7 @@ public actor InMemoryHost: HostControl {
         return s
     }
 
-    public func observe(sysctls keys: [String]) async throws -> HostState {
+    public func observe(sysctls keys: [String], statistics: Bool) async throws -> HostState {
         var s = state
         s.sysctls = sysctlValues.filter { keys.contains($0.key) }
         return s

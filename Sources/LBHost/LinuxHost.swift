@@ -16,7 +16,7 @@ public actor LinuxHost: HostControl {
         self.sysctlRoot = sysctlRoot
     }
 
-    public func observe(sysctls keys: [String]) async throws -> HostState {
+    public func observe(sysctls keys: [String], statistics: Bool) async throws -> HostState {
         let route = try routeClient()
         let links = try route.links()
         let addresses = try route.addresses()
@@ -30,14 +30,24 @@ public actor LinuxHost: HostControl {
         for key in keys {
             if let value = readSysctl(key) { sysctls[key] = value }
         }
-        return HostState(interfaces: interfaces, sysctls: sysctls, ipvs: observeIPVS())
+        return HostState(interfaces: interfaces, sysctls: sysctls, ipvs: observeIPVS(statistics: statistics))
     }
 
-    private func observeIPVS() -> IPVSState {
+    private func observeIPVS(statistics: Bool) -> IPVSState {
         do {
             let client = try ipvs()
             var table = IPVSTable(version: try client.version())
-            table.services = try client.table().map { IPVSTable.Entry(service: $0.service, destinations: $0.destinations) }
+            if !statistics, let procDests = ProcIPVS.destinations() {
+                var services: [IPVSTable.Entry] = []
+                for s in try client.services(statistics: false) {
+                    // A service created between the two reads is not in the listing yet: ask netlink.
+                    let dests = try procDests[s.key] ?? client.destinations(of: s.key)
+                    services.append(IPVSTable.Entry(service: s, destinations: dests))
+                }
+                table.services = services
+            } else {
+                table.services = try client.table().map { IPVSTable.Entry(service: $0.service, destinations: $0.destinations) }
+            }
             table.timeouts = try client.timeouts()
             table.syncDaemons = try client.syncDaemons()
             return .available(table)

@@ -54,10 +54,10 @@ public final class IPVSClient {
         return try messages.parseVersion(m)
     }
 
-    public func services() throws(NetlinkError) -> [IPVSService] {
+    public func services(statistics: Bool = true) throws(NetlinkError) -> [IPVSService] {
         var out: [IPVSService] = []
         for m in try socket.execute(messages.dumpServices()) {
-            out.append(try messages.parseService(m))
+            out.append(try messages.parseService(m, statistics: statistics))
         }
         return out
     }
@@ -70,11 +70,17 @@ public final class IPVSClient {
         return out
     }
 
-    /// Every service with its destinations, in the kernel's order.
+    /// Every service with its destinations, in the kernel's order. The per-service destination dumps
+    /// go out together, so a table of thousands of services costs a few system calls, not thousands.
     public func table() throws(NetlinkError) -> [(service: IPVSService, destinations: [IPVSDestination])] {
+        let services = try services()
+        let replies = try socket.execute(services.map { messages.dumpDestinations(of: $0.key) })
         var out: [(IPVSService, [IPVSDestination])] = []
-        for s in try services() {
-            out.append((s, try destinations(of: s.key)))
+        out.reserveCapacity(services.count)
+        for (s, reply) in zip(services, replies) {
+            var dests: [IPVSDestination] = []
+            for m in try reply.get() { dests.append(try messages.parseDestination(m, family: s.key.address.family)) }
+            out.append((s, dests))
         }
         return out
     }

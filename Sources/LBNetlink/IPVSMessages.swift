@@ -124,7 +124,7 @@ public struct IPVSMessages: Sendable {
 
     // MARK: replies
 
-    public func parseService(_ m: NetlinkMessage) throws(NetlinkError) -> IPVSService {
+    public func parseService(_ m: NetlinkMessage, statistics: Bool = true) throws(NetlinkError) -> IPVSService {
         guard let nested = try Self.attributes(m).first(IPVSABI.attrService) else { throw .malformed("service reply without a service") }
         let a = try nested.nested()
         let key = try Self.parseKey(a)
@@ -135,7 +135,7 @@ public struct IPVSMessages: Sendable {
             netmask = key.address.family == .ipv4 ? try raw.be32() : try raw.u32()
         } else { netmask = key.address.family == .ipv4 ? .max : 128 }
         return IPVSService(key: key, scheduler: sched, flags: flags, timeout: try a.first(IPVSABI.svcTimeout)?.u32() ?? 0,
-                           netmask: netmask, stats: try Self.parseStats(a.first(IPVSABI.svcStats64) ?? a.first(IPVSABI.svcStats), wide: a.first(IPVSABI.svcStats64) != nil))
+                           netmask: netmask, stats: statistics ? try Self.parseStats(a.first(IPVSABI.svcStats64) ?? a.first(IPVSABI.svcStats), wide: a.first(IPVSABI.svcStats64) != nil) : nil)
     }
 
     public func parseDestination(_ m: NetlinkMessage, family: IPAddress.Family) throws(NetlinkError) -> IPVSDestination {

@@ -72,6 +72,8 @@ public struct IPVSService: Sendable, Equatable, Codable {
     public static let schedulerFlag1 = IPVSABI.svcFSched1
     public static let schedulerFlag2 = IPVSABI.svcFSched2
     static let managedFlags = IPVSABI.svcFPersistent | IPVSABI.svcFSched1 | IPVSABI.svcFSched2
+    /// The flag bits lb sets and compares; the kernel's own (hashed) are ignored.
+    public static let managedFlagMask = managedFlags
 }
 
 /// A real server behind a service.

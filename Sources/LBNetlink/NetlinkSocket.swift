@@ -81,19 +81,25 @@ public final class NetlinkSocket {
         var index = 0
         while index < requests.count {
             // A dump runs alone: the kernel serves one dump per socket at a time.
+            // Dumps batch with dumps, changes with changes, so one kind's replies never wait on the other's.
+            let dump = requests[index].isDump
             var batch: [Int] = []
             var bytes = 0
-            if requests[index].isDump {
-                batch = [index]
-            } else {
-                while index + batch.count < requests.count, !requests[index + batch.count].isDump {
-                    let size = requests[index + batch.count].payload.count + NL.headerSize
-                    if !batch.isEmpty && bytes + size > Self.maxBatchBytes { break }
-                    batch.append(index + batch.count)
-                    bytes += size
-                }
+            while index + batch.count < requests.count, requests[index + batch.count].isDump == dump {
+                let size = requests[index + batch.count].payload.count + NL.headerSize
+                if !batch.isEmpty && bytes + size > Self.maxBatchBytes { break }
+                batch.append(index + batch.count)
+                bytes += size
             }
             try run(batch, of: requests, into: &results)
+            if dump {
+                // The kernel runs one dump per socket at a time. A small dump finishes while its request
+                // is processed, so the next starts at once; one that spans several reads makes the
+                // following requests of the batch fail with EBUSY. Those are retried one by one.
+                for i in batch {
+                    if case .failure(let e) = results[i]!, e.errno == EBUSY { try run([i], of: requests, into: &results) }
+                }
+            }
             index += batch.count
         }
         return results.map { $0! }

@@ -10,4 +10,4 @@ ip link add bench0 type veth peer name bench1
 ip addr add 10.0.0.1/8 dev bench0
 ip link set bench0 up
 ip link set bench1 up
-lb-bench ipvs --scratch-host --services "$services" --destinations "$destinations" --ipvsadm "$(command -v ipvsadm)" | tee /out/bench-ipvs.json
+lb-bench ipvs --scratch-host --services "$services" --destinations "$destinations" --ipvsadm "$(command -v ipvsadm)" $3 | tee /out/bench-ipvs.json

@@ -1,0 +1,131 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LBNetlink
+import LBSpec
+
+/// Reads every destination of every service from /proc/net/ip_vs in one pass.
+///
+/// Generic netlink has no "all destinations" dump: each service needs its own, and the kernel ends a
+/// dump only on a second read, so 10,000 services cost 30,000 system calls. The kernel's own listing
+/// gives the same destinations in a handful of reads. It lacks thresholds and counters, so it serves
+/// the diff (which manages neither) and `inspect --stats`-free observation; anything it cannot match
+/// falls back to netlink. The file follows the network namespace, like the netlink socket.
+public enum ProcIPVS {
+    /// Destinations by service, or nil when the file is missing or unreadable.
+    public static func destinations(path: String = "/proc/net/ip_vs") -> [IPVSServiceKey: [IPVSDestination]]? {
+        guard let bytes = readAll(path) else { return nil }
+        return parse(bytes: bytes)
+    }
+
+    /// Parses the listing byte by byte: it can be megabytes, and Character-level splitting is slow.
+    static func parse(_ text: String) -> [IPVSServiceKey: [IPVSDestination]]? {
+        parse(bytes: Array(text.utf8))
+    }
+
+    public static func parse(bytes: [UInt8]) -> [IPVSServiceKey: [IPVSDestination]]? {
+        var out: [IPVSServiceKey: [IPVSDestination]] = [:]
+        var current: IPVSServiceKey?
+        var lineStart = 0
+        var tokens: [Range<Int>] = []
+        tokens.reserveCapacity(8)
+        while lineStart < bytes.count {
+            var end = lineStart
+            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            tokens.removeAll(keepingCapacity: true)
+            var i = lineStart
+            while i < end {
+                while i < end && bytes[i] == 0x20 { i += 1 }
+                let s = i
+                while i < end && bytes[i] != 0x20 { i += 1 }
+                if s < i { tokens.append(s..<i) }
+            }
+            lineStart = end + 1
+            guard tokens.count >= 2 else { continue }
+            let first = bytes[tokens[0]]
+            if first.elementsEqual("->".utf8) {
+                // "  -> C0A80166:0050      Route   3      0          0"
+                guard let key = current, tokens.count >= 4, let (address, port) = endpoint(bytes[tokens[1]], family: key.address.family),
+                      let weight = int(bytes[tokens[3]]) else { continue }
+                var d = IPVSDestination(address: address, port: port, forwarding: forwarding(bytes[tokens[2]]), weight: Int32(truncatingIfNeeded: weight))
+                if tokens.count >= 6 {
+                    d.activeConnections = UInt32(truncatingIfNeeded: int(bytes[tokens[4]]) ?? 0)
+                    d.inactiveConnections = UInt32(truncatingIfNeeded: int(bytes[tokens[5]]) ?? 0)
+                }
+                out[key, default: []].append(d)
+            } else if first.elementsEqual("TCP".utf8) || first.elementsEqual("UDP".utf8) {
+                // "TCP  C0A801C8:0050 wrr persistent 3600 FFFFFF00" or "TCP  [fd00:…:0080]:01BB wrr"
+                let token = bytes[tokens[1]]
+                let family: IPAddress.Family = token.first == UInt8(ascii: "[") ? .ipv6 : .ipv4
+                guard let (address, port) = endpoint(token, family: family) else { return nil }
+                let key = IPVSServiceKey(address: address, port: port, protocol: first.elementsEqual("TCP".utf8) ? .tcp : .udp)
+                current = key
+                if out[key] == nil { out[key] = [] }
+            } else if !(first.elementsEqual("Prot".utf8) || first.elementsEqual("IP".utf8)) {
+                // Services lb does not manage (firewall marks, SCTP): their destinations are skipped.
+                current = nil
+            }
+        }
+        return out
+    }
+
+    static func endpoint(_ token: ArraySlice<UInt8>, family: IPAddress.Family) -> (IPAddress, UInt16)? {
+        guard let colon = token.lastIndex(of: UInt8(ascii: ":")), let port = hex(token[(colon + 1)...]), port <= 0xFFFF else { return nil }
+        let host = token[..<colon]
+        switch family {
+        case .ipv4:
+            guard host.count == 8, let v = hex(host) else { return nil }
+            return (.v4(UInt32(v)), UInt16(port))
+        case .ipv6:
+            guard host.first == UInt8(ascii: "["), host.last == UInt8(ascii: "]"),
+                  let a = IPAddress(String(decoding: host.dropFirst().dropLast(), as: UTF8.self)) else { return nil }
+            return (a, UInt16(port))
+        }
+    }
+
+    static func hex(_ s: ArraySlice<UInt8>) -> UInt64? {
+        guard !s.isEmpty, s.count <= 16 else { return nil }
+        var v: UInt64 = 0
+        for c in s {
+            switch c {
+            case 0x30...0x39: v = v << 4 | UInt64(c - 0x30)
+            case 0x41...0x46: v = v << 4 | UInt64(c - 0x41 + 10)
+            case 0x61...0x66: v = v << 4 | UInt64(c - 0x61 + 10)
+            default: return nil
+            }
+        }
+        return v
+    }
+
+    static func int(_ s: ArraySlice<UInt8>) -> Int64? {
+        var negative = false, v: Int64 = 0, any = false
+        for (k, c) in s.enumerated() {
+            if k == 0 && c == UInt8(ascii: "-") { negative = true; continue }
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            v = v &* 10 &+ Int64(c - 0x30)
+            any = true
+        }
+        return any ? (negative ? -v : v) : nil
+    }
+
+    static func forwarding(_ name: ArraySlice<UInt8>) -> Forwarding {
+        if name.elementsEqual("Route".utf8) { return .dr }
+        if name.elementsEqual("Tunnel".utf8) { return .tun }
+        return .nat
+    }
+
+    public static func readAll(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 1 << 20)
+        var used = 0
+        while true {
+            if used == bytes.count { bytes += [UInt8](repeating: 0, count: bytes.count) }
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + used, $0.count - used) }
+            if n > 0 { used += n } else if n < 0 && errno == EINTR { continue } else if n < 0 { return nil } else { break }
+        }
+        bytes.removeLast(bytes.count - used)
+        return bytes
+    }
+}

@@ -1,0 +1,43 @@
+@testable import LBHost
+import LBNetlink
+import LBSpec
+import XCTest
+
+final class ProcIPVSTests: XCTestCase {
+    /// The layout of ip_vs_info_seq_show (net/netfilter/ipvs/ip_vs_ctl.c).
+    let listing = """
+    IP Virtual Server version 1.2.1 (size=4096)
+    Prot LocalAddress:Port Scheduler Flags
+      -> RemoteAddress:Port Forward Weight ActiveConn InActConn
+    TCP  C0A801C8:0050 wrr persistent 3600 FFFFFF00
+      -> C0A80167:1F90      Masq    0      0          0
+      -> C0A80166:0050      Route   3      2          7
+    UDP  C0A801C8:0035 sh 
+    FWM  00000001 wlc 
+      -> 0A000001:0050      Route   1      0          0
+    TCP  [fd00:0254:0000:0000:0000:0000:0000:0080]:01BB wrr 
+      -> [fd00:0254:0000:0000:0000:0000:0000:0100]:01BB      Tunnel  2      0          0
+
+    """
+
+    func testParsesServicesAndDestinations() throws {
+        let parsed = try XCTUnwrap(ProcIPVS.parse(listing))
+        let web = IPVSServiceKey(address: IPAddress("192.168.1.200")!, port: 80, protocol: .tcp)
+        let dns = IPVSServiceKey(address: IPAddress("192.168.1.200")!, port: 53, protocol: .udp)
+        let v6 = IPVSServiceKey(address: IPAddress("fd00:254::80")!, port: 443, protocol: .tcp)
+        XCTAssertEqual(Set(parsed.keys), [web, dns, v6], "firewall-mark services are not lb's and are skipped")
+        XCTAssertEqual(parsed[web]?.map(\.configuration), [
+            IPVSDestination(address: IPAddress("192.168.1.103")!, port: 8080, forwarding: .nat, weight: 0),
+            IPVSDestination(address: IPAddress("192.168.1.102")!, port: 80, forwarding: .dr, weight: 3),
+        ])
+        XCTAssertEqual(parsed[web]?[1].activeConnections, 2)
+        XCTAssertEqual(parsed[web]?[1].inactiveConnections, 7)
+        XCTAssertEqual(parsed[dns], [])
+        XCTAssertEqual(parsed[v6]?.first?.forwarding, .tun)
+        XCTAssertEqual(parsed[v6]?.first?.address, IPAddress("fd00:254::100"))
+    }
+
+    func testAMangledServiceLineRefusesTheListing() {
+        XCTAssertNil(ProcIPVS.parse("TCP  nonsense wrr\n"))
+    }
+}
