@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The tests that need a kernel with IPVS, in the qemu lab (lab/run.sh): the lab's self-tests and smoke
+# scenario, then the host layer's conformance suite with ipvsadm as witness (lab/scenarios/hostcheck.sh),
+# using the debug binaries `swift build --build-tests` made. Prints `lab-tests: N passed, M failed`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH=$PATH:/opt/swift/usr/bin
+bin=$(swift build --show-bin-path)
+
+passed=0 failed=0
+run() {
+    local name=$1
+    shift
+    echo "== $name"
+    if "$@"; then passed=$((passed + 1)); echo "ok $name"; else failed=$((failed + 1)); echo "FAIL $name (exit $?)"; fi
+}
+
+run "lab self-tests and smoke scenario" lab/test.sh
+run "host conformance against IPVS" lab/run.sh --timeout 300 --no-keepalived \
+    --bin "$bin/lb-hostcheck" --bin "$bin/lb-agent" lab/scenarios/hostcheck.sh
+
+echo "lab-tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
