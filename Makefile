@@ -5,10 +5,10 @@ SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
 SWIFT ?= swift
 # Debian packages for building (libsodium) and for the test run.
-APT_PACKAGES := libsodium-dev pkg-config
+APT_PACKAGES := libsodium-dev pkg-config keepalived qemu-system-x86 busybox-static ipvsadm cpio kmod iproute2
 FUZZ_SECONDS ?= 30
 
-.PHONY: demo test deps build fuzz clean
+.PHONY: demo test deps build fuzz lab-test bench-ipvs clean
 
 deps:
 	@scripts/install-deps.sh $(APT_PACKAGES)
@@ -20,6 +20,7 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	scripts/lab-tests.sh
 	scripts/fuzz.sh document $(FUZZ_SECONDS)
 	scripts/fuzz.sh netlink $(FUZZ_SECONDS)
 
@@ -32,5 +33,15 @@ fuzz: deps
 	scripts/fuzz.sh document $(FUZZ_SECONDS)
 	scripts/fuzz.sh netlink $(FUZZ_SECONDS)
 
+# Only the tests that need the qemu lab (a kernel with IPVS).
+lab-test: deps
+	$(SWIFT) build --build-tests
+	scripts/lab-tests.sh
+
+# The IPVS benchmark (README): 10,000 services × 4 destinations, in the lab, with a release build.
+bench-ipvs: deps
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-bench
+	lab/run.sh --timeout 900 --no-keepalived --bin .build-release/release/lb-bench lab/scenarios/bench-ipvs.sh 10000 4
+
 clean:
-	rm -rf .build .build-fuzz
+	rm -rf .build .build-fuzz .build-release .lab-cache

@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "LBSpec"),
         // Reading a spec from YAML with file/line/column for every diagnostic.
         .target(name: "LBSpecYAML", dependencies: ["LBSpec", .product(name: "Yams", package: "Yams")]),
+        // keepalived.conf: parse, interpret and merge into a spec (import); write one from a spec (export).
+        .target(name: "LBKeepalived", dependencies: ["LBSpec"]),
         // Typed netlink over Glibc sockets: rtnetlink links/addresses/events, generic netlink IPVS.
         .target(name: "LBNetlink", dependencies: ["LBSpec"]),
         // This host's state that lb manages, as one protocol: Linux (netlink, /proc/sys) and in-memory.
@@ -41,7 +43,7 @@ let package = Package(
         .target(
             name: "LBCtl",
             dependencies: [
-                "LBSpec", "LBSpecYAML", "LBCrypto", "LBDocument",
+                "LBSpec", "LBSpecYAML", "LBCrypto", "LBDocument", "LBKeepalived",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -67,6 +69,7 @@ let package = Package(
         .testTarget(name: "LBDocumentTests", dependencies: ["LBDocument", "LBCrypto", "LBSpec"]),
         .testTarget(name: "LBNetlinkTests", dependencies: ["LBNetlink", "LBSpec"]),
         .testTarget(name: "LBHostTests", dependencies: ["LBHost", "LBHostConformance", "LBNetlink", "LBSpec", "lb-agent", "lb-hostcheck"]),
+        .testTarget(name: "LBKeepalivedTests", dependencies: ["LBKeepalived", "LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCtlTests", dependencies: ["LBCtl", "lbctl"]),
     ],
     swiftLanguageModes: [.v6]

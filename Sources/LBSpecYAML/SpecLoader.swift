@@ -71,11 +71,11 @@ public enum SpecLoader {
         guard yaml.utf8.count <= maxBytes else {
             return failure(file, "spec is \(yaml.utf8.count) bytes; at most \(maxBytes)")
         }
-        if let alias = AliasScan.firstAnchorOrAlias(in: yaml) {
-            // Aliases let a tiny file expand enormously, and Yams hashes whole keys while composing;
-            // a spec never needs them, so they are refused before any YAML parsing.
-            return LoadedSpec(spec: nil, diagnostics: [LocatedDiagnostic(file: file, location: alias.location, diagnostic: .error(.root,
-                "YAML \(alias.kind) '\(alias.token)' is not allowed in a spec; write the value out (quote it if it is text starting with \(alias.token.prefix(1)))"))])
+        if let hit = AliasScan.firstUnsafeKey(in: yaml) {
+            // Yams hashes whole mapping keys while composing, so a key that expands to a huge tree
+            // hangs it before the reader's budget can act. A spec's keys are plain words anyway.
+            return LoadedSpec(spec: nil, diagnostics: [LocatedDiagnostic(file: file, location: hit.location, diagnostic: .error(.root,
+                "YAML \(hit.kind) '\(hit.token)' is not allowed in a spec: mapping keys are plain words"))])
         }
         let root: YAMLNode?
         do {
@@ -142,11 +142,12 @@ extension SpecLoader {
     }
 }
 
-/// Finds YAML anchors (&name) and aliases (*name) outside quotes and comments.
+/// Finds mapping keys that are not plain scalars — an alias used as a key, or the complex-key
+/// indicator `?` — outside quotes and comments.
 enum AliasScan {
     struct Hit { var kind: String; var token: String; var location: SourceLocation }
 
-    static func firstAnchorOrAlias(in text: String) -> Hit? {
+    static func firstUnsafeKey(in text: String) -> Hit? {
         var line = 1, column = 0
         var quote: Character? = nil
         var inComment = false
@@ -161,16 +162,31 @@ enum AliasScan {
             if c == "\n" { line += 1; column = 0; inComment = false; continue }
             if inComment { continue }
             if let q = quote {
-                if c == q { quote = nil }
+                // In double quotes a backslash escapes the next character (\" among them).
+                if q == "\"" && c == "\\" && i + 1 < chars.count && chars[i + 1] != "\n" {
+                    i += 1
+                    column += 1
+                } else if c == q {
+                    quote = nil
+                }
                 continue
             }
             let atTokenStart = previous.isWhitespace || "[{,".contains(previous)
             if c == "#" && atTokenStart { inComment = true; continue }
             if (c == "\"" || c == "'") && (atTokenStart || previous == ":") { quote = c; continue }
-            if (c == "&" || c == "*") && atTokenStart, i + 1 < chars.count, !chars[i + 1].isWhitespace {
+            if c == "?" && atTokenStart && (i + 1 == chars.count || chars[i + 1].isWhitespace) {
+                return Hit(kind: "complex key", token: "?", location: SourceLocation(line: line, column: column))
+            }
+            if c == "*" && atTokenStart, i + 1 < chars.count, !chars[i + 1].isWhitespace {
                 var j = i + 1
                 while j < chars.count && !chars[j].isWhitespace && !",]}".contains(chars[j]) { j += 1 }
-                return Hit(kind: c == "&" ? "anchor" : "alias", token: String(chars[i..<j]), location: SourceLocation(line: line, column: column))
+                var k = j
+                while k < chars.count && chars[k] == " " { k += 1 }
+                // An alias as a mapping key: Yams hashes whole keys while composing, so a key that
+                // expands to a huge tree hangs it. Aliases as values are fine (the reader has a budget).
+                if k < chars.count && chars[k] == ":" {
+                    return Hit(kind: "alias as a key", token: String(chars[i..<j]), location: SourceLocation(line: line, column: column))
+                }
             }
         }
         return nil

@@ -1,0 +1,552 @@
+import LBSpec
+
+/// virtual_server: services, real servers and their health checks.
+extension KeepalivedReader {
+    // MARK: virtual_server
+
+    mutating func virtualServer(_ v: KeepalivedStatement) {
+        let args = v.arguments
+        guard let first = args.first else {
+            sink.error(v.position, "virtual_server needs an address and a port")
+            return
+        }
+        if first == "fwmark" || first == "group" {
+            sink.error(v.position, "virtual_server \(first) is not supported by lb: declare each VIP:port as its own virtual_server")
+            return
+        }
+        guard let address = IPAddress(first) else {
+            sink.error(v.position, "virtual_server address '\(first)' is not an IP address")
+            return
+        }
+        guard args.count >= 2 else {
+            sink.error(v.position, "virtual_server \(address) has no port: lb services are VIP:port (keepalived allows that only for persistent services)")
+            return
+        }
+        guard let port = Self.parseUnsigned(args[1]), (1...65535).contains(port) else {
+            sink.error(v.position, "virtual_server port '\(args[1])' is not 1–65535")
+            return
+        }
+        extra(v, after: 2)
+
+        var service = VirtualService(port: port)
+        var positions: [String: SourcePosition] = [:]
+        var scheduler: Located<String>?
+        var forwarding: Located<Forwarding>?
+        var proto: Located<ServiceProtocol>?
+        var persistence: Located<Int>?
+        var granularity: Located<IPAddress>?
+        var quorum: Located<Int>?
+        var defaults = CheckTiming()
+        var virtualhost: String?
+        var realServers: [RealServerBlock] = []
+        /// Settings written with a value keepalived rejects: reported already, so no "missing" warning.
+        var written = Set<String>()
+        for s in v.block ?? [] {
+            let k = s.keyword
+            guard KeepalivedKeywords.virtualServer.contains(k) else {
+                unknown(s, in: "virtual_server", known: KeepalivedKeywords.virtualServer)
+                continue
+            }
+            guard checkBlock(s, takesBlock: k == "real_server") else { continue }
+            switch k {
+            case "lb_algo", "lvs_sched":
+                if let v = argument(s, 0, "a scheduler") { scheduler = Located(v, at: s.position) }
+            case "lb_kind", "lvs_method":
+                written.insert("forwarding")
+                if let f = forwardingMethod(s) { forwarding = Located(f, at: s.position) }
+            case "protocol":
+                written.insert("protocol")
+                if let v = argument(s, 0, "TCP or UDP") {
+                    switch v.uppercased() {
+                    case "TCP": proto = Located(.tcp, at: s.position)
+                    case "UDP": proto = Located(.udp, at: s.position)
+                    case "SCTP": sink.error(s.position, "protocol SCTP is not supported by lb (tcp and udp only)")
+                    default: sink.error(s.position, "unknown protocol '\(v)'; expected TCP or UDP")
+                    }
+                }
+            case "persistence_timeout":
+                if s.words.count == 1 {
+                    persistence = Located(KeepalivedDefaults.persistenceSeconds, at: s.position)
+                } else if let v = unsigned(s, 0, range: 1...Int(Int32.max), what: "persistence_timeout") {
+                    persistence = Located(v, at: s.position)
+                }
+            case "persistence_granularity":
+                if let v = argument(s, 0, "a netmask such as 255.255.255.255") {
+                    granularity = netmask(v, at: s.position)
+                }
+            case "quorum":
+                if let v = unsigned(s, 0, range: 1...Int(UInt32.max), what: "quorum") { quorum = Located(v, at: s.position) }
+            case "hysteresis":
+                if let v = unsigned(s, 0, range: 0...Int(UInt32.max), what: "hysteresis"), v > 0 {
+                    ignored(s, "lb has no quorum hysteresis")
+                }
+            case "sorry_server":
+                if let e = endpoint(s, defaultPort: port, what: "sorry server") {
+                    service.sorryServer = e
+                    positions["sorry_server"] = s.position
+                }
+            case "sh-port", "mh-port":
+                service.schedulerFlags.append(.port)
+                positions["scheduler_flags"] = s.position
+            case "sh-fallback", "mh-fallback":
+                service.schedulerFlags.append(.fallback)
+                positions["scheduler_flags"] = s.position
+            case "delay_loop", "connect_timeout", "retry", "delay_before_retry":
+                timing(s, into: &defaults)
+            case "virtualhost":
+                virtualhost = argument(s, 0, "a host name")
+            case "real_server":
+                if let rs = realServer(s, servicePort: port) { realServers.append(rs) }
+            default:
+                ignored(s)
+            }
+        }
+
+        if let scheduler {
+            positions["scheduler"] = scheduler.position
+            switch scheduler.value {
+            case "rr", "wrr", "lc", "wlc", "sh", "mh":
+                service.scheduler = Scheduler(rawValue: scheduler.value)!
+            case "lblc", "lblcr", "dh", "sed", "nq", "fo", "ovf", "twos":
+                sink.error(scheduler.position, "scheduler \(scheduler.value) is not supported by lb; use one of rr, wrr, lc, wlc, sh, mh")
+            default:
+                let hint = Suggest.closest(to: scheduler.value, among: ["rr", "wrr", "lc", "wlc", "sh", "mh"]).map { "; did you mean \($0)?" } ?? ""
+                sink.error(scheduler.position, "unknown scheduler '\(scheduler.value)' (keepalived ignores it and uses wlc)\(hint)")
+            }
+        } else {
+            sink.warning(v.position, "no lb_algo: keepalived uses \(KeepalivedDefaults.scheduler); imported as that")
+            service.scheduler = .wlc
+            positions["scheduler"] = v.position
+        }
+        if !service.schedulerFlags.isEmpty && !service.scheduler.acceptsFlags {
+            sink.warning(positions["scheduler_flags"]!, "ignored: sh/mh flags on scheduler \(service.scheduler.rawValue) (they only affect sh and mh)")
+            service.schedulerFlags = []
+        }
+        service.schedulerFlags = Array(Set(service.schedulerFlags)).sorted { $0.rawValue < $1.rawValue }
+        if let forwarding {
+            service.forwarding = forwarding.value
+            positions["forwarding"] = forwarding.position
+        } else if !written.contains("forwarding") {
+            sink.warning(v.position, "no lb_kind: keepalived forwards by NAT then; imported as forwarding: nat")
+            service.forwarding = KeepalivedDefaults.forwarding
+            positions["forwarding"] = v.position
+        }
+        if let proto {
+            service.protocol = proto.value
+            positions["protocol"] = proto.position
+        } else if !written.contains("protocol") {
+            sink.warning(v.position, "no protocol: keepalived 2.2.7 then creates a UDP service; imported as protocol: udp (write protocol TCP if you meant TCP)")
+            service.protocol = KeepalivedDefaults.protocol
+            positions["protocol"] = v.position
+        }
+        if let persistence {
+            service.persistence = Persistence(timeoutSeconds: persistence.value, netmask: granularity?.value ?? .v4(.max))
+            positions["persistence"] = persistence.position
+            positions["persistence.netmask"] = granularity?.position ?? persistence.position
+        } else if let granularity {
+            sink.warning(granularity.position, "ignored: persistence_granularity without persistence_timeout (no persistence)")
+        }
+        // Real servers: duplicates dropped as keepalived does, DR/TUN ports reset to the service port.
+        var seen: [Endpoint: SourcePosition] = [:]
+        var kept: [RealServerBlock] = []
+        for var rs in realServers {
+            if service.forwarding != .nat && rs.port != port {
+                sink.warning(rs.position, "real server \(rs.address) port \(rs.port) differs from the service port \(port): \(service.forwarding == .dr ? "direct routing" : "tunnelling") cannot change ports, and keepalived resets it to \(port); imported as \(port) (a server listening only on \(rs.port) receives nothing)")
+                rs.port = port
+            }
+            let e = Endpoint(address: rs.address, port: rs.port)
+            if let first = seen[e] {
+                sink.warning(rs.position, "real server \(e) is listed twice (first at \(first)); keepalived drops the second: imported once")
+                continue
+            }
+            seen[e] = rs.position
+            kept.append(rs)
+        }
+        service.realServers = kept.map { RealServer(address: $0.address, port: $0.port == port ? nil : $0.port, weight: $0.weight) }
+        if let quorum {
+            service.quorum = quorumInServers(quorum, realServers: kept)
+            positions["quorum"] = quorum.position
+        }
+        positions["real_servers"] = v.position
+        if kept.isEmpty {
+            sink.warning(v.position, "virtual_server \(Endpoint(address: address, port: port)) has no real servers: keepalived ignores it; imported with none (IPVS drops its connections)")
+        }
+        if let check = healthCheck(kept, service: service, defaults: defaults, virtualhost: virtualhost, at: v.position) {
+            service.healthCheck = check.value
+            positions["health_check"] = check.position
+        }
+
+        let imported = ImportedService(position: v.position, address: address, service: service, settingPositions: positions,
+                                       realServerPositions: kept.map(\.position))
+        if let twin = file.services.first(where: { $0.key == imported.key }) {
+            sink.error(v.position, "virtual_server \(imported.key) is defined twice in this file (first at \(twin.position))")
+            return
+        }
+        file.services.append(imported)
+    }
+
+    /// keepalived's quorum is a total weight, lb's a number of servers: the fewest servers (lightest
+    /// first) whose weights reach it, so any that many healthy servers satisfy it.
+    mutating func quorumInServers(_ quorum: Located<Int>, realServers: [RealServerBlock]) -> Int {
+        let weights = realServers.map(\.weight).sorted()
+        guard !weights.isEmpty else { return quorum.value }
+        if weights.allSatisfy({ $0 == 1 }) && quorum.value <= weights.count { return quorum.value }
+        var total = 0
+        for (i, w) in weights.enumerated() {
+            total += w
+            if total >= quorum.value {
+                sink.warning(quorum.position, "keepalived's quorum is a total weight (\(quorum.value)), lb's a number of healthy real servers: imported as \(i + 1), since any \(i + 1) healthy servers reach that weight")
+                return i + 1
+            }
+        }
+        sink.warning(quorum.position, "quorum \(quorum.value) exceeds the total weight \(total) of the real servers; keepalived lowers it to \(total): imported as all \(weights.count) servers")
+        return weights.count
+    }
+
+    mutating func forwardingMethod(_ s: KeepalivedStatement) -> Forwarding? {
+        guard let v = argument(s, 0, "DR, NAT or TUN") else { return nil }
+        let f: Forwarding
+        switch v {
+        case "DR": f = .dr
+        case "NAT": f = .nat
+        case "TUN": f = .tun
+        default:
+            let hint = ["DR", "NAT", "TUN"].first { $0 == v.uppercased() }.map { "; write \($0) in capitals" } ?? ""
+            sink.error(s.position, "unknown \(s.keyword) '\(v)': keepalived knows DR, NAT and TUN and falls back to NAT\(hint)")
+            return nil
+        }
+        if s.words.count > 2 {
+            sink.warning(s.position, "ignored: \(s.arguments.dropFirst().joined(separator: " ")) (lb tunnels with ipip, the kernel's default)")
+        }
+        return f
+    }
+
+    /// A persistence_granularity: a netmask, or a prefix length written where a netmask belongs.
+    mutating func netmask(_ text: String, at position: SourcePosition) -> Located<IPAddress>? {
+        if let a = IPAddress(text) {
+            if a.family == .ipv4 && a.contiguousPrefixLength == nil {
+                sink.error(position, "persistence_granularity \(text) is not a contiguous netmask such as 255.255.255.255 (per client) or 255.255.255.0 (per /24)")
+                return nil
+            }
+            if a.family == .ipv6 {
+                sink.error(position, "persistence_granularity \(text): lb supports IPv4 netmasks only")
+                return nil
+            }
+            return Located(a, at: position)
+        }
+        var digits = Substring(text)
+        if digits.hasPrefix("/") { digits = digits.dropFirst() }
+        if let p = Self.parseUnsigned(String(digits)), (1...32).contains(p) {
+            let mask = IPAddress.netmask(prefixLength: p)
+            sink.warning(position, "persistence_granularity is a netmask, not a prefix length: imported \(text) as \(mask)")
+            return Located(mask, at: position)
+        }
+        sink.error(position, "persistence_granularity '\(text)' is not a netmask such as 255.255.255.255 (per client)")
+        return nil
+    }
+
+    mutating func endpoint(_ s: KeepalivedStatement, defaultPort: Int, what: String) -> Endpoint? {
+        guard let text = argument(s, 0, "an address") else { return nil }
+        guard let a = IPAddress(text) else {
+            sink.error(s.position, "\(what) '\(text)' is not an IP address (keepalived skips it)")
+            return nil
+        }
+        var port = defaultPort
+        if s.words.count > 2 {
+            guard let p = unsigned(s, 1, range: 1...65535, what: "\(what) port") else { return nil }
+            port = p
+        }
+        extra(s, after: 2)
+        return Endpoint(address: a, port: port)
+    }
+
+    // MARK: real servers and health checks
+
+    /// The delay_loop, connect_timeout, retry and delay_before_retry a checker inherits or sets.
+    struct CheckTiming: Equatable {
+        var delayLoop: Int?
+        var connectTimeout: Int?
+        var retry: Int?
+        var delayBeforeRetry: Int?
+
+        func over(_ parent: CheckTiming) -> CheckTiming {
+            CheckTiming(delayLoop: delayLoop ?? parent.delayLoop, connectTimeout: connectTimeout ?? parent.connectTimeout,
+                        retry: retry ?? parent.retry, delayBeforeRetry: delayBeforeRetry ?? parent.delayBeforeRetry)
+        }
+    }
+
+    struct RealServerBlock {
+        var address: IPAddress
+        var port: Int
+        var weight: Int
+        var position: SourcePosition
+        var check: CheckBlock?
+    }
+
+    struct CheckBlock {
+        enum Kind: String { case tcp = "TCP_CHECK", http = "HTTP_GET", misc = "MISC_CHECK" }
+        var kind: Kind
+        var position: SourcePosition
+        var timing: CheckTiming
+        var connectPort: Int?
+        var path: String?
+        var status: Int?
+        var virtualhost: String?
+        /// A url's own virtualhost, which wins over the checker's, the real server's and the service's.
+        var urlHost: String?
+        var command: String?
+        var miscTimeout: Int?
+    }
+
+    mutating func timing(_ s: KeepalivedStatement, into t: inout CheckTiming) {
+        switch s.keyword {
+        case "delay_loop":
+            if let v = timer(s, minimum: 1) { t.delayLoop = v }
+        case "connect_timeout":
+            if let v = timer(s, minimum: 1) { t.connectTimeout = v }
+        case "delay_before_retry":
+            if let v = timer(s, minimum: 0) { t.delayBeforeRetry = v }
+        default:  // retry, nb_get_retry
+            if let v = unsigned(s, 0, range: 0...Int(UInt32.max), what: s.keyword) { t.retry = v }
+        }
+    }
+
+    mutating func realServer(_ r: KeepalivedStatement, servicePort: Int) -> RealServerBlock? {
+        guard let text = argument(r, 0, "an address") else { return nil }
+        guard let address = IPAddress(text) else {
+            sink.error(r.position, "real_server address '\(text)' is not an IP address (keepalived skips this server)")
+            return nil
+        }
+        var port = servicePort
+        if r.words.count > 2 {
+            guard let p = unsigned(r, 1, range: 1...65535, what: "real_server port") else { return nil }
+            port = p
+        }
+        extra(r, after: 2)
+        var rs = RealServerBlock(address: address, port: port, weight: 1, position: r.position)
+        var timing = CheckTiming()
+        var virtualhost: String?
+        var checks: [CheckBlock] = []
+        for s in r.block ?? [] {
+            let k = s.keyword
+            guard KeepalivedKeywords.realServer.contains(k) else {
+                unknown(s, in: "real_server", known: KeepalivedKeywords.realServer)
+                continue
+            }
+            let isChecker = KeepalivedKeywords.checkers[k] != nil
+            guard checkBlock(s, takesBlock: isChecker) else { continue }
+            switch k {
+            case "weight":
+                if let v = unsigned(s, 0, range: 0...Int(Int32.max), what: "weight") { rs.weight = v }
+            case "lvs_method":
+                ignored(s, "lb forwards all real servers of a service the same way: set lb_kind on the virtual_server")
+            case "delay_loop", "connect_timeout", "retry", "delay_before_retry":
+                self.timing(s, into: &timing)
+            case "virtualhost":
+                virtualhost = argument(s, 0, "a host name")
+            case "TCP_CHECK", "HTTP_GET", "MISC_CHECK":
+                if let c = checker(s) { checks.append(c) }
+            default:
+                if isChecker {
+                    for child in s.block ?? [] where !(KeepalivedKeywords.checkers[k] ?? []).contains(child.keyword) {
+                        if !(child.keyword == "url" && k == "SSL_GET") { unknown(child, in: k, known: KeepalivedKeywords.checkers[k] ?? []) }
+                    }
+                    ignored(s, "lb checks with TCP connect, HTTP GET, WebSocket upgrade or a command")
+                } else {
+                    ignored(s)
+                }
+            }
+        }
+        if var first = checks.first {
+            for other in checks.dropFirst() {
+                sink.warning(other.position, "ignored: a second health check (\(other.kind.rawValue)) on this real server; lb runs one per service, the \(first.kind.rawValue) at line \(first.position.line)")
+            }
+            first.timing = first.timing.over(timing)
+            if first.virtualhost == nil { first.virtualhost = virtualhost }
+            rs.check = first
+        }
+        return rs
+    }
+
+    mutating func checker(_ c: KeepalivedStatement) -> CheckBlock? {
+        let kind = CheckBlock.Kind(rawValue: c.keyword)!
+        let known = KeepalivedKeywords.checkers[c.keyword] ?? []
+        var check = CheckBlock(kind: kind, position: c.position, timing: CheckTiming())
+        var urls = 0
+        for s in c.block ?? [] {
+            let k = s.keyword
+            guard known.contains(k) else {
+                unknown(s, in: c.keyword, known: known)
+                continue
+            }
+            guard checkBlock(s, takesBlock: k == "url") else { continue }
+            switch k {
+            case "connect_port":
+                check.connectPort = unsigned(s, 0, range: 1...65535, what: "connect_port")
+            case "delay_loop", "connect_timeout", "retry", "nb_get_retry", "delay_before_retry":
+                timing(s, into: &check.timing)
+            case "url":
+                urls += 1
+                let (path, status, host) = url(s)
+                if urls == 1 {
+                    check.path = path
+                    check.status = status
+                    if let host { check.urlHost = host }
+                } else {
+                    sink.warning(s.position, "ignored: a second url (lb checks one path per service)")
+                }
+            case "virtualhost":
+                check.virtualhost = argument(s, 0, "a host name")
+            case "misc_path":
+                check.command = argument(s, 0, "the command to run")
+            case "misc_timeout":
+                if let v = unsigned(s, 0, range: 1...Int(UInt32.max), what: "misc_timeout") { check.miscTimeout = v * 1000 }
+            default:
+                ignored(s)
+            }
+        }
+        switch kind {
+        case .http where urls == 0:
+            sink.error(c.position, "HTTP_GET has no url { path … } (keepalived ignores the checker)")
+            return nil
+        case .http where check.path == nil:
+            return nil
+        case .misc where check.command == nil:
+            sink.error(c.position, "MISC_CHECK has no misc_path (keepalived skips the checker)")
+            return nil
+        default:
+            return check
+        }
+    }
+
+    mutating func url(_ u: KeepalivedStatement) -> (String?, Int?, String?) {
+        var path: String?
+        var status: Int?
+        var host: String?
+        var statusWritten = false
+        for s in u.block ?? [] {
+            guard KeepalivedKeywords.url.contains(s.keyword) else {
+                unknown(s, in: "url", known: KeepalivedKeywords.url)
+                continue
+            }
+            guard checkBlock(s, takesBlock: false) else { continue }
+            switch s.keyword {
+            case "path":
+                path = argument(s, 0, "the path to GET")
+            case "status_code":
+                statusWritten = true
+                status = statusCode(s)
+            case "virtualhost":
+                host = argument(s, 0, "a host name")
+            default:
+                ignored(s, s.keyword == "digest" ? "lb compares the status code only" : "lb has no equivalent")
+            }
+        }
+        guard let path else {
+            sink.error(u.position, "url has no path (keepalived ignores it)")
+            return (nil, nil, nil)
+        }
+        if !statusWritten {
+            sink.warning(u.position, "no status_code: keepalived accepts any 2xx; lb expects one status: imported as 200")
+            status = 200
+        }
+        return (path, status, host)
+    }
+
+    /// `status_code 200`, or codes and ranges (`200-299 404`): lb expects one.
+    mutating func statusCode(_ s: KeepalivedStatement) -> Int? {
+        guard let first = argument(s, 0, "a status code") else { return nil }
+        for word in s.arguments {
+            let ends = word.split(separator: "-", maxSplits: 1).map { Self.parseUnsigned(String($0)) }
+            guard !ends.isEmpty, ends.allSatisfy({ $0 != nil && (100...599).contains($0!) }) else {
+                sink.error(s.position, "invalid status_code '\(word)'; HTTP status codes are 100–599")
+                return nil
+            }
+        }
+        let code = Self.parseUnsigned(String(first.split(separator: "-")[0]))!
+        if s.words.count > 2 || first.contains("-") {
+            sink.warning(s.position, "status_code \(s.arguments.joined(separator: " ")) accepts several codes; lb expects exactly one: imported as \(code)")
+        }
+        return code
+    }
+
+    /// The service's health check: every real server's checker must say the same in lb's terms.
+    mutating func healthCheck(_ servers: [RealServerBlock], service: VirtualService, defaults: CheckTiming, virtualhost: String?,
+                              at position: SourcePosition) -> Located<HealthCheck>? {
+        var derived: [(check: HealthCheck?, position: SourcePosition)] = []
+        for rs in servers {
+            guard let c = rs.check else {
+                derived.append((nil, rs.position))
+                continue
+            }
+            derived.append((healthCheck(c, server: rs, defaults: defaults, virtualhost: virtualhost, service: service), c.position))
+        }
+        // connect_port equal to each server's own port says the same as no port: lb's default.
+        let distinct = derived.compactMap(\.check).reduce(into: [HealthCheck]()) { if !$0.contains($1) { $0.append($1) } }
+        if distinct.count > 1 {
+            for i in derived.indices where derived[i].check?.port == servers[i].port {
+                derived[i].check?.port = nil
+            }
+        }
+        guard let reference = derived.first(where: { $0.check != nil }) else { return nil }
+        for other in derived where other.check != reference.check {
+            let describe: (HealthCheck?) -> String = { $0.map { "\($0.kind.rawValue) check" } ?? "no health check" }
+            let detail = other.check == nil || reference.check == nil || other.check!.kind != reference.check!.kind
+                ? "\(describe(other.check)) here, \(describe(reference.check)) at \(reference.position)"
+                : "settings differ from the check at \(reference.position) (\(Self.difference(reference.check!, other.check!)))"
+            sink.error(other.position, "real servers of one service need the same health check in lb: \(detail)")
+            return nil
+        }
+        return Located(reference.check!, at: reference.position)
+    }
+
+    mutating func healthCheck(_ c: CheckBlock, server rs: RealServerBlock, defaults: CheckTiming, virtualhost: String?,
+                              service: VirtualService) -> HealthCheck? {
+        let t = c.timing.over(defaults)
+        var hc: HealthCheck
+        switch c.kind {
+        case .tcp:
+            hc = HealthCheck(kind: .tcp)
+        case .http:
+            hc = HealthCheck(kind: .http, path: c.path ?? "/", expectStatus: c.status ?? 200, host: c.urlHost ?? c.virtualhost ?? virtualhost)
+        case .misc:
+            var words = (c.command ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            // lb appends the server's address and port itself; a command that ends with them says the same.
+            if words.count >= 3, words[words.count - 2] == rs.address.description, words.last == String(rs.port) {
+                words.removeLast(2)
+            } else if words.count >= 2, words.last == rs.address.description {
+                words.removeLast()
+            }
+            hc = HealthCheck(kind: .exec, command: words.joined(separator: " "))
+            if words.isEmpty { return nil }
+        }
+        hc.port = c.connectPort
+        hc.intervalMilliseconds = t.delayLoop ?? KeepalivedDefaults.delayLoopMilliseconds
+        let retry = t.retry ?? (c.kind == .misc ? KeepalivedDefaults.miscRetry : KeepalivedDefaults.retry)
+        hc.retries = retry + 1
+        hc.retryDelayMilliseconds = t.delayBeforeRetry
+            ?? (c.kind == .http ? KeepalivedDefaults.httpDelayBeforeRetryMilliseconds : KeepalivedDefaults.delayBeforeRetryMilliseconds)
+        if c.kind == .misc {
+            hc.connectTimeoutMilliseconds = c.miscTimeout ?? hc.intervalMilliseconds
+        } else {
+            hc.connectTimeoutMilliseconds = t.connectTimeout ?? KeepalivedDefaults.connectTimeoutMilliseconds
+        }
+        return hc
+    }
+
+    static func difference(_ a: HealthCheck, _ b: HealthCheck) -> String {
+        var out: [String] = []
+        if a.port != b.port { out.append("port \(a.port.map(String.init) ?? "the server's") vs \(b.port.map(String.init) ?? "the server's")") }
+        if a.path != b.path { out.append("path \(a.path) vs \(b.path)") }
+        if a.expectStatus != b.expectStatus { out.append("status_code \(a.expectStatus) vs \(b.expectStatus)") }
+        if a.host != b.host { out.append("virtualhost \(a.host ?? "none") vs \(b.host ?? "none")") }
+        if a.command != b.command { out.append("misc_path \(a.command ?? "") vs \(b.command ?? "")") }
+        if a.intervalMilliseconds != b.intervalMilliseconds { out.append("delay_loop \(seconds(a.intervalMilliseconds)) vs \(seconds(b.intervalMilliseconds))") }
+        if a.connectTimeoutMilliseconds != b.connectTimeoutMilliseconds { out.append("connect_timeout \(seconds(a.connectTimeoutMilliseconds)) vs \(seconds(b.connectTimeoutMilliseconds))") }
+        if a.retries != b.retries { out.append("retry \(a.retries - 1) vs \(b.retries - 1)") }
+        if a.retryDelayMilliseconds != b.retryDelayMilliseconds { out.append("delay_before_retry \(seconds(a.retryDelayMilliseconds)) vs \(seconds(b.retryDelayMilliseconds))") }
+        return out.joined(separator: ", ")
+    }
+
+    static func seconds(_ ms: Int) -> String { ms % 1000 == 0 ? "\(ms / 1000)" : "\(Double(ms) / 1000)" }
+}

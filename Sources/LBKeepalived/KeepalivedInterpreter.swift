@@ -1,0 +1,252 @@
+import LBSpec
+
+/// Reads one director's statement tree as keepalived 2.2.7 would, and states it in lb's terms.
+///
+/// Every keyword keepalived knows is either mapped, or reported as `ignored: …` (a warning); a keyword it
+/// does not know is an error, as with `keepalived -t`. Values keepalived rejects are errors, except
+/// where keepalived itself settles on one obvious meaning (a password cut to 8 bytes, a DR real server
+/// port reset to the service port, …): those are imported as keepalived runs them, with a warning
+/// that says so. keepalived's defaults are applied explicitly, so the spec keeps the file's behaviour.
+public enum KeepalivedInterpreter {
+    public static func interpret(_ tree: KeepalivedSyntaxTree) -> (file: KeepalivedFile, diagnostics: [KeepalivedDiagnostic]) {
+        var reader = KeepalivedReader(path: tree.file)
+        reader.read(tree.statements)
+        return (reader.file, reader.sink.diagnostics)
+    }
+}
+
+/// keepalived's own defaults, where they differ from lb's or matter for a faithful import.
+enum KeepalivedDefaults {
+    static let priority = 100
+    static let advertCentiseconds = 100
+    static let delayLoopMilliseconds = 60_000
+    static let connectTimeoutMilliseconds = 5_000
+    /// retry: 1 for TCP and HTTP checkers, 0 for MISC_CHECK.
+    static let retry = 1
+    static let miscRetry = 0
+    /// delay_before_retry: 3 s for HTTP_GET and SSL_GET, 1 s otherwise.
+    static let delayBeforeRetryMilliseconds = 1_000
+    static let httpDelayBeforeRetryMilliseconds = 3_000
+    /// persistence_timeout written without a value.
+    static let persistenceSeconds = 360
+    static let smtpConnectTimeout = 30
+    /// When a virtual_server leaves them out (keepalived -t says so).
+    static let scheduler = "wlc"
+    static let forwarding = Forwarding.nat
+    static let `protocol` = ServiceProtocol.udp
+}
+
+/// The interpreter's state for one file; its parts live in KeepalivedInterpreter+VRRP.swift (global_defs,
+/// vrrp_instance) and KeepalivedInterpreter+LVS.swift (virtual_server, real servers, health checks).
+struct KeepalivedReader {
+    var sink = DiagnosticSink()
+    var file: KeepalivedFile
+
+    // global_defs settings that instances and sync need after all global_defs blocks are read.
+    var globalVersion: Located<Int>?
+    var globalGarpDelay: Located<Int>?
+    var globalGarpRepeat: Located<Int>?
+    var globalGarpRefresh: Located<Int>?
+    var minGarp: SourcePosition?
+    var syncStatement: KeepalivedStatement?
+    /// notification scripts seen, to warn when instances disagree.
+    var scripts: [Located<String>] = []
+
+    init(path: String) { file = KeepalivedFile(path: path) }
+
+    // MARK: top level
+
+    mutating func read(_ statements: [KeepalivedStatement]) {
+        // global_defs first: keepalived applies its defaults (vrrp_version, garp) to every instance.
+        for s in statements where s.keyword == "global_defs" {
+            guard checkBlock(s, takesBlock: true) else { continue }
+            globalDefs(s)
+        }
+        for s in statements {
+            switch s.keyword {
+            case "global_defs":
+                continue
+            case "vrrp_instance":
+                guard checkBlock(s, takesBlock: true) else { continue }
+                vrrpInstance(s)
+            case "virtual_server":
+                guard checkBlock(s, takesBlock: true) else { continue }
+                virtualServer(s)
+            default:
+                otherTopLevel(s)
+            }
+        }
+        if let sync = syncStatement { syncDaemon(sync) }
+        for script in scripts.dropFirst() where script.value != scripts[0].value {
+            sink.warning(script.position, "notify script \(script.value) differs from \(scripts[0].value) at \(scripts[0].position); lb runs one notifications.script, using \(scripts[0].value)")
+        }
+        file.notifyScript = scripts.first
+    }
+
+    static let topLevelBlocks: Set<String> = [
+        "global_defs", "vrrp_instance", "virtual_server", "vrrp_sync_group", "vrrp_script", "vrrp_track_file", "track_file",
+        "vrrp_track_process", "virtual_server_group", "static_ipaddress", "static_routes", "static_rules", "linkbeat_interfaces",
+        "bfd_instance", "SSL", "garp_group", "interface_up_down_delays", "track_group",
+    ]
+
+    mutating func otherTopLevel(_ s: KeepalivedStatement) {
+        guard KeepalivedKeywords.topLevel.contains(s.keyword) else {
+            unknown(s, in: "the top level", known: KeepalivedKeywords.topLevel)
+            return
+        }
+        guard checkBlock(s, takesBlock: Self.topLevelBlocks.contains(s.keyword)) else { return }
+        let inner: [String: Set<String>] = [
+            "vrrp_sync_group": KeepalivedKeywords.vrrpSyncGroup, "vrrp_script": KeepalivedKeywords.vrrpScript,
+            "vrrp_track_file": KeepalivedKeywords.vrrpTrackFile, "track_file": KeepalivedKeywords.vrrpTrackFile,
+            "vrrp_track_process": KeepalivedKeywords.vrrpTrackProcess, "SSL": KeepalivedKeywords.ssl,
+        ]
+        ignored(s)
+        if let known = inner[s.keyword] {
+            let listBlocks: Set<String> = ["group", "track_interface", "track_script", "track_file", "track_process", "track_bfd"]
+            for child in s.block ?? [] where !listBlocks.contains(child.keyword) || child.block == nil {
+                if !known.contains(child.keyword) { unknown(child, in: s.keyword, known: known) }
+            }
+        }
+    }
+
+    // MARK: reading values
+
+    /// Reports a keyword keepalived does not know, with the nearest one it does.
+    mutating func unknown(_ s: KeepalivedStatement, in context: String, known: Set<String>) {
+        var message = "unknown keyword '\(s.keyword)' in \(context)"
+        if s.keyword.contains("\u{A0}") {
+            message += "; it contains a non-breaking space (U+00A0), often pasted from a web page"
+        } else if let hint = Suggest.closest(to: s.keyword, among: known.sorted()) {
+            message += "; did you mean '\(hint)'?"
+        }
+        if s.block != nil {
+            message += " (its block, lines \(s.line)–\(s.endLine), is skipped)"
+        }
+        sink.error(s.position, message)
+    }
+
+    static let reasons: [String: String] = [
+        "vrrp_script": "lb has no tracking scripts: a director's priority does not change",
+        "track_script": "lb has no tracking scripts: a director's priority does not change",
+        "track_interface": "lb tracks no other interfaces: a director's priority does not change",
+        "track_file": "lb tracks no files: a director's priority does not change",
+        "track_process": "lb tracks no processes: a director's priority does not change",
+        "track_bfd": "lb has no BFD",
+        "vrrp_sync_group": "lb has no sync groups: each VRRP group is elected on its own",
+        "virtual_routes": "lb manages no routes",
+        "virtual_rules": "lb manages no routing rules",
+        "static_ipaddress": "lb manages no static addresses on directors",
+        "static_routes": "lb manages no routes",
+        "static_rules": "lb manages no routing rules",
+        "use_vmac": "lb uses the interface's own MAC address",
+        "inhibit_on_failure": "lb has no equivalent",
+    ]
+
+    mutating func ignored(_ s: KeepalivedStatement, _ reason: String? = nil) {
+        let args = s.arguments.isEmpty ? "" : " " + s.arguments.prefix(3).joined(separator: " ") + (s.arguments.count > 3 ? " …" : "")
+        sink.warning(s.position, "ignored: \(s.keyword)\(args) (\(reason ?? Self.reasons[s.keyword] ?? "lb has no equivalent"))")
+    }
+
+    /// Checks that a keyword which opens a block has one and that others do not; false to skip it.
+    mutating func checkBlock(_ s: KeepalivedStatement, takesBlock: Bool) -> Bool {
+        if takesBlock && s.block == nil {
+            sink.error(s.position, "'\(s.keyword)' needs a block: \(s.keyword) … { … }")
+            return false
+        }
+        if !takesBlock, s.block != nil {
+            sink.error(s.position, "'\(s.keyword)' takes no block; the block (lines \(s.line)–\(s.endLine)) is ignored")
+            return false
+        }
+        return true
+    }
+
+    mutating func argument(_ s: KeepalivedStatement, _ index: Int, _ what: String) -> String? {
+        guard s.words.count > index + 1 else {
+            sink.error(s.position, "'\(s.keyword)' is missing a value: \(what) (keepalived stops reading here)")
+            return nil
+        }
+        return s.words[index + 1].text
+    }
+
+    /// Words after the ones a keyword takes: keepalived ignores them silently.
+    mutating func extra(_ s: KeepalivedStatement, after count: Int) {
+        if s.words.count > count + 1 {
+            sink.warning(s.position, "ignored: '\(s.words[(count + 1)...].map(\.text).joined(separator: " "))' after \(s.keyword)")
+        }
+    }
+
+    mutating func unsigned(_ s: KeepalivedStatement, _ index: Int, range: ClosedRange<Int>, what: String) -> Int? {
+        guard let text = argument(s, index, "a whole number") else { return nil }
+        if index == 0 { extra(s, after: 1) }
+        guard let v = Self.parseUnsigned(text) else {
+            sink.error(s.position, "\(what) '\(text)' is not a whole number")
+            return nil
+        }
+        guard range.contains(v) else {
+            sink.error(s.position, "\(what) \(v) is out of range \(range.lowerBound)–\(range.upperBound)")
+            return nil
+        }
+        return v
+    }
+
+    mutating func decimal(_ s: KeepalivedStatement, _ index: Int, range: ClosedRange<Double>, what: String) -> Double? {
+        guard let text = argument(s, index, "a number") else { return nil }
+        if index == 0 { extra(s, after: 1) }
+        guard let v = Self.parseDecimal(text) else {
+            sink.error(s.position, "\(what) '\(text)' is not a number")
+            return nil
+        }
+        guard range.contains(v) else {
+            sink.error(s.position, "\(what) \(text) is out of range \(range.lowerBound.formatted)–\(range.upperBound.formatted)")
+            return nil
+        }
+        return v
+    }
+
+    /// A keepalived TIMER (seconds, decimals allowed) in milliseconds.
+    mutating func timer(_ s: KeepalivedStatement, minimum: Int) -> Int? {
+        guard let v = decimal(s, 0, range: 0...4_294_967, what: s.keyword) else { return nil }
+        let ms = v * 1000
+        var rounded = Int(ms.rounded())
+        if abs(ms - ms.rounded()) > 1e-6 {
+            rounded = Int(ms.rounded(.up))
+            sink.warning(s.position, "\(s.keyword) \(s.arguments[0]) is finer than lb's 1 ms; imported as \(rounded) ms")
+        }
+        guard rounded >= minimum else {
+            sink.error(s.position, "\(s.keyword) \(s.arguments[0]) must be more than 0")
+            return nil
+        }
+        return rounded
+    }
+
+    /// `on`/`true`/`yes` or `off`/`false`/`no`; no word means `default`.
+    mutating func boolean(_ s: KeepalivedStatement, default value: Bool) -> Bool? {
+        guard s.words.count > 1 else { return value }
+        switch s.words[1].text.lowercased() {
+        case "on", "true", "yes": return true
+        case "off", "false", "no": return false
+        default:
+            sink.error(s.position, "\(s.keyword) '\(s.words[1].text)' is not on/off, true/false or yes/no")
+            return nil
+        }
+    }
+
+    static func parseUnsigned(_ text: String) -> Int? {
+        guard !text.isEmpty, text.count <= 18, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(text)
+    }
+
+    static func parseDecimal(_ text: String) -> Double? {
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count <= 2, !text.isEmpty, text != ".", text.count <= 24,
+              parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }) else { return nil }
+        return Double(text)
+    }
+}
+
+extension Double {
+    /// 1 for 1.0, 0.5 for 0.5: how keepalived.conf and messages write seconds.
+    var formatted: String {
+        self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self)
+    }
+}

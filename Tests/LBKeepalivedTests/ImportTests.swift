@@ -1,0 +1,201 @@
+import Foundation
+import LBKeepalived
+import LBSpec
+import XCTest
+
+/// What each keepalived keyword becomes in the spec, and what is said about it.
+final class ImportTests: XCTestCase {
+    func testTheReferenceDirectorsMergeIntoTheReferenceScenario() throws {
+        let result = Fixtures.importing([("lvs1.conf", Fixtures.lvs1), ("lvs2.conf", Fixtures.lvs2)])
+        XCTAssertEqual(result.diagnostics.map(\.description), [])
+        var expected = try Fixtures.reference()
+        expected.vips[0].name = "192.168.1.200"  // keepalived.conf has no VIP names
+        expected.vips[0].vrrp.unicast = true
+        expected.notifications.email = EmailNotification(to: ["ops@example.com"], from: "lvs@example.com", smtpServer: "192.168.1.25")
+        XCTAssertEqual(result.spec, expected)
+        XCTAssertEqual(result.locations[SpecPath.root["vips"][0]["vrrp"]["directors"][1]["priority"]]?.description, "lvs2.conf:18")
+    }
+
+    func testKeepalivedDefaultsAreWrittenOutNotLbDefaults() throws {
+        // Without lb_kind keepalived forwards by NAT, without protocol it makes a UDP service, without
+        // lb_algo it schedules wlc; checks default to delay_loop 60, connect_timeout 5, retry 1.
+        let text = Fixtures.director(servers: """
+        virtual_server 192.168.1.200 80 {
+            real_server 192.168.1.102 8080 {
+                TCP_CHECK {
+                }
+            }
+        }
+        """)
+        let result = Fixtures.importing([("a.conf", text)])
+        let s = try XCTUnwrap(result.spec?.vips[0].services[0], "\(result.diagnostics)")
+        XCTAssertEqual(s.forwarding, .nat)
+        XCTAssertEqual(s.protocol, .udp)
+        XCTAssertEqual(s.scheduler, .wlc)
+        XCTAssertEqual(s.realServers, [RealServer(node: "rs1", port: 8080, weight: 1)])
+        XCTAssertEqual(s.healthCheck, HealthCheck(kind: .tcp, intervalMilliseconds: 60_000, connectTimeoutMilliseconds: 5_000, retries: 2, retryDelayMilliseconds: 1_000))
+        let messages = result.diagnostics.map(\.description)
+        XCTAssertTrue(messages.contains("a.conf:20: warning: no lb_algo: keepalived uses wlc; imported as that"), "\(messages)")
+        XCTAssertTrue(messages.contains("a.conf:20: warning: no lb_kind: keepalived forwards by NAT then; imported as forwarding: nat"), "\(messages)")
+        XCTAssertTrue(messages.contains("a.conf:20: warning: no protocol: keepalived 2.2.7 then creates a UDP service; imported as protocol: udp (write protocol TCP if you meant TCP)"), "\(messages)")
+    }
+
+    func testVRRPSettingsMapToTheGroup() throws {
+        let text = Fixtures.director(global: "    vrrp_version 3\n    vrrp_garp_master_delay 10\n", instance: """
+            advert_int 0.5
+            nopreempt
+            preempt_delay 30
+            garp_master_repeat 2
+            garp_master_refresh 60
+            notify /usr/local/bin/vrrp-notify
+        """ + "\n", vip: "192.168.1.200")
+        let (file, messages) = Fixtures.interpret(text)
+        XCTAssertEqual(messages, [])
+        let g = try XCTUnwrap(file.instances.first).settings
+        XCTAssertEqual(g.version, 3)
+        XCTAssertEqual(g.advertIntervalCentiseconds, 50)
+        XCTAssertFalse(g.preempt)
+        XCTAssertEqual(g.preemptDelaySeconds, 30)
+        XCTAssertTrue(g.unicast)
+        XCTAssertEqual(g.gratuitousARP, GratuitousARP(count: 2, repeatDelaySeconds: 10, refreshSeconds: 60))
+        XCTAssertEqual(file.instances[0].vips.map(\.value.description), ["192.168.1.200/32"], "no prefix in keepalived means a host address")
+        XCTAssertEqual(file.notifyScript?.value, "/usr/local/bin/vrrp-notify")
+    }
+
+    func testAuthenticationVariants() {
+        func auth(_ block: String) -> (String?, [String]) {
+            let (file, messages) = Fixtures.interpret(Fixtures.director(instance: "    authentication {\n\(block)    }\n"))
+            return (file.instances.first?.settings.authPassword, messages)
+        }
+        XCTAssertEqual(auth("        auth_type PASS\n        auth_pass \"p#ss w\"\n").0, "p#ss w")
+        let long = auth("        auth_type PASS\n        auth_pass verysecretpassword\n")
+        XCTAssertEqual(long.0, "verysecr")
+        XCTAssertEqual(long.1, ["k.conf:18: warning: auth_pass is 18 bytes; VRRPv2 carries 8 and keepalived sends only 'verysecr': imported as that"])
+        let cut = auth("        auth_type PASS\n        auth_pass geheimnisß\n")
+        XCTAssertEqual(cut.0, "geheimni")
+        let split = auth("        auth_type PASS\n        auth_pass abcdefgß\n")
+        XCTAssertNil(split.0)
+        XCTAssertEqual(split.1, ["k.conf:18: error: auth_pass is 9 bytes; VRRPv2 carries 8 and keepalived cuts it inside a character: choose a password of at most 8 bytes"])
+        XCTAssertEqual(auth("        auth_type AH\n        auth_pass x\n").1, ["k.conf:17: error: auth_type AH (IPsec authentication header) is not supported by lb; use PASS, or no authentication"])
+        XCTAssertEqual(auth("        auth_type pass\n        auth_pass x\n").1, ["k.conf:17: error: unknown auth_type 'pass'; keepalived knows PASS and AH (in capitals)"])
+        XCTAssertEqual(auth("        auth_type PASS\n").1, ["k.conf:17: error: auth_type PASS without auth_pass (keepalived ignores the authentication block)"])
+        XCTAssertEqual(auth("        auth_pass x\n").1, ["k.conf:17: warning: ignored: auth_pass without auth_type (keepalived then sends no authentication)"])
+    }
+
+    func testVirtualAddressesTakeDevAndIgnoreLabels() {
+        let (file, messages) = Fixtures.interpret(Fixtures.director(vip: "192.168.1.200/24 dev eth0 label eth0:1\n        192.168.1.201 dev eth1\n        2001:db8::1/64\n        192.168.1.202/33"))
+        XCTAssertEqual(file.instances.first?.vips.map(\.value.description), ["192.168.1.200/24", "192.168.1.201/32", "192.168.1.202/32"])
+        XCTAssertEqual(messages, [
+            "k.conf:17: warning: ignored: label eth0:1 (lb adds the VIP with the prefix only, without label)",
+            "k.conf:20: warning: prefix /33 is longer than /32: keepalived uses /32; imported as that",
+            "k.conf:19: warning: ignored: 2001:db8::1/64 is not of the instance's address family (keepalived skips it)",
+            "k.conf:18: error: VIP on dev eth1 while vrrp_instance VI_1 runs on eth0: lb sends adverts and holds the VIPs on one interface; put them on the same one",
+        ])
+    }
+
+    func testServiceSettings() throws {
+        let text = Fixtures.director(servers: Fixtures.service("""
+            lb_algo mh
+            mh-port
+            mh-fallback
+            persistence_timeout
+            persistence_granularity 255.255.255.0
+            sorry_server 192.168.1.150 80
+            quorum 2
+            hysteresis 1
+            delay_loop 3
+
+        """, check: "        HTTP_GET {\n            url {\n                path /health\n                status_code 204\n            }\n            virtualhost www.example.com\n            connect_port 8080\n            nb_get_retry 4\n        }\n"))
+        let result = Fixtures.importing([("a.conf", text)])
+        let s = try XCTUnwrap(result.spec?.vips[0].services[0], "\(result.diagnostics)")
+        XCTAssertEqual(s.scheduler, .mh)
+        XCTAssertEqual(s.schedulerFlags, [.fallback, .port])
+        XCTAssertEqual(s.persistence, Persistence(timeoutSeconds: 360, netmask: IPAddress("255.255.255.0")!))
+        XCTAssertEqual(s.sorryServer, Endpoint(address: IPAddress("192.168.1.150")!, port: 80))
+        XCTAssertEqual(s.quorum, 2)
+        XCTAssertEqual(s.healthCheck, HealthCheck(kind: .http, port: 8080, path: "/health", expectStatus: 204, host: "www.example.com",
+                                                  intervalMilliseconds: 3_000, connectTimeoutMilliseconds: 5_000, retries: 5, retryDelayMilliseconds: 3_000))
+        XCTAssertTrue(result.diagnostics.map(\.description).contains("a.conf:31: warning: ignored: hysteresis 1 (lb has no quorum hysteresis)"), "\(result.diagnostics)")
+    }
+
+    func testTheMostSpecificVirtualhostWins() throws {
+        let check = "        HTTP_GET {\n            url {\n                path /\n                status_code 200\n                virtualhost url.example.com\n            }\n            virtualhost checker.example.com\n        }\n"
+        let text = Fixtures.director(servers: Fixtures.service("    virtualhost service.example.com\n", check: check))
+        let result = Fixtures.importing([("a.conf", text)])
+        XCTAssertEqual(try XCTUnwrap(result.spec, "\(result.diagnostics)").vips[0].services[0].healthCheck?.host, "url.example.com")
+        let plain = Fixtures.director(servers: Fixtures.service("    virtualhost service.example.com\n", check: "        HTTP_GET {\n            url {\n                path /\n                status_code 200\n            }\n        }\n"))
+        XCTAssertEqual(Fixtures.importing([("a.conf", plain)]).spec?.vips[0].services[0].healthCheck?.host, "service.example.com")
+    }
+
+    func testMiscCheckCommandLosesTheServerArgumentsLbAppends() throws {
+        let text = Fixtures.director(servers: """
+        virtual_server 192.168.1.200 80 {
+            lb_algo rr
+            lb_kind DR
+            protocol TCP
+            real_server 192.168.1.102 80 {
+                MISC_CHECK {
+                    misc_path "/usr/local/bin/check 192.168.1.102 80"
+                    misc_timeout 3
+                }
+            }
+            real_server 192.168.1.103 80 {
+                MISC_CHECK {
+                    misc_path "/usr/local/bin/check 192.168.1.103"
+                    misc_timeout 3
+                }
+            }
+        }
+        """)
+        let result = Fixtures.importing([("a.conf", text)])
+        XCTAssertEqual(try XCTUnwrap(result.spec, "\(result.diagnostics)").vips[0].services[0].healthCheck,
+                       HealthCheck(kind: .exec, command: "/usr/local/bin/check", intervalMilliseconds: 60_000, connectTimeoutMilliseconds: 3_000, retries: 1, retryDelayMilliseconds: 1_000))
+    }
+
+    func testWhatLbKnowsIsWrongForLVS() {
+        let text = Fixtures.director(servers: Fixtures.service("    persistence_timeout 600\n    persistence_granularity 24\n", servers: []) + """
+        virtual_server 192.168.1.200 443 {
+            lb_algo lblc
+            lb_kind DR
+            protocol TCP
+            real_server 192.168.1.102 8443 {
+            }
+            real_server 192.168.1.102 8443 {
+            }
+        }
+        """)
+        let (_, messages) = Fixtures.interpret(text)
+        XCTAssertEqual(messages, [
+            "k.conf:25: warning: persistence_granularity is a netmask, not a prefix length: imported 24 as 255.255.255.0",
+            "k.conf:20: warning: virtual_server 192.168.1.200:80 has no real servers: keepalived ignores it; imported with none (IPVS drops its connections)",
+            "k.conf:28: error: scheduler lblc is not supported by lb; use one of rr, wrr, lc, wlc, sh, mh",
+            "k.conf:31: warning: real server 192.168.1.102 port 8443 differs from the service port 443: direct routing cannot change ports, and keepalived resets it to 443; imported as 443 (a server listening only on 8443 receives nothing)",
+            "k.conf:33: warning: real server 192.168.1.102 port 8443 differs from the service port 443: direct routing cannot change ports, and keepalived resets it to 443; imported as 443 (a server listening only on 8443 receives nothing)",
+            "k.conf:33: warning: real server 192.168.1.102:443 is listed twice (first at k.conf:31); keepalived drops the second: imported once",
+        ])
+    }
+
+    func testUnknownAndIgnoredKeywords() {
+        let text = Fixtures.director(global: "    vrrp_strict\n    bogus_global 1\n", instance: "    priorty 100\n    track_script {\n        chk_haproxy\n    }\n    dont_track_primary\n") + """
+        vrrp_script chk_haproxy {
+            script "killall -0 haproxy"
+            interval 2
+            wieght 2
+        }
+        frobnicate {
+            x 1
+        }
+        """
+        let (_, messages) = Fixtures.interpret(text)
+        XCTAssertEqual(messages, [
+            "k.conf:5: warning: ignored: vrrp_strict (lb has no equivalent)",
+            "k.conf:6: error: unknown keyword 'bogus_global' in global_defs",
+            "k.conf:18: error: unknown keyword 'priorty' in vrrp_instance; did you mean 'priority'?",
+            "k.conf:19: warning: ignored: track_script (lb has no tracking scripts: a director's priority does not change)",
+            "k.conf:22: warning: ignored: dont_track_primary (lb has no equivalent)",
+            "k.conf:27: warning: ignored: vrrp_script chk_haproxy (lb has no tracking scripts: a director's priority does not change)",
+            "k.conf:30: error: unknown keyword 'wieght' in vrrp_script; did you mean 'weight'?",
+            "k.conf:32: error: unknown keyword 'frobnicate' in the top level (its block, lines 32–34, is skipped)",
+        ])
+    }
+}

@@ -1,0 +1,378 @@
+import Foundation
+import LBKeepalived
+import XCTest
+
+/// Broken keepalived.conf files, as tutorials and hand edits leave them. For each, real `keepalived -t`
+/// is asked first: every line it complains about must get a diagnostic from the import too (keepalived
+/// reports a block's problem at its closing brace, the import at its keyword: both count). Messages
+/// keepalived prints without a line are matched to the line the import names.
+final class KeepalivedComparisonTests: XCTestCase {
+    struct Case {
+        var files: [String: String]
+        var main: String
+        /// A fragment of a keepalived message without a line number, and the line lbctl names for it.
+        var unlocated: [(fragment: String, line: Int)] = []
+    }
+
+    func testUnknownKeywords() throws {
+        try compare(Case(files: ["unknown.conf": Corpus.unknown], main: "unknown.conf"))
+    }
+
+    func testInvalidValues() throws {
+        try compare(Case(files: ["values.conf": Corpus.values], main: "values.conf", unlocated: [
+            ("no protocol set - defaulting to UDP", 21), ("no scheduler set, setting default 'wlc'", 18),
+            ("no forwarding method set, setting default NAT", 19), ("A unicast keyword has been specified without any unicast peers", 10),
+        ]))
+    }
+
+    func testWhatLbKnowsAboutLVS() throws {
+        try compare(Case(files: ["lbknows.conf": Corpus.lbknows], main: "lbknows.conf", unlocated: [
+            ("ports don't match - resetting", 26), ("A unicast keyword has been specified without any unicast peers", 10),
+        ]))
+    }
+
+    func testBraces() throws {
+        try compare(Case(files: ["braces.conf": Corpus.braces], main: "braces.conf", unlocated: [
+            ("There are 1 missing '}'s or extra '{'s", 5), ("A unicast keyword has been specified without any unicast peers", 9),
+        ]))
+    }
+
+    func testHealthChecksAndServices() throws {
+        try compare(Case(files: ["checks.conf": Corpus.checks], main: "checks.conf", unlocated: [
+            ("is duplicated - removing second rs", 34), ("exceeds total weight of real servers 2, reducing quorum to 2", 19),
+            ("zero port only valid for persistent services", 38), ("real server [192.168.1.104]:tcp:80 ports don't match", 38),
+        ]))
+    }
+
+    func testVRRPValues() throws {
+        try compare(Case(files: ["vrrp.conf": Corpus.vrrp], main: "vrrp.conf", unlocated: [
+            ("Authentication specified but no password given", 16), ("A unicast keyword has been specified without any unicast peers", 26),
+            ("VI_1 and VI_2 both use VRID 51", 22),
+        ]))
+    }
+
+    func testGlobalDefinitions() throws {
+        try compare(Case(files: ["globals.conf": Corpus.globals], main: "globals.conf"))
+    }
+
+    func testLexicalTraps() throws {
+        try compare(Case(files: ["lexical.conf": Corpus.lexical], main: "lexical.conf", unlocated: [("the virtual router id must be set", 7)]))
+    }
+
+    func testIncludedFiles() throws {
+        try compare(Case(files: [
+            "include.conf": "global_defs {\n router_id lvs1\n}\ninclude conf.d/*.conf\n",
+            "conf.d/a.conf": "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 5\n priority 100\n bogus 1\n mcast_src_ip 10.0.0.2\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n",
+            "conf.d/b.conf": "\n\nbogus2\n",
+        ], main: "include.conf"))
+    }
+
+    /// Writes the files, runs keepalived -t and the import, and checks that the import covers keepalived.
+    func compare(_ c: Case, file: StaticString = #filePath, line: UInt = #line) throws {
+        let dir = try KeepalivedTool.temporaryDirectory(self)
+        for (path, text) in c.files {
+            let url = dir.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        let main = dir.appendingPathComponent(c.main)
+        let keepalived = try KeepalivedTool.check(main)
+        XCTAssertNotEqual(keepalived.status, 0, "keepalived -t accepted the broken file", file: file, line: line)
+        let result = KeepalivedImporter.importFiles([main.path], options: .init(cluster: "t"))
+        XCTAssertNil(result.spec, "a broken file must not import", file: file, line: line)
+        let mine = result.diagnostics
+        let report = "lbctl said:\n" + mine.map(\.description).joined(separator: "\n") + "\nkeepalived said:\n" + keepalived.output
+
+        // Blocks of each file, to accept a block problem at its closing brace (keepalived) or its keyword (lbctl).
+        var blocks: [String: [(start: Int, end: Int)]] = [:]
+        func collect(_ statements: [KeepalivedStatement]) {
+            for s in statements where s.block != nil {
+                blocks[(s.file as NSString).lastPathComponent, default: []].append((s.line, s.endLine))
+                collect(s.block!)
+            }
+        }
+        collect(KeepalivedParser.parse(file: main.path).statements)
+
+        for (kfile, kline, message) in keepalived.located {
+            let name = ((kfile.isEmpty ? c.main : kfile) as NSString).lastPathComponent
+            let here = mine.filter { ($0.file as NSString).lastPathComponent == name }
+            let covered = here.contains { $0.line == kline }
+                || here.contains { d in blocks[name, default: []].contains { $0.end == kline && $0.start == d.line } }
+                || here.contains { d in
+                    // An unknown keyword whose whole block lbctl skips covers what keepalived says inside it.
+                    guard let range = d.message.range(of: #"lines (\d+)–(\d+)"#, options: .regularExpression) else { return false }
+                    let bounds = d.message[range].dropFirst(6).split(separator: "–").compactMap { Int($0) }
+                    return bounds.count == 2 && (bounds[0]...bounds[1]).contains(kline)
+                }
+            XCTAssertTrue(covered, "keepalived -t: (\(name): Line \(kline)) \(message) — lbctl reports nothing there\n\(report)", file: file, line: line)
+        }
+        for (fragment, myLine) in c.unlocated {
+            XCTAssertTrue(keepalived.unlocated.contains { $0.contains(fragment) }, "keepalived no longer says '\(fragment)'\n\(report)", file: file, line: line)
+            XCTAssertTrue(mine.contains { $0.line == myLine && ($0.file as NSString).lastPathComponent == c.main }, "lbctl says nothing at line \(myLine) for '\(fragment)'\n\(report)", file: file, line: line)
+        }
+        for message in keepalived.unlocated where !c.unlocated.contains(where: { message.contains($0.fragment) }) {
+            XCTFail("keepalived -t said '\(message)' without a line; map it to the line lbctl names\n\(report)", file: file, line: line)
+        }
+    }
+}
+
+/// The broken files (each reported by keepalived 2.2.7 -t as the tests above show).
+enum Corpus {
+    static let unknown = #"""
+        ! Configuration File for keepalived (from a tutorial)
+        global_defs {
+           router_id lvs1
+           vrrp_skip_check_adv_addr
+        }
+
+        frobnicate {
+            x 1
+        }
+
+        vrrp_instance VI_1 {
+            state MASTER
+            interface eth0
+            virtual_router_id 51
+            priorty 100
+            advert_int 1
+            unicast_src_ip 192.168.1.100
+            unicast_peer {
+                192.168.1.101
+            }
+            virtual_ipaddress {
+                192.168.1.200/24
+            }
+        }
+
+        virtual_server 192.168.1.200 80 {
+            delay_loop 6
+            lb_algo rr
+            lb_kind DR
+            protocol TCP
+            real_server 192.168.1.102 80 {
+                weight 1
+                TCP_CHECK {
+                    connect_timeout 3
+                    nb_get_retry 3
+                    delay_before_retry 3
+                }
+            }
+        }
+        """#
+
+    static let values = #"""
+        global_defs {
+            router_id lvs1
+        }
+        vrrp_instance VI_1 {
+            state master
+            interface eth0
+            virtual_router_id 51
+            priority 300
+            advert_int abc
+            unicast_src_ip 192.168.1.100
+            virtual_ipaddress {
+                192.168.1.300/24
+                192.168.1.200/33
+            }
+        }
+        virtual_server 192.168.1.200 80 {
+            delay_loop abc
+            lb_algo foo
+            lb_kind FOO
+            persistence_timeout -5
+            protocol XYZ
+            quorum 0
+            real_server 192.168.1.102 80 {
+                weight -3
+                TCP_CHECK {
+                    connect_timeout x
+                    retry y
+                    delay_before_retry z
+                    connect_port 70000
+                }
+            }
+            real_server 192.168.1.999 80 {
+                weight 1
+            }
+        }
+        """#
+
+    static let lbknows = #"""
+        global_defs {
+            router_id lvs1
+        }
+        vrrp_instance VI_1 {
+            state BACKUP
+            interface eth0
+            virtual_router_id 51
+            priority 100
+            advert_int 1
+            unicast_src_ip 192.168.1.100
+            authentication {
+                auth_type PASS
+                auth_pass verysecretpassword
+            }
+            virtual_ipaddress {
+                192.168.1.200/24
+            }
+        }
+        virtual_server 192.168.1.200 80 {
+            delay_loop 5
+            lb_algo wrr
+            lb_kind DR
+            protocol TCP
+            persistence_timeout 3600
+            persistence_granularity 24
+            real_server 192.168.1.102 8080 {
+                weight 1
+                TCP_CHECK {
+                    connect_timeout 3
+                }
+            }
+        }
+        virtual_server 192.168.1.200 443 {
+            lb_algo lblc
+            lb_kind DR
+            protocol TCP
+            real_server 192.168.1.102 443 {
+                weight 1
+            }
+        }
+        """#
+
+    static let braces = #"""
+        global_defs {
+            router_id lvs1
+        }
+        }
+        vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 51
+            priority 100
+            unicast_src_ip 192.168.1.100
+            virtual_ipaddress {
+                192.168.1.200/24
+            }
+        """#
+
+    static let checks = #"""
+        global_defs {
+            router_id lvs1
+        }
+        vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 51
+            priority 100
+            mcast_src_ip 192.168.1.100
+            virtual_ipaddress {
+                192.168.1.200/24
+            }
+        }
+        virtual_server 192.168.1.200 80 {
+            lb_algo rr
+            lb_kind DR
+            protocol TCP
+            delay_loop 0
+            sorry_server 1.2.3 80
+            quorum 5
+            real_server 192.168.1.102 80 {
+                HTTP_GET {
+                    url {
+                        path /
+                        status_code 999
+                    }
+                    connect_timeout 0
+                }
+            }
+            real_server 192.168.1.103 80 {
+                MISC_CHECK {
+                    misc_timeout 3
+                }
+            }
+            real_server 192.168.1.103 80 {
+                weight 2
+            }
+        }
+        virtual_server 192.168.1.200 {
+            lb_algo rr
+            lb_kind DR
+            protocol TCP
+            real_server 192.168.1.104 80 {
+            }
+        }
+        """#
+
+    static let vrrp = #"""
+        global_defs {
+            router_id lvs1
+            vrrp_version 4
+        }
+        vrrp_instance VI_1 {
+            state master
+            interface eth0
+            virtual_router_id 51
+            priority 0
+            advert_int 300
+            preempt_delay 2000
+            garp_master_delay 5000
+            garp_master_repeat 0
+            mcast_src_ip 192.168.1.100
+            authentication {
+                auth_type PASS
+            }
+            virtual_ipaddress {
+                192.168.1.200/24
+            }
+        }
+        vrrp_instance VI_2 {
+            interface eth0
+            virtual_router_id 51
+            priority 100
+            unicast_peer {
+                192.168.1.999
+            }
+            virtual_ipaddress {
+                192.168.1.201/24
+            }
+        }
+        """#
+
+    static let globals = #"""
+        global_defs {
+            router_id lvs1
+            notification_email {
+                not-an-email
+            }
+            notification_email_from lb@example.com
+            smtp_server 192.168.1.25 99999
+            smtp_connect_timeout x
+            lvs_timeouts tcp 7260 tcpfin x udp 99999999999
+            lvs_sync_daemon eth0 id 300
+        }
+        vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 51
+            priority 100
+            mcast_src_ip 192.168.1.100
+            virtual_ipaddress {
+                192.168.1.200/24
+            }
+        }
+        """#
+
+    static let lexical = #"""
+        global_defs {
+            router_id "lvs1
+            smtp_helo_name x
+        }
+        vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 51 \
+            priority 100
+            virtual_ipaddress {
+                192.168.1.200/24
+            }
+        }
+        """#
+}

@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+
+/// Runs the real keepalived (Debian package, 2.2.7) and host tools for tests; never skips.
+enum KeepalivedTool {
+    static let path = "/usr/sbin/keepalived"
+
+    /// Fails the calling test loudly when keepalived is missing: `make test` installs it.
+    static func requireInstalled(file: StaticString = #filePath, line: UInt = #line) throws {
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            XCTFail("\(path) is missing: these tests compare against the real keepalived. Run `make test`, which installs the Debian package keepalived (or: apt-get install keepalived)", file: file, line: line)
+            throw CocoaError(.fileNoSuchFile)
+        }
+    }
+
+    struct Result {
+        var status: Int32
+        var output: String
+        /// `(FILE: Line N) message` and `(Line N) message` lines, with line numbers; duplicates removed
+        /// (keepalived reads the file once per child process).
+        /// The file is "" for `(Line N)`: keepalived's first pass over the main file names no file.
+        var located: [(file: String, line: Int, message: String)] {
+            var seen = Set<String>()
+            var out: [(String, Int, String)] = []
+            for text in output.split(separator: "\n").map(String.init) where seen.insert(text).inserted {
+                guard text.hasPrefix("("), let close = text.firstIndex(of: ")") else { continue }
+                let head = text[text.index(after: text.startIndex)..<close]
+                guard let range = head.range(of: "Line ", options: .backwards), let n = Int(head[range.upperBound...]) else { continue }
+                let file = head[..<range.lowerBound].trimmingCharacters(in: CharacterSet(charactersIn: ": "))
+                out.append((file, n, String(text[text.index(after: close)...]).trimmingCharacters(in: .whitespaces)))
+            }
+            return out
+        }
+        /// Messages without a line number.
+        var unlocated: [String] {
+            var seen = Set<String>()
+            return output.split(separator: "\n").map(String.init).filter { seen.insert($0).inserted && !($0.hasPrefix("(") && $0.contains("Line ")) }
+        }
+    }
+
+    /// `keepalived -t -f FILE` inside a fresh network namespace holding `interfaces` (keepalived -t
+    /// checks that the interfaces it is told about exist), so the result does not depend on this host.
+    static func check(_ file: URL, interfaces: [String] = ["eth0"]) throws -> Result {
+        try requireInstalled()
+        return try withNamespace(interfaces: interfaces) { ns in
+            let r = try run("/usr/sbin/ip", ["netns", "exec", ns, path, "-t", "-f", file.path])
+            return Result(status: r.status, output: r.output)
+        }
+    }
+
+    /// A network namespace with veth interfaces of the given names, removed afterwards.
+    static func withNamespace<T>(interfaces: [String], _ body: (String) throws -> T) throws -> T {
+        let ns = "lbkad-\(UUID().uuidString.prefix(8).lowercased())"
+        let add = try run("/usr/sbin/ip", ["netns", "add", ns])
+        guard add.status == 0 else {
+            XCTFail("cannot create a network namespace (tests run as root, as CI does): \(add.output)")
+            throw CocoaError(.featureUnsupported)
+        }
+        defer { _ = try? run("/usr/sbin/ip", ["netns", "del", ns]) }
+        _ = try run("/usr/sbin/ip", ["-n", ns, "link", "set", "lo", "up"])
+        for (i, name) in interfaces.enumerated() {
+            let r = try run("/usr/sbin/ip", ["-n", ns, "link", "add", name, "type", "veth", "peer", "name", "lbkadp\(i)"])
+            guard r.status == 0 else {
+                XCTFail("cannot add interface \(name): \(r.output)")
+                throw CocoaError(.featureUnsupported)
+            }
+            _ = try run("/usr/sbin/ip", ["-n", ns, "link", "set", name, "up"])
+        }
+        return try body(ns)
+    }
+
+    /// Runs a program; standard output and error together, read to the end (keepalived's children
+    /// still write after their parent exits).
+    @discardableResult
+    static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: program)
+        p.arguments = arguments
+        if let environment { p.environment = environment }
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// A fresh directory removed when the test ends.
+    static func temporaryDirectory(_ test: XCTestCase) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lbkad-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        test.addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        return dir
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import LBKeepalived
+import LBSpec
+import LBSpecYAML
+import XCTest
+
+/// Export each director's keepalived.conf, check it with the real `keepalived -t`, import the files
+/// back: the same spec. (keepalived.conf has no cluster or VIP names: the cluster comes back through
+/// --cluster, VIPs are named by their address.)
+final class RoundTripTests: XCTestCase {
+    /// Directors with unicast and VRRPv3 centisecond adverts, two VIPs in one group, a group on another
+    /// interface, HTTP checks with a host and port, sorry server, quorum in weights, notifications.
+    static let busy = """
+    cluster: busy
+    nodes:
+      - { name: d1, address: 10.1.0.11/24, interface: eth0 }
+      - { name: d2, address: 10.1.0.12/24, interface: eth0 }
+      - { name: rs1, address: 10.1.0.21/24, interface: eth0 }
+      - { name: rs2, address: 10.1.0.22/24, interface: eth0 }
+      - { name: rs3, address: 10.1.0.23/24, interface: eth0 }
+    vips:
+      - address: 10.1.0.100/24
+        vrrp:
+          router_id: 7
+          version: 3
+          advert_interval: 250ms
+          preempt: false
+          unicast: true
+          gratuitous_arp: { count: 2, repeat_delay: 0, refresh: 60 }
+          directors:
+            - { node: d1, priority: 150 }
+            - { node: d2, priority: 100 }
+        services:
+          - port: 443
+            scheduler: sh
+            scheduler_flags: [ fallback, port ]
+            persistence: { timeout: 1800, netmask: 255.255.255.0 }
+            quorum: 2
+            sorry_server: 10.1.0.99:443
+            health_check: { type: http, port: 8443, path: /healthz, expect_status: 204, host: www.example.com, interval: 2s, connect_timeout: 1500ms, retries: 2, retry_delay: 500ms }
+            real_servers: [ { node: rs1, weight: 1 }, { node: rs2, weight: 2 }, { node: rs3, weight: 1 } ]
+      - address: 10.1.0.101/24
+        vrrp:
+          router_id: 7
+          version: 3
+          advert_interval: 250ms
+          preempt: false
+          unicast: true
+          gratuitous_arp: { count: 2, repeat_delay: 0, refresh: 60 }
+          directors:
+            - { node: d1, priority: 150 }
+            - { node: d2, priority: 100 }
+      - address: 10.1.0.102/24
+        vrrp:
+          router_id: 8
+          directors:
+            - { node: d1, priority: 100, interface: eth1 }
+            - { node: d2, priority: 200, interface: eth1 }
+    ipvs:
+      timeouts: { tcp: 86400, tcpfin: 60, udp: 120 }
+      sync: { sync_id: 7, interface: eth1 }
+    notifications:
+      email: { to: [ ops@example.com, noc@example.com ], from: lb@example.com, smtp_server: 192.0.2.25, smtp_port: 587, timeout: 20 }
+      script: /usr/local/bin/lb-notify
+    """
+
+    /// NAT with port mapping, a UDP service with a TCP check port, exec checks, weights, sync off.
+    static let nat = """
+    cluster: nat
+    nodes:
+      - { name: gw1, address: 172.16.0.1/16, interface: eth0 }
+      - { name: gw2, address: 172.16.0.2/16, interface: eth0 }
+      - { name: rs1, address: 10.9.0.5, interface: eth0 }
+      - { name: rs2, address: 10.9.0.6, interface: eth0 }
+    vips:
+      - address: 172.16.0.100/16
+        vrrp:
+          router_id: 200
+          advert_interval: 3s
+          auth: { password: "p#ss w!" }
+          preempt_delay: 60
+          directors: [ { node: gw1, priority: 200 }, { node: gw2, priority: 50 } ]
+        services:
+          - port: 80
+            scheduler: lc
+            forwarding: nat
+            health_check: { type: exec, command: /usr/lib/lb/check-web, interval: 10s, connect_timeout: 4s, retries: 5, retry_delay: 2s }
+            real_servers: [ { node: rs1, port: 8080, weight: 0 }, { node: rs2, port: 8081, weight: 3 } ]
+          - port: 53
+            protocol: udp
+            scheduler: rr
+            forwarding: nat
+            health_check: { type: tcp, port: 53, interval: 5s, connect_timeout: 2s, retries: 3 }
+            real_servers: [ { node: rs1, weight: 1 }, { node: rs2, weight: 1 } ]
+    ipvs:
+      sync: { enabled: false }
+    """
+
+    /// IPv6, tunnelling and maglev, a node that directs one VIP and serves another.
+    static let mixed = """
+    cluster: mixed
+    nodes:
+      - { name: a, address: 2001:db8::a/64, interface: eth0 }
+      - { name: b, address: 2001:db8::b/64, interface: eth0 }
+      - { name: c, address: 192.0.2.3/24, interface: eth0 }
+      - { name: d, address: 192.0.2.4/24, interface: eth0 }
+      - { name: rs1, address: 2001:db8::21/64, interface: eth0 }
+      - { name: rs2, address: 192.0.2.21/24, interface: eth0 }
+    vips:
+      - address: 2001:db8::100/64
+        vrrp:
+          router_id: 1
+          version: 3
+          advert_interval: 1s
+          directors: [ { node: a, priority: 120 }, { node: b, priority: 110 } ]
+        services:
+          - port: 443
+            scheduler: mh
+            persistence: { timeout: 600 }
+            real_servers: [ { node: rs1, weight: 1 } ]
+      - address: 192.0.2.100/24
+        vrrp:
+          router_id: 2
+          directors: [ { node: c, priority: 120 }, { node: d, priority: 110 } ]
+        services:
+          - port: 80
+            scheduler: wlc
+            forwarding: tun
+            health_check: { type: tcp, interval: 3s, connect_timeout: 1s, retries: 1 }
+            real_servers: [ { node: rs2, weight: 5 } ]
+      - address: 192.0.2.101/24
+        vrrp:
+          router_id: 3
+          directors: [ { node: c, priority: 100 } ]
+        services:
+          - port: 8000
+            scheduler: rr
+            real_servers: [ { node: d, weight: 1 }, { node: rs2, weight: 1 } ]
+    """
+
+    func testReferenceScenario() throws {
+        try roundTrip(try Fixtures.reference(), directors: ["lvs1", "lvs2"])
+    }
+
+    func testBusyScenario() throws {
+        try roundTrip(try load(Self.busy), directors: ["d1", "d2"], interfaces: ["eth0", "eth1"])
+    }
+
+    func testNATScenario() throws {
+        try roundTrip(try load(Self.nat), directors: ["gw1", "gw2"])
+    }
+
+    func testMixedScenario() throws {
+        try roundTrip(try load(Self.mixed), directors: ["a", "b", "c", "d"])
+    }
+
+    func testWebSocketChecksBecomeTCPChecks() throws {
+        var spec = try Fixtures.reference()
+        spec.vips[0].services[0].healthCheck = HealthCheck(kind: .websocket, path: "/ws")
+        let export = try KeepalivedExporter.export(spec, node: "lvs1", source: "ws.yaml")
+        XCTAssertEqual(export.warnings, ["keepalived has no WebSocket check: the websocket health checks are exported as TCP connect checks"])
+        XCTAssertTrue(export.text.contains("# keepalived has no WebSocket check"))
+        try assertKeepalivedAccepts(export.text, interfaces: ["eth0"])
+    }
+
+    func testExportRefusesNodesThatAreNoDirector() throws {
+        let spec = try Fixtures.reference()
+        XCTAssertThrowsError(try KeepalivedExporter.export(spec, node: "rs1", source: "ref.yaml")) { error in
+            XCTAssertEqual("\(error)", "node 'rs1' directs no VIP, so it runs no keepalived; for a real server use lbctl export realserver")
+        }
+        XCTAssertThrowsError(try KeepalivedExporter.export(spec, node: "lvs9", source: "ref.yaml")) { error in
+            XCTAssertEqual("\(error)", "no node 'lvs9' in ref.yaml; did you mean 'lvs1'?")
+        }
+    }
+
+    // MARK: helpers
+
+    func load(_ yaml: String) throws -> ClusterSpec {
+        let loaded = SpecLoader.load(yaml: yaml, file: "scenario.yaml")
+        return try XCTUnwrap(loaded.spec, loaded.diagnostics.map(\.description).joined(separator: "\n"))
+    }
+
+    func roundTrip(_ spec: ClusterSpec, directors: [String], interfaces: [String] = ["eth0"], file: StaticString = #filePath, line: UInt = #line) throws {
+        let dir = try KeepalivedTool.temporaryDirectory(self)
+        var paths: [String] = []
+        for name in directors {
+            let export = try KeepalivedExporter.export(spec, node: name, source: "\(spec.cluster).yaml")
+            let url = dir.appendingPathComponent("\(name).conf")
+            try export.text.write(to: url, atomically: true, encoding: .utf8)
+            try assertKeepalivedAccepts(export.text, interfaces: interfaces, file: file, line: line)
+            paths.append(url.path)
+        }
+        let result = KeepalivedImporter.importFiles(paths, options: .init(cluster: spec.cluster))
+        var expected = spec
+        for i in expected.vips.indices {
+            expected.vips[i].name = expected.vips[i].address.address.description.replacingOccurrences(of: ":", with: "-")
+        }
+        let imported = try XCTUnwrap(result.spec, result.diagnostics.map(\.description).joined(separator: "\n"), file: file, line: line)
+        XCTAssertEqual(SpecYAMLWriter.yaml(imported), SpecYAMLWriter.yaml(expected), file: file, line: line)
+        XCTAssertEqual(imported, expected, file: file, line: line)
+    }
+
+    /// Real `keepalived -t` must print nothing and exit 0.
+    func assertKeepalivedAccepts(_ text: String, interfaces: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let dir = try KeepalivedTool.temporaryDirectory(self)
+        let url = dir.appendingPathComponent("keepalived.conf")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        let r = try KeepalivedTool.check(url, interfaces: interfaces)
+        XCTAssertEqual(r.output, "", "keepalived -t about:\n\(text)", file: file, line: line)
+        XCTAssertEqual(r.status, 0, file: file, line: line)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import LBSpec
+import LBSpecYAML
+import XCTest
+
+/// The YAML writer the import uses: reference style, deterministic, and read back to the same spec.
+final class SpecYAMLWriterTests: XCTestCase {
+    func testTheReferenceSpecIsWrittenAsTheReferenceFile() throws {
+        let text = try String(contentsOf: Fixtures.referenceURL, encoding: .utf8)
+        let withoutComments = text.split(separator: "\n", omittingEmptySubsequences: false).drop { $0.hasPrefix("#") }.joined(separator: "\n")
+        XCTAssertEqual(SpecYAMLWriter.yaml(try Fixtures.reference()), withoutComments)
+    }
+
+    func testHeaderAndOptionalSections() throws {
+        var spec = try Fixtures.reference()
+        spec.ipvs.sync.enabled = false
+        spec.ipvs.timeouts.tcp = 3600
+        spec.notifications.webhook = "https://hooks.example.com/lb"
+        let yaml = SpecYAMLWriter.yaml(spec, header: ["first", "", "second"])
+        XCTAssertTrue(yaml.hasPrefix("# first\n#\n# second\ncluster: web\n"), yaml)
+        XCTAssertTrue(yaml.hasSuffix("""
+
+        ipvs:
+          timeouts: { tcp: 3600, tcpfin: 120, udp: 300 }
+          sync: { enabled: false }
+
+        notifications: { webhook: "https://hooks.example.com/lb" }
+
+        """), yaml)
+        XCTAssertEqual(SpecLoader.load(yaml: yaml).spec, spec)
+    }
+
+    func testStringsThatNeedQuotesReadBackUnchanged() throws {
+        var rng = RobustnessTests.Random(state: 2024)
+        let pieces = ["a", "Z", "0", " ", ": ", ":", "#", " #", "{", "}", "[", "]", ",", "\"", "'", "\\", "&", "*", "!", "|", ">", "%",
+                      "@", "`", "-", "- ", "?", "\t", "\n", "ü", "负", "✓", "\u{0}", "\u{7F}", "\u{85}", "\u{2028}", "😀", "~", "null", "true", "0x10", "1e3"]
+        let base = try Fixtures.reference()
+        for _ in 0..<300 {
+            let s = (0..<(1 + rng.below(8))).map { _ in rng.pick(pieces) }.joined()
+            var spec = base
+            spec.notifications.script = "/" + s
+            spec.vips[0].services[0].healthCheck = HealthCheck(kind: .http, path: "/" + s, host: s)
+            spec.vips[0].services[0].realServers[0].port = nil
+            let yaml = SpecYAMLWriter.yaml(spec)
+            let back = SpecLoader.load(yaml: yaml)
+            XCTAssertEqual(back.spec?.notifications.script, spec.notifications.script, "\(s.unicodeScalars.map { $0.value })\n\(yaml)\n\(back.diagnostics)")
+            XCTAssertEqual(back.spec?.vips[0].services[0].healthCheck, spec.vips[0].services[0].healthCheck, "\(s.debugDescription)")
+            XCTAssertEqual(SpecYAMLWriter.yaml(spec), yaml, "deterministic")
+        }
+    }
+
+    func testIPv6AddressesStayPlain() throws {
+        let loaded = SpecLoader.load(yaml: RoundTripTests.mixed, file: "mixed.yaml")
+        let spec = try XCTUnwrap(loaded.spec)
+        let yaml = SpecYAMLWriter.yaml(spec)
+        XCTAssertTrue(yaml.contains("  - { name: a,   address: 2001:db8::a/64, interface: eth0 }\n"), yaml)
+        XCTAssertEqual(SpecLoader.load(yaml: yaml).spec, spec)
+    }
+}
