@@ -52,9 +52,17 @@ let package = Package(
         // The agent's commands; a library so tests can drive them.
         .target(
             name: "LBAgentCommands",
-            dependencies: ["LBHost", "LBNetlink", "LBSpec", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBVRRPRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "lb-agent", dependencies: ["LBAgentCommands"]),
+        // VRRP v2/v3 as values: codec, the RFC state machine fed events and the time. No sockets, no clock.
+        .target(name: "LBVRRP", dependencies: ["LBSpec"]),
+        // The VRRP speaker: an actor driving LBVRRP with raw sockets, a monotonic clock and HostControl.
+        .target(name: "LBVRRPRuntime", dependencies: ["LBVRRP", "LBHost", "LBSpec"]),
+        // Network namespaces on a bridge with keepalived and lb-agent in them, for interop tests and benchmarks.
+        .target(name: "LBVRRPLab", dependencies: ["LBVRRP", "LBSpec"]),
+        // Failover time of lb-agent against keepalived in namespaces (scripts/bench-vrrp.sh).
+        .executableTarget(name: "lb-vrrp-bench", dependencies: ["LBVRRPLab", "LBVRRP", "LBSpec"]),
         // Benchmarks anyone can rerun (README): `lb-bench ipvs` in the lab.
         .executableTarget(name: "lb-bench", dependencies: ["LBHost", "LBNetlink", "LBSpec"]),
         // Runs LBHostConformance against the kernel, inside a scratch network namespace or the qemu lab.
@@ -63,6 +71,8 @@ let package = Package(
         .executableTarget(name: "DocumentFuzz", dependencies: ["LBDocument", "LBCrypto"]),
         // libFuzzer driver for the netlink reply decoders (same build flags as DocumentFuzz).
         .executableTarget(name: "NetlinkFuzz", dependencies: ["LBNetlink", "LBSpec"]),
+        // libFuzzer driver for the VRRP decoders and the state machine's receive path (same build flags).
+        .executableTarget(name: "VRRPFuzz", dependencies: ["LBVRRP", "LBSpec"]),
 
         .testTarget(name: "LBSpecTests", dependencies: ["LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCryptoTests", dependencies: ["LBCrypto"]),
@@ -71,6 +81,11 @@ let package = Package(
         .testTarget(name: "LBHostTests", dependencies: ["LBHost", "LBHostConformance", "LBNetlink", "LBSpec", "lb-agent", "lb-hostcheck"]),
         .testTarget(name: "LBKeepalivedTests", dependencies: ["LBKeepalived", "LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCtlTests", dependencies: ["LBCtl", "lbctl"]),
+        .testTarget(
+            name: "LBVRRPTests",
+            dependencies: ["LBVRRP", "LBVRRPRuntime", "LBVRRPLab", "LBHost", "LBSpec", "lb-agent"],
+            resources: [.copy("Resources")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,10 +2,11 @@
 # Runs one libFuzzer target for a bounded time. Usage: scripts/fuzz.sh TARGET [SECONDS]   (default 30)
 #   document: DSSE envelope decoding and verification, sealed gossip packets, key files (DocumentFuzz)
 #   netlink:  decoders of kernel netlink replies (NetlinkFuzz)
+#   vrrp:     VRRP/IPv4 decoders and the state machine's receive path (VRRPFuzz)
 # Exits non-zero when the fuzzer finds a crash; the input is kept under .fuzz/artifacts/TARGET/.
 set -euo pipefail
 
-target="${1:?usage: scripts/fuzz.sh document|netlink [SECONDS]}"
+target="${1:?usage: scripts/fuzz.sh document|netlink|vrrp [SECONDS]}"
 seconds="${2:-30}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -13,7 +14,8 @@ cd "$root"
 case "$target" in
     document) product=DocumentFuzz ;;
     netlink) product=NetlinkFuzz ;;
-    *) echo "fuzz.sh: unknown target '$target' (document, netlink)" >&2; exit 2 ;;
+    vrrp) product=VRRPFuzz ;;
+    *) echo "fuzz.sh: unknown target '$target' (document, netlink, vrrp)" >&2; exit 2 ;;
 esac
 
 scratch=.build-fuzz

@@ -1,0 +1,334 @@
+import LBSpec
+
+/// The VRRP state machine of RFC 3768 (v2) and RFC 5798 (v3) section 6, as a value: fed one event and
+/// the current time, it returns the ordered actions its shell performs. No sockets, no clock, no
+/// threads; time is a `Duration` since any fixed origin (the shell's monotonic clock, or a test's).
+///
+/// Timers are deadlines kept here: Master_Down_Timer (Backup), Adver_Timer and the gratuitous ARP
+/// bursts (Master). Whenever an event moves a deadline, its actions end with `.scheduleTimer(at:)`, the
+/// earliest one (a discarded packet moves none); the shell calls `timerFired(now:)` then, which handles
+/// every deadline that has passed.
+///
+/// Beyond the RFC, as keepalived does (so a mixed cluster behaves the same whichever speaker is master):
+/// a master that hears a lower-priority master answers with an advertisement at once so it steps down
+/// without waiting an interval; preempt delay; stale virtual addresses are removed at startup.
+public struct VRRPInstance: Sendable {
+    public let configuration: VRRPConfiguration
+    /// This router's primary address: the source of its adverts and the tie-breaker.
+    public let primaryAddress: IPAddress
+    public private(set) var state: VRRPState = .initialize
+    public private(set) var statistics = VRRPStatistics()
+    /// Master_Adver_Interval: v3 learns it from the master's adverts; v2 keeps its own.
+    public private(set) var masterAdvertisementInterval: Duration
+    /// The sender of the last advertisement this backup accepted.
+    public private(set) var masterAddress: IPAddress?
+
+    private var started = false
+    private var masterDownAt: Duration?
+    private var advertiseAt: Duration?
+    private var garpRepeatAt: Duration?
+    private var garpRefreshAt: Duration?
+    /// Preempt delay: when a lower-priority master was first heard; preemption waits until this + delay.
+    private var lowerMasterSince: Duration?
+    /// What armed the Master_Down_Timer, to explain a takeover.
+    private var downCause: DownCause = .none
+    private var lastAcceptedAt: Duration?
+
+    private enum DownCause: Sendable { case none, resigned(IPAddress), preempting(IPAddress, Int) }
+
+    public init(configuration: VRRPConfiguration, primaryAddress: IPAddress) {
+        self.configuration = configuration
+        self.primaryAddress = primaryAddress
+        masterAdvertisementInterval = configuration.advertisementInterval
+    }
+
+    var priority: UInt8 { UInt8(configuration.priority) }
+    var isOwner: Bool { configuration.priority == 255 }
+    var vips: [IPAddress] { configuration.virtualAddresses.map(\.address) }
+
+    /// The earliest pending deadline.
+    public var nextDeadline: Duration? {
+        [masterDownAt, advertiseAt, garpRepeatAt, garpRefreshAt].compactMap { $0 }.min()
+    }
+
+    // MARK: Timer formulas
+
+    /// Skew_Time. v2 (RFC 3768 6.1): (256 − Priority) / 256 seconds. v3 (RFC 5798 6.1):
+    /// ((256 − Priority) × Master_Adver_Interval) / 256.
+    public var skewTime: Duration {
+        let p = Int64(256 - configuration.priority)
+        switch configuration.version {
+        case .v2: return .nanoseconds(p * 1_000_000_000 / 256)
+        case .v3: return .nanoseconds(p * nanoseconds(masterAdvertisementInterval) / 256)
+        }
+    }
+
+    /// Master_Down_Interval = 3 × Master_Adver_Interval + Skew_Time (v2: Advertisement_Interval).
+    public var masterDownInterval: Duration { masterAdvertisementInterval * 3 + skewTime }
+
+    // MARK: Events
+
+    /// Startup event (6.4.1). Priority 255 becomes master at once; everyone else waits as backup.
+    public mutating func start(now: Duration) -> [VRRPAction] {
+        guard !started else { return [] }
+        started = true
+        if isOwner {
+            return becomeMaster(now: now, reason: .addressOwner)
+        }
+        state = .backup
+        masterAdvertisementInterval = configuration.advertisementInterval
+        masterDownAt = now + masterDownInterval
+        downCause = .none
+        lastAcceptedAt = now
+        return [.removeAddresses(configuration.virtualAddresses),
+                .notify(transition(.initialize, .backup, .startup(masterDownInterval: masterDownInterval), now)),
+                .scheduleTimer(at: nextDeadline)]
+    }
+
+    /// Shutdown event: a master resigns with a priority-0 advertisement before giving up its addresses,
+    /// so the best backup takes over after Skew_Time instead of Master_Down_Interval.
+    public mutating func shutdown(now: Duration) -> [VRRPAction] {
+        guard started, state != .initialize else { return [] }
+        let from = state
+        var out: [VRRPAction] = []
+        if state == .master {
+            out.append(.sendAdvertisement(advertisement(priority: VRRPAdvertisement.resignPriority)))
+            statistics.advertisementsSent += 1
+            statistics.priorityZeroSent += 1
+            statistics.releasedMaster += 1
+            out.append(.removeAddresses(configuration.virtualAddresses))
+        }
+        state = .initialize
+        clearTimers()
+        out.append(.notify(transition(from, .initialize, .shutdown, now)))
+        out.append(.scheduleTimer(at: nil))
+        return out
+    }
+
+    /// The deadlines that have passed: Master_Down_Timer, Adver_Timer, gratuitous ARP bursts.
+    public mutating func timerFired(now: Duration) -> [VRRPAction] {
+        var out: [VRRPAction] = []
+        switch state {
+        case .initialize:
+            return []
+        case .backup:
+            guard let down = masterDownAt, down <= now else { break }
+            let reason: VRRPTransition.Reason
+            switch downCause {
+            case .resigned(let from): reason = .masterResigned(from, skew: skewTime)
+            case .preempting(let from, let p): reason = .preempted(from, priority: p)
+            case .none: reason = .masterDown(silentFor: now - (lastAcceptedAt ?? now), lastMaster: masterAddress)
+            }
+            return becomeMaster(now: now, reason: reason)
+        case .master:
+            if let at = advertiseAt, at <= now {
+                out.append(.sendAdvertisement(advertisement(priority: priority)))
+                statistics.advertisementsSent += 1
+                advertiseAt = now + configuration.advertisementInterval
+            }
+            if let at = garpRepeatAt, at <= now {
+                garpRepeatAt = nil
+                if configuration.gratuitousARP.count > 0 { out.append(.sendGratuitousARP(vips, count: configuration.gratuitousARP.count)) }
+            }
+            if let at = garpRefreshAt, at <= now, let every = configuration.gratuitousARP.refreshInterval {
+                garpRefreshAt = now + every
+                if configuration.gratuitousARP.refreshCount > 0 {
+                    out.append(.sendGratuitousARP(vips, count: configuration.gratuitousARP.refreshCount))
+                }
+            }
+        }
+        out.append(.scheduleTimer(at: nextDeadline))
+        return out
+    }
+
+    /// A datagram from the raw socket: the IPv4 header and the VRRP message. Malformed input is counted
+    /// and discarded, never thrown.
+    public mutating func receive(datagram: [UInt8], now: Duration) -> [VRRPAction] {
+        guard started, state != .initialize else { return [] }
+        let header: IPv4Header, payload: ArraySlice<UInt8>
+        do {
+            (header, payload) = try IPv4Header.decode(datagram)
+        } catch {
+            return [discard(.malformed, nil, "\(error)")]
+        }
+        guard header.protocolNumber == IPv4Header.vrrpProtocol else {
+            return [discard(.malformed, header.source, "IP protocol \(header.protocolNumber), not VRRP (112)")]
+        }
+        let advert: VRRPAdvertisement
+        do {
+            advert = try VRRPAdvertisement.decode(payload, source: header.source, destination: header.destination)
+        } catch {
+            return [discard(.malformed, header.source, "\(error)")]
+        }
+        return receive(advert, source: header.source, timeToLive: header.timeToLive, now: now)
+    }
+
+    /// A decoded advertisement from `source` with the IP TTL it arrived with: the checks of section 7.1
+    /// that depend on this router's configuration, then the state's rules (6.4.2, 6.4.3).
+    public mutating func receive(_ advert: VRRPAdvertisement, source: IPAddress, timeToLive: UInt8, now: Duration) -> [VRRPAction] {
+        guard started, state != .initialize else { return [] }
+        if let rejection = check(advert, source: source, timeToLive: timeToLive) {
+            return [discard(rejection.reason, source, rejection.detail)]
+        }
+        statistics.advertisementsReceived += 1
+        if advert.priority == 0 { statistics.priorityZeroReceived += 1 }
+        switch state {
+        case .initialize: return []
+        case .backup: return backupReceive(advert, source: source, now: now)
+        case .master: return masterReceive(advert, source: source, now: now)
+        }
+    }
+
+    // MARK: Receive checks (section 7.1)
+
+    private func check(_ a: VRRPAdvertisement, source: IPAddress, timeToLive: UInt8) -> (reason: VRRPDiscard.Reason, detail: String)? {
+        let c = configuration
+        if source == primaryAddress { return (.ownAdvertisement, "our own advertisement came back") }
+        if timeToLive != 255 { return (.ttl, "IP TTL \(timeToLive), expected 255 (the packet crossed a router)") }
+        if a.version != c.version { return (.version, "\(a.version) advertisement, this instance speaks \(c.version)") }
+        if Int(a.virtualRouterID) != c.virtualRouterID {
+            return (.otherVirtualRouter, "VRID \(a.virtualRouterID), this instance is VRID \(c.virtualRouterID)")
+        }
+        if isOwner { return (.addressOwner, "this router owns the addresses (priority 255) and never yields; advert priority \(a.priority)") }
+        if !c.unicastPeers.isEmpty && !c.unicastPeers.contains(source) {
+            return (.notPeer, "\(source) is not one of the unicast peers")
+        }
+        if c.version == .v2 {
+            let wantType = c.authPassword == nil ? VRRPAdvertisement.AuthType.none : VRRPAdvertisement.AuthType.simpleText
+            if a.authType != wantType {
+                return (.authType, "authentication type \(a.authType), expected \(wantType) (\(wantType == 0 ? "none" : "simple text password"))")
+            }
+            if let pw = c.authPassword, a.authData != VRRPAdvertisement.passwordData(pw) {
+                return (.authentication, "wrong password")
+            }
+            if a.intervalCentiseconds != c.advertisementIntervalCentiseconds {
+                return (.interval, "advertisement interval \(a.intervalCentiseconds / 100) s, this instance uses \(c.advertisementIntervalCentiseconds / 100) s")
+            }
+        }
+        if a.addresses.count != vips.count || Set(a.addresses) != Set(vips) {
+            return (.addressList, "addresses [\(a.addresses.map(\.description).joined(separator: ", "))], this instance has [\(vips.map(\.description).joined(separator: ", "))]")
+        }
+        return nil
+    }
+
+    // MARK: Backup (6.4.2)
+
+    private mutating func backupReceive(_ a: VRRPAdvertisement, source: IPAddress, now: Duration) -> [VRRPAction] {
+        let p = Int(a.priority)
+        if p == 0 {
+            // The master resigned: the best backup (smallest skew) takes over first.
+            masterDownAt = now + skewTime
+            downCause = .resigned(source)
+            return [.scheduleTimer(at: nextDeadline)]
+        }
+        let mine = configuration.priority
+        let delaying = configuration.preemptDelay > .zero && p < mine
+            && (lowerMasterSince.map { now < $0 + configuration.preemptDelay } ?? true)
+        if !configuration.preempt || p >= mine || delaying {
+            if configuration.version == .v3 {
+                masterAdvertisementInterval = .milliseconds(a.intervalCentiseconds * 10)
+            }
+            masterDownAt = now + masterDownInterval
+            masterAddress = source
+            lastAcceptedAt = now
+            downCause = .none
+            if p >= mine {
+                lowerMasterSince = nil
+            } else if configuration.preemptDelay > .zero && lowerMasterSince == nil {
+                lowerMasterSince = now
+            }
+            return [.scheduleTimer(at: nextDeadline)]
+        }
+        // Preempt: discard the lower-priority master's adverts and let Master_Down_Timer run out.
+        statistics.lowerPriorityDiscarded += 1
+        masterAddress = source
+        downCause = .preempting(source, p)
+        return []
+    }
+
+    // MARK: Master (6.4.3)
+
+    private mutating func masterReceive(_ a: VRRPAdvertisement, source: IPAddress, now: Duration) -> [VRRPAction] {
+        let p = Int(a.priority), mine = configuration.priority
+        if p == 0 {
+            // Another master resigned; make sure everyone hears from us now.
+            advertiseAt = now + configuration.advertisementInterval
+            statistics.advertisementsSent += 1
+            return [.sendAdvertisement(advertisement(priority: priority)), .scheduleTimer(at: nextDeadline)]
+        }
+        if p > mine || (p == mine && source > primaryAddress) {
+            if configuration.version == .v3 {
+                masterAdvertisementInterval = .milliseconds(a.intervalCentiseconds * 10)
+            }
+            state = .backup
+            statistics.releasedMaster += 1
+            clearTimers()
+            masterDownAt = now + masterDownInterval
+            masterAddress = source
+            lastAcceptedAt = now
+            downCause = .none
+            lowerMasterSince = nil
+            return [.removeAddresses(configuration.virtualAddresses),
+                    .notify(transition(.master, .backup, .higherPriority(source, priority: p), now)),
+                    .scheduleTimer(at: nextDeadline)]
+        }
+        // A lower-priority master: answer at once so it hears us and steps down (keepalived does the same).
+        statistics.advertisementsSent += 1
+        return [.sendAdvertisement(advertisement(priority: priority))]
+    }
+
+    // MARK: Helpers
+
+    private mutating func becomeMaster(now: Duration, reason: VRRPTransition.Reason) -> [VRRPAction] {
+        let from = state
+        state = .master
+        statistics.becameMaster += 1
+        statistics.advertisementsSent += 1
+        clearTimers()
+        masterAddress = primaryAddress
+        lowerMasterSince = nil
+        downCause = .none
+        masterAdvertisementInterval = configuration.advertisementInterval
+        advertiseAt = now + configuration.advertisementInterval
+        let garp = configuration.gratuitousARP
+        garpRepeatAt = garp.repeatDelay.map { now + $0 }
+        garpRefreshAt = garp.refreshInterval.map { now + $0 }
+        var out: [VRRPAction] = [.sendAdvertisement(advertisement(priority: priority)),
+                                 .addAddresses(configuration.virtualAddresses)]
+        if garp.count > 0 { out.append(.sendGratuitousARP(vips, count: garp.count)) }
+        out.append(.notify(transition(from, .master, reason, now)))
+        out.append(.scheduleTimer(at: nextDeadline))
+        return out
+    }
+
+    private mutating func clearTimers() {
+        masterDownAt = nil
+        advertiseAt = nil
+        garpRepeatAt = nil
+        garpRefreshAt = nil
+    }
+
+    private mutating func discard(_ reason: VRRPDiscard.Reason, _ source: IPAddress?, _ detail: String) -> VRRPAction {
+        statistics.discarded[reason, default: 0] += 1
+        return .discard(VRRPDiscard(reason, source: source, detail))
+    }
+
+    private func transition(_ from: VRRPState, _ to: VRRPState, _ reason: VRRPTransition.Reason, _ now: Duration) -> VRRPTransition {
+        VRRPTransition(from: from, to: to, reason: reason, at: now, priority: configuration.priority)
+    }
+
+    /// The advertisement this instance sends, with `priority` (its own, or 0 to resign).
+    public func advertisement(priority: UInt8) -> VRRPAdvertisement {
+        let c = configuration
+        return VRRPAdvertisement(
+            version: c.version, virtualRouterID: UInt8(c.virtualRouterID), priority: priority,
+            intervalCentiseconds: c.advertisementIntervalCentiseconds, addresses: vips,
+            authType: c.version == .v2 && c.authPassword != nil ? VRRPAdvertisement.AuthType.simpleText : VRRPAdvertisement.AuthType.none,
+            authData: c.authPassword.map(VRRPAdvertisement.passwordData) ?? [])
+    }
+}
+
+func nanoseconds(_ d: Duration) -> Int64 {
+    let (s, attos) = d.components
+    return s * 1_000_000_000 + attos / 1_000_000_000
+}

@@ -1,0 +1,210 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LBSpec
+import LBVRRP
+
+/// VRRP over Linux raw sockets, in the calling thread's network namespace:
+/// - one `AF_INET`/`SOCK_RAW`/protocol 112 socket, bound to the interface (SO_BINDTODEVICE), member of
+///   224.0.0.18 on it (IP_ADD_MEMBERSHIP, and IP_MULTICAST_ALL off so groups joined by other sockets do
+///   not leak in), sending with IP_MULTICAST_IF, TTL 255 (IP_MULTICAST_TTL and IP_TTL), TOS 0xc0 and our
+///   own multicast not looped back; the source address of each advert is set per packet (IP_PKTINFO);
+/// - one `AF_PACKET` socket of protocol 0 (it receives nothing) for gratuitous ARP;
+/// - a dedicated thread blocked in poll(2) on the raw socket and a wake-up pipe, never the cooperative pool.
+public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
+    public static let multicastGroup = IPAddress("224.0.0.18")!
+
+    public let interface: String
+    public let interfaceIndex: Int32
+    public let mac: [UInt8]
+    private let raw: Int32
+    private let packet: Int32
+    private let wake: (read: Int32, write: Int32)
+    // Set once by startReceiving, read by close; both are called from the owning speaker, never concurrently.
+    private var thread: pthread_t?
+    private var closed = false
+
+    /// Opens the sockets on `interface`; `joinMulticast` false for unicast peers only.
+    public init(interface: String, joinMulticast: Bool = true) throws {
+        self.interface = interface
+        let index = if_nametoindex(interface)
+        guard index != 0 else { throw VRRPRuntimeError("no interface \(interface)") }
+        interfaceIndex = Int32(index)
+
+        let raw = socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPv4Header.vrrpProtocol))
+        guard raw >= 0 else { throw VRRPRuntimeError.errno("socket(AF_INET, SOCK_RAW, 112)") }
+        let packet = socket(AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard packet >= 0 else { let e = VRRPRuntimeError.errno("socket(AF_PACKET, SOCK_RAW, 0)"); Glibc.close(raw); throw e }
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { let e = VRRPRuntimeError.errno("pipe2"); Glibc.close(raw); Glibc.close(packet); throw e }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        self.raw = raw
+        self.packet = packet
+        wake = (fds[0], fds[1])
+        do {
+            mac = try Self.hardwareAddress(interface, socket: raw)
+            try Self.set(raw, SOL_SOCKET, SO_BINDTODEVICE, Array(interface.utf8) + [0], "SO_BINDTODEVICE \(interface)")
+            let group = Self.inAddr(Self.multicastGroup)
+            var mreqn = ip_mreqn(imr_multiaddr: group, imr_address: in_addr(s_addr: 0), imr_ifindex: interfaceIndex)
+            if joinMulticast {
+                try Self.set(raw, Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &mreqn, "IP_ADD_MEMBERSHIP 224.0.0.18 on \(interface)")
+            }
+            var off: Int32 = 0, ttl: Int32 = 255, tos: Int32 = 0xC0
+            try Self.set(raw, Int32(IPPROTO_IP), IP_MULTICAST_ALL, &off, "IP_MULTICAST_ALL")
+            mreqn.imr_multiaddr = in_addr(s_addr: 0)
+            try Self.set(raw, Int32(IPPROTO_IP), IP_MULTICAST_IF, &mreqn, "IP_MULTICAST_IF \(interface)")
+            try Self.set(raw, Int32(IPPROTO_IP), IP_MULTICAST_TTL, &ttl, "IP_MULTICAST_TTL")
+            try Self.set(raw, Int32(IPPROTO_IP), IP_TTL, &ttl, "IP_TTL")
+            try Self.set(raw, Int32(IPPROTO_IP), IP_TOS, &tos, "IP_TOS")
+            try Self.set(raw, Int32(IPPROTO_IP), IP_MULTICAST_LOOP, &off, "IP_MULTICAST_LOOP")
+        } catch {
+            Glibc.close(raw); Glibc.close(packet); Glibc.close(fds[0]); Glibc.close(fds[1])
+            throw error
+        }
+    }
+
+    deinit { close() }
+
+    public func startReceiving(_ receive: @escaping @Sendable ([UInt8]) -> Void) throws {
+        precondition(thread == nil, "startReceiving called twice")
+        let loop = ReceiveLoop(socket: raw, wake: wake.read, deliver: receive)
+        var tid = pthread_t()
+        let context = Unmanaged.passRetained(loop).toOpaque()
+        let status = pthread_create(&tid, nil, { raw in
+            let loop = Unmanaged<ReceiveLoop>.fromOpaque(raw!).takeRetainedValue()
+            loop.run()
+            return nil
+        }, context)
+        guard status == 0 else {
+            Unmanaged<ReceiveLoop>.fromOpaque(context).release()
+            throw VRRPRuntimeError("cannot start the receive thread (pthread_create \(status))")
+        }
+        thread = tid
+    }
+
+    public func send(_ vrrp: [UInt8], from source: IPAddress, to destination: IPAddress) throws {
+        var dst = sockaddr_in()
+        dst.sin_family = sa_family_t(AF_INET)
+        dst.sin_addr = Self.inAddr(destination)
+        // IP_PKTINFO: the source address and outgoing interface of this one packet.
+        var control = [UInt8](repeating: 0, count: 32)
+        control.withUnsafeMutableBytes { c in
+            c.storeBytes(of: UInt(16 + MemoryLayout<in_pktinfo>.size), toByteOffset: 0, as: UInt.self)  // cmsg_len = CMSG_LEN(12)
+            c.storeBytes(of: Int32(IPPROTO_IP), toByteOffset: 8, as: Int32.self)
+            c.storeBytes(of: Int32(IP_PKTINFO), toByteOffset: 12, as: Int32.self)
+            c.storeBytes(of: interfaceIndex, toByteOffset: 16, as: Int32.self)
+            c.storeBytes(of: Self.inAddr(source).s_addr, toByteOffset: 20, as: UInt32.self)  // ipi_spec_dst
+        }
+        var payload = vrrp
+        let sent = withUnsafeMutablePointer(to: &dst) { dstPtr in
+            payload.withUnsafeMutableBytes { body in
+                control.withUnsafeMutableBytes { ctl in
+                    var iov = iovec(iov_base: body.baseAddress, iov_len: body.count)
+                    return withUnsafeMutablePointer(to: &iov) { iovPtr in
+                        var msg = msghdr()
+                        msg.msg_name = UnsafeMutableRawPointer(dstPtr)
+                        msg.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
+                        msg.msg_iov = iovPtr
+                        msg.msg_iovlen = 1
+                        msg.msg_control = ctl.baseAddress
+                        msg.msg_controllen = ctl.count
+                        return sendmsg(raw, &msg, 0)
+                    }
+                }
+            }
+        }
+        guard sent == vrrp.count else { throw VRRPRuntimeError.errno("sendmsg to \(destination)") }
+    }
+
+    public func sendGratuitousARP(for addresses: [IPAddress], count: Int) throws {
+        // sockaddr_ll: family, protocol (network order), ifindex, hatype, pkttype, halen, addr[8].
+        var ll = [UInt8](repeating: 0, count: 20)
+        ll.withUnsafeMutableBytes { b in
+            b.storeBytes(of: UInt16(AF_PACKET), toByteOffset: 0, as: UInt16.self)
+            b.storeBytes(of: GratuitousARPFrame.etherTypeARP.bigEndian, toByteOffset: 2, as: UInt16.self)
+            b.storeBytes(of: interfaceIndex, toByteOffset: 4, as: Int32.self)
+            b[11] = 6
+            for i in 0..<6 { b[12 + i] = 0xFF }
+        }
+        for address in addresses where address.family == .ipv4 {
+            let frame = GratuitousARPFrame.frame(senderMAC: mac, address: address)
+            for _ in 0..<count {
+                let sent = frame.withUnsafeBytes { f in
+                    ll.withUnsafeBytes { a in
+                        sendto(packet, f.baseAddress, f.count, 0, a.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(a.count))
+                    }
+                }
+                guard sent == frame.count else { throw VRRPRuntimeError.errno("gratuitous ARP for \(address) on \(interface)") }
+            }
+        }
+    }
+
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        var one: UInt8 = 1
+        _ = write(wake.write, &one, 1)
+        if let thread { pthread_join(thread, nil) }
+        Glibc.close(raw)
+        Glibc.close(packet)
+        Glibc.close(wake.read)
+        Glibc.close(wake.write)
+    }
+
+    // MARK: helpers
+
+    static func inAddr(_ a: IPAddress) -> in_addr {
+        guard case .v4(let v) = a else { return in_addr(s_addr: 0) }
+        return in_addr(s_addr: v.bigEndian)
+    }
+
+    static func set<T: BitwiseCopyable>(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: inout T, _ what: String) throws {
+        guard setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<T>.size)) == 0 else { throw VRRPRuntimeError.errno(what) }
+    }
+
+    static func set(_ fd: Int32, _ level: Int32, _ name: Int32, _ bytes: [UInt8], _ what: String) throws {
+        let status = bytes.withUnsafeBytes { setsockopt(fd, level, name, $0.baseAddress, socklen_t($0.count)) }
+        guard status == 0 else { throw VRRPRuntimeError.errno(what) }
+    }
+
+    static func hardwareAddress(_ interface: String, socket fd: Int32) throws -> [UInt8] {
+        var request = ifreq()
+        withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { name in
+            for (i, byte) in interface.utf8.prefix(15).enumerated() { name[i] = byte }
+        }
+        guard ioctl(fd, UInt(SIOCGIFHWADDR), &request) == 0 else { throw VRRPRuntimeError.errno("SIOCGIFHWADDR \(interface)") }
+        return withUnsafeBytes(of: request.ifr_ifru.ifru_hwaddr.sa_data) { Array($0.prefix(6)) }
+    }
+}
+
+/// The body of the receive thread: poll the raw socket and the wake-up pipe, hand each datagram over.
+final class ReceiveLoop: @unchecked Sendable {
+    let socket: Int32
+    let wake: Int32
+    let deliver: @Sendable ([UInt8]) -> Void
+
+    init(socket: Int32, wake: Int32, deliver: @escaping @Sendable ([UInt8]) -> Void) {
+        self.socket = socket
+        self.wake = wake
+        self.deliver = deliver
+    }
+
+    func run() {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+        while true {
+            let ready = poll(&fds, 2, -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            if fds[1].revents != 0 { return }
+            guard fds[0].revents & Int16(POLLIN) != 0 else {
+                if fds[0].revents != 0 { return }  // POLLERR / POLLNVAL: the socket is gone
+                continue
+            }
+            let n = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n > 0 { deliver(Array(buffer[0..<n])) }
+        }
+    }
+}

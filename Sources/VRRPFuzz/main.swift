@@ -1,0 +1,122 @@
+// libFuzzer driver for everything a VRRP speaker reads from the LAN: IPv4 headers, VRRPv2/v3
+// advertisements over IPv4 and IPv6, and whole datagrams through the state machine's receive path (all
+// of section 7.1's checks, in Backup and in Master). A malformed packet must be a counted discard, never
+// a crash. Build and run with scripts/fuzz.sh vrrp.
+#if FUZZ
+#if canImport(Glibc)
+import Glibc
+#endif
+import LBSpec
+@testable import LBVRRP
+
+enum Decoders {
+    static let source = IPAddress("10.99.0.1")!
+    static let group = IPAddress("224.0.0.18")!
+    static let v6Source = IPAddress("fe80::1")!
+    static let v6Group = IPAddress("ff02::12")!
+
+    static func configuration(_ version: VRRPVersion) -> VRRPConfiguration {
+        VRRPConfiguration(interface: "eth0", virtualRouterID: 51, version: version, priority: 100,
+                          advertisementIntervalCentiseconds: 100, authPassword: version == .v2 ? "s3cret" : nil,
+                          virtualAddresses: [CIDR("10.99.0.200/24")!])
+    }
+
+    /// A backup and a master of each version, so both states' receive rules run.
+    static let instances: [VRRPInstance] = VRRPVersion.allCases.flatMap { version -> [VRRPInstance] in
+        var backup = VRRPInstance(configuration: configuration(version), primaryAddress: IPAddress("10.99.0.2")!)
+        _ = backup.start(now: .zero)
+        var master = backup
+        _ = master.timerFired(now: .seconds(10))
+        return [backup, master]
+    }
+
+    /// Every decoder over one input; results are discarded, only crashes matter.
+    static func run(_ bytes: [UInt8]) {
+        _ = try? IPv4Header.decode(bytes)
+        _ = try? VRRPAdvertisement.decode(bytes[...], source: source, destination: group)
+        _ = try? VRRPAdvertisement.decode(bytes[...], source: v6Source, destination: v6Group)
+        if let advert = try? VRRPAdvertisement.decode(bytes[...], source: source, destination: group) {
+            // What decodes must encode back to the same bytes, except what the RFCs let a receiver ignore:
+            // v3's reserved bits, and a checksum of 0xffff (one's complement -0, the same sum as 0x0000).
+            // (Reserved bits count in the checksum they came with, so the checksum is compared only without them.)
+            var again = advert.encoded(source: source, destination: group)
+            var original = bytes
+            if advert.version == .v3 && original[4] & 0xF0 != 0 {
+                original[4] &= 0x0F
+                original[6] = again[6]; original[7] = again[7]
+            }
+            if advert.checksum == 0xFFFF { again[6] = 0xFF; again[7] = 0xFF }
+            precondition(again == original, "re-encoding changed a valid advertisement")
+        }
+        // The same bytes as a VRRP message with valid checksums, from a peer with the TTL the first byte
+        // chooses: past the decoder into the configuration checks and each state's rules.
+        var body = bytes
+        if body.count >= 8 {
+            body[6] = 0; body[7] = 0
+            let initial = body[0] >> 4 == 3 ? VRRPAdvertisement.pseudoHeaderSum(source: source, destination: group, length: body.count) : 0
+            let sum = InternetChecksum.checksum(body, initial: initial)
+            body[6] = UInt8(sum >> 8); body[7] = UInt8(sum & 0xFF)
+        }
+        let datagram = IPv4Header(timeToLive: bytes.first.map { $0 & 1 == 0 ? 255 : $0 } ?? 255, source: source, destination: group)
+            .encoded(payload: body)
+        for var instance in instances {
+            _ = instance.receive(datagram: bytes, now: .seconds(11))
+            _ = instance.receive(datagram: datagram, now: .seconds(11))
+            _ = instance.timerFired(now: .seconds(12))
+            _ = instance.receive(datagram: datagram, now: .seconds(13))
+            _ = instance.shutdown(now: .seconds(14))
+        }
+        _ = GratuitousARPFrame.parseReply(bytes)
+    }
+
+    /// Valid datagrams of every kind, as keepalived and lb send them.
+    static func seeds() -> [(String, [UInt8])] {
+        let vip = [IPAddress("10.99.0.200")!]
+        let v2 = VRRPAdvertisement(version: .v2, virtualRouterID: 51, priority: 150, intervalCentiseconds: 100, addresses: vip,
+                                   authType: VRRPAdvertisement.AuthType.simpleText, authData: VRRPAdvertisement.passwordData("s3cret"))
+        var v2Resign = v2
+        v2Resign.priority = 0
+        let v3 = VRRPAdvertisement(version: .v3, virtualRouterID: 51, priority: 150, intervalCentiseconds: 100, addresses: vip)
+        let v3v6 = VRRPAdvertisement(version: .v3, virtualRouterID: 51, priority: 150, intervalCentiseconds: 10, addresses: [IPAddress("2001:db8::200")!])
+        return [
+            ("v2-datagram.bin", v2.datagram(source: source, destination: group, identification: 1)),
+            ("v2-resign-datagram.bin", v2Resign.datagram(source: source, destination: group, identification: 5)),
+            ("v3-datagram.bin", v3.datagram(source: source, destination: group, identification: 1)),
+            ("v2-body.bin", v2.encoded(source: source, destination: group)),
+            ("v3-body.bin", v3.encoded(source: source, destination: group)),
+            ("v3-ipv6-body.bin", v3v6.encoded(source: v6Source, destination: v6Group)),
+        ]
+    }
+}
+
+@_cdecl("LLVMFuzzerInitialize")
+public func fuzzerInitialize(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> Int32 {
+    if let directory = getenv("LB_FUZZ_WRITE_SEEDS") {
+        for (name, bytes) in Decoders.seeds() {
+            guard let file = fopen(String(cString: directory) + "/" + name, "wb") else { fatalError("cannot create seed \(name)") }
+            precondition(fwrite(bytes, 1, bytes.count, file) == bytes.count, "short write to \(name)")
+            fclose(file)
+        }
+        exit(0)
+    }
+    return 0
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    Decoders.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    return 0
+}
+
+// See Sources/DocumentFuzz/main.swift: SwiftPM owns `main`, so libFuzzer is started explicitly.
+@_silgen_name("LLVMFuzzerRunDriver")
+func llvmFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+
+var argc = CommandLine.argc
+var argv = CommandLine.unsafeArgv
+exit(llvmFuzzerRunDriver(&argc, &argv) { data, size in fuzzerTestOneInput(data, size) })
+#else
+print("VRRPFuzz must be built with -sanitize=fuzzer -DFUZZ; run scripts/fuzz.sh vrrp")
+#endif
