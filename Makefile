@@ -23,15 +23,18 @@ test: deps
 	scripts/lab-tests.sh
 	scripts/fuzz.sh document $(FUZZ_SECONDS)
 	scripts/fuzz.sh netlink $(FUZZ_SECONDS)
+	scripts/fuzz.sh vrrp $(FUZZ_SECONDS)
 
-# The lab demo of the reference scenario (for now: keys, validate, plan, sign, verify).
+# The lab demo of the reference scenario: keys, validate, plan, sign, verify, then in the qemu lab
+# apply on five hosts, VRRP election, traffic through the VIP, failover, drift repair.
 demo: deps
-	$(SWIFT) build --product lbctl
+	$(SWIFT) build --product lbctl --product lb-agent
 	scripts/demo.sh
 
 fuzz: deps
 	scripts/fuzz.sh document $(FUZZ_SECONDS)
 	scripts/fuzz.sh netlink $(FUZZ_SECONDS)
+	scripts/fuzz.sh vrrp $(FUZZ_SECONDS)
 
 # Only the tests that need the qemu lab (a kernel with IPVS).
 lab-test: deps

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, as an operator lives it (README): make keys, check and plan the reference scenario,
 # sign it into a desired-state document, and show that agents would accept it and refuse forgeries.
-# Later issues grow this into the full lab run (qemu, real IPVS, VRRP failover).
+# Then the whole reference scenario runs in the qemu lab: apply, VRRP election, traffic, failover, repair.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lbctl() { "$(swift build --show-bin-path)/lbctl" "$@"; }
@@ -53,5 +53,9 @@ PY
 if lbctl verify "$work/tampered.json" --trust "$work/keys/operator.pub" --cluster web; then
     echo "demo: a tampered document was accepted" >&2; exit 1
 fi
+
+step "the reference scenario in the lab: a kernel with IPVS under qemu, five hosts in namespaces"
+lbctl plan examples/reference.yaml --output json > "$work/plan.json"
+lab/run.sh --timeout 300 --no-keepalived --bin "$(swift build --show-bin-path)/lb-agent" --file "$work/plan.json:/plan.json" lab/scenarios/reference.sh
 
 step "demo complete"

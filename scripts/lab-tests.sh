@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The tests that need a kernel with IPVS, in the qemu lab (lab/run.sh): the lab's self-tests and smoke
-# scenario, then the host layer's conformance suite with ipvsadm as witness (lab/scenarios/hostcheck.sh),
-# using the debug binaries `swift build --build-tests` made. Prints `lab-tests: N passed, M failed`.
+# scenario, the host layer's conformance suite with ipvsadm as witness (lab/scenarios/hostcheck.sh), and
+# the reference scenario end to end (lab/scenarios/reference.sh), using the debug binaries that
+# `swift build --build-tests` made. Prints `lab-tests: N passed, M failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/opt/swift/usr/bin
@@ -18,6 +19,11 @@ run() {
 run "lab self-tests and smoke scenario" lab/test.sh
 run "host conformance against IPVS" lab/run.sh --timeout 300 --no-keepalived \
     --bin "$bin/lb-hostcheck" --bin "$bin/lb-agent" lab/scenarios/hostcheck.sh
+plan=$(mktemp)
+trap 'rm -f "$plan"' EXIT
+"$bin/lbctl" plan examples/reference.yaml --output json >"$plan"
+run "reference scenario end to end" lab/run.sh --timeout 300 --no-keepalived \
+    --bin "$bin/lb-agent" --file "$plan:/plan.json" lab/scenarios/reference.sh
 
 echo "lab-tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
