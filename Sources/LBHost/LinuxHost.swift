@@ -37,14 +37,8 @@ public actor LinuxHost: HostControl {
         do {
             let client = try ipvs()
             var table = IPVSTable(version: try client.version())
-            if !statistics, let procDests = ProcIPVS.destinations() {
-                var services: [IPVSTable.Entry] = []
-                for s in try client.services(statistics: false) {
-                    // A service created between the two reads is not in the listing yet: ask netlink.
-                    let dests = try procDests[s.key] ?? client.destinations(of: s.key)
-                    services.append(IPVSTable.Entry(service: s, destinations: dests))
-                }
-                table.services = services
+            if !statistics, let listed = ProcIPVS.readAll("/proc/net/ip_vs").flatMap(ProcIPVS.parseTable) {
+                table.services = try withSchedulerFlags(listed, client)
             } else {
                 table.services = try client.table().map { IPVSTable.Entry(service: $0.service, destinations: $0.destinations) }
             }
@@ -54,6 +48,25 @@ public actor LinuxHost: HostControl {
         } catch {
             return .unavailable("\(error)")
         }
+    }
+
+    /// The kernel's listing has no scheduler flags (only sh and mh use them) and gives persistence
+    /// timeouts in jiffies, so those services are read through netlink: one batch of GET_SERVICE
+    /// requests, which, unlike dumps, all go out in one system call.
+    private func withSchedulerFlags(_ entries: [IPVSTable.Entry], _ client: IPVSClient) throws -> [IPVSTable.Entry] {
+        let needing = entries.indices.filter {
+            let s = entries[$0].service
+            return s.scheduler == "sh" || s.scheduler == "mh" || s.isPersistent
+        }
+        guard !needing.isEmpty else { return entries }
+        var out = entries
+        let replies = try client.execute(needing.map { client.messages.getService(entries[$0].service.key) })
+        for (i, reply) in zip(needing, replies) {
+            // A service deleted between the two reads keeps what the listing said; the next pass sees it gone.
+            guard case .success(let messages) = reply, let message = messages.first else { continue }
+            out[i].service = try client.messages.parseService(message, statistics: false)
+        }
+        return out
     }
 
     public func apply(_ actions: [HostAction]) async -> ApplyReport {

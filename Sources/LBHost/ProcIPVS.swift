@@ -9,8 +9,9 @@ import LBSpec
 /// Generic netlink has no "all destinations" dump: each service needs its own, and the kernel ends a
 /// dump only on a second read, so 10,000 services cost 30,000 system calls. The kernel's own listing
 /// gives the same destinations in a handful of reads. It lacks thresholds and counters, so it serves
-/// the diff (which manages neither) and `inspect --stats`-free observation; anything it cannot match
-/// falls back to netlink. The file follows the network namespace, like the netlink socket.
+/// the diff (which manages neither) and `inspect --stats`-free observation. It prints persistence
+/// timeouts in jiffies (HZ unknown here) and no scheduler flags, so persistent, sh and mh services are
+/// read again through netlink, in one batch. The file follows the network namespace, like the socket.
 public enum ProcIPVS {
     /// Destinations by service, or nil when the file is missing or unreadable.
     public static func destinations(path: String = "/proc/net/ip_vs") -> [IPVSServiceKey: [IPVSDestination]]? {
@@ -20,15 +21,31 @@ public enum ProcIPVS {
 
     /// Parses the listing byte by byte: it can be megabytes, and Character-level splitting is slow.
     static func parse(_ text: String) -> [IPVSServiceKey: [IPVSDestination]]? {
-        parse(bytes: Array(text.utf8))
+        parseTable(bytes: Array(text.utf8)).map { Dictionary($0.map { ($0.service.key, $0.destinations) }, uniquingKeysWith: { a, _ in a }) }
     }
 
     public static func parse(bytes: [UInt8]) -> [IPVSServiceKey: [IPVSDestination]]? {
-        var out: [IPVSServiceKey: [IPVSDestination]] = [:]
-        var current: IPVSServiceKey?
+        parseTable(bytes: bytes).map { Dictionary($0.map { ($0.service.key, $0.destinations) }, uniquingKeysWith: { a, _ in a }) }
+    }
+
+    /// Services and destinations in the listing's order. A service's scheduler flags are not in the
+    /// listing: they come back as 0, and the caller asks netlink for the schedulers that use them.
+    public static func parseTable(bytes: [UInt8]) -> [IPVSTable.Entry]? {
+        // Slices of an unsafe buffer carry no reference count: megabytes of tokens without ARC traffic.
+        bytes.withUnsafeBufferPointer { parseTable(buffer: $0) }
+    }
+
+    static func parseTable(buffer bytes: UnsafeBufferPointer<UInt8>) -> [IPVSTable.Entry]? {
+        var out: [IPVSTable.Entry] = []
+        var current: IPVSTable.Entry?
+        var skipping = false
         var lineStart = 0
         var tokens: [Range<Int>] = []
         tokens.reserveCapacity(8)
+        func flush() {
+            if let c = current { out.append(c) }
+            current = nil
+        }
         while lineStart < bytes.count {
             var end = lineStart
             while end < bytes.count && bytes[end] != 0x0A { end += 1 }
@@ -45,31 +62,48 @@ public enum ProcIPVS {
             let first = bytes[tokens[0]]
             if first.elementsEqual("->".utf8) {
                 // "  -> C0A80166:0050      Route   3      0          0"
-                guard let key = current, tokens.count >= 4, let (address, port) = endpoint(bytes[tokens[1]], family: key.address.family),
-                      let weight = int(bytes[tokens[3]]) else { continue }
+                guard !skipping, current != nil else { continue }
+                guard tokens.count >= 4, let (address, port) = endpoint(bytes[tokens[1]], family: current!.service.key.address.family),
+                      let weight = int(bytes[tokens[3]]) else { return nil }
                 var d = IPVSDestination(address: address, port: port, forwarding: forwarding(bytes[tokens[2]]), weight: Int32(truncatingIfNeeded: weight))
                 if tokens.count >= 6 {
                     d.activeConnections = UInt32(truncatingIfNeeded: int(bytes[tokens[4]]) ?? 0)
                     d.inactiveConnections = UInt32(truncatingIfNeeded: int(bytes[tokens[5]]) ?? 0)
                 }
-                out[key, default: []].append(d)
+                current!.destinations.append(d)
             } else if first.elementsEqual("TCP".utf8) || first.elementsEqual("UDP".utf8) {
-                // "TCP  C0A801C8:0050 wrr persistent 3600 FFFFFF00" or "TCP  [fd00:…:0080]:01BB wrr"
+                // "TCP  C0A801C8:0050 wrr [ops] [persistent 3600 FFFFFF00]" or "TCP  [fd00:…:0080]:01BB wrr …"
+                flush()
+                skipping = false
+                guard tokens.count >= 3 else { return nil }
                 let token = bytes[tokens[1]]
                 let family: IPAddress.Family = token.first == UInt8(ascii: "[") ? .ipv6 : .ipv4
                 guard let (address, port) = endpoint(token, family: family) else { return nil }
                 let key = IPVSServiceKey(address: address, port: port, protocol: first.elementsEqual("TCP".utf8) ? .tcp : .udp)
-                current = key
-                if out[key] == nil { out[key] = [] }
+                var service = IPVSService(key: key, scheduler: String(decoding: bytes[tokens[2]], as: UTF8.self),
+                                          netmask: family == .ipv4 ? .max : 128)
+                var k = 3
+                if k < tokens.count && bytes[tokens[k]].elementsEqual("ops".utf8) { service.flags |= 0x4; k += 1 }
+                if k + 2 < tokens.count && bytes[tokens[k]].elementsEqual("persistent".utf8) {
+                    guard let timeout = int(bytes[tokens[k + 1]]), let mask = hex(bytes[tokens[k + 2]]) else { return nil }
+                    service.flags |= IPVSService.persistentFlag
+                    service.timeout = UInt32(truncatingIfNeeded: timeout)
+                    service.netmask = UInt32(truncatingIfNeeded: mask)
+                }
+                current = IPVSTable.Entry(service: service)
             } else if !(first.elementsEqual("Prot".utf8) || first.elementsEqual("IP".utf8)) {
                 // Services lb does not manage (firewall marks, SCTP): their destinations are skipped.
-                current = nil
+                flush()
+                skipping = true
             }
         }
+        flush()
         return out
     }
 
-    static func endpoint(_ token: ArraySlice<UInt8>, family: IPAddress.Family) -> (IPAddress, UInt16)? {
+    typealias Token = Slice<UnsafeBufferPointer<UInt8>>
+
+    static func endpoint(_ token: Token, family: IPAddress.Family) -> (IPAddress, UInt16)? {
         guard let colon = token.lastIndex(of: UInt8(ascii: ":")), let port = hex(token[(colon + 1)...]), port <= 0xFFFF else { return nil }
         let host = token[..<colon]
         switch family {
@@ -83,7 +117,7 @@ public enum ProcIPVS {
         }
     }
 
-    static func hex(_ s: ArraySlice<UInt8>) -> UInt64? {
+    static func hex(_ s: Token) -> UInt64? {
         guard !s.isEmpty, s.count <= 16 else { return nil }
         var v: UInt64 = 0
         for c in s {
@@ -97,7 +131,7 @@ public enum ProcIPVS {
         return v
     }
 
-    static func int(_ s: ArraySlice<UInt8>) -> Int64? {
+    static func int(_ s: Token) -> Int64? {
         var negative = false, v: Int64 = 0, any = false
         for (k, c) in s.enumerated() {
             if k == 0 && c == UInt8(ascii: "-") { negative = true; continue }
@@ -108,7 +142,7 @@ public enum ProcIPVS {
         return any ? (negative ? -v : v) : nil
     }
 
-    static func forwarding(_ name: ArraySlice<UInt8>) -> Forwarding {
+    static func forwarding(_ name: Token) -> Forwarding {
         if name.elementsEqual("Route".utf8) { return .dr }
         if name.elementsEqual("Tunnel".utf8) { return .tun }
         return .nat
@@ -118,7 +152,7 @@ public enum ProcIPVS {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 1 << 20)
+        var bytes = [UInt8](repeating: 0, count: 4 << 20)
         var used = 0
         while true {
             if used == bytes.count { bytes += [UInt8](repeating: 0, count: bytes.count) }

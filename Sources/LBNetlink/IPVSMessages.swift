@@ -20,6 +20,11 @@ public struct IPVSMessages: Sendable {
         request(IPVSABI.cmdDelService, "delete service \(key)") { $0.nest(IPVSABI.attrService) { Self.putKey(key, into: &$0) } }
     }
 
+    /// One service by key (not a dump): how a single service's flags are read.
+    public func getService(_ key: IPVSServiceKey) -> NetlinkRequest {
+        request(IPVSABI.cmdGetService, "get service \(key)") { $0.nest(IPVSABI.attrService) { Self.putKey(key, into: &$0) } }
+    }
+
     public func dumpServices() -> NetlinkRequest {
         request(IPVSABI.cmdGetService, "list IPVS services", dump: true) { _ in }
     }

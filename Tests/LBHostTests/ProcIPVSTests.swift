@@ -41,3 +41,20 @@ final class ProcIPVSTests: XCTestCase {
         XCTAssertNil(ProcIPVS.parse("TCP  nonsense wrr\n"))
     }
 }
+
+extension ProcIPVSTests {
+    func testServicesCarryScheduleAndPersistence() throws {
+        let table = try XCTUnwrap(ProcIPVS.parseTable(bytes: Array(listing.utf8)))
+        XCTAssertEqual(table.map { "\($0.service.key)" }, ["192.168.1.200:80/tcp", "192.168.1.200:53/udp", "[fd00:254::80]:443/tcp"])
+        let web = table[0].service
+        XCTAssertEqual(web.scheduler, "wrr")
+        XCTAssertTrue(web.isPersistent)
+        XCTAssertEqual(web.timeout, 3600, "the listing's raw number (jiffies in the kernel); LinuxHost rereads persistent services through netlink")
+        XCTAssertEqual(web.netmask, 0xFFFF_FF00)
+        XCTAssertEqual(table[1].service.scheduler, "sh")
+        XCTAssertFalse(table[1].service.isPersistent)
+        XCTAssertEqual(table[2].service.netmask, 128)
+        XCTAssertEqual(table[2].destinations.count, 1, "the FWM service's destination must not leak into its neighbours")
+        XCTAssertEqual(table[1].destinations.count, 0)
+    }
+}
