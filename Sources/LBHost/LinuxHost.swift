@@ -70,10 +70,14 @@ public actor LinuxHost: HostControl {
     }
 
     public func apply(_ actions: [HostAction]) async -> ApplyReport {
-        if let refusal = preflight(actions) {
+        let interfaces: [String: Int32]
+        switch preflight(actions) {
+        case .failure(let refusal):
             return ApplyReport(failures: actions.map { action in
                 refusal.action == action ? refusal : HostError(refusal.kind, action, "not applied: \(refusal.message)")
             })
+        case .success(let names):
+            interfaces = names
         }
         var failures = [HostError?](repeating: nil, count: actions.count)
         // Consecutive actions of one kind go to the kernel together; order across kinds is kept.
@@ -83,7 +87,7 @@ public actor LinuxHost: HostControl {
             while j < actions.count && group(actions[j]) == group(actions[i]) { j += 1 }
             let slice = Array(i..<j)
             switch group(actions[i]) {
-            case .route: executeRoute(slice, actions, &failures)
+            case .route: executeRoute(slice, actions, interfaces, &failures)
             case .ipvs: executeIPVS(slice, actions, &failures)
             case .sysctl:
                 for k in slice { failures[k] = writeSysctl(actions[k]) }
@@ -95,21 +99,24 @@ public actor LinuxHost: HostControl {
 
     // MARK: preflight
 
-    private func preflight(_ actions: [HostAction]) -> HostError? {
-        let names: Set<String>
+    /// The interfaces by name (listed once per apply, which a VRRP takeover waits on), or why the
+    /// batch is refused.
+    private func preflight(_ actions: [HostAction]) -> Result<[String: Int32], HostError> {
+        let interfaces: [String: Int32]
         do {
-            names = Set(try routeClient().links().map(\.name))
+            interfaces = Dictionary(try routeClient().links().map { ($0.name, $0.index) }, uniquingKeysWith: { a, _ in a })
         } catch {
-            return HostError(.system, nil, "cannot list interfaces: \(error)")
+            return .failure(HostError(.system, nil, "cannot list interfaces: \(error)"))
         }
+        let names = interfaces
         for action in actions {
             switch action {
             case .addAddress(let iface, _, _), .deleteAddress(let iface, _):
-                if !names.contains(iface) { return HostError(.noSuchInterface, action, "\(action): no interface \(iface)") }
+                if names[iface] == nil { return .failure(HostError(.noSuchInterface, action, "\(action): no interface \(iface)")) }
             case .startSyncDaemon(let d):
-                if !names.contains(d.interface) { return HostError(.noSuchInterface, action, "\(action): no interface \(d.interface)") }
+                if names[d.interface] == nil { return .failure(HostError(.noSuchInterface, action, "\(action): no interface \(d.interface)")) }
             case .setSysctl(let key, _):
-                if access(sysctlPath(key), F_OK) != 0 { return HostError(.notFound, action, "\(action): no sysctl \(key) on this host") }
+                if access(sysctlPath(key), F_OK) != 0 { return .failure(HostError(.notFound, action, "\(action): no sysctl \(key) on this host")) }
             default:
                 break
             }
@@ -118,10 +125,10 @@ public actor LinuxHost: HostControl {
             do {
                 _ = try ipvs()
             } catch {
-                return HostError(.unavailable, first, "\(first): \(error)")
+                return .failure(HostError(.unavailable, first, "\(first): \(error)"))
             }
         }
-        return nil
+        return .success(interfaces)
     }
 
     // MARK: rtnetlink
@@ -136,10 +143,9 @@ public actor LinuxHost: HostControl {
         }
     }
 
-    private func executeRoute(_ indices: [Int], _ actions: [HostAction], _ failures: inout [HostError?]) {
+    private func executeRoute(_ indices: [Int], _ actions: [HostAction], _ index: [String: Int32], _ failures: inout [HostError?]) {
         do {
             let route = try routeClient()
-            let index = Dictionary(try route.links().map { ($0.name, $0.index) }, uniquingKeysWith: { a, _ in a })
             let requests = indices.map { k -> NetlinkRequest in
                 switch actions[k] {
                 case .addAddress(let iface, let cidr, let label):

@@ -20,6 +20,12 @@ enum Bench {
             let services = Int(value("--services", args) ?? "") ?? 10_000
             let destinations = Int(value("--destinations", args) ?? "") ?? 4
             exit(await ipvs(services: services, destinations: destinations, ipvsadm: value("--ipvsadm", args) ?? "/sbin/ipvsadm", args: args))
+        case "parse-listing":
+            // Times ProcIPVS on a saved /proc/net/ip_vs, natively, to separate parsing from the VM's cost.
+            guard let path = args.dropFirst().first, let bytes = ProcIPVS.readAll(path) else { print("usage: lb-bench parse-listing FILE"); exit(2) }
+            let t = now()
+            let table = ProcIPVS.parseTable(bytes: bytes)
+            print("{\"bytes\": \(bytes.count), \"services\": \(table?.count ?? -1), \"parse_ms\": \(now() - t)}")
         default:
             print("usage: lb-bench ipvs --scratch-host [--services N] [--destinations M] [--ipvsadm PATH]")
             exit(2)
