@@ -68,11 +68,13 @@ let package = Package(
         // Runs LBHostConformance against the kernel, inside a scratch network namespace or the qemu lab.
         .executableTarget(name: "lb-hostcheck", dependencies: ["LBHostConformance", "LBHost", "LBNetlink", "LBSpec"]),
         // libFuzzer driver for document decoding and verification (built with -DFUZZ, see Makefile).
-        .executableTarget(name: "DocumentFuzz", dependencies: ["LBDocument", "LBCrypto"]),
+        // Seed writing and libFuzzer's driver, shared by the fuzz targets.
+        .target(name: "LBFuzzSupport"),
+        .executableTarget(name: "DocumentFuzz", dependencies: ["LBDocument", "LBCrypto", "LBFuzzSupport"]),
         // libFuzzer driver for the netlink reply decoders (same build flags as DocumentFuzz).
-        .executableTarget(name: "NetlinkFuzz", dependencies: ["LBNetlink", "LBSpec"]),
+        .executableTarget(name: "NetlinkFuzz", dependencies: ["LBNetlink", "LBSpec", "LBFuzzSupport"]),
         // libFuzzer driver for the VRRP decoders and the state machine's receive path (same build flags).
-        .executableTarget(name: "VRRPFuzz", dependencies: ["LBVRRP", "LBSpec"]),
+        .executableTarget(name: "VRRPFuzz", dependencies: ["LBVRRP", "LBSpec", "LBFuzzSupport"]),
 
         .testTarget(name: "LBSpecTests", dependencies: ["LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCryptoTests", dependencies: ["LBCrypto"]),

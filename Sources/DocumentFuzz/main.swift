@@ -2,6 +2,7 @@
 // verification, and sealed gossip packets through the keyring. Build and run with
 // scripts/fuzz.sh document; without -DFUZZ this target only explains that.
 #if FUZZ
+import LBFuzzSupport
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -83,56 +84,13 @@ enum Oracle {
     }
 }
 
-@_cdecl("LLVMFuzzerInitialize")
-public func fuzzerInitialize(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> Int32 {
-    _ = Fixture.policy
-    _ = Fixture.keyring
-    if let directory = getenv("LB_FUZZ_WRITE_SEEDS") {
-        writeSeeds(to: String(cString: directory))
-        exit(0)
-    }
-    return 0
-}
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+_ = Fixture.policy
+_ = Fixture.keyring
+FuzzDriver.main(seeds: { try Fixture.seeds().map { ($0.name, $0.bytes) } }) { bytes in
     Oracle.envelope(bytes)
     Oracle.sealed(bytes)
     Oracle.keyFiles(bytes)
-    return 0
 }
-
-// libFuzzer's documented entry point for programs that own `main`:
-//   int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*cb)(const uint8_t *, size_t));
-// No Swift module declares it. For integer and pointer arguments the Swift and C calling conventions
-// agree on x86-64 and arm64, so binding the symbol by name is sound here.
-@_silgen_name("LLVMFuzzerRunDriver")
-func llvmFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
-
-/// Hands control to libFuzzer. SwiftPM links this file's `main` into the executable, which keeps
-/// libFuzzer's own `main` out, so the driver is started explicitly.
-func runLibFuzzer() -> Int32 {
-    var argc = CommandLine.argc
-    var argv = CommandLine.unsafeArgv
-    return llvmFuzzerRunDriver(&argc, &argv) { data, size in fuzzerTestOneInput(data, size) }
-}
-
-func writeSeeds(to directory: String) {
-    do {
-        for (name, bytes) in try Fixture.seeds() {
-            guard let file = fopen(directory + "/" + name, "wb") else { fatalError("cannot create \(directory)/\(name)") }
-            precondition(fwrite(bytes, 1, bytes.count, file) == bytes.count, "short write to \(name)")
-            fclose(file)
-        }
-    } catch {
-        fatalError("cannot build seed inputs: \(error)")
-    }
-}
-
-exit(runLibFuzzer())
 #else
 print("DocumentFuzz must be built with -sanitize=fuzzer -DFUZZ; run scripts/fuzz.sh document")
 #endif

@@ -2,6 +2,7 @@
 // and addresses, IPVS services/destinations/daemons/timeouts, and NLMSG_ERROR. A malformed reply must
 // be an error, never a crash. Build and run with scripts/fuzz.sh netlink.
 #if FUZZ
+import LBFuzzSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,34 +62,7 @@ enum Decoders {
     }
 }
 
-@_cdecl("LLVMFuzzerInitialize")
-public func fuzzerInitialize(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> Int32 {
-    if let directory = getenv("LB_FUZZ_WRITE_SEEDS") {
-        for (name, bytes) in Decoders.seeds() {
-            guard let file = fopen(String(cString: directory) + "/" + name, "wb") else { fatalError("cannot create seed \(name)") }
-            precondition(fwrite(bytes, 1, bytes.count, file) == bytes.count, "short write to \(name)")
-            fclose(file)
-        }
-        exit(0)
-    }
-    return 0
-}
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    Decoders.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
-    return 0
-}
-
-// See Sources/DocumentFuzz/main.swift: SwiftPM owns `main`, so libFuzzer is started explicitly.
-@_silgen_name("LLVMFuzzerRunDriver")
-func llvmFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
-
-var argc = CommandLine.argc
-var argv = CommandLine.unsafeArgv
-exit(llvmFuzzerRunDriver(&argc, &argv) { data, size in fuzzerTestOneInput(data, size) })
+FuzzDriver.main(seeds: Decoders.seeds, body: Decoders.run)
 #else
 print("NetlinkFuzz must be built with -sanitize=fuzzer -DFUZZ; run scripts/fuzz.sh netlink")
 #endif
