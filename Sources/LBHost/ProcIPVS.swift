@@ -37,14 +37,24 @@ public enum ProcIPVS {
 
     static func parseTable(buffer bytes: UnsafeBufferPointer<UInt8>) -> [IPVSTable.Entry]? {
         var out: [IPVSTable.Entry] = []
-        var current: IPVSTable.Entry?
+        var service: IPVSService?
+        var destinations: [IPVSDestination] = []
         var skipping = false
         var lineStart = 0
         var tokens: [Range<Int>] = []
         tokens.reserveCapacity(8)
         func flush() {
-            if let c = current { out.append(c) }
-            current = nil
+            if let s = service { out.append(IPVSTable.Entry(service: s, destinations: destinations)) }
+            service = nil
+            destinations = []
+        }
+        func word(_ r: Range<Int>, _ w: StaticString) -> Bool {
+            guard r.count == w.utf8CodeUnitCount else { return false }
+            return w.withUTF8Buffer { lit in
+                var k = 0
+                while k < lit.count { if bytes[r.lowerBound + k] != lit[k] { return false }; k += 1 }
+                return true
+            }
         }
         while lineStart < bytes.count {
             var end = lineStart
@@ -59,19 +69,19 @@ public enum ProcIPVS {
             }
             lineStart = end + 1
             guard tokens.count >= 2 else { continue }
-            let first = bytes[tokens[0]]
-            if first.elementsEqual("->".utf8) {
+            if word(tokens[0], "->") {
                 // "  -> C0A80166:0050      Route   3      0          0"
-                guard !skipping, current != nil else { continue }
-                guard tokens.count >= 4, let (address, port) = endpoint(bytes[tokens[1]], family: current!.service.key.address.family),
+                guard !skipping, let key = service?.key else { continue }
+                guard tokens.count >= 4, let (address, port) = endpoint(bytes[tokens[1]], family: key.address.family),
                       let weight = int(bytes[tokens[3]]) else { return nil }
-                var d = IPVSDestination(address: address, port: port, forwarding: forwarding(bytes[tokens[2]]), weight: Int32(truncatingIfNeeded: weight))
+                var d = IPVSDestination(address: address, port: port, forwarding: forwarding(tokens[2], word),
+                                        weight: Int32(truncatingIfNeeded: weight))
                 if tokens.count >= 6 {
                     d.activeConnections = UInt32(truncatingIfNeeded: int(bytes[tokens[4]]) ?? 0)
                     d.inactiveConnections = UInt32(truncatingIfNeeded: int(bytes[tokens[5]]) ?? 0)
                 }
-                current!.destinations.append(d)
-            } else if first.elementsEqual("TCP".utf8) || first.elementsEqual("UDP".utf8) {
+                destinations.append(d)
+            } else if word(tokens[0], "TCP") || word(tokens[0], "UDP") {
                 // "TCP  C0A801C8:0050 wrr [ops] [persistent 3600 FFFFFF00]" or "TCP  [fd00:…:0080]:01BB wrr …"
                 flush()
                 skipping = false
@@ -79,19 +89,19 @@ public enum ProcIPVS {
                 let token = bytes[tokens[1]]
                 let family: IPAddress.Family = token.first == UInt8(ascii: "[") ? .ipv6 : .ipv4
                 guard let (address, port) = endpoint(token, family: family) else { return nil }
-                let key = IPVSServiceKey(address: address, port: port, protocol: first.elementsEqual("TCP".utf8) ? .tcp : .udp)
-                var service = IPVSService(key: key, scheduler: String(decoding: bytes[tokens[2]], as: UTF8.self),
-                                          netmask: family == .ipv4 ? .max : 128)
+                let key = IPVSServiceKey(address: address, port: port, protocol: word(tokens[0], "TCP") ? .tcp : .udp)
+                var s = IPVSService(key: key, scheduler: String(decoding: bytes[tokens[2]], as: UTF8.self),
+                                    netmask: family == .ipv4 ? .max : 128)
                 var k = 3
-                if k < tokens.count && bytes[tokens[k]].elementsEqual("ops".utf8) { service.flags |= 0x4; k += 1 }
-                if k + 2 < tokens.count && bytes[tokens[k]].elementsEqual("persistent".utf8) {
+                if k < tokens.count && word(tokens[k], "ops") { s.flags |= 0x4; k += 1 }
+                if k + 2 < tokens.count && word(tokens[k], "persistent") {
                     guard let timeout = int(bytes[tokens[k + 1]]), let mask = hex(bytes[tokens[k + 2]]) else { return nil }
-                    service.flags |= IPVSService.persistentFlag
-                    service.timeout = UInt32(truncatingIfNeeded: timeout)
-                    service.netmask = UInt32(truncatingIfNeeded: mask)
+                    s.flags |= IPVSService.persistentFlag
+                    s.timeout = UInt32(truncatingIfNeeded: timeout)
+                    s.netmask = UInt32(truncatingIfNeeded: mask)
                 }
-                current = IPVSTable.Entry(service: service)
-            } else if !(first.elementsEqual("Prot".utf8) || first.elementsEqual("IP".utf8)) {
+                service = s
+            } else if !(word(tokens[0], "Prot") || word(tokens[0], "IP")) {
                 // Services lb does not manage (firewall marks, SCTP): their destinations are skipped.
                 flush()
                 skipping = true
@@ -142,9 +152,9 @@ public enum ProcIPVS {
         return any ? (negative ? -v : v) : nil
     }
 
-    static func forwarding(_ name: Token) -> Forwarding {
-        if name.elementsEqual("Route".utf8) { return .dr }
-        if name.elementsEqual("Tunnel".utf8) { return .tun }
+    static func forwarding(_ name: Range<Int>, _ word: (Range<Int>, StaticString) -> Bool) -> Forwarding {
+        if word(name, "Route") { return .dr }
+        if word(name, "Tunnel") { return .tun }
         return .nat
     }
 
@@ -152,7 +162,7 @@ public enum ProcIPVS {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 4 << 20)
+        var bytes = [UInt8](repeating: 0, count: 1 << 20)
         var used = 0
         while true {
             if used == bytes.count { bytes += [UInt8](repeating: 0, count: bytes.count) }
