@@ -75,6 +75,12 @@ let package = Package(
         .executableTarget(name: "NetlinkFuzz", dependencies: ["LBNetlink", "LBSpec", "LBFuzzSupport"]),
         // libFuzzer driver for the VRRP decoders and the state machine's receive path (same build flags).
         .executableTarget(name: "VRRPFuzz", dependencies: ["LBVRRP", "LBSpec", "LBFuzzSupport"]),
+        // SWIM membership with Lifeguard as a value fed events and the time, plus its packet codec. No NIO, no I/O.
+        .target(name: "LBGossip"),
+        // Test kit: a deterministic in-process network (virtual clock, seeded loss, latency, partitions).
+        .target(name: "LBGossipSim", dependencies: ["LBGossip"]),
+        // libFuzzer driver for the gossip packet decoder and the engine's receive path (same build flags).
+        .executableTarget(name: "GossipFuzz", dependencies: ["LBGossip", "LBFuzzSupport"]),
 
         .testTarget(name: "LBSpecTests", dependencies: ["LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCryptoTests", dependencies: ["LBCrypto"]),
@@ -88,6 +94,7 @@ let package = Package(
             dependencies: ["LBVRRP", "LBVRRPRuntime", "LBVRRPLab", "LBHost", "LBSpec", "lb-agent"],
             resources: [.copy("Resources")]
         ),
+        .testTarget(name: "LBGossipTests", dependencies: ["LBGossip", "LBGossipSim"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,10 +3,11 @@
 #   document: DSSE envelope decoding and verification, sealed gossip packets, key files (DocumentFuzz)
 #   netlink:  decoders of kernel netlink replies (NetlinkFuzz)
 #   vrrp:     VRRP/IPv4 decoders and the state machine's receive path (VRRPFuzz)
+#   gossip:   gossip packet decoder and the SWIM engine's receive path (GossipFuzz)
 # Exits non-zero when the fuzzer finds a crash; the input is kept under .fuzz/artifacts/TARGET/.
 set -euo pipefail
 
-target="${1:?usage: scripts/fuzz.sh document|netlink|vrrp [SECONDS]}"
+target="${1:?usage: scripts/fuzz.sh document|netlink|vrrp|gossip [SECONDS]}"
 seconds="${2:-30}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -15,7 +16,8 @@ case "$target" in
     document) product=DocumentFuzz ;;
     netlink) product=NetlinkFuzz ;;
     vrrp) product=VRRPFuzz ;;
-    *) echo "fuzz.sh: unknown target '$target' (document, netlink, vrrp)" >&2; exit 2 ;;
+    gossip) product=GossipFuzz ;;
+    *) echo "fuzz.sh: unknown target '$target' (document, netlink, vrrp, gossip)" >&2; exit 2 ;;
 esac
 
 scratch=.build-fuzz
