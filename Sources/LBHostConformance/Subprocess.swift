@@ -3,10 +3,10 @@ import Glibc
 #endif
 
 /// Runs a program and captures its standard output, without Foundation (posix_spawn and a pipe).
-enum Subprocess {
-    struct Result { var status: Int32; var output: String }
+public enum Subprocess {
+    public struct Result: Sendable { public var status: Int32; public var output: String }
 
-    static func run(_ path: String, _ arguments: [String]) -> Result? {
+    public static func run(_ path: String, _ arguments: [String]) -> Result? {
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0 else { return nil }
         var actions = posix_spawn_file_actions_t()

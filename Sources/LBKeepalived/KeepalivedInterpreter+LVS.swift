@@ -245,10 +245,12 @@ extension KeepalivedReader {
         return nil
     }
 
-    mutating func endpoint(_ s: KeepalivedStatement, defaultPort: Int, what: String) -> Endpoint? {
+    /// `IP [PORT]`; `address` and `skipped` name the thing in the message about a bad address.
+    mutating func endpoint(_ s: KeepalivedStatement, defaultPort: Int, what: String,
+                           address: String? = nil, skipped: String = "it") -> Endpoint? {
         guard let text = argument(s, 0, "an address") else { return nil }
         guard let a = IPAddress(text) else {
-            sink.error(s.position, "\(what) '\(text)' is not an IP address (keepalived skips it)")
+            sink.error(s.position, "\(address ?? what) '\(text)' is not an IP address (keepalived skips \(skipped))")
             return nil
         }
         var port = defaultPort
@@ -312,18 +314,9 @@ extension KeepalivedReader {
     }
 
     mutating func realServer(_ r: KeepalivedStatement, servicePort: Int) -> RealServerBlock? {
-        guard let text = argument(r, 0, "an address") else { return nil }
-        guard let address = IPAddress(text) else {
-            sink.error(r.position, "real_server address '\(text)' is not an IP address (keepalived skips this server)")
-            return nil
-        }
-        var port = servicePort
-        if r.words.count > 2 {
-            guard let p = unsigned(r, 1, range: 1...65535, what: "real_server port") else { return nil }
-            port = p
-        }
-        extra(r, after: 2)
-        var rs = RealServerBlock(address: address, port: port, weight: 1, position: r.position)
+        guard let target = endpoint(r, defaultPort: servicePort, what: "real_server", address: "real_server address",
+                                    skipped: "this server") else { return nil }
+        var rs = RealServerBlock(address: target.address, port: target.port, weight: 1, position: r.position)
         var timing = CheckTiming()
         var virtualhost: String?
         var checks: [CheckBlock] = []

@@ -79,12 +79,6 @@ enum HostCheck {
     }
 
     static func spawn(_ path: String, _ args: [String]) -> Int32 {
-        var pid: pid_t = 0
-        let argv = ([path] + args).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        guard posix_spawn(&pid, path, nil, nil, argv, environ) == 0 else { return -1 }
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        return (status >> 8) & 0xFF
+        Subprocess.run(path, args)?.status ?? -1
     }
 }
