@@ -201,7 +201,7 @@ public struct GossipInstance: Sendable {
         guard metadata != me.metadata else { return [] }
         let previous = me.status
         me.metadata = metadata
-        me.incarnation += 1
+        me.incarnation = Self.after(me.incarnation)
         enqueue(selfUpdate)
         return [.memberChanged(me, previous: previous), .scheduleTimer(at: nextWake(now))]
     }
@@ -213,7 +213,7 @@ public struct GossipInstance: Sendable {
         leaving = true
         probe = nil
         let previous = me.status
-        me.incarnation += 1
+        me.incarnation = Self.after(me.incarnation)
         me.status = .left
         me.since = now
         enqueue(selfUpdate)
@@ -337,12 +337,18 @@ public struct GossipInstance: Sendable {
     }
 
 
+    /// The next incarnation, saturating: a rumour at UInt64.max (from a buggy or hostile peer) must not
+    /// crash the member that tries to outbid it.
+    static func after(_ incarnation: UInt64) -> UInt64 {
+        incarnation == .max ? .max : incarnation + 1
+    }
+
     mutating func refuteIfNeeded(_ u: MemberUpdate, now: Duration, _ out: inout [GossipDirective]) {
         guard u.incarnation >= me.incarnation else { return }
         if u.incarnation == me.incarnation && u.status == me.status && u.metadata == me.metadata { return }
         if leaving {
             // A leaving member re-asserts its leave rather than coming back to life.
-            if u.incarnation > me.incarnation || u.status != .left { me.incarnation = u.incarnation + 1; enqueue(selfUpdate) }
+            if u.incarnation > me.incarnation || u.status != .left { me.incarnation = Self.after(u.incarnation); enqueue(selfUpdate) }
             return
         }
         // Someone believes an older, suspect or dead me (for instance I restarted at a lower incarnation):
@@ -350,7 +356,7 @@ public struct GossipInstance: Sendable {
         if u.status != .alive { adjustHealth(1) }
         stats.refutations += 1
         let previous = me.status
-        me.incarnation = u.incarnation + 1
+        me.incarnation = Self.after(u.incarnation)
         enqueue(selfUpdate)
         out.append(.memberChanged(me, previous: previous))
     }
