@@ -8,7 +8,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev pkg-config keepalived qemu-system-x86 busybox-static ipvsadm cpio kmod iproute2
 FUZZ_SECONDS ?= 30
 
-.PHONY: demo test deps build fuzz lab-test bench-ipvs clean
+.PHONY: demo test deps build fuzz lab-test bench-ipvs bench-gossip clean
 
 deps:
 	@scripts/install-deps.sh $(APT_PACKAGES)
@@ -42,6 +42,12 @@ fuzz: deps
 lab-test: deps
 	$(SWIFT) build --build-tests
 	scripts/lab-tests.sh
+
+# The gossip benchmark (README): the simulator at 1,000 and 10,000 members, one JSON line each.
+bench-gossip: deps
+	$(SWIFT) build -c release --scratch-path .build-release --product lb-bench
+	.build-release/release/lb-bench gossip --members 1000
+	.build-release/release/lb-bench gossip --members 10000
 
 # The IPVS benchmark (README): 10,000 services × 4 destinations, in the lab, with a release build.
 bench-ipvs: deps

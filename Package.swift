@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -63,8 +64,8 @@ let package = Package(
         .target(name: "LBVRRPLab", dependencies: ["LBVRRP", "LBSpec"]),
         // Failover time of lb-agent against keepalived in namespaces (scripts/bench-vrrp.sh).
         .executableTarget(name: "lb-vrrp-bench", dependencies: ["LBVRRPLab", "LBVRRP", "LBSpec"]),
-        // Benchmarks anyone can rerun (README): `lb-bench ipvs` in the lab.
-        .executableTarget(name: "lb-bench", dependencies: ["LBHost", "LBNetlink", "LBSpec"]),
+        // Benchmarks anyone can rerun (README): `lb-bench ipvs` in the lab, `lb-bench gossip` in the simulator.
+        .executableTarget(name: "lb-bench", dependencies: ["LBHost", "LBNetlink", "LBSpec", "LBGossip", "LBGossipSim"]),
         // Runs LBHostConformance against the kernel, inside a scratch network namespace or the qemu lab.
         .executableTarget(name: "lb-hostcheck", dependencies: ["LBHostConformance", "LBHost", "LBNetlink", "LBSpec"]),
         // libFuzzer driver for document decoding and verification (built with -DFUZZ, see Makefile).
@@ -79,6 +80,15 @@ let package = Package(
         .target(name: "LBGossip"),
         // Test kit: a deterministic in-process network (virtual clock, seeded loss, latency, partitions).
         .target(name: "LBGossipSim", dependencies: ["LBGossip"]),
+        // The default GossipTransport: SwiftNIO UDP and TCP on one port, every datagram and frame sealed
+        // with the cluster keyring; what fails to open, is malformed or oversized is dropped and counted.
+        .target(
+            name: "LBGossipNet",
+            dependencies: ["LBGossip", "LBCrypto", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        // A running gossip member for the agent and the controller: engine + transport + clock, documents
+        // fetched and verified with the trust policy, reports, all as async sequences.
+        .target(name: "LBGossipService", dependencies: ["LBGossip", "LBGossipNet", "LBDocument", "LBCrypto"]),
         // libFuzzer driver for the gossip packet decoder and the engine's receive path (same build flags).
         .executableTarget(name: "GossipFuzz", dependencies: ["LBGossip", "LBFuzzSupport"]),
 
@@ -95,6 +105,8 @@ let package = Package(
             resources: [.copy("Resources")]
         ),
         .testTarget(name: "LBGossipTests", dependencies: ["LBGossip", "LBGossipSim"]),
+        .testTarget(name: "LBGossipNetTests", dependencies: ["LBGossipNet", "LBGossip", "LBCrypto"]),
+        .testTarget(name: "LBGossipServiceTests", dependencies: ["LBGossipService", "LBGossipNet", "LBGossip", "LBDocument", "LBCrypto", "LBSpec"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,9 @@
 /// Binary wire format of `GossipPacket`. All integers are big-endian (network byte order).
 ///
-///     magic "LG" (2) | version u8 | type u8 | sender node | body fields | u16 count | updates…
+///     magic "LG" (2) | version u8 | type u8 | sender node | head | body fields
+///     | u16 count | updates… | u16 count | reports…
+///     head    = u64 version | u8 length | digest   (version 0 and length 0: no document)
+///     report  = string node | u64 version | u16 length | bytes (at most `maxReport`)
 ///     node    = string name | string address
 ///     string  = u16 length | UTF-8 bytes (at most `maxString`)
 ///     update  = node | u64 incarnation | u8 status | metadata | string origin
@@ -18,12 +21,15 @@ public enum GossipCodec {
     public static let maxCount = 16384
     /// Longest document digest accepted (SHA-512 is 64).
     public static let maxDigest = 64
+    /// Largest report accepted; GossipConfig.maxReportBytes keeps what members publish below it.
+    public static let maxReport = 4096
 
     /// Encodes a packet.
     public static func encode(_ p: GossipPacket) -> [UInt8] {
         var w = Writer()
         w.bytes(magic); w.u8(version); w.u8(p.body.type.rawValue)
         w.node(p.sender)
+        w.head(p.head)
         switch p.body {
         case .ping(let s, let target): w.u32(s); w.string(target)
         case .pingRequest(let s, let target): w.u32(s); w.node(target)
@@ -33,7 +39,51 @@ public enum GossipCodec {
         }
         w.u16(UInt16(clamping: p.updates.count))
         for u in p.updates.prefix(Int(UInt16.max)) { w.update(u) }
+        w.u16(UInt16(clamping: p.reports.count))
+        for r in p.reports.prefix(Int(UInt16.max)) { w.report(r) }
         return w.out
+    }
+
+    /// Encoded size of one report, for the piggyback byte budget.
+    public static func size(of r: NodeReport) -> Int {
+        var w = Writer(); w.report(r); return w.out.count
+    }
+
+    /// Encoded size of a packet without encoding it: full syncs of large clusters are measured often.
+    public static func size(of p: GossipPacket) -> Int {
+        var w = Writer()
+        w.bytes(magic); w.u8(version); w.u8(p.body.type.rawValue); w.node(p.sender); w.head(p.head)
+        var n = w.out.count + 4
+        switch p.body {
+        case .ping(_, let target): n += 4 + 2 + min(target.utf8.count, maxString)
+        case .pingRequest(_, let target): var t = Writer(); t.node(target); n += 4 + t.out.count
+        case .ack, .nack: n += 4
+        case .gossip, .join: break
+        case .sync: n += 1
+        }
+        for u in p.updates { n += size(of: u) }
+        for r in p.reports { n += size(of: r) }
+        return n
+    }
+
+    static let fetchMagic: [UInt8] = [0x4C, 0x46]  // "LF"
+
+    /// A document fetch request (sent on a stream): magic "LF" | version u8 | head.
+    public static func encodeFetch(_ head: DocumentHead) -> [UInt8] {
+        var w = Writer()
+        w.bytes(fetchMagic); w.u8(version); w.head(head)
+        return w.out
+    }
+
+    /// Decodes a fetch request; throws on anything malformed or a request for no document.
+    public static func decodeFetch(_ bytes: [UInt8]) throws(GossipError) -> DocumentHead {
+        var r = Reader(bytes: bytes)
+        guard try r.u8() == fetchMagic[0], try r.u8() == fetchMagic[1] else { throw .badMagic }
+        let v = try r.u8()
+        guard v == version else { throw .unsupportedVersion(v) }
+        guard let head = try r.head() else { throw .invalidHead }
+        guard r.remaining == 0 else { throw .trailingBytes(r.remaining) }
+        return head
     }
 
     /// Encoded size of one update, for the piggyback byte budget.
@@ -50,6 +100,7 @@ public enum GossipCodec {
         let t = try r.u8()
         guard let type = GossipMessageType(rawValue: t) else { throw .unknownMessageType(t) }
         let sender = try r.node()
+        let head = try r.head()
         let body: GossipBody
         switch type {
         case .ping: body = .ping(sequence: try r.u32(), target: try r.string())
@@ -64,8 +115,12 @@ public enum GossipCodec {
         var updates: [MemberUpdate] = []
         updates.reserveCapacity(min(n, 64))
         for _ in 0..<n { updates.append(try r.update()) }
+        let nr = try r.count()
+        var reports: [NodeReport] = []
+        reports.reserveCapacity(min(nr, 64))
+        for _ in 0..<nr { reports.append(try r.report()) }
         guard r.remaining == 0 else { throw .trailingBytes(r.remaining) }
-        return GossipPacket(sender: sender, body: body, updates: updates)
+        return GossipPacket(sender: sender, head: head, body: body, updates: updates, reports: reports)
     }
 
     struct Writer {
@@ -82,6 +137,16 @@ public enum GossipCodec {
             u16(UInt16(b.count)); out += b
         }
         mutating func node(_ n: GossipNode) { string(n.name); string(n.address) }
+        mutating func head(_ h: DocumentHead?) {
+            guard let h, h.version > 0 else { u64(0); u8(0); return }
+            let d = h.digest.prefix(GossipCodec.maxDigest)
+            u64(h.version); u8(UInt8(d.count)); out += d
+        }
+        mutating func report(_ r: NodeReport) {
+            string(r.node); u64(r.version)
+            let b = r.bytes.prefix(GossipCodec.maxReport)
+            u16(UInt16(b.count)); out += b
+        }
         mutating func update(_ u: MemberUpdate) {
             node(u.node); u64(u.incarnation); u8(u.status.rawValue)
             let roles = u.metadata.roles.prefix(GossipCodec.maxCount)
@@ -118,6 +183,22 @@ public enum GossipCodec {
             return s
         }
         mutating func node() throws(GossipError) -> GossipNode { GossipNode(name: try string(), address: try string()) }
+        mutating func head() throws(GossipError) -> DocumentHead? {
+            let v = try u64()
+            let n = Int(try u8())
+            guard n <= GossipCodec.maxDigest else { throw .tooLarge("digest of \(n) bytes") }
+            let d = Array(try take(n))
+            // "No document" has one spelling, so a decoded packet re-encodes to the same bytes.
+            guard v > 0 else { if n == 0 { return nil } else { throw .invalidHead } }
+            return DocumentHead(version: v, digest: d)
+        }
+        mutating func report() throws(GossipError) -> NodeReport {
+            let node = try string()
+            let v = try u64()
+            let n = Int(try u16())
+            guard n <= GossipCodec.maxReport else { throw .tooLarge("report of \(n) bytes") }
+            return NodeReport(node: node, version: v, bytes: Array(try take(n)))
+        }
         mutating func update() throws(GossipError) -> MemberUpdate {
             let node = try node()
             let inc = try u64()

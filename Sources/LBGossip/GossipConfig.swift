@@ -37,6 +37,11 @@ public struct GossipConfig: Sendable, Equatable {
     public var tombstoneTimeout: Duration
     /// Byte budget for piggybacked updates in one packet; UDP payload under a 1,500-byte MTU (1,400).
     public var maxPacketBytes: Int
+    /// Largest node report a member may publish (1,024 bytes): every member keeps every report, and one
+    /// must fit in a datagram beside the packet header.
+    public var maxReportBytes: Int
+    /// How long a document fetch may take before another holder is tried (5 s).
+    public var fetchTimeout: Duration
 
     /// memberlist's DefaultLANConfig with Serf's reconnect and tombstone windows.
     public static let lan = GossipConfig(
@@ -45,7 +50,8 @@ public struct GossipConfig: Sendable, Equatable {
         gossipInterval: .milliseconds(200), gossipNodes: 3, gossipToTheDeadTime: .seconds(30),
         pushPullInterval: .seconds(30), awarenessMaxMultiplier: 8,
         reconnectInterval: .seconds(30), reconnectTimeout: .seconds(24 * 3600),
-        tombstoneTimeout: .seconds(24 * 3600), maxPacketBytes: 1400)
+        tombstoneTimeout: .seconds(24 * 3600), maxPacketBytes: 1400, maxReportBytes: 1024,
+        fetchTimeout: .seconds(5))
 
     /// A faster profile for one rack or a lab: probes every 500 ms with a 200 ms timeout, more retransmits,
     /// 5 s reconnects. Detection takes about half the LAN time at twice the probe traffic.
@@ -72,14 +78,25 @@ public struct GossipConfig: Sendable, Equatable {
             throw .invalidConfig("intervals must be positive")
         }
         guard indirectChecks >= 0, gossipNodes >= 1, suspicionMult >= 1, suspicionMaxTimeoutMult >= 1,
-              retransmitMult >= 1, awarenessMaxMultiplier >= 1, maxPacketBytes >= 256 else {
+              retransmitMult >= 1, awarenessMaxMultiplier >= 1, maxPacketBytes >= 256, fetchTimeout > .zero else {
             throw .invalidConfig("counts and multipliers must be at least 1 (indirectChecks at least 0, maxPacketBytes at least 256)")
+        }
+        guard maxReportBytes >= 0, maxReportBytes <= min(GossipCodec.maxReport, maxPacketBytes - 128) else {
+            throw .invalidConfig("maxReportBytes must fit in one packet: at most \(min(GossipCodec.maxReport, maxPacketBytes - 128))")
         }
     }
 
     /// Retransmit limit for a cluster of `n` members: retransmitMult · ceil(log10(n + 1)) (memberlist util.go).
     public func retransmitLimit(members n: Int) -> Int {
         retransmitMult * Int(GossipMath.log10(Double(n + 1)).rounded(.up))
+    }
+
+    /// Push-pull interval for `n` members: above 32 members it grows by one interval per doubling, as
+    /// memberlist's pushPullScale does, so full-state traffic per member stays flat as clusters grow.
+    public func pushPullInterval(members n: Int) -> Duration {
+        guard n > 32 else { return pushPullInterval }
+        let multiplier = Int((GossipMath.log(Double(n)) / GossipMath.log(2) - 5).rounded(.up)) + 1
+        return pushPullInterval * multiplier
     }
 
     /// Suspicion timeout bounds for `n` members: min = suspicionMult · max(1, log10(n)) · probeInterval,
@@ -112,13 +129,15 @@ public enum GossipError: Error, Equatable, Sendable {
     case invalidUTF8
     case tooLarge(String)
     case trailingBytes(Int)
+    case invalidHead
 }
 
 /// Math the engine needs without Foundation: the C library's logarithms and Duration ⇄ seconds.
-enum GossipMath {
+public enum GossipMath {
     static func log(_ x: Double) -> Double { cLog(x) }
     static func log10(_ x: Double) -> Double { cLog10(x) }
-    static func seconds(_ d: Duration) -> Double {
+    /// A duration in seconds.
+    public static func seconds(_ d: Duration) -> Double {
         let (s, a) = d.components
         return Double(s) + Double(a) / 1e18
     }

@@ -5,7 +5,26 @@ public struct GossipNode: Hashable, Sendable {
     public init(name: String, address: String) { self.name = name; self.address = address }
 }
 
-/// What a member advertises about itself; changing it bumps the member's incarnation.
+/// A signed document as gossip sees it: its version and digest (the bytes are fetched over a stream).
+public struct DocumentHead: Hashable, Sendable, CustomStringConvertible {
+    public var version: UInt64
+    /// SHA-256 of the signed payload (LBDocument's DocumentDigest bytes).
+    public var digest: [UInt8]
+    public init(version: UInt64, digest: [UInt8]) { self.version = version; self.digest = digest }
+    public var description: String { "v\(version)/" + digest.prefix(4).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
+}
+
+/// A member's latest report (opaque to gossip), versioned by that member; a higher version replaces a lower.
+public struct NodeReport: Equatable, Sendable {
+    /// The member the report is about (and from).
+    public var node: String
+    public var version: UInt64
+    public var bytes: [UInt8]
+    public init(node: String, version: UInt64, bytes: [UInt8]) { self.node = node; self.version = version; self.bytes = bytes }
+}
+
+/// What a member advertises about itself. Roles and agent version change with the incarnation; the
+/// document fields follow the head the member holds and only ever grow, without an incarnation bump.
 public struct MemberMetadata: Equatable, Sendable {
     public var roles: [String]
     public var agentVersion: String
@@ -84,12 +103,16 @@ public enum GossipBody: Equatable, Sendable {
     }
 }
 
-/// One datagram or stream message: sender, body and piggybacked updates.
+/// One datagram or stream message: sender, the head it holds, body, piggybacked updates and reports.
 public struct GossipPacket: Equatable, Sendable {
     public var sender: GossipNode
+    /// The document the sender holds (nil: none). Riding on every packet, a new head reaches each
+    /// member that hears from a holder, with no rumour to queue or retire.
+    public var head: DocumentHead?
     public var body: GossipBody
     public var updates: [MemberUpdate]
-    public init(sender: GossipNode, body: GossipBody, updates: [MemberUpdate] = []) {
-        self.sender = sender; self.body = body; self.updates = updates
+    public var reports: [NodeReport]
+    public init(sender: GossipNode, head: DocumentHead? = nil, body: GossipBody, updates: [MemberUpdate] = [], reports: [NodeReport] = []) {
+        self.sender = sender; self.head = head; self.body = body; self.updates = updates; self.reports = reports
     }
 }

@@ -1,13 +1,36 @@
-/// How a shell moves packets: best-effort datagrams (probes, gossip) and reliable streams (join, sync).
+/// How a gossip shell moves bytes: best-effort datagrams (probes, gossip), one-way reliable messages
+/// (join, sync) and reliable request/response (document fetch).
 ///
-/// The engine never calls a transport; it returns `.send` directives and the shell hands them here.
-/// Implementations seal packets with the cluster keyring and drop (and count) anything that fails to
-/// open or decode. `send` must not block; delivery is best effort even when `reliable` is true (a
-/// failed stream is a lost message to SWIM). Today only LBGossipSim implements it; the NIO UDP/TCP
-/// transport plugs in here later.
+/// The engine never calls a transport; it returns directives and the shell hands the encoded packets
+/// here. Implementations seal everything with the cluster keyring and drop (and count) whatever fails
+/// to open or is oversized before it reaches `inbound`. `send` never blocks or throws: delivery is best
+/// effort even when `reliable` is true (a failed stream is a lost message to SWIM). The default
+/// implementation is `SealedTransport` (LBGossipNet, SwiftNIO UDP and TCP).
 public protocol GossipTransport: Sendable {
-    /// Sends one packet to a "host:port" address.
-    func send(_ packet: GossipPacket, to address: String, reliable: Bool)
+    /// The "host:port" this transport receives on (UDP and TCP share the port).
+    var localAddress: String { get }
+    /// Messages that opened under the keyring, in arrival order. Finishes when the transport shuts down.
+    var inbound: AsyncStream<GossipInbound> { get }
+    /// Sends one message: a datagram, or when `reliable` a one-way message on a stream.
+    func send(_ bytes: [UInt8], to address: String, reliable: Bool)
+    /// Sends a request on a stream and waits for the peer's answer (nil from the peer's handler, a
+    /// closed stream or the timeout all throw).
+    func request(_ bytes: [UInt8], to address: String, timeout: Duration) async throws -> [UInt8]
+    /// Sets what answers requests; a nil answer closes the stream without a reply.
+    func serveRequests(_ handler: @escaping @Sendable ([UInt8]) async -> [UInt8]?)
+    /// Closes sockets; `inbound` finishes.
+    func shutdown() async
+}
+
+/// One message that arrived and opened under the keyring.
+public struct GossipInbound: Sendable {
+    /// The plaintext.
+    public var bytes: [UInt8]
+    /// The peer's "host:port" as the socket saw it (for streams, the peer's ephemeral port).
+    public var from: String
+    /// Whether it came on a stream.
+    public var reliable: Bool
+    public init(bytes: [UInt8], from: String, reliable: Bool) { self.bytes = bytes; self.from = from; self.reliable = reliable }
 }
 
 /// Deterministic randomness carried inside the engine value (SplitMix64), so a seed replays a run.

@@ -11,6 +11,8 @@ public final class GossipSimulator {
         public var jitter: Duration = .milliseconds(1)
         /// Probability that a datagram is dropped (streams are not dropped: TCP retransmits).
         public var loss: Double = 0
+        /// Size of a signed document, counted once per fetch answered.
+        public var documentBytes = 4096
         public init() {}
     }
 
@@ -31,12 +33,24 @@ public final class GossipSimulator {
     public var recordObservations = true
     /// Datagrams and streams sent, and how many the network dropped.
     public private(set) var sent = 0, dropped = 0
-    /// Encoded bytes sent, counted only when `measureBytes` is set (encoding costs time).
+    /// Bytes on the wire (encoded packet plus the keyring's 45 bytes of sealing; document fetches count
+    /// their request and `documentBytes`), counted only when `measureBytes` is set.
     public var measureBytes = false
     public private(set) var bytesSent = 0
+    /// Documents that verify: what a signed document is to a member's trust policy. `hold` a head that is
+    /// not here to play a member advertising a forged document.
+    public var documents: Set<DocumentHead> = []
+    /// When each member came to hold `trackedHead` (set it before publishing).
+    public var trackedHead: DocumentHead? { didSet { heldAt = [:] } }
+    public private(set) var heldAt: [Int: Duration] = [:]
+    /// Fetches answered with a document that did not verify, and fetches the holder could not answer.
+    public private(set) var rejectedFetches = 0, unansweredFetches = 0
+    /// Fetches started, by the head asked for.
+    public private(set) var fetchesByHead: [DocumentHead: Int] = [:]
     var rng: GossipRandom
     var group: [Int] = []              // partition group per node; messages cross groups only if equal
     var timerGeneration: [Int] = []
+    var timerAt: [Duration?] = []
     var heap = EventHeap()
     var seq: UInt64 = 0
     var addressIndex: [String: Int] = [:]
@@ -56,11 +70,42 @@ public final class GossipSimulator {
     @discardableResult
     public func add(seeds: [Int] = [], metadata: MemberMetadata = MemberMetadata(), incarnation: UInt64 = 0) -> Int {
         let i = nodes.count
-        nodes.append(nil); group.append(0); timerGeneration.append(0)
+        nodes.append(nil); group.append(0); timerGeneration.append(0); timerAt.append(nil)
         addressIndex[Self.address(i)] = i
         start(i, seeds: seeds, metadata: metadata, incarnation: incarnation)
         return i
     }
+
+    /// Adds `n` members that already know each other (as after a completed join), sharing one snapshot
+    /// of the membership: how 10,000 members fit in one process. Returns their indices.
+    @discardableResult
+    public func bootstrap(_ n: Int, metadata: MemberMetadata = MemberMetadata()) -> Range<Int> {
+        let first = nodes.count
+        let range = first..<(first + n)
+        let snapshot = MembershipSnapshot(nodes: range.map { GossipNode(name: Self.name($0), address: Self.address($0)) }, metadata: metadata)
+        for i in range {
+            nodes.append(nil); group.append(0); timerGeneration.append(0); timerAt.append(nil)
+            addressIndex[Self.address(i)] = i
+            var g = try! GossipInstance(node: GossipNode(name: Self.name(i), address: Self.address(i)), metadata: metadata,
+                                        config: config, seed: rng.next(), snapshot: snapshot)
+            let out = g.start(now: now)
+            nodes[i] = g
+            perform(out, by: i)
+        }
+        return range
+    }
+
+    /// Member `i` publishes a document that verifies (the controller's role): it holds it and spreads it.
+    public func publish(_ head: DocumentHead, at i: Int) {
+        documents.insert(head)
+        mutate(i) { $0.hold(head, now: now) }
+    }
+
+    /// Member `i` advertises `head` whether or not it verifies (a forged or replayed document).
+    public func hold(_ head: DocumentHead, at i: Int) { mutate(i) { $0.hold(head, now: now) } }
+
+    /// Member `i` publishes a report.
+    public func publishReport(_ bytes: [UInt8], at i: Int) { mutate(i) { (try? $0.publishReport(bytes, now: now)) ?? [] } }
 
     /// Starts (or restarts, with fresh state) member `i`.
     public func start(_ i: Int, seeds: [Int], metadata: MemberMetadata = MemberMetadata(), incarnation: UInt64 = 0) {
@@ -69,11 +114,12 @@ public final class GossipSimulator {
         let out = g.start(now: now, seeds: seeds.map(Self.address))
         nodes[i] = g
         timerGeneration[i] += 1
+        timerAt[i] = nil
         perform(out, by: i)
     }
 
     /// Crashes member `i`: it stops answering and its timers stop.
-    public func kill(_ i: Int) { nodes[i] = nil; timerGeneration[i] += 1 }
+    public func kill(_ i: Int) { nodes[i] = nil; timerGeneration[i] += 1; timerAt[i] = nil }
 
     /// Graceful leave of member `i`; it keeps gossiping until killed.
     public func leave(_ i: Int) { mutate(i) { $0.leave(now: now) } }
@@ -92,9 +138,9 @@ public final class GossipSimulator {
 
     /// Runs events up to `t` (virtual time) and stops there.
     public func run(until t: Duration) {
-        while let top = heap.peek, top.at <= t {
-            heap.pop()
-            now = top.at
+        while let at = heap.peek?.at, at <= t {
+            let top = heap.pop()
+            now = at
             handle(top)
         }
         now = max(now, t)
@@ -127,9 +173,9 @@ public final class GossipSimulator {
     // MARK: Internals
 
     func mutate(_ i: Int, _ f: (inout GossipInstance) -> [GossipDirective]) {
-        guard var g = nodes[i] else { return }
-        let out = f(&g)
-        nodes[i] = g
+        guard nodes[i] != nil else { return }
+        // In place: a copy out of the array would share the instance's tables and copy them on write.
+        let out = f(&nodes[i]!)
         perform(out, by: i)
     }
 
@@ -137,10 +183,26 @@ public final class GossipSimulator {
         switch e.kind {
         case .timer(let i, let generation):
             guard generation == timerGeneration[i], nodes[i] != nil else { return }
+            timerAt[i] = nil
             mutate(i) { $0.tick(now: now) }
         case .deliver(let i, let packet):
             guard nodes[i] != nil else { return }
             mutate(i) { $0.receive(packet, now: now) }
+        case .fetchRequest(let requester, let holder, let head):
+            // The holder answers only with the document it holds now, as a real one serves from its store.
+            let has = nodes[holder]?.head == head
+            if measureBytes && has { bytesSent += network.documentBytes + 45 }
+            if !has { unansweredFetches += 1 }
+            schedule(Event(at: now + delay(), seq: 0, kind: .fetchResponse(requester, holder, head, has)))
+        case .fetchResponse(let i, let holder, let head, let answered):
+            guard nodes[i] != nil else { return }
+            let verifies = answered && documents.contains(head)
+            if answered && !verifies { rejectedFetches += 1 }
+            if verifies {
+                mutate(i) { $0.hold(head, now: now) }
+            } else {
+                mutate(i) { $0.fetchFailed(head, from: Self.name(holder), now: now) }
+            }
         }
     }
 
@@ -149,21 +211,39 @@ public final class GossipSimulator {
             switch d {
             case .send(let packet, let address, let reliable):
                 sent += 1
-                if measureBytes { bytesSent += GossipCodec.encode(packet).count }
+                if measureBytes { bytesSent += GossipCodec.size(of: packet) + 45 }
                 guard let to = addressIndex[address], group[to] == group[i] else { dropped += 1; continue }
                 if !reliable && network.loss > 0 && Double(rng.next() >> 11) / Double(1 << 53) < network.loss { dropped += 1; continue }
-                let jitterNs = max(0, Int64(network.jitter.components.attoseconds / 1_000_000_000) + network.jitter.components.seconds * 1_000_000_000)
-                let delay = network.latency + .nanoseconds(jitterNs == 0 ? 0 : Int64(rng.next() % UInt64(jitterNs + 1)))
-                schedule(Event(at: now + delay, seq: 0, kind: .deliver(to, packet)))
+                schedule(Event(at: now + delay(), seq: 0, kind: .deliver(to, packet)))
+            case .fetchDocument(let head, let from):
+                sent += 1
+                fetchesByHead[head, default: 0] += 1
+                if measureBytes { bytesSent += 64 + 45 }
+                guard let to = addressIndex[from.address], group[to] == group[i] else {
+                    // A stream that cannot connect fails at once, like a refused TCP connection.
+                    schedule(Event(at: now + delay(), seq: 0, kind: .fetchResponse(i, addressIndex[from.address] ?? i, head, false)))
+                    continue
+                }
+                schedule(Event(at: now + delay(), seq: 0, kind: .fetchRequest(i, to, head)))
             case .scheduleTimer(let at):
+                // Most packets leave the wake time as it was; a timer already pending for it will do.
+                if timerAt[i] == at { continue }
+                timerAt[i] = at
                 timerGeneration[i] += 1
                 schedule(Event(at: at, seq: 0, kind: .timer(i, timerGeneration[i])))
             case .memberChanged(let m, _):
                 if recordObservations { observations.append(Observation(at: now, observer: i, member: m)) }
-            case .memberRemoved:
+                if let h = trackedHead, m.node.name == Self.name(i), m.metadata.documentVersion >= h.version, heldAt[i] == nil { heldAt[i] = now }
+            case .memberRemoved, .reportChanged:
                 break
             }
         }
+    }
+
+    /// One-way delay of a message: latency plus uniform jitter.
+    func delay() -> Duration {
+        let jitterNs = max(0, Int64(network.jitter.components.attoseconds / 1_000_000_000) + network.jitter.components.seconds * 1_000_000_000)
+        return network.latency + .nanoseconds(jitterNs == 0 ? 0 : Int64(rng.next() % UInt64(jitterNs + 1)))
     }
 
     func schedule(_ e: Event) {
@@ -174,7 +254,10 @@ public final class GossipSimulator {
     }
 
     struct Event {
-        enum Kind { case timer(Int, Int), deliver(Int, GossipPacket) }
+        enum Kind {
+            case timer(Int, Int), deliver(Int, GossipPacket)
+            case fetchRequest(Int, Int, DocumentHead), fetchResponse(Int, Int, DocumentHead, Bool)
+        }
         var at: Duration
         var seq: UInt64
         var kind: Kind
@@ -194,9 +277,9 @@ public final class GossipSimulator {
                 items.swapAt(c, p); c = p
             }
         }
-        mutating func pop() {
+        mutating func pop() -> Event {
             items.swapAt(0, items.count - 1)
-            items.removeLast()
+            let top = items.removeLast()
             var p = 0
             while true {
                 let l = 2 * p + 1, r = l + 1
@@ -206,18 +289,7 @@ public final class GossipSimulator {
                 if m == p { break }
                 items.swapAt(p, m); p = m
             }
+            return top
         }
-    }
-}
-
-/// The simulator's transport: hands packets to the in-process network (the one `GossipTransport`
-/// implementation until the NIO transport exists). Unchecked Sendable: the simulator is single-threaded.
-public struct SimulatedTransport: GossipTransport, @unchecked Sendable {
-    let simulator: GossipSimulator
-    let from: Int
-    /// A transport sending as member `from`.
-    public init(simulator: GossipSimulator, from: Int) { self.simulator = simulator; self.from = from }
-    public func send(_ packet: GossipPacket, to address: String, reliable: Bool) {
-        simulator.perform([.send(packet, to: address, reliable: reliable)], by: from)
     }
 }

@@ -26,7 +26,13 @@ enum Bench {
             let t = now()
             let table = ProcIPVS.parseTable(bytes: bytes)
             print("{\"bytes\": \(bytes.count), \"services\": \(table?.count ?? -1), \"parse_ms\": \(now() - t)}")
+        case "gossip":
+            let members = Int(value("--members", args) ?? "") ?? 1000
+            let seed = UInt64(value("--seed", args) ?? "") ?? 1
+            guard members >= 3 else { print("lb-bench gossip: --members must be at least 3"); exit(2) }
+            print(GossipBench.run(members: members, seed: seed, quiet: .seconds(Int64(value("--quiet-s", args) ?? "") ?? 20)))
         default:
+            print("usage: lb-bench gossip [--members N] [--seed S] [--quiet-s SECONDS]")
             print("usage: lb-bench ipvs --scratch-host [--services N] [--destinations M] [--ipvsadm PATH]")
             exit(2)
         }

@@ -14,17 +14,30 @@ final class GossipCodecTests: XCTestCase {
         let bodies: [GossipBody] = [.ping(sequence: 7, target: "b"), .pingRequest(sequence: 8, target: b), .ack(sequence: 7),
                                     .nack(sequence: 8), .gossip, .join, .sync(reply: true), .sync(reply: false)]
         for body in bodies {
-            let p = GossipPacket(sender: a, body: body, updates: [update, update])
+            let p = GossipPacket(sender: a, head: DocumentHead(version: 9, digest: [1, 2, 3]), body: body, updates: [update, update],
+                                 reports: [NodeReport(node: "a", version: 2, bytes: [0xFF, 0])])
             XCTAssertEqual(try GossipCodec.decode(GossipCodec.encode(p)), p)
+            XCTAssertEqual(GossipCodec.size(of: p), GossipCodec.encode(p).count, "the size used for budgets and the benchmark is exact")
         }
+    }
+
+    func testFetchRequestRoundTripsAndRefusesNoDocument() throws {
+        let h = DocumentHead(version: 12, digest: Array(repeating: 0xAA, count: 32))
+        XCTAssertEqual(try GossipCodec.decodeFetch(GossipCodec.encodeFetch(h)), h)
+        XCTAssertThrowsError(try GossipCodec.decodeFetch([0x4C, 0x46, 1] + Array(repeating: 0, count: 9))) {
+            XCTAssertEqual($0 as? GossipError, .invalidHead)
+        }
+        let good = GossipCodec.encodeFetch(h)
+        for n in 0..<good.count { XCTAssertThrowsError(try GossipCodec.decodeFetch(Array(good.prefix(n)))) }
     }
 
     func testLayoutIsBigEndianAndVersioned() {
         let bytes = GossipCodec.encode(GossipPacket(sender: a, body: .ack(sequence: 0x0A0B_0C0D)))
         XCTAssertEqual(Array(bytes.prefix(4)), [0x4C, 0x47, 1, GossipMessageType.ack.rawValue])
-        // sender: u16 len "a", u16 len "10.0.0.1:7946", then the sequence big-endian, then zero updates.
+        // sender: u16 len "a", u16 len "10.0.0.1:7946", no head (u64 0, u8 0), the sequence big-endian,
+        // then zero updates and zero reports.
         XCTAssertEqual(Array(bytes[4..<7]), [0, 1, 0x61])
-        XCTAssertEqual(Array(bytes.suffix(6)), [0x0A, 0x0B, 0x0C, 0x0D, 0, 0])
+        XCTAssertEqual(Array(bytes.suffix(17)), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0A, 0x0B, 0x0C, 0x0D, 0, 0, 0, 0])
     }
 
     func testMalformedInputThrowsNeverTraps() {

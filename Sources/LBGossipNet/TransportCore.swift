@@ -1,0 +1,134 @@
+import LBCrypto
+import LBGossip
+import NIOCore
+
+/// The state every channel handler of one transport shares: keyring, counters, the inbound stream, the
+/// request handler and the open channels. Handlers hold this instead of the transport so the public
+/// object owns the channels and nothing forms a retain cycle through a pipeline.
+final class TransportCore: Sendable {
+    /// What answers requests; nil until `serveRequests` is called.
+    typealias RequestHandler = @Sendable ([UInt8]) async -> [UInt8]?
+
+    let limits: Limits
+    let inbound: AsyncStream<GossipInbound>
+    private let continuation: AsyncStream<GossipInbound>.Continuation
+    private let keys: Locked<Keyring>
+    private let tally = Locked(Counters())
+    private let handler = Locked<RequestHandler?>(nil)
+    private let registry = Locked(Registry())
+
+    /// The channels to close on shutdown; inbound ones are also what `maxConnections` bounds.
+    private struct Registry {
+        var isShutDown = false
+        var inbound: [ObjectIdentifier: any Channel] = [:]
+        var outbound: [ObjectIdentifier: any Channel] = [:]
+    }
+
+    init(keyring: Keyring, limits: Limits) {
+        self.limits = limits
+        keys = Locked(keyring)
+        // bufferingOldest keeps what is already queued and refuses the newest: a slow consumer loses
+        // fresh gossip (which SWIM retransmits) rather than reordering or a growing queue.
+        (inbound, continuation) = AsyncStream.makeStream(of: GossipInbound.self, bufferingPolicy: .bufferingOldest(max(1, limits.inboundBuffer)))
+    }
+
+    // MARK: Keyring and counters
+
+    /// A copy, so sealing and opening never hold the lock while doing crypto.
+    var keyring: Keyring { keys.withLock { $0 } }
+
+    /// Applies a rotation step; the next packet sealed or opened sees it.
+    func updateKeyring(_ change: (inout Keyring) throws -> Void) rethrows { try keys.withLock { try change(&$0) } }
+
+    var counters: Counters { tally.withLock { $0 } }
+
+    func count(_ counter: WritableKeyPath<Counters, Int>, by amount: Int = 1) {
+        tally.withLock { $0[keyPath: counter] += amount }
+    }
+
+    /// Seals `plaintext` under the current primary key.
+    func seal(_ plaintext: [UInt8], associatedData: [UInt8]) -> [UInt8] {
+        keyring.seal(plaintext, associatedData: associatedData)
+    }
+
+    /// The plaintext, or nil after counting why it did not open: an authentication failure or an unknown
+    /// key is `openFailed` (a peer with other keys, or an attacker); anything not shaped like a sealed
+    /// message is `malformed`.
+    func open(_ sealed: [UInt8], associatedData: [UInt8]) -> [UInt8]? {
+        do {
+            return try keyring.open(sealed, associatedData: associatedData)
+        } catch let error as CryptoError where error.code == .unknownKey || error.code == .authenticationFailed {
+            count(\.openFailed)
+        } catch {
+            count(\.malformed)
+        }
+        return nil
+    }
+
+    // MARK: Inbound stream and requests
+
+    /// Offers a message to the consumer, counting it as lost when the buffer is full.
+    func deliver(_ message: GossipInbound) {
+        if case .dropped = continuation.yield(message) { count(\.inboundOverflow) }
+    }
+
+    var requestHandler: RequestHandler? {
+        get { handler.withLock { $0 } }
+        set { handler.withLock { $0 = newValue } }
+    }
+
+    // MARK: Channels
+
+    var isShutDown: Bool { registry.withLock { $0.isShutDown } }
+
+    /// Registers an accepted connection, or counts and refuses it when `maxConnections` are open.
+    func admitInbound(_ channel: any Channel) -> Bool {
+        let admitted: Bool = registry.withLock {
+            guard !$0.isShutDown else { return false }
+            guard $0.inbound.count < limits.maxConnections else { return false }
+            $0.inbound[ObjectIdentifier(channel)] = channel
+            return true
+        }
+        if !admitted && !isShutDown { count(\.connectionsRefused) }
+        if admitted { forgetOnClose(channel) }
+        return admitted
+    }
+
+    /// Registers an outbound connection so shutdown can close it; false (and nothing kept) after shutdown.
+    func trackOutbound(_ channel: any Channel) -> Bool {
+        let tracked: Bool = registry.withLock {
+            guard !$0.isShutDown else { return false }
+            $0.outbound[ObjectIdentifier(channel)] = channel
+            return true
+        }
+        if tracked { forgetOnClose(channel) }
+        return tracked
+    }
+
+    private func forgetOnClose(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        channel.closeFuture.whenComplete { _ in
+            self.registry.withLock {
+                $0.inbound[id] = nil
+                $0.outbound[id] = nil
+            }
+        }
+    }
+
+    /// Marks the transport shut down and hands back the connections to close; nil if it already was.
+    func beginShutdown() -> [any Channel]? {
+        registry.withLock {
+            guard !$0.isShutDown else { return nil }
+            $0.isShutDown = true
+            return Array($0.inbound.values) + Array($0.outbound.values)
+        }
+    }
+
+    /// Ends `inbound` for the consumer's `for await`.
+    func finishInbound() { continuation.finish() }
+}
+
+// The public names are nested in SealedTransport to keep the importing module's namespace clean; the
+// handlers use them constantly, so they get short internal names here.
+typealias Limits = SealedTransport.Limits
+typealias Counters = SealedTransport.Counters

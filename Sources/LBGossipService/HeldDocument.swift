@@ -1,0 +1,29 @@
+import LBDocument
+import LBGossip
+
+/// A signed document this member verified and holds: what the agent applies and what peers fetch.
+public struct HeldDocument: Sendable {
+    /// Version and digest, as advertised.
+    public let head: DocumentHead
+    /// The DSSE envelope exactly as signed and fetched (JSON).
+    public let envelopeJSON: [UInt8]
+    /// The verified document.
+    public let verified: VerifiedDocument
+}
+
+/// A member's view of the cluster changing.
+public enum MembershipEvent: Sendable {
+    /// A member appeared (`previous` nil) or changed status, incarnation or metadata.
+    case changed(Member, previous: MemberStatus?)
+    /// A member was forgotten after its reconnect or tombstone window.
+    case removed(GossipNode)
+}
+
+/// Why a fetched document was not held.
+public struct FetchRejection: Sendable, Equatable {
+    public var head: DocumentHead
+    public var from: String
+    /// DocumentRejection's stable reason name, or "unreachable" / "mismatch".
+    public var reason: String
+    public var message: String
+}
