@@ -101,6 +101,13 @@ final class LoopbackClusterTests: XCTestCase {
         XCTAssertNotNil(reported, "every member's report reaches member 0")
         let r = await members[0].currentReports["m7"]
         XCTAssertEqual(r.map { String(decoding: $0.bytes, as: UTF8.self) }, "healthy 7")
+        // A graceful leave is seen as left (not dead) by everyone else.
+        await members[19].leave()
+        let left = await eventually(.seconds(10)) {
+            for s in members.prefix(19) where await s.currentMembers.first(where: { $0.node.name == "m19" })?.status != .left { return false }
+            return true
+        }
+        XCTAssertNotNil(left, "a member that leaves is marked left by all")
         print("gossip-loopback: 20 members joined in \(joined.map(String.init(describing:)) ?? "never"), document at all in \(spread.map(String.init(describing:)) ?? "never"), reports at member 0 in \(reported.map(String.init(describing:)) ?? "never")")
     }
 

@@ -146,6 +146,23 @@ final class GossipSimulationTests: XCTestCase {
         XCTAssertEqual(sim.nodes[500]!.head, head)
     }
 
+    /// The publisher (the controller) crashes right after the first few members fetched the document:
+    /// the rest still converge, from each other.
+    func testDocumentKeepsSpreadingAfterThePublisherCrashes() {
+        let n = 300
+        let sim = GossipSimulator(config: .lan, seed: 14)
+        sim.recordObservations = false
+        sim.bootstrap(n)
+        sim.run(for: .seconds(2))
+        let head = DocumentHead(version: 5, digest: Array(repeating: 5, count: 32))
+        sim.trackedHead = head
+        sim.publish(head, at: 0)
+        XCTAssertNotNil(sim.run(until: { sim.heldAt.count >= 3 }, step: .milliseconds(1), limit: .seconds(5)))
+        sim.kill(0)
+        let t = sim.run(until: { sim.running.allSatisfy { sim.nodes[$0]!.head == head } }, step: .milliseconds(20), limit: .seconds(20))
+        XCTAssertNotNil(t, "every surviving member holds the document though its publisher is gone")
+    }
+
     func testForgedHeadIsNeverHeldAndOlderHeadIsNeverFetched() {
         let n = 60
         let sim = GossipSimulator(config: .lan, seed: 12)
