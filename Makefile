@@ -25,6 +25,7 @@ test: deps
 	scripts/fuzz.sh netlink $(FUZZ_SECONDS)
 	scripts/fuzz.sh vrrp $(FUZZ_SECONDS)
 	scripts/fuzz.sh gossip $(FUZZ_SECONDS)
+	scripts/fuzz.sh gossipnet $(FUZZ_SECONDS)
 
 # The lab demo of the reference scenario: keys, validate, plan, sign, verify, then in the qemu lab
 # apply on five hosts, VRRP election, traffic through the VIP, failover, drift repair.
@@ -37,6 +38,7 @@ fuzz: deps
 	scripts/fuzz.sh netlink $(FUZZ_SECONDS)
 	scripts/fuzz.sh vrrp $(FUZZ_SECONDS)
 	scripts/fuzz.sh gossip $(FUZZ_SECONDS)
+	scripts/fuzz.sh gossipnet $(FUZZ_SECONDS)
 
 # Only the tests that need the qemu lab (a kernel with IPVS).
 lab-test: deps

@@ -91,6 +91,14 @@ let package = Package(
         .target(name: "LBGossipService", dependencies: ["LBGossip", "LBGossipNet", "LBDocument", "LBCrypto"]),
         // libFuzzer driver for the gossip packet decoder and the engine's receive path (same build flags).
         .executableTarget(name: "GossipFuzz", dependencies: ["LBGossip", "LBFuzzSupport"]),
+        // libFuzzer driver for what LBGossipNet reads off the network: frame splitting, opening, decoding (same build flags).
+        .executableTarget(
+            name: "GossipNetFuzz",
+            dependencies: [
+                "LBGossipNet", "LBGossip", "LBCrypto", "LBFuzzSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
 
         .testTarget(name: "LBSpecTests", dependencies: ["LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCryptoTests", dependencies: ["LBCrypto"]),

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for a bounded time. Usage: scripts/fuzz.sh TARGET [SECONDS]   (default 30)
-#   document: DSSE envelope decoding and verification, sealed gossip packets, key files (DocumentFuzz)
-#   netlink:  decoders of kernel netlink replies (NetlinkFuzz)
-#   vrrp:     VRRP/IPv4 decoders and the state machine's receive path (VRRPFuzz)
-#   gossip:   gossip packet decoder and the SWIM engine's receive path (GossipFuzz)
+#   document:  DSSE envelope decoding and verification, sealed gossip packets, key files (DocumentFuzz)
+#   netlink:   decoders of kernel netlink replies (NetlinkFuzz)
+#   vrrp:      VRRP/IPv4 decoders and the state machine's receive path (VRRPFuzz)
+#   gossip:    gossip packet decoder and the SWIM engine's receive path (GossipFuzz)
+#   gossipnet: the sealed transport's receive path: frame splitting, opening, decoding (GossipNetFuzz)
 # Exits non-zero when the fuzzer finds a crash; the input is kept under .fuzz/artifacts/TARGET/.
 set -euo pipefail
 
-target="${1:?usage: scripts/fuzz.sh document|netlink|vrrp|gossip [SECONDS]}"
+target="${1:?usage: scripts/fuzz.sh document|netlink|vrrp|gossip|gossipnet [SECONDS]}"
 seconds="${2:-30}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -17,7 +18,8 @@ case "$target" in
     netlink) product=NetlinkFuzz ;;
     vrrp) product=VRRPFuzz ;;
     gossip) product=GossipFuzz ;;
-    *) echo "fuzz.sh: unknown target '$target' (document, netlink, vrrp, gossip)" >&2; exit 2 ;;
+    gossipnet) product=GossipNetFuzz ;;
+    *) echo "fuzz.sh: unknown target '$target' (document, netlink, vrrp, gossip, gossipnet)" >&2; exit 2 ;;
 esac
 
 scratch=.build-fuzz

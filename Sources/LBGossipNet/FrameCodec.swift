@@ -1,7 +1,8 @@
 import NIOCore
 
 /// Why a stream was cut: the decoder throws these so the stream handler can count and close.
-enum FrameError: Error, Equatable {
+/// Public so the fuzzer (GossipNetFuzz) can check which error a byte stream ends in.
+public enum FrameError: Error, Equatable {
     /// The length prefix announced more than `maxFrameBytes`.
     case oversized(UInt32)
     /// The stream ended in the middle of a frame.
@@ -10,11 +11,17 @@ enum FrameError: Error, Equatable {
 
 /// Splits a TCP byte stream into sealed frames (u32 big-endian length, then that many bytes).
 /// The length is checked before anything is buffered, so a hostile prefix cannot make us allocate.
-struct FrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
-    let maxFrameBytes: Int
+/// Public so the fuzzer (GossipNetFuzz) can run it in an EmbeddedChannel exactly as the listener does.
+public struct FrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = ByteBuffer
+    /// Longest sealed frame accepted; a longer length prefix throws `FrameError.oversized`.
+    public let maxFrameBytes: Int
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    /// A decoder that refuses frames longer than `maxFrameBytes`.
+    public init(maxFrameBytes: Int) { self.maxFrameBytes = maxFrameBytes }
+
+    /// Emits every complete frame in `buffer`; throws `FrameError.oversized` on a too-long prefix.
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
         guard UInt64(length) <= UInt64(maxFrameBytes) else { throw FrameError.oversized(length) }
         guard buffer.readableBytes >= Wire.lengthPrefixBytes + Int(length) else { return .needMoreData }
@@ -24,7 +31,8 @@ struct FrameDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    /// As `decode`, then throws `FrameError.truncated` when the stream ends inside a frame.
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         let state = try decode(context: context, buffer: &buffer)
         // Bytes left at EOF are a frame the peer never finished.
         if state == .needMoreData && buffer.readableBytes > 0 {
