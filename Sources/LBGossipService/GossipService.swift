@@ -8,6 +8,19 @@ import LBDocument
 import LBGossip
 import LBGossipNet
 
+/// Why a gossip member cannot start.
+public enum GossipServiceError: Error, Equatable, CustomStringConvertible {
+    /// The address peers would be told to use is a wildcard.
+    case unreachableAdvertiseAddress(String)
+
+    public var description: String {
+        switch self {
+        case .unreachableAdvertiseAddress(let a):
+            "gossip would advertise \(a), which no peer can reach; bind a specific address or pass advertise: \"ADDRESS:PORT\""
+        }
+    }
+}
+
 /// One member of the gossip cluster, running: the SWIM engine driven by a transport and a clock, with
 /// the signed document it holds, its report, and everyone else's, offered as async sequences.
 ///
@@ -48,13 +61,20 @@ public actor GossipService {
     var timerAt: Duration?
     var stopped = false
 
-    /// A member named `name` on `transport` (its advertised address is the transport's). Documents
-    /// are accepted only if `policy` verifies them; with `stateDirectory`, the held document is kept
-    /// there and reloaded on the next start.
+    /// A member named `name` on `transport`, advertised at `advertise` ("host:port"; default: the
+    /// transport's own address, which must then be one that peers can reach, not 0.0.0.0 or ::).
+    /// Documents are accepted only if `policy` verifies them; with `stateDirectory`, the held document
+    /// is kept there and reloaded on the next start.
     public init(name: String, metadata: MemberMetadata = MemberMetadata(), config: GossipConfig = .lan,
-                transport: any GossipTransport, policy: TrustPolicy, clock: any GossipClock = SystemGossipClock(),
-                stateDirectory: String? = nil, seed: UInt64 = UInt64.random(in: 0...UInt64.max)) throws {
-        node = GossipNode(name: name, address: transport.localAddress)
+                transport: any GossipTransport, advertise: String? = nil, policy: TrustPolicy,
+                clock: any GossipClock = SystemGossipClock(), stateDirectory: String? = nil,
+                seed: UInt64 = UInt64.random(in: 0...UInt64.max)) throws {
+        let address = advertise ?? transport.localAddress
+        // A wildcard would be gossiped to every peer as where to reach this member, and reach nothing.
+        guard !address.hasPrefix("0.0.0.0:"), !address.hasPrefix("[::]:") else {
+            throw GossipServiceError.unreachableAdvertiseAddress(address)
+        }
+        node = GossipNode(name: name, address: address)
         var metadata = metadata
         metadata.documentVersion = 0
         metadata.documentDigest = []
@@ -67,13 +87,13 @@ public actor GossipService {
     }
 
     /// A member listening on host:port (0: any free port) with SealedTransport and `keyring`.
-    public static func listen(name: String, host: String, port: Int, keyring: Keyring, policy: TrustPolicy,
-                              metadata: MemberMetadata = MemberMetadata(), config: GossipConfig = .lan,
+    public static func listen(name: String, host: String, port: Int, advertise: String? = nil, keyring: Keyring,
+                              policy: TrustPolicy, metadata: MemberMetadata = MemberMetadata(), config: GossipConfig = .lan,
                               stateDirectory: String? = nil) async throws -> GossipService {
         let transport = try await SealedTransport.start(host: host, port: port, keyring: keyring)
         do {
             return try GossipService(name: name, metadata: metadata, config: config, transport: transport,
-                                     policy: policy, stateDirectory: stateDirectory)
+                                     advertise: advertise, policy: policy, stateDirectory: stateDirectory)
         } catch {
             await transport.shutdown()
             throw error

@@ -234,6 +234,23 @@ final class LoopbackClusterTests: XCTestCase {
     }
 }
 
+extension LoopbackClusterTests {
+    func testWildcardBindNeedsAnAdvertiseAddress() async throws {
+        let keyring = try Keyring(keys: [ClusterKey.generate()])
+        do {
+            let s = try await GossipService.listen(name: "w", host: "0.0.0.0", port: 0, keyring: keyring, policy: policy(), config: Self.config)
+            services.append(s)
+            XCTFail("a wildcard address is refused")
+        } catch let error as GossipServiceError {
+            XCTAssertTrue(error.description.contains("no peer can reach"), error.description)
+        }
+        let s = try await GossipService.listen(name: "w", host: "0.0.0.0", port: 0, advertise: "127.0.0.1:7946", keyring: keyring,
+                                               policy: policy(), config: Self.config)
+        services.append(s)
+        XCTAssertEqual(s.node.address, "127.0.0.1:7946")
+    }
+}
+
 extension Array {
     func asyncFirst<T>(_ f: (Element) async -> T?) async -> T? {
         for e in self { if let v = await f(e) { return v } }
