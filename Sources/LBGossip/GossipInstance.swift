@@ -72,7 +72,7 @@ public struct GossipInstance: Sendable {
     /// Counters for tests and the benchmark.
     public private(set) var stats = Stats()
     /// Counters of what this instance did.
-    public struct Stats: Sendable, Equatable { public var probes = 0, failedProbes = 0, refutations = 0, suspicionsRaised = 0, fetches = 0, failedFetches = 0 }
+    public struct Stats: Sendable, Equatable { public var probes = 0, failedProbes = 0, refutations = 0, suspicionsRaised = 0, declaredDead = 0, fetches = 0, failedFetches = 0 }
 
     /// Creates an instance for `node`; throws if the config is invalid. `seed` makes its choices replayable.
     public init(node: GossipNode, metadata: MemberMetadata = MemberMetadata(), incarnation: UInt64 = 0,
@@ -161,6 +161,7 @@ public struct GossipInstance: Sendable {
         for name in suspicions.keys.sorted() where now >= suspicions[name]!.deadline {
             suspicions[name] = nil
             if let m = members[name], m.status == .suspect {
+                stats.declaredDead += 1
                 apply(MemberUpdate(node: m.node, incarnation: m.incarnation, status: .dead, metadata: m.metadata, origin: me.node.name), now: now, &out)
             }
         }

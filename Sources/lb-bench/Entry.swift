@@ -30,9 +30,11 @@ enum Bench {
             let members = Int(value("--members", args) ?? "") ?? 1000
             let seed = UInt64(value("--seed", args) ?? "") ?? 1
             guard members >= 3 else { print("lb-bench gossip: --members must be at least 3"); exit(2) }
-            print(GossipBench.run(members: members, seed: seed, quiet: .seconds(Int64(value("--quiet-s", args) ?? "") ?? 20)))
+            let loss = Double(value("--loss", args) ?? "") ?? 0
+            guard (0..<1).contains(loss) else { print("lb-bench gossip: --loss is a probability below 1, such as 0.1"); exit(2) }
+            print(GossipBench.run(members: members, seed: seed, quiet: .seconds(Int64(value("--quiet-s", args) ?? "") ?? 20), loss: loss))
         default:
-            print("usage: lb-bench gossip [--members N] [--seed S] [--quiet-s SECONDS]")
+            print("usage: lb-bench gossip [--members N] [--seed S] [--quiet-s SECONDS] [--loss P]")
             print("usage: lb-bench ipvs --scratch-host [--services N] [--destinations M] [--ipvsadm PATH]")
             exit(2)
         }

@@ -10,7 +10,7 @@ import LBGossipSim
 /// a member crashed until every other marks it dead; bytes on the wire per member per second in a
 /// quiet window and while the document spreads. Prints one JSON object.
 enum GossipBench {
-    static func run(members n: Int, seed: UInt64, quiet: Duration) -> String {
+    static func run(members n: Int, seed: UInt64, quiet: Duration, loss: Double = 0) -> String {
         let started = Bench.now()
         let config = GossipConfig.lan
         let sim = GossipSimulator(config: config, seed: seed)
@@ -57,6 +57,26 @@ enum GossipBench {
             progress("suspicions raised \(sus), refutations \(ref), unhealthy \(h)", started)
             progress("sent \(sim.sent) (\(sim.sent - sentBefore) after the crash, \(sim.now - killedAt)) queued avg \(q / n) max \(maxq)", started)
         }
+        // Flapping at scale: with `--loss`, a minute of lossy network among the survivors, counting
+        // every member another declared dead (all are alive, so each is a false positive).
+        var lossFields: [(String, String)] = []
+        if loss > 0 {
+            sim.network.loss = loss
+            var before: [Int: (Int, Int)] = [:]
+            for i in sim.running { before[i] = (sim.nodes[i]!.stats.suspicionsRaised, sim.nodes[i]!.stats.declaredDead) }
+            sim.run(for: .seconds(60))
+            var falseDead = 0, suspicions = 0, declared = 0
+            for i in sim.running {
+                let g = sim.nodes[i]!
+                suspicions += g.stats.suspicionsRaised - before[i]!.0
+                declared += g.stats.declaredDead - before[i]!.1
+                for m in g.members.values where m.status == .dead && m.node.name != name { falseDead += 1 }
+            }
+            sim.network.loss = 0
+            lossFields = [("loss", "\(loss)"), ("loss_window_s", "60"), ("false_suspicions_raised", "\(suspicions)"),
+                          ("false_dead_declarations", "\(declared)"), ("false_dead_at_end", "\(falseDead)")]
+            progress("loss window done", started)
+        }
         func ms(_ d: Duration?) -> String { d.map { String(Int((GossipMath.seconds($0) * 1000).rounded())) } ?? "null" }
         let fields: [(String, String)] = [
             ("members", "\(n)"),
@@ -73,7 +93,7 @@ enum GossipBench {
             ("bytes_per_member_per_s_while_publishing", "\(Int(publishRate.rounded()))"),
             ("memberlist_model_bytes_per_member_per_s", "\(Int(memberlistModel(members: n, config: config).rounded()))"),
             ("wall_s", "\(Int((Bench.now() - started) / 1000))"),
-        ]
+        ] + lossFields
         return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
     }
 
