@@ -242,8 +242,8 @@ public struct GossipInstance: Sendable {
         return out
     }
 
-    /// Replaces this member's metadata (for example a new document head); the incarnation is bumped so
-    /// the change overrides older rumours everywhere.
+    /// Replaces this member's roles and agent version; the incarnation is bumped so the change overrides
+    /// older rumours everywhere. The document fields are `hold`'s and are kept as they are.
     public mutating func setMetadata(_ metadata: MemberMetadata, now: Duration) -> [GossipDirective] {
         var metadata = metadata
         // The document fields follow `hold`; a caller's stale copy must not roll them back.
@@ -289,7 +289,7 @@ public struct GossipInstance: Sendable {
         out.append(.send(packet(.ping(sequence: sequence, target: target.node.name), first: first), to: target.node.address, reliable: false))
     }
 
-    /// Round-robin over a shuffled list (SWIM's time-bounded completeness); reshuffled each pass.
+    /// Round-robin in a random order (SWIM's time-bounded completeness); a new order each pass.
     mutating func nextProbeTarget() -> Member? {
         for _ in 0..<2 {
             while probeStep < probeCount {
