@@ -180,11 +180,15 @@ final class LoopbackClusterTests: XCTestCase {
         let transports = members.map { $0.transport as! SealedTransport }
         // The outsider's tries were counted; stop it so only rotation could add to the count.
         await outsider.stop()
-        try await Task.sleep(for: .milliseconds(300))
+        try await Task.sleep(for: .seconds(1))
         let before = transports.reduce(0) { $0 + $1.counters.openFailed }
         XCTAssertGreaterThan(before, 0, "the outsider's packets were dropped and counted")
+        // Each step reaches every member before the next, and messages already sealed under k1 land
+        // before k1 goes: the procedure docs/gossip.md gives operators.
         for t in transports { try t.installKey(k2) }
+        try await Task.sleep(for: .milliseconds(500))
         for t in transports { try t.usePrimary(k2.id) }
+        try await Task.sleep(for: .milliseconds(500))
         for t in transports { try t.removeKey(k1.id) }
         try await Task.sleep(for: .seconds(2))
         let stillWhole = await converged(members)
