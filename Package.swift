@@ -53,7 +53,10 @@ let package = Package(
         // The agent's commands; a library so tests can drive them.
         .target(
             name: "LBAgentCommands",
-            dependencies: ["LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBVRRPRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBVRRPRuntime", "LBGossip", "LBGossipService", "LBDocument", "LBCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .executableTarget(name: "lb-agent", dependencies: ["LBAgentCommands"]),
         // VRRP v2/v3 as values: codec, the RFC state machine fed events and the time. No sockets, no clock.
@@ -114,7 +117,10 @@ let package = Package(
         ),
         .testTarget(name: "LBGossipTests", dependencies: ["LBGossip", "LBGossipSim"]),
         .testTarget(name: "LBGossipNetTests", dependencies: ["LBGossipNet", "LBGossip", "LBCrypto"]),
-        .testTarget(name: "LBGossipServiceTests", dependencies: ["LBGossipService", "LBGossipNet", "LBGossip", "LBDocument", "LBCrypto", "LBSpec"]),
+        .testTarget(
+            name: "LBGossipServiceTests",
+            dependencies: ["LBGossipService", "LBGossipNet", "LBGossip", "LBDocument", "LBCrypto", "LBSpec", "LBVRRPLab", "lb-agent"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

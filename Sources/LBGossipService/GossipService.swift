@@ -275,6 +275,8 @@ public actor GossipService {
             case .scheduleTimer(let at):
                 schedule(at)
             case .memberChanged(let m, let previous):
+                // Subscribers already had this member in their initial list.
+                if m.node.name == node.name, previous == nil { continue }
                 memberSubscribers.yield(.changed(m, previous: previous))
             case .memberRemoved(let n):
                 memberSubscribers.yield(.removed(n))
