@@ -35,6 +35,17 @@ final class GossipSimulationTests: XCTestCase {
         print("gossip-sim: join of 50 members converged at \(t.map(String.init(describing:)) ?? "never")")
     }
 
+    /// Seeds are tried together: a dead first seed does not keep a newcomer out.
+    func testJoinSucceedsThroughAnyLiveSeed() {
+        let sim = cluster(10, config: .fast, seed: 16)
+        XCTAssertNotNil(sim.run(until: { converged(sim, Array(0..<10)) }, limit: .seconds(30)))
+        sim.kill(2)
+        let newcomer = sim.add(seeds: [2, 5])
+        let t = sim.run(until: { sim.nodes[newcomer]!.members.count >= 9 && allSee(sim, newcomer, .alive, among: [0, 1, 3, 4, 5, 6, 7, 8, 9]) },
+                        limit: .seconds(20))
+        XCTAssertNotNil(t, "the newcomer joins through the live seed and everyone learns of it")
+    }
+
     func testGracefulLeaveIsLeftNotDead() {
         let sim = cluster(30)
         XCTAssertNotNil(sim.run(until: { converged(sim, Array(0..<30)) }, limit: .seconds(60)))
