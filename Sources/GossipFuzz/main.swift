@@ -41,7 +41,7 @@ enum Decoders {
         }
         return [
             ("ping.bin", p(.ping(sequence: 1, target: node.name))),
-            ("ping-request.bin", p(.pingRequest(sequence: 2, target: node), [])),
+            ("ping-request.bin", p(.pingRequest(sequence: 2, target: node, timeoutMillis: 500), [])),
             ("ack.bin", p(.ack(sequence: 1))),
             ("nack.bin", p(.nack(sequence: 2), [])),
             ("gossip.bin", p(.gossip)),

@@ -223,7 +223,7 @@ enum Inputs {
         let response = framed(2, Array(#"{"payloadType":"application/vnd.lb.document+json","payload":"e30=","signatures":[]}"#.utf8))
         return [
             ("datagram-ping.bin", [0xFF] + SealedTransport.sealDatagram(packet(.ping(sequence: 1, target: node.name)), keyring: keyring)),
-            ("datagram-ping-request.bin", [0xFF] + SealedTransport.sealDatagram(packet(.pingRequest(sequence: 2, target: node)), keyring: keyring)),
+            ("datagram-ping-request.bin", [0xFF] + SealedTransport.sealDatagram(packet(.pingRequest(sequence: 2, target: node, timeoutMillis: 500)), keyring: keyring)),
             ("datagram-ack.bin", [0xFF] + SealedTransport.sealDatagram(packet(.ack(sequence: 1)), keyring: keyring)),
             ("datagram-gossip.bin", [0xFF] + SealedTransport.sealDatagram(packet(.gossip), keyring: keyring)),
             // Sealed with the second installed key, as during a key rotation.

@@ -32,7 +32,7 @@ public enum GossipCodec {
         w.head(p.head)
         switch p.body {
         case .ping(let s, let target): w.u32(s); w.string(target)
-        case .pingRequest(let s, let target): w.u32(s); w.node(target)
+        case .pingRequest(let s, let target, let ms): w.u32(s); w.node(target); w.u32(ms)
         case .ack(let s), .nack(let s): w.u32(s)
         case .gossip, .join: break
         case .sync(let reply): w.u8(reply ? 1 : 0)
@@ -56,7 +56,7 @@ public enum GossipCodec {
         var n = w.out.count + 4
         switch p.body {
         case .ping(_, let target): n += 4 + 2 + min(target.utf8.count, maxString)
-        case .pingRequest(_, let target): var t = Writer(); t.node(target); n += 4 + t.out.count
+        case .pingRequest(_, let target, _): var t = Writer(); t.node(target); n += 8 + t.out.count
         case .ack, .nack: n += 4
         case .gossip, .join: break
         case .sync: n += 1
@@ -104,7 +104,7 @@ public enum GossipCodec {
         let body: GossipBody
         switch type {
         case .ping: body = .ping(sequence: try r.u32(), target: try r.string())
-        case .pingRequest: body = .pingRequest(sequence: try r.u32(), target: try r.node())
+        case .pingRequest: body = .pingRequest(sequence: try r.u32(), target: try r.node(), timeoutMillis: try r.u32())
         case .ack: body = .ack(sequence: try r.u32())
         case .nack: body = .nack(sequence: try r.u32())
         case .gossip: body = .gossip

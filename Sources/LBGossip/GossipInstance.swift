@@ -142,7 +142,10 @@ public struct GossipInstance: Sendable {
                 let target = p.target.name
                 let relays = pick(config.indirectChecks) { $0.status == .alive && $0.node.name != target }
                 p.expectedNacks = relays.count
-                for r in relays { out.append(.send(bare(.pingRequest(sequence: p.sequence, target: p.target)), to: r.node.address, reliable: false)) }
+                let timeout = UInt32(clamping: Int64((GossipMath.seconds(scaled(config.probeTimeout)) * 1000).rounded()))
+                for r in relays {
+                    out.append(.send(bare(.pingRequest(sequence: p.sequence, target: p.target, timeoutMillis: timeout)), to: r.node.address, reliable: false))
+                }
                 probe = p
             }
             if now >= p.endAt { finishProbe(now: now, &out) }
@@ -217,9 +220,12 @@ public struct GossipInstance: Sendable {
             // The sender may not know it was declared suspect/dead; telling it first lets it refute at once.
             let first = members[p.sender.name].flatMap { $0.status != .alive ? update(of: $0) : nil }
             out.append(.send(packet(.ack(sequence: seq), first: first), to: p.sender.address, reliable: false))
-        case .pingRequest(let seq, let target):
+        case .pingRequest(let seq, let target, let timeoutMillis):
             sequence &+= 1
-            relays[sequence] = Relay(origin: p.sender.address, originSequence: seq, deadline: now + scaled(config.probeTimeout))
+            // Nack at 80 % of the prober's timeout, not ours: the nack must land while the prober still
+            // counts them. Clamped, so a hostile value neither nacks at once nor pins relay state.
+            let asked = min(max(Int64(timeoutMillis), 10), Int64(GossipMath.seconds(config.probeInterval) * 1000) * Int64(config.awarenessMaxMultiplier))
+            relays[sequence] = Relay(origin: p.sender.address, originSequence: seq, deadline: now + .milliseconds(asked * 8 / 10))
             out.append(.send(packet(.ping(sequence: sequence, target: target.name), first: members[target.name].flatMap { $0.status == .suspect ? update(of: $0) : nil }), to: target.address, reliable: false))
         case .ack(let seq):
             if let r = relays.removeValue(forKey: seq) {

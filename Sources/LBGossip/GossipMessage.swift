@@ -77,8 +77,9 @@ public enum GossipMessageType: UInt8, Sendable {
 public enum GossipBody: Equatable, Sendable {
     /// Direct probe of `target` (by name, so a reused address is not mistaken for the member).
     case ping(sequence: UInt32, target: String)
-    /// Ask the receiver to probe `target` and relay the ack.
-    case pingRequest(sequence: UInt32, target: GossipNode)
+    /// Ask the receiver to probe `target` and relay the ack; `timeoutMillis` is the prober's own probe
+    /// timeout, so the relay can nack in time whatever its own local health (Lifeguard footnote 5).
+    case pingRequest(sequence: UInt32, target: GossipNode, timeoutMillis: UInt32)
     /// Answer to a ping with the same sequence number.
     case ack(sequence: UInt32)
     /// Lifeguard: a relay could not reach the target in time, so the prober's own link is not to blame.

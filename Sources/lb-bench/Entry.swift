@@ -32,9 +32,10 @@ enum Bench {
             guard members >= 3 else { print("lb-bench gossip: --members must be at least 3"); exit(2) }
             let loss = Double(value("--loss", args) ?? "") ?? 0
             guard (0..<1).contains(loss) else { print("lb-bench gossip: --loss is a probability below 1, such as 0.1"); exit(2) }
-            print(GossipBench.run(members: members, seed: seed, quiet: .seconds(Int64(value("--quiet-s", args) ?? "") ?? 20), loss: loss))
+            print(GossipBench.run(members: members, seed: seed, quiet: .seconds(Int64(value("--quiet-s", args) ?? "") ?? 20), loss: loss,
+                                    counters: args.contains("--counters")))
         default:
-            print("usage: lb-bench gossip [--members N] [--seed S] [--quiet-s SECONDS] [--loss P]")
+            print("usage: lb-bench gossip [--members N] [--seed S] [--quiet-s SECONDS] [--loss P] [--counters]")
             print("usage: lb-bench ipvs --scratch-host [--services N] [--destinations M] [--ipvsadm PATH]")
             exit(2)
         }

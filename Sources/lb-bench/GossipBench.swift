@@ -10,7 +10,7 @@ import LBGossipSim
 /// a member crashed until every other marks it dead; bytes on the wire per member per second in a
 /// quiet window and while the document spreads. Prints one JSON object.
 enum GossipBench {
-    static func run(members n: Int, seed: UInt64, quiet: Duration, loss: Double = 0) -> String {
+    static func run(members n: Int, seed: UInt64, quiet: Duration, loss: Double = 0, counters: Bool = false) -> String {
         let started = Bench.now()
         let config = GossipConfig.lan
         let sim = GossipSimulator(config: config, seed: seed)
@@ -49,13 +49,16 @@ enum GossipBench {
         }, step: .milliseconds(100), limit: .seconds(300))
 
         progress("failure detected", started)
-        if CommandLine.arguments.contains("--debug") {
-            var q = 0, maxq = 0
-            for i in sim.running { let c = sim.nodes[i]!.queuedRumours; q += c; maxq = max(maxq, c) }
-            var sus = 0, ref = 0, h = 0
-            for i in sim.running { sus += sim.nodes[i]!.stats.suspicionsRaised; ref += sim.nodes[i]!.stats.refutations; h += sim.nodes[i]!.health > 0 ? 1 : 0 }
-            progress("suspicions raised \(sus), refutations \(ref), unhealthy \(h)", started)
-            progress("sent \(sim.sent) (\(sim.sent - sentBefore) after the crash, \(sim.now - killedAt)) queued avg \(q / n) max \(maxq)", started)
+        if counters {
+            // Where the traffic went, for when a figure looks wrong (stderr, beside the progress lines).
+            var queued = 0, suspicions = 0, refutations = 0, unhealthy = 0
+            for i in sim.running {
+                let g = sim.nodes[i]!
+                queued += g.queuedRumours; suspicions += g.stats.suspicionsRaised
+                refutations += g.stats.refutations; unhealthy += g.health > 0 ? 1 : 0
+            }
+            progress("suspicions raised \(suspicions), refutations \(refutations), unhealthy members \(unhealthy), rumours queued \(queued)", started)
+            progress("\(sim.sent) messages sent, \(sim.sent - sentBefore) of them in the \(sim.now - killedAt) after the crash", started)
         }
         // Flapping at scale: with `--loss`, a minute of lossy network among the survivors, counting
         // every member another declared dead (all are alive, so each is a false positive).

@@ -11,7 +11,7 @@ final class GossipCodecTests: XCTestCase {
     }
 
     func testEveryMessageRoundTrips() throws {
-        let bodies: [GossipBody] = [.ping(sequence: 7, target: "b"), .pingRequest(sequence: 8, target: b), .ack(sequence: 7),
+        let bodies: [GossipBody] = [.ping(sequence: 7, target: "b"), .pingRequest(sequence: 8, target: b, timeoutMillis: 500), .ack(sequence: 7),
                                     .nack(sequence: 8), .gossip, .join, .sync(reply: true), .sync(reply: false)]
         for body in bodies {
             let p = GossipPacket(sender: a, head: DocumentHead(version: 9, digest: [1, 2, 3]), body: body, updates: [update, update],

@@ -75,6 +75,21 @@ final class GossipSimulationTests: XCTestCase {
         }
     }
 
+    /// Lifeguard's nacks: relays give up at 80 % of the prober's timeout, so their nacks arrive before
+    /// the probe ends. Probing a member that really crashed then costs the prober none of its local
+    /// health; only missing nacks (its own slow link) would (Lifeguard paper, footnote 5).
+    func testProbingACrashedMemberLeavesProbersHealthy() {
+        let n = 100
+        let sim = cluster(n, seed: 17)
+        XCTAssertNotNil(sim.run(until: { converged(sim, Array(0..<n)) }, limit: .seconds(60)))
+        sim.kill(33)
+        XCTAssertNotNil(sim.run(until: { allSee(sim, 33, .dead) }, step: .milliseconds(100), limit: .seconds(60)))
+        let failed = sim.running.reduce(0) { $0 + sim.nodes[$1]!.stats.failedProbes }
+        let unhealthy = sim.running.filter { sim.nodes[$0]!.health > 0 }
+        XCTAssertGreaterThan(failed, 0, "members did probe the crashed one")
+        XCTAssertEqual(unhealthy, [], "no prober blames itself for a crash its relays confirmed")
+    }
+
     func testFalsePositivesUnderTenPercentLoss() {
         let n = 50
         let sim = cluster(n, seed: 7)
