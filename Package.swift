@@ -87,7 +87,10 @@ let package = Package(
         // with the cluster keyring; what fails to open, is malformed or oversized is dropped and counted.
         .target(
             name: "LBGossipNet",
-            dependencies: ["LBGossip", "LBCrypto", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [
+                "LBGossip", "LBCrypto", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         // A running gossip member for the agent and the controller: engine + transport + clock, documents
         // fetched and verified with the trust policy, reports, all as async sequences.

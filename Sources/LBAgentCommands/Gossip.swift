@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Foundation
 import LBCrypto
 import LBDocument
 import LBGossip
@@ -74,7 +75,11 @@ extension Agent {
             let events = Task { await Self.print(member) }
             await member.start(seeds: seeds)
             if let publish {
-                let bytes = try Self.readFile(publish)
+                let bytes: [UInt8]
+                do { bytes = try Array(Data(contentsOf: URL(fileURLWithPath: publish))) } catch {
+                    await member.stop()
+                    throw ValidationError("cannot read \(publish): \(error.localizedDescription)")
+                }
                 do { try await member.publish(envelopeJSON: bytes) } catch {
                     await member.stop()
                     throw ValidationError("\(publish): \(error.description)")
@@ -154,20 +159,6 @@ extension Agent {
                 }
             }
             return out + "\""
-        }
-
-        static func readFile(_ path: String) throws -> [UInt8] {
-            guard let f = fopen(path, "rb") else { throw ValidationError("cannot open \(path): \(String(cString: strerror(errno)))") }
-            defer { fclose(f) }
-            var out: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = fread(&buffer, 1, buffer.count, f)
-                if n <= 0 { break }
-                out += buffer[0..<n]
-                guard out.count <= DesiredStateDocument.maximumEnvelopeBytes else { throw ValidationError("\(path) is larger than any document") }
-            }
-            return out
         }
     }
 }

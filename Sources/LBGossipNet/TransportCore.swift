@@ -1,5 +1,6 @@
 import LBCrypto
 import LBGossip
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// The state every channel handler of one transport shares: keyring, counters, the inbound stream, the
@@ -12,10 +13,10 @@ final class TransportCore: Sendable {
     let limits: Limits
     let inbound: AsyncStream<GossipInbound>
     private let continuation: AsyncStream<GossipInbound>.Continuation
-    private let keys: Locked<Keyring>
-    private let tally = Locked(Counters())
-    private let handler = Locked<RequestHandler?>(nil)
-    private let registry = Locked(Registry())
+    private let keys: NIOLockedValueBox<Keyring>
+    private let tally = NIOLockedValueBox(Counters())
+    private let handler = NIOLockedValueBox<RequestHandler?>(nil)
+    private let registry = NIOLockedValueBox(Registry())
 
     /// The channels to close on shutdown; inbound ones are also what `maxConnections` bounds.
     private struct Registry {
@@ -26,7 +27,7 @@ final class TransportCore: Sendable {
 
     init(keyring: Keyring, limits: Limits) {
         self.limits = limits
-        keys = Locked(keyring)
+        keys = NIOLockedValueBox(keyring)
         // bufferingOldest keeps what is already queued and refuses the newest: a slow consumer loses
         // fresh gossip (which SWIM retransmits) rather than reordering or a growing queue.
         (inbound, continuation) = AsyncStream.makeStream(of: GossipInbound.self, bufferingPolicy: .bufferingOldest(max(1, limits.inboundBuffer)))
@@ -35,15 +36,15 @@ final class TransportCore: Sendable {
     // MARK: Keyring and counters
 
     /// A copy, so sealing and opening never hold the lock while doing crypto.
-    var keyring: Keyring { keys.withLock { $0 } }
+    var keyring: Keyring { keys.withLockedValue { $0 } }
 
     /// Applies a rotation step; the next packet sealed or opened sees it.
-    func updateKeyring(_ change: (inout Keyring) throws -> Void) rethrows { try keys.withLock { try change(&$0) } }
+    func updateKeyring(_ change: (inout Keyring) throws -> Void) rethrows { try keys.withLockedValue { try change(&$0) } }
 
-    var counters: Counters { tally.withLock { $0 } }
+    var counters: Counters { tally.withLockedValue { $0 } }
 
     func count(_ counter: WritableKeyPath<Counters, Int>, by amount: Int = 1) {
-        tally.withLock { $0[keyPath: counter] += amount }
+        tally.withLockedValue { $0[keyPath: counter] += amount }
     }
 
     /// Seals `plaintext` under the current primary key.
@@ -73,17 +74,17 @@ final class TransportCore: Sendable {
     }
 
     var requestHandler: RequestHandler? {
-        get { handler.withLock { $0 } }
-        set { handler.withLock { $0 = newValue } }
+        get { handler.withLockedValue { $0 } }
+        set { handler.withLockedValue { $0 = newValue } }
     }
 
     // MARK: Channels
 
-    var isShutDown: Bool { registry.withLock { $0.isShutDown } }
+    var isShutDown: Bool { registry.withLockedValue { $0.isShutDown } }
 
     /// Registers an accepted connection, or counts and refuses it when `maxConnections` are open.
     func admitInbound(_ channel: any Channel) -> Bool {
-        let admitted: Bool = registry.withLock {
+        let admitted: Bool = registry.withLockedValue {
             guard !$0.isShutDown else { return false }
             guard $0.inbound.count < limits.maxConnections else { return false }
             $0.inbound[ObjectIdentifier(channel)] = channel
@@ -96,7 +97,7 @@ final class TransportCore: Sendable {
 
     /// Registers an outbound connection so shutdown can close it; false (and nothing kept) after shutdown.
     func trackOutbound(_ channel: any Channel) -> Bool {
-        let tracked: Bool = registry.withLock {
+        let tracked: Bool = registry.withLockedValue {
             guard !$0.isShutDown else { return false }
             $0.outbound[ObjectIdentifier(channel)] = channel
             return true
@@ -108,7 +109,7 @@ final class TransportCore: Sendable {
     private func forgetOnClose(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
         channel.closeFuture.whenComplete { _ in
-            self.registry.withLock {
+            self.registry.withLockedValue {
                 $0.inbound[id] = nil
                 $0.outbound[id] = nil
             }
@@ -117,7 +118,7 @@ final class TransportCore: Sendable {
 
     /// Marks the transport shut down and hands back the connections to close; nil if it already was.
     func beginShutdown() -> [any Channel]? {
-        registry.withLock {
+        registry.withLockedValue {
             guard !$0.isShutDown else { return nil }
             $0.isShutDown = true
             return Array($0.inbound.values) + Array($0.outbound.values)
