@@ -20,7 +20,7 @@ final class DatagramHandler: ChannelInboundHandler {
             core.count(\.oversized)
             return
         }
-        guard let plaintext = core.open(Array(envelope.data.readableBytesView), associatedData: Wire.datagramAAD) else { return }
+        guard let plaintext = core.openDatagram(Array(envelope.data.readableBytesView)) else { return }
         core.count(\.datagramsReceived)
         core.deliver(GossipInbound(bytes: plaintext, from: PeerAddress.format(envelope.remoteAddress), reliable: false))
     }

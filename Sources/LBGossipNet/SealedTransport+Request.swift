@@ -24,7 +24,7 @@ extension SealedTransport {
             core.count(\.sendFailed)
             throw TransportError.connectionFailed("\(error)")
         }
-        guard let plaintext = core.open(Array(sealedReply.readableBytesView), associatedData: Wire.streamAAD) else {
+        guard let plaintext = core.openFrame(Array(sealedReply.readableBytesView)) else {
             throw TransportError.badReply
         }
         guard plaintext.first == Wire.Kind.response.rawValue else {
@@ -36,7 +36,7 @@ extension SealedTransport {
 
     /// Connects, writes the sealed request and waits for one frame, all bounded by `timeout`.
     private func exchange(_ bytes: [UInt8], with target: SocketAddress, timeout: Duration) async throws -> ByteBuffer {
-        let frame = ByteBuffer(bytes: core.seal([Wire.Kind.request.rawValue] + bytes, associatedData: Wire.streamAAD))
+        let frame = ByteBuffer(bytes: core.sealFrame(.request, bytes))
         let loop = group.next()
         let reply = loop.makePromise(of: ByteBuffer.self)
         let timer = loop.scheduleTask(in: TimeAmount(timeout)) { reply.fail(TransportError.timedOut) }

@@ -39,7 +39,7 @@ public final class SealedTransport: GossipTransport {
     }
 
     private func sendDatagram(_ bytes: [UInt8], to target: SocketAddress) {
-        let sealed = core.seal(bytes, associatedData: Wire.datagramAAD)
+        let sealed = core.sealDatagram(bytes)
         // The receiver would drop it unread; failing here makes the loss visible on the sender.
         guard sealed.count <= core.limits.maxDatagramBytes else {
             core.count(\.sendFailed)
@@ -55,7 +55,7 @@ public final class SealedTransport: GossipTransport {
     }
 
     private func sendStream(_ bytes: [UInt8], to target: SocketAddress) {
-        let frame = ByteBuffer(bytes: core.seal([Wire.Kind.message.rawValue] + bytes, associatedData: Wire.streamAAD))
+        let frame = ByteBuffer(bytes: core.sealFrame(.message, bytes))
         let core = self.core
         let deadline = TimeAmount(core.limits.idleTimeout)
         connect(to: target, extraHandlers: { [] })

@@ -15,7 +15,7 @@ final class StreamHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         guard !serving else { return }
-        guard let plaintext = core.open(Array(frame.readableBytesView), associatedData: Wire.streamAAD) else {
+        guard let plaintext = core.openFrame(Array(frame.readableBytesView)) else {
             context.close(promise: nil)
             return
         }
@@ -51,7 +51,7 @@ final class StreamHandler: ChannelInboundHandler {
                 channel.close(promise: nil)
                 return
             }
-            let sealed = core.seal([Wire.Kind.response.rawValue] + reply, associatedData: Wire.streamAAD)
+            let sealed = core.sealFrame(.response, reply)
             channel.writeAndFlush(ByteBuffer(bytes: sealed)).whenComplete { result in
                 if case .success = result { core.count(\.requestsServed) }
                 channel.close(promise: nil)

@@ -47,17 +47,29 @@ final class TransportCore: Sendable {
         tally.withLockedValue { $0[keyPath: counter] += amount }
     }
 
-    /// Seals `plaintext` under the current primary key.
-    func seal(_ plaintext: [UInt8], associatedData: [UInt8]) -> [UInt8] {
-        keyring.seal(plaintext, associatedData: associatedData)
+    // Sealing and opening go through SealedTransport's public wire functions, the ones the fuzzer
+    // drives, so what is fuzzed is what the sockets run.
+
+    /// A datagram sealed under the current primary key.
+    func sealDatagram(_ plaintext: [UInt8]) -> [UInt8] { SealedTransport.sealDatagram(plaintext, keyring: keyring) }
+
+    /// A frame body of `kind` sealed under the current primary key (without its length prefix).
+    func sealFrame(_ kind: Wire.Kind, _ body: [UInt8]) -> [UInt8] {
+        SealedTransport.sealFrame(kind: kind.rawValue, body, keyring: keyring)
     }
 
-    /// The plaintext, or nil after counting why it did not open: an authentication failure or an unknown
-    /// key is `openFailed` (a peer with other keys, or an attacker); anything not shaped like a sealed
-    /// message is `malformed`.
-    func open(_ sealed: [UInt8], associatedData: [UInt8]) -> [UInt8]? {
+    /// A datagram's plaintext, or nil after counting why it did not open.
+    func openDatagram(_ sealed: [UInt8]) -> [UInt8]? { counted { try SealedTransport.openDatagram(sealed, keyring: $0) } }
+
+    /// A frame's plaintext (kind byte first), or nil after counting why it did not open.
+    func openFrame(_ sealed: [UInt8]) -> [UInt8]? { counted { try SealedTransport.openFrame(sealed, keyring: $0) } }
+
+    /// Runs `open` with the current keyring; on failure counts why: an authentication failure or an
+    /// unknown key is `openFailed` (a peer with other keys, or an attacker); anything not shaped like a
+    /// sealed message is `malformed`.
+    private func counted(_ open: (Keyring) throws -> [UInt8]) -> [UInt8]? {
         do {
-            return try keyring.open(sealed, associatedData: associatedData)
+            return try open(keyring)
         } catch let error as CryptoError where error.code == .unknownKey || error.code == .authenticationFailed {
             count(\.openFailed)
         } catch {

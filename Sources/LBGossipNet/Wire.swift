@@ -20,8 +20,8 @@ enum Wire {
     }
 }
 
-/// The wire format's sealing and opening as pure functions, public so the fuzzer (GossipNetFuzz) and
-/// tests can build and open exactly what the transport sends and receives without sockets.
+/// The wire format's sealing and opening as pure functions: the transport seals and opens through
+/// them, and they are public so the fuzzer (GossipNetFuzz) and tests drive the same code without sockets.
 extension SealedTransport {
     /// The plaintext of a received datagram, opened as the UDP path opens it (before its size check, which
     /// the caller applies); throws `CryptoError` when it is malformed or does not authenticate.
