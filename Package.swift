@@ -64,7 +64,7 @@ let package = Package(
         // The VRRP speaker: an actor driving LBVRRP with raw sockets, a monotonic clock and HostControl.
         .target(name: "LBVRRPRuntime", dependencies: ["LBVRRP", "LBHost", "LBSpec"]),
         // Network namespaces on a bridge with keepalived and lb-agent in them, for interop tests and benchmarks.
-        .target(name: "LBVRRPLab", dependencies: ["LBVRRP", "LBSpec"]),
+        .target(name: "LBVRRPLab", dependencies: ["LBVRRP", "LBSpec", "LBHostConformance"]),
         // Failover time of lb-agent against keepalived in namespaces (scripts/bench-vrrp.sh).
         .executableTarget(name: "lb-vrrp-bench", dependencies: ["LBVRRPLab", "LBVRRP", "LBSpec"]),
         // Benchmarks anyone can rerun (README): `lb-bench ipvs` in the lab, `lb-bench gossip` in the simulator.

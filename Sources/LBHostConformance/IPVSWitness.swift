@@ -16,7 +16,7 @@ public struct IPVSWitness: Sendable {
 
     /// `ipvsadm -Sn` normalised to one sorted line per service and destination.
     public func listing() -> [String]? {
-        guard let r = Subprocess.run(ipvsadm, ["-S", "-n"]), r.status == 0 else { return nil }
+        guard let r = try? Subprocess.run(ipvsadm, ["-S", "-n"]), r.status == 0 else { return nil }
         return Self.normalise(saved: r.output)
     }
 

@@ -2,25 +2,37 @@
 import Glibc
 #endif
 
-/// Runs a program and captures its standard output, without Foundation (posix_spawn and a pipe).
+/// Runs a program to completion and captures its output (both streams), without Foundation
+/// (posix_spawnp and a pipe). Shared by the conformance witness, lb-hostcheck and the namespace lab.
 public enum Subprocess {
     public struct Result: Sendable { public var status: Int32; public var output: String }
 
-    public static func run(_ path: String, _ arguments: [String]) -> Result? {
+    /// Why a program could not be started.
+    public struct SpawnError: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// Runs `program` (a path, or a name looked up in PATH) with `arguments`; the exit status is 128 + the
+    /// signal number when a signal ended it.
+    public static func run(_ program: String, _ arguments: [String]) throws(SpawnError) -> Result {
         var pipeFDs: [Int32] = [0, 0]
-        guard pipe(&pipeFDs) == 0 else { return nil }
+        guard pipe(&pipeFDs) == 0 else { throw SpawnError(description: "pipe failed: \(String(cString: strerror(errno)))") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
         posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        posix_spawn_file_actions_addclose(&actions, pipeFDs[1])
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        let spawned = posix_spawnp(&pid, program, &actions, nil, argv, environ)
         close(pipeFDs[1])
-        guard spawned == 0 else { close(pipeFDs[0]); return nil }
+        guard spawned == 0 else {
+            close(pipeFDs[0])
+            throw SpawnError(description: "cannot run \(program): \(String(cString: strerror(spawned)))")
+        }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LBHostConformance
 
 /// A process the lab started, in its own process group so that SIGKILL reaches every process it forked
 /// (keepalived runs its VRRP child beside the parent; killing only the parent makes the child resign
@@ -99,30 +100,10 @@ public struct LabError: Error, CustomStringConvertible, Sendable {
 /// Runs a short command to completion and returns its exit status and output (both streams).
 @discardableResult
 public func shell(_ arguments: [String]) -> (status: Int32, output: String) {
-    var fds: [Int32] = [0, 0]
-    guard pipe(&fds) == 0 else { return (-1, "pipe failed") }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-    posix_spawn_file_actions_addclose(&actions, fds[0])
-    posix_spawn_file_actions_addclose(&actions, fds[1])
-    let argv = arguments.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    let rc = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
-    close(fds[1])
-    guard rc == 0 else { close(fds[0]); return (-1, "cannot run \(arguments[0]): \(String(cString: strerror(rc)))") }
-    var output: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 16384)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
-        if n > 0 { output += buffer[0..<n] } else if n < 0 && errno == EINTR { continue } else { break }
+    do {
+        let r = try Subprocess.run(arguments[0], Array(arguments.dropFirst()))
+        return (r.status, r.output)
+    } catch {
+        return (-1, error.description)
     }
-    close(fds[0])
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-    return (code, String(decoding: output, as: UTF8.self))
 }

@@ -79,6 +79,6 @@ enum HostCheck {
     }
 
     static func spawn(_ path: String, _ args: [String]) -> Int32 {
-        Subprocess.run(path, args)?.status ?? -1
+        (try? Subprocess.run(path, args))?.status ?? -1
     }
 }
