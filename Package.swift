@@ -35,7 +35,10 @@ let package = Package(
         // Typed netlink over Glibc sockets: rtnetlink links/addresses/events, generic netlink IPVS.
         .target(name: "LBNetlink", dependencies: ["LBSpec"]),
         // This host's state that lb manages, as one protocol: Linux (netlink, /proc/sys) and in-memory.
-        .target(name: "LBHost", dependencies: ["LBNetlink", "LBSpec"]),
+        .target(
+            name: "LBHost",
+            dependencies: ["LBNetlink", "LBSpec", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         // The behaviour every HostControl shares with the kernel; run by tests, lb-hostcheck and the lab.
         .target(name: "LBHostConformance", dependencies: ["LBHost", "LBNetlink", "LBSpec"]),
         // Signed desired-state documents: build, sign, verify against a trust policy.

@@ -17,11 +17,11 @@ enum SecureFile {
     }
 
     /// Reads a file that holds nothing secret.
-    static func readPublic(at path: String) throws -> [UInt8] {
-        try read(at: path, requirePrivate: false)
+    static func readPublic(at path: String, maximumBytes: Int = SecureFile.maximumBytes) throws -> [UInt8] {
+        try read(at: path, requirePrivate: false, maximumBytes: maximumBytes)
     }
 
-    private static func read(at path: String, requirePrivate: Bool) throws -> [UInt8] {
+    private static func read(at path: String, requirePrivate: Bool, maximumBytes: Int = SecureFile.maximumBytes) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ioError("cannot open", path) }
         defer { close(fd) }
@@ -38,12 +38,12 @@ enum SecureFile {
                               path: path)
         }
         guard Int(info.st_size) <= maximumBytes else {
-            throw CryptoError(.io, "'\(path)' is \(info.st_size) bytes, too large for a key file", path: path)
+            throw CryptoError(.io, "'\(path)' is \(info.st_size) bytes, more than the \(maximumBytes) such a file may have", path: path)
         }
-        return try readAll(fd, path: path)
+        return try readAll(fd, path: path, maximumBytes: maximumBytes)
     }
 
-    private static func readAll(_ fd: Int32, path: String) throws -> [UInt8] {
+    private static func readAll(_ fd: Int32, path: String, maximumBytes: Int) throws -> [UInt8] {
         var contents: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         defer { wipeArray(&chunk) }

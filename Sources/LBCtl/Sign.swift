@@ -92,8 +92,8 @@ func readFile(_ path: String) throws -> Data {
 /// Writes through a temporary file and a rename, so a reader never sees half a document.
 func writeAtomically(_ bytes: [UInt8], to path: String) throws {
     do {
-        try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try AtomicFile.write(bytes, to: path)
     } catch {
-        throw CommandFailure("cannot write \(path): \((error as NSError).localizedDescription)")
+        throw CommandFailure("cannot write \(path): \(error.description)")
     }
 }

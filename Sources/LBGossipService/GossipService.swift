@@ -36,6 +36,8 @@ public actor GossipService {
         public var documentsHeld = 0
         /// Fetches that failed: the holder was unreachable, or the document did not verify.
         public var fetchesFailed = 0
+        /// Held documents that could not be written to the state directory.
+        public var storeFailures = 0
     }
 
     public let config: GossipConfig
@@ -52,10 +54,13 @@ public actor GossipService {
     /// The last fetched document that was refused, and why.
     public private(set) var lastRejection: FetchRejection?
     public private(set) var stats = Stats()
+    /// Why the last write of the held document failed, if one did.
+    public private(set) var lastStoreError: String?
 
     var memberSubscribers = Subscribers<MembershipEvent>()
     var documentSubscribers = Subscribers<HeldDocument>()
     var reportSubscribers = Subscribers<NodeReport>()
+    var rejectionSubscribers = Subscribers<FetchRejection>()
     var inboundTask: Task<Void, Never>?
     var timerTask: Task<Void, Never>?
     var timerAt: Duration?
@@ -139,6 +144,7 @@ public actor GossipService {
         memberSubscribers.finish()
         documentSubscribers.finish()
         reportSubscribers.finish()
+        rejectionSubscribers.finish()
     }
 
     // MARK: Documents
@@ -210,9 +216,20 @@ public actor GossipService {
     func refuse(_ head: DocumentHead, from holder: GossipNode, reason: String, message: String) {
         guard !stopped else { return }
         stats.fetchesFailed += 1
-        lastRejection = FetchRejection(head: head, from: holder.name, reason: reason, message: message)
+        let rejection = FetchRejection(head: head, from: holder.name, reason: reason, message: message)
+        lastRejection = rejection
+        rejectionSubscribers.yield(rejection)
         perform(engine.fetchFailed(head, from: holder.name, now: clock.now))
     }
+
+    /// Every fetched document refused from now on (forged, tampered, other cluster, unreachable holder…).
+    public func rejections() -> AsyncStream<FetchRejection> {
+        rejectionSubscribers.subscribe(initial: []) { [weak self] id in
+            Task { await self?.unsubscribe(rejection: id) }
+        }
+    }
+
+    func unsubscribe(rejection id: Int) { rejectionSubscribers.remove(id) }
 
     // MARK: Reports and members
 
@@ -303,20 +320,21 @@ public actor GossipService {
 
     // MARK: Persistence
 
-    var documentPath: String? { stateDirectory.map { $0 + "/document.json" } }
+    var documentPath: String? { stateDirectory.map(HeldDocument.path(in:)) }
 
     func store(_ held: HeldDocument) {
         guard let path = documentPath else { return }
-        // Atomic replace: a crash mid-write leaves the previous document, never half of one.
-        try? Data(held.envelopeJSON).write(to: URL(fileURLWithPath: path), options: .atomic)
+        do {
+            try AtomicFile.write(held.envelopeJSON, to: path)
+        } catch {
+            // The document is still held and served; only a restart before the next write would miss it.
+            stats.storeFailures += 1
+            lastStoreError = error.description
+        }
     }
 
     func loadStoredDocument() -> HeldDocument? {
-        guard let path = documentPath, let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { return nil }
-        let bytes = [UInt8](data)
-        // A stored document is verified like a fetched one: the file is not trusted more than the network.
-        guard let verified = try? DesiredStateDocument.verify(json: bytes, policy: policy) else { return nil }
-        return HeldDocument(head: DocumentHead(version: verified.document.version, digest: verified.digest.bytes),
-                            envelopeJSON: bytes, verified: verified)
+        guard let stateDirectory else { return nil }
+        return try? HeldDocument.load(from: stateDirectory, policy: policy)
     }
 }

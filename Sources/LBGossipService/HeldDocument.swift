@@ -1,3 +1,4 @@
+import LBCrypto
 import LBDocument
 import LBGossip
 
@@ -9,6 +10,18 @@ public struct HeldDocument: Sendable {
     public let envelopeJSON: [UInt8]
     /// The verified document.
     public let verified: VerifiedDocument
+
+    /// Where a member with state directory `directory` keeps its held document.
+    public static func path(in directory: String) -> String { directory + "/document.json" }
+
+    /// The document stored in `directory`, verified like a fetched one (the file is not trusted more
+    /// than the network); nil when there is none. Throws why a stored document is refused.
+    public static func load(from directory: String, policy: TrustPolicy) throws -> HeldDocument? {
+        guard let bytes = try AtomicFile.read(path(in: directory), maximumBytes: DesiredStateDocument.maximumEnvelopeBytes) else { return nil }
+        let verified = try DesiredStateDocument.verify(json: bytes, policy: policy)
+        return HeldDocument(head: DocumentHead(version: verified.document.version, digest: verified.digest.bytes),
+                            envelopeJSON: bytes, verified: verified)
+    }
 }
 
 /// A member's view of the cluster changing.

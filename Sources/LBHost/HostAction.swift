@@ -78,11 +78,24 @@ public struct ApplyReport: Sendable, Equatable {
     public var errors: [HostError] { failures.compactMap { $0 } }
 }
 
+/// How much of IPVS an observation reads.
+public enum IPVSObservation: Sendable, Equatable {
+    /// None: a pass over addresses and sysctls that must stay cheap on a director with a large table.
+    /// The state's `ipvs` is then `.unavailable(IPVSObservation.skippedReason)`.
+    case skip
+    /// Services, destinations, timeouts and sync daemons: what the diff needs.
+    case configuration
+    /// The same with counters and destination thresholds, at a higher cost.
+    case statistics
+
+    public static let skippedReason = "not observed in this pass"
+}
+
 /// This host's state that lb manages, as one seam: the Linux kernel by default, memory in unit tests.
 public protocol HostControl: Sendable {
-    /// Interfaces with addresses, the named sysctls, and the IPVS table (or why there is none).
-    /// With `statistics`, IPVS counters and destination thresholds too, at a higher cost.
-    func observe(sysctls: [String], statistics: Bool) async throws -> HostState
+    /// Interfaces with addresses, the named sysctls, and as much of the IPVS table as `ipvs` asks for
+    /// (or why there is none).
+    func observe(sysctls: [String], ipvs: IPVSObservation) async throws -> HostState
     /// Applies actions in order. A request that cannot be valid (an unknown interface or sysctl, IPVS
     /// missing) is refused before anything changes, with every action marked failed; otherwise each
     /// action's own outcome is reported and one failure does not stop the rest.
@@ -92,6 +105,11 @@ public protocol HostControl: Sendable {
 extension HostControl {
     /// What the diff needs: no IPVS counters.
     public func observe(sysctls: [String]) async throws -> HostState {
-        try await observe(sysctls: sysctls, statistics: false)
+        try await observe(sysctls: sysctls, ipvs: .configuration)
+    }
+
+    /// With `statistics`, IPVS counters and destination thresholds too, at a higher cost.
+    public func observe(sysctls: [String], statistics: Bool) async throws -> HostState {
+        try await observe(sysctls: sysctls, ipvs: statistics ? .statistics : .configuration)
     }
 }

@@ -36,9 +36,10 @@ public actor InMemoryHost: HostControl {
         return s
     }
 
-    public func observe(sysctls keys: [String], statistics: Bool) async throws -> HostState {
+    public func observe(sysctls keys: [String], ipvs: IPVSObservation) async throws -> HostState {
         var s = state
         s.sysctls = sysctlValues.filter { keys.contains($0.key) }
+        if ipvs == .skip { s.ipvs = .unavailable(IPVSObservation.skippedReason) }
         return s
     }
 

@@ -5,18 +5,23 @@ import LBNetlink
 import LBSpec
 
 /// The real host: rtnetlink for addresses, /proc/sys for sysctls (both follow the network namespace),
-/// generic netlink for IPVS. Calls are short kernel round trips made from this actor.
+/// generic netlink for IPVS. Calls are blocking kernel round trips, so the actor runs on a `HostThread`,
+/// never on the cooperative pool.
 public actor LinuxHost: HostControl {
     private var route: RouteClient?
     private var ipvsClient: IPVSClient?
     private let sysctlRoot: String
+    private let thread: HostThread
 
     /// `sysctlRoot` is for tests that point at a scratch directory instead of /proc/sys.
-    public init(sysctlRoot: String = "/proc/sys") {
+    public init(sysctlRoot: String = "/proc/sys", thread: HostThread = .shared) {
         self.sysctlRoot = sysctlRoot
+        self.thread = thread
     }
 
-    public func observe(sysctls keys: [String], statistics: Bool) async throws -> HostState {
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.executor }
+
+    public func observe(sysctls keys: [String], ipvs detail: IPVSObservation) async throws -> HostState {
         let route = try routeClient()
         let links = try route.links()
         let addresses = try route.addresses()
@@ -30,7 +35,8 @@ public actor LinuxHost: HostControl {
         for key in keys {
             if let value = readSysctl(key) { sysctls[key] = value }
         }
-        return HostState(interfaces: interfaces, sysctls: sysctls, ipvs: observeIPVS(statistics: statistics))
+        let ipvs = detail == .skip ? IPVSState.unavailable(IPVSObservation.skippedReason) : observeIPVS(statistics: detail == .statistics)
+        return HostState(interfaces: interfaces, sysctls: sysctls, ipvs: ipvs)
     }
 
     private func observeIPVS(statistics: Bool) -> IPVSState {
