@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "LBSpec"),
         // Reading a spec from YAML with file/line/column for every diagnostic.
         .target(name: "LBSpecYAML", dependencies: ["LBSpec", .product(name: "Yams", package: "Yams")]),
+        // The agent's own configuration (/etc/lb/agent.yaml): read with the spec's YAML reader, checked, written.
+        .target(name: "LBAgentConfig", dependencies: ["LBSpec", "LBSpecYAML", .product(name: "Yams", package: "Yams")]),
         // keepalived.conf: parse, interpret and merge into a spec (import); write one from a spec (export).
         .target(name: "LBKeepalived", dependencies: ["LBSpec"]),
         // Typed netlink over Glibc sockets: rtnetlink links/addresses/events, generic netlink IPVS.
@@ -110,6 +112,7 @@ let package = Package(
         ),
 
         .testTarget(name: "LBSpecTests", dependencies: ["LBSpec", "LBSpecYAML"]),
+        .testTarget(name: "LBAgentConfigTests", dependencies: ["LBAgentConfig", "LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCryptoTests", dependencies: ["LBCrypto"]),
         .testTarget(name: "LBDocumentTests", dependencies: ["LBDocument", "LBCrypto", "LBSpec"]),
         .testTarget(name: "LBNetlinkTests", dependencies: ["LBNetlink", "LBSpec"]),

@@ -184,6 +184,30 @@ public struct Endpoint: Codable, Sendable, Equatable, Hashable, CustomStringConv
         self.port = port
     }
 
+    /// Parses `192.168.1.50:8080` or `[2001:db8::50]:8080`, the form `description` writes. The port must be
+    /// a number but is not range-checked here, so a caller can say "port 0 is out of range" rather than
+    /// "not address:port". A bare address, brackets without a port, unbracketed IPv6 with a port, or a
+    /// host name is nil.
+    public init?(_ text: String) {
+        let host: Substring
+        let port: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[close...].dropFirst()
+            guard rest.hasPrefix(":") else { return nil }
+            port = rest.dropFirst()
+        } else if let colon = text.lastIndex(of: ":") {
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+            // Without brackets an IPv6 address cannot be told apart from its port.
+            guard !host.contains(":") else { return nil }
+        } else {
+            return nil
+        }
+        guard let address = IPAddress(String(host)), let p = Int(port) else { return nil }
+        self.init(address: address, port: p)
+    }
+
     public var description: String {
         address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
     }

@@ -11,6 +11,17 @@ public enum SpecValidator {
         return v.diagnostics
     }
 
+    /// What is wrong with a cluster or node name (1–63 ASCII letters, digits, '-', '_' and '.'), or nil.
+    /// `what` starts the message: "cluster name", "node name".
+    public static func nameProblem(_ name: String, what: String) -> String? {
+        let allowed = name.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
+        }
+        if name.isEmpty { return "\(what) is empty" }
+        if name.utf8.count > 63 || !allowed { return "\(what) '\(name)' must be 1–63 characters of letters, digits, '-', '_' and '.'" }
+        return nil
+    }
+
     private struct Run {
         let spec: ClusterSpec
         var diagnostics: [Diagnostic] = []
@@ -32,14 +43,7 @@ public enum SpecValidator {
         // MARK: names and ranges
 
         mutating func checkName(_ name: String, at path: SpecPath, what: String) {
-            let allowed = name.unicodeScalars.allSatisfy {
-                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
-            }
-            if name.isEmpty {
-                error(path, "\(what) is empty")
-            } else if name.utf8.count > 63 || !allowed {
-                error(path, "\(what) '\(name)' must be 1–63 characters of letters, digits, '-', '_' and '.'")
-            }
+            if let problem = SpecValidator.nameProblem(name, what: what) { error(path, problem) }
         }
 
         mutating func checkInterface(_ name: String, at path: SpecPath) {

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import LBSpec
 import Yams
 
@@ -6,6 +11,14 @@ import Yams
 public struct SourceLocation: Sendable, Equatable, Hashable {
     public var line: Int
     public var column: Int
+
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+
+    /// Where problems with the file as a whole are shown.
+    public static let start = SourceLocation(line: 1, column: 1)
 }
 
 /// Maps spec paths back to where they were written, so diagnostics point at the file.
@@ -24,10 +37,21 @@ public struct SourceMap: Sendable {
 }
 
 /// A diagnostic with the file position an operator's editor can jump to.
-public struct LocatedDiagnostic: Sendable, Equatable, CustomStringConvertible {
+public struct LocatedDiagnostic: Error, Sendable, Equatable, CustomStringConvertible {
     public var file: String
     public var location: SourceLocation
     public var diagnostic: Diagnostic
+
+    public init(file: String, location: SourceLocation, diagnostic: Diagnostic) {
+        self.file = file
+        self.location = location
+        self.diagnostic = diagnostic
+    }
+
+    /// An error about the file as a whole (unreadable, too large, empty), shown at 1:1.
+    public static func fileError(_ file: String, _ message: String) -> LocatedDiagnostic {
+        LocatedDiagnostic(file: file, location: .start, diagnostic: .error(.root, message))
+    }
 
     /// `FILE:LINE:COLUMN: error|warning: message`, the form compilers use.
     public var description: String {
@@ -48,68 +72,121 @@ public struct LoadedSpec: Sendable {
 /// Reads a cluster spec from YAML: structure and types first, then `SpecValidator`, all at once.
 public enum SpecLoader {
     /// Specs are small; anything larger is a mistake (or an attack on the parser).
-    public static let maxBytes = 4 << 20
+    public static let maxBytes = YAMLFormat.spec.maxBytes
     /// Caps the work aliases can multiply ("billion laughs").
-    public static let maxNodes = 200_000
+    public static let maxNodes = YAMLFormat.spec.maxNodes
 
     public static func load(file: String) -> LoadedSpec {
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: file))
-            guard data.count <= maxBytes else {
-                return failure(file, "file is \(data.count) bytes; a spec is at most \(maxBytes)")
-            }
-            guard let text = String(data: data, encoding: .utf8) else {
-                return failure(file, "file is not UTF-8 text")
-            }
-            return load(yaml: text, file: file)
+            return load(yaml: try YAMLFile.read(file: file, format: .spec), file: file)
         } catch {
-            return failure(file, "cannot read: \((error as NSError).localizedDescription)")
+            return LoadedSpec(spec: nil, diagnostics: [error])
         }
     }
 
     public static func load(yaml: String, file: String = "<spec>") -> LoadedSpec {
-        guard yaml.utf8.count <= maxBytes else {
-            return failure(file, "spec is \(yaml.utf8.count) bytes; at most \(maxBytes)")
-        }
-        if let hit = AliasScan.firstUnsafeKey(in: yaml) {
-            // Yams hashes whole mapping keys while composing, so a key that expands to a huge tree
-            // hangs it before the reader's budget can act. A spec's keys are plain words anyway.
-            return LoadedSpec(spec: nil, diagnostics: [LocatedDiagnostic(file: file, location: hit.location, diagnostic: .error(.root,
-                "YAML \(hit.kind) '\(hit.token)' is not allowed in a spec: mapping keys are plain words"))])
-        }
         let root: YAMLNode?
         do {
-            root = try Yams.compose(yaml: yaml)
+            root = try YAMLFile.compose(yaml: yaml, file: file, format: .spec)
         } catch {
-            let (location, message) = describe(error, yaml: yaml)
-            return LoadedSpec(spec: nil, diagnostics: [LocatedDiagnostic(file: file, location: location, diagnostic: .error(.root, message))])
+            return LoadedSpec(spec: nil, diagnostics: [error])
         }
         guard let root else {
-            return failure(file, "the spec is empty; it needs at least cluster, nodes and vips")
+            return LoadedSpec(spec: nil, diagnostics: [.fileError(file, "the spec is empty; it needs at least cluster, nodes and vips")])
         }
-        var reader = SpecReader()
+        var reader = SpecReader(format: .spec)
         let spec = reader.readSpec(root)
         var diagnostics = reader.diagnostics
         if let spec, !reader.budgetExceeded {
-            let broken = Set(reader.diagnostics.filter { $0.severity == .error }.map(\.path))
-            // A value that failed to read is replaced by a default; checks of it would only repeat the error.
-            diagnostics += SpecValidator.validate(spec).filter { d in !broken.contains { isPrefix($0, of: d.path) } }
+            diagnostics += YAMLFile.unlessBroken(SpecValidator.validate(spec), by: reader.diagnostics)
         }
-        let located = diagnostics.map { d in
-            LocatedDiagnostic(file: file, location: reader.sourceMap.location(of: d.path) ?? SourceLocation(line: 1, column: 1), diagnostic: d)
+        let located = YAMLFile.locate(diagnostics, in: reader.sourceMap, file: file)
+        let hasErrors = located.contains { $0.diagnostic.severity == .error }
+        return LoadedSpec(spec: hasErrors ? nil : spec, diagnostics: located)
+    }
+}
+
+/// The steps every YAML file lb reads goes through around its schema: reading the file, composing
+/// the YAML with every syntax error at its position, and turning the reader's diagnostics into
+/// FILE:LINE:COLUMN in file order. `SpecLoader` and the agent configuration loader both use them.
+public enum YAMLFile {
+    /// The file's text. Throws the one diagnostic (at 1:1) saying why not: it cannot be read, it is
+    /// larger than `format.maxBytes` (read no further than that, so `/dev/zero` is refused too), or
+    /// it is not UTF-8.
+    public static func read(file: String, format: YAMLFormat) throws(LocatedDiagnostic) -> String {
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let reason = errno == ENOENT ? "no such file" + (format.missingFileHint.map { " (\($0))" } ?? "")
+                : errno == EACCES ? "permission denied" : String(cString: strerror(errno))
+            throw .fileError(file, "cannot read: \(reason)")
+        }
+        defer { close(fd) }
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            throw .fileError(file, "cannot read: it is a directory; give the path of \(format.article) \(format.name) file")
+        }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while bytes.count <= format.maxBytes {
+            let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .fileError(file, "cannot read: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            bytes += chunk[..<n]
+        }
+        guard bytes.count <= format.maxBytes else {
+            // A regular file's size is known; a pipe or device only has "more than".
+            let size = (info.st_mode & S_IFMT) == S_IFREG && Int(info.st_size) > format.maxBytes ? "\(info.st_size) bytes" : "more than \(format.maxBytes) bytes"
+            throw .fileError(file, "file is \(size); \(format.article) \(format.name) is at most \(format.maxBytes)")
+        }
+        guard let text = String(bytes: bytes, encoding: .utf8) else {
+            throw .fileError(file, "file is not UTF-8 text")
+        }
+        return text
+    }
+
+    /// The root node, or nil for a file with nothing but blanks and comments. Throws the first YAML
+    /// problem at its position: syntax, a duplicate key, a key that is not a plain word, or text larger
+    /// than `format.maxBytes`.
+    public static func compose(yaml: String, file: String, format: YAMLFormat) throws(LocatedDiagnostic) -> YAMLNode? {
+        guard yaml.utf8.count <= format.maxBytes else {
+            throw .fileError(file, "\(format.name) is \(yaml.utf8.count) bytes; at most \(format.maxBytes)")
+        }
+        if let hit = AliasScan.firstUnsafeKey(in: yaml) {
+            // Yams hashes whole mapping keys while composing, so a key that expands to a huge tree
+            // hangs it before the reader's budget can act. Keys are plain words anyway.
+            throw LocatedDiagnostic(file: file, location: hit.location, diagnostic: .error(.root,
+                "YAML \(hit.kind) '\(hit.token)' is not allowed in \(format.article) \(format.name): mapping keys are plain words"))
+        }
+        do {
+            return try Yams.compose(yaml: yaml)
+        } catch {
+            let (location, message) = describe(error, yaml: yaml)
+            throw LocatedDiagnostic(file: file, location: location, diagnostic: .error(.root, message))
+        }
+    }
+
+    /// `diagnostics` at the positions `sourceMap` recorded (a path never written is shown at its nearest
+    /// written ancestor), sorted by position; diagnostics at one position keep their order.
+    public static func locate(_ diagnostics: [Diagnostic], in sourceMap: SourceMap, file: String) -> [LocatedDiagnostic] {
+        diagnostics.map { d in
+            LocatedDiagnostic(file: file, location: sourceMap.location(of: d.path) ?? .start, diagnostic: d)
         }.enumerated().sorted { a, b in
             (a.element.location.line, a.element.location.column, a.offset) < (b.element.location.line, b.element.location.column, b.offset)
         }.map(\.element)
-        let hasErrors = located.contains { $0.diagnostic.severity == .error }
-        return LoadedSpec(spec: hasErrors ? nil : spec, diagnostics: located)
+    }
+
+    /// The validator's `findings` without those at or inside a path the reader failed to read: that value
+    /// was replaced by a placeholder, and checks of it would only repeat the reader's error.
+    public static func unlessBroken(_ findings: [Diagnostic], by readerDiagnostics: [Diagnostic]) -> [Diagnostic] {
+        let broken = Set(readerDiagnostics.filter { $0.severity == .error }.map(\.path))
+        return findings.filter { d in !broken.contains { isPrefix($0, of: d.path) } }
     }
 
     static func isPrefix(_ p: SpecPath, of q: SpecPath) -> Bool {
         p.components.count <= q.components.count && Array(q.components.prefix(p.components.count)) == p.components
-    }
-
-    static func failure(_ file: String, _ message: String) -> LoadedSpec {
-        LoadedSpec(spec: nil, diagnostics: [LocatedDiagnostic(file: file, location: SourceLocation(line: 1, column: 1), diagnostic: .error(.root, message))])
     }
 
     static func describe(_ error: Error, yaml: String) -> (SourceLocation, String) {
@@ -121,14 +198,12 @@ public enum SpecLoader {
         case .duplicatedKeysInMapping(let duplicates, let context):
             return (at(context.mark), "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping")
         case .reader(let problem, let offset, _, _):
-            return (offset.map { location(ofByte: $0, in: yaml) } ?? SourceLocation(line: 1, column: 1), "YAML reader: \(problem)")
+            return (offset.map { location(ofByte: $0, in: yaml) } ?? .start, "YAML reader: \(problem)")
         default:
-            return (SourceLocation(line: 1, column: 1), "YAML: \(error)")
+            return (.start, "YAML: \(error)")
         }
     }
-}
 
-extension SpecLoader {
     /// Line and column (in characters) of a UTF-8 byte offset.
     static func location(ofByte offset: Int, in text: String) -> SourceLocation {
         var line = 1, column = 1, consumed = 0
@@ -140,6 +215,11 @@ extension SpecLoader {
         }
         return SourceLocation(line: line, column: column)
     }
+}
+
+/// read(2), named apart from `YAMLFile.read`.
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    read(fd, buffer, count)
 }
 
 /// Finds mapping keys that are not plain scalars — an alias used as a key, or the complex-key

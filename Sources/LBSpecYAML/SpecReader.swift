@@ -1,16 +1,12 @@
 import LBSpec
 import Yams
 
-typealias YAMLNode = Yams.Node
+/// The spec reader: the cluster spec's schema as `YAMLReader` functions, one per type.
+typealias SpecReader = YAMLReader
 
 /// Turns a YAML node tree into a `ClusterSpec`, recording a diagnostic for every structural problem
 /// (unknown or missing keys, wrong types, unparsable values) and the position of every value read.
-struct SpecReader {
-    var diagnostics: [Diagnostic] = []
-    var sourceMap = SourceMap()
-    private var visited = 0
-    private(set) var budgetExceeded = false
-
+extension YAMLReader {
     // MARK: the schema, one function per type
 
     mutating func readSpec(_ root: YAMLNode) -> ClusterSpec? {
@@ -221,133 +217,8 @@ struct SpecReader {
         return n
     }
 
-    // MARK: structure
-
-    /// A mapping being read: which keys exist, which were consumed.
-    struct Fields {
-        let path: SpecPath
-        let mark: Mark?
-        let allowed: [String]
-        var entries: [(key: String, keyNode: YAMLNode, value: YAMLNode)]
-        var consumed: Set<String> = []
-
-        func has(_ key: String) -> Bool { entries.contains { $0.key == key } }
-    }
-
-    mutating func mapping(_ node: YAMLNode, at path: SpecPath, keys allowed: [String]) -> Fields? {
-        guard spend() else { return nil }
-        record(path, node)
-        guard case .mapping(let m) = node else {
-            error(path, "expected a mapping with keys \(allowed.joined(separator: ", ")), found \(kind(of: node))")
-            return nil
-        }
-        var entries: [(String, YAMLNode, YAMLNode)] = []
-        for (k, v) in m {
-            guard case .scalar(let s) = k else {
-                record(path, k)
-                error(path, "mapping keys must be plain words, found \(kind(of: k))")
-                continue
-            }
-            entries.append((s.string, k, v))
-        }
-        return Fields(path: path, mark: m.mark, allowed: allowed, entries: entries)
-    }
-
-    /// Reports keys nobody read, with a hint when one is a likely typo of an allowed key.
-    mutating func finish(_ f: Fields) {
-        for entry in f.entries where !f.allowed.contains(entry.key) {
-            let path = f.path[entry.key]
-            record(path, entry.keyNode)
-            let hint = Suggest.closest(to: entry.key, among: f.allowed.filter { !f.has($0) }).map { "; did you mean '\($0)'?" } ?? ""
-            error(path, "unknown key '\(entry.key)'\(hint) (allowed here: \(f.allowed.joined(separator: ", ")))")
-        }
-    }
-
     /// Stands in for a value that could not be read; its own checks are suppressed (SpecLoader).
     static let placeholderAddress = CIDR(address: .v4(0), prefixLength: 32)
-
-    /// Reads a list. An unreadable item becomes `placeholder` when given, so the indices of the
-    /// items after it still match the file.
-    mutating func list<T>(_ node: YAMLNode, _ path: SpecPath, placeholder: T? = nil,
-                          _ item: (inout SpecReader, YAMLNode, SpecPath) -> T?) -> [T]? {
-        guard spend() else { return nil }
-        record(path, node)
-        guard case .sequence(let seq) = node else {
-            error(path, "expected a list, found \(kind(of: node))")
-            return nil
-        }
-        var out: [T] = []
-        for (i, element) in seq.enumerated() {
-            if let v = item(&self, element, path[i]) ?? placeholder { out.append(v) }
-        }
-        return out
-    }
-
-    // MARK: scalars
-
-    mutating func scalar(_ node: YAMLNode, _ path: SpecPath, expecting what: String) -> String? {
-        guard spend() else { return nil }
-        record(path, node)
-        guard case .scalar(let s) = node else {
-            error(path, "expected \(what), found \(kind(of: node))")
-            return nil
-        }
-        return s.string
-    }
-
-    mutating func string(_ node: YAMLNode, _ path: SpecPath) -> String? {
-        scalar(node, path, expecting: "a string")
-    }
-
-    mutating func int(_ node: YAMLNode, _ path: SpecPath) -> Int? {
-        guard let s = scalar(node, path, expecting: "a whole number") else { return nil }
-        guard let v = Int(s.replacingOccurrences(of: "_", with: "")) else {
-            error(path, "'\(s)' is not a whole number")
-            return nil
-        }
-        return v
-    }
-
-    mutating func bool(_ node: YAMLNode, _ path: SpecPath) -> Bool? {
-        guard let s = scalar(node, path, expecting: "true or false") else { return nil }
-        switch s.lowercased() {
-        case "true", "yes", "on": return true
-        case "false", "no", "off": return false
-        default:
-            error(path, "'\(s)' is not true or false")
-            return nil
-        }
-    }
-
-    mutating func choice(_ node: YAMLNode, _ path: SpecPath, _ options: [String], what: String) -> String? {
-        guard let s = scalar(node, path, expecting: "one of \(options.joined(separator: ", "))") else { return nil }
-        if options.contains(s) { return s }
-        let hint = Suggest.closest(to: s, among: options).map { "did you mean '\($0)'? " } ?? ""
-        error(path, "unknown \(what) '\(s)'; \(hint)expected one of \(options.joined(separator: ", "))")
-        return nil
-    }
-
-    mutating func enumValue<E: RawRepresentable & CaseIterable>(_ node: YAMLNode, _ path: SpecPath, _: E.Type, what: String) -> E? where E.RawValue == String {
-        choice(node, path, E.allCases.map(\.rawValue), what: what).flatMap(E.init(rawValue:))
-    }
-
-    mutating func address(_ node: YAMLNode, _ path: SpecPath) -> IPAddress? {
-        guard let s = scalar(node, path, expecting: "an IP address") else { return nil }
-        guard let a = IPAddress(s) else {
-            error(path, "'\(s)' is not an IPv4 or IPv6 address")
-            return nil
-        }
-        return a
-    }
-
-    mutating func cidr(_ node: YAMLNode, _ path: SpecPath) -> CIDR? {
-        guard let s = scalar(node, path, expecting: "an address with optional /prefix") else { return nil }
-        guard let c = CIDR(s) else {
-            error(path, "'\(s)' is not an address or address/prefix (e.g. 192.168.1.200/24)")
-            return nil
-        }
-        return c
-    }
 
     /// `192.168.1.50:8080`, `[2001:db8::1]:80`, a bare address (service port), or {address, port}.
     mutating func endpoint(_ node: YAMLNode, _ path: SpecPath, defaultPort: Int) -> Endpoint? {
@@ -360,102 +231,10 @@ struct SpecReader {
         }
         guard let s = scalar(node, path, expecting: "address:port") else { return nil }
         if let a = IPAddress(s) { return Endpoint(address: a, port: defaultPort) }
-        var host = Substring(s), port: Substring = ""
-        if s.hasPrefix("["), let close = s.firstIndex(of: "]") {
-            host = s[s.index(after: s.startIndex)..<close]
-            let rest = s[close...].dropFirst()
-            port = rest.hasPrefix(":") ? rest.dropFirst() : ""
-        } else if let colon = s.lastIndex(of: ":") {
-            host = s[..<colon]
-            port = s[s.index(after: colon)...]
-        }
-        guard let a = IPAddress(String(host)), let p = Int(port) else {
+        guard let e = Endpoint(s) else {
             error(path, "'\(s)' is not address:port (e.g. 192.168.1.50:80 or [2001:db8::1]:80)")
             return nil
         }
-        return Endpoint(address: a, port: p)
-    }
-
-    /// A duration in multiples of `unit` milliseconds: `5` (seconds), `5s`, `500ms`, `0.1`, `2m`, `1h`.
-    mutating func duration(_ node: YAMLNode, _ path: SpecPath, unit: Int) -> Int? {
-        guard let s = scalar(node, path, expecting: "a duration such as 5s or 100ms") else { return nil }
-        guard let ms = Self.parseMilliseconds(s) else {
-            error(path, "'\(s)' is not a duration; write seconds (5, 0.5) or with a unit (100ms, 5s, 2m, 1h)")
-            return nil
-        }
-        guard ms % unit == 0 else {
-            error(path, "'\(s)' is finer than this setting's resolution of \(unit)ms")
-            return nil
-        }
-        return ms
-    }
-
-    /// A duration in whole seconds.
-    mutating func seconds(_ node: YAMLNode, _ path: SpecPath) -> Int? {
-        duration(node, path, unit: 1000).map { $0 / 1000 }
-    }
-
-    static func parseMilliseconds(_ text: String) -> Int? {
-        let units: [(String, Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
-        var number = Substring(text.trimmingCharacters(in: .whitespaces)), scale = 1000.0
-        for (suffix, factor) in units where number.hasSuffix(suffix) {
-            number = number.dropLast(suffix.count)
-            scale = factor
-            break
-        }
-        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
-              number.filter({ $0 == "." }).count <= 1, let value = Double(number), value < 1e12 else { return nil }
-        let ms = value * scale
-        guard ms.rounded() == ms || abs(ms - ms.rounded()) < 1e-6 else { return nil }
-        return Int(ms.rounded())
-    }
-
-    // MARK: bookkeeping
-
-    mutating func record(_ path: SpecPath, _ node: YAMLNode) {
-        if sourceMap.locations[path] == nil, let mark = node.mark {
-            sourceMap.locations[path] = SourceLocation(line: mark.line, column: mark.column)
-        }
-    }
-
-    /// Counts nodes walked; aliases can make a small file expand enormously.
-    mutating func spend() -> Bool {
-        visited += 1
-        if visited > SpecLoader.maxNodes {
-            if !budgetExceeded { error(.root, "the spec expands to more than \(SpecLoader.maxNodes) values (aliases?); refusing to read further") }
-            budgetExceeded = true
-            return false
-        }
-        return true
-    }
-
-    func kind(of node: YAMLNode) -> String {
-        switch node {
-        case .scalar(let s): return "'\(s.string)'"
-        case .mapping: return "a mapping"
-        case .sequence: return "a list"
-        case .alias: return "an alias"
-        }
-    }
-
-    mutating func error(_ path: SpecPath, _ message: String) { diagnostics.append(.error(path, message)) }
-    mutating func warning(_ path: SpecPath, _ message: String) { diagnostics.append(.warning(path, message)) }
-}
-
-extension SpecReader {
-    /// Reads `key` if present; the value's own problems are reported by `read`.
-    mutating func optional<T>(_ fields: inout Fields, _ key: String, _ read: (inout SpecReader, YAMLNode, SpecPath) -> T?) -> T? {
-        fields.consumed.insert(key)
-        guard let entry = fields.entries.first(where: { $0.key == key }) else { return nil }
-        return read(&self, entry.value, fields.path[key])
-    }
-
-    /// Reads `key`, reporting its absence with what it should hold.
-    mutating func required<T>(_ fields: inout Fields, _ key: String, _ what: String, _ read: (inout SpecReader, YAMLNode, SpecPath) -> T?) -> T? {
-        guard fields.has(key) else {
-            error(fields.path[key], "missing key '\(key)': \(what)")
-            return nil
-        }
-        return optional(&fields, key, read)
+        return e
     }
 }

@@ -257,8 +257,21 @@ private struct Emitter {
 
     // MARK: scalars
 
-    /// A duration as the reader accepts it: `5s`, `500ms`, `2m`, `1h`.
-    func duration(milliseconds ms: Int) -> String {
+    func duration(milliseconds ms: Int) -> String { SpecYAMLWriter.duration(milliseconds: ms) }
+
+    func scalar(_ s: String) -> String { SpecYAMLWriter.scalar(s) }
+}
+
+private extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
+
+/// Scalars as the readers accept them, for any writer of lb's YAML files (the agent configuration too).
+extension SpecYAMLWriter {
+    /// A duration as `YAMLReader.parseMilliseconds` reads it back: `5s`, `500ms`, `2m`, `1h`.
+    public static func duration(milliseconds ms: Int) -> String {
         if ms != 0 && ms % 3_600_000 == 0 { return "\(ms / 3_600_000)h" }
         if ms != 0 && ms % 60_000 == 0 && ms < 3_600_000 { return "\(ms / 60_000)m" }
         if ms % 1000 == 0 { return "\(ms / 1000)s" }
@@ -266,9 +279,9 @@ private struct Emitter {
     }
 
     /// A string as a YAML scalar: plain when that reads back unchanged in block and flow context,
-    /// double-quoted otherwise.
-    func scalar(_ s: String) -> String {
-        Self.isPlainSafe(s) ? s : Self.quoted(s)
+    /// double-quoted otherwise (`"[2001:db8::1]:7946"`, `"a b: c"`).
+    public static func scalar(_ s: String) -> String {
+        isPlainSafe(s) ? s : quoted(s)
     }
 
     static func isPlainSafe(_ s: String) -> Bool {
@@ -278,9 +291,10 @@ private struct Emitter {
             ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-/@+:".unicodeScalars.contains($0)
         }
         guard allowed else { return false }
-        // Leading indicators need quotes; a ':' is plain only inside an address (documented to read back).
+        // Leading indicators need quotes; a ':' is plain only inside an address or an IPv4 ADDRESS:PORT
+        // (documented to read back; "[v6]:port" starts a flow list, so it is quoted).
         if "-:@".unicodeScalars.contains(first) || last == ":" { return false }
-        if s.contains(":") && IPAddress(s) == nil && CIDR(s) == nil { return false }
+        if s.contains(":") && IPAddress(s) == nil && CIDR(s) == nil && Endpoint(s)?.address.family != .ipv4 { return false }
         return true
     }
 
@@ -308,8 +322,3 @@ private struct Emitter {
     }
 }
 
-private extension String {
-    func padding(_ width: Int) -> String {
-        count >= width ? self : self + String(repeating: " ", count: width - count)
-    }
-}

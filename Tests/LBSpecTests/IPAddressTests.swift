@@ -237,4 +237,20 @@ final class IPAddressTests: XCTestCase {
         XCTAssertEqual(Endpoint(address: ip("192.168.1.50"), port: 80).description, "192.168.1.50:80")
         XCTAssertEqual(Endpoint(address: ip("2001:db8::1"), port: 443).description, "[2001:db8::1]:443")
     }
+
+    func testEndpointParsesWhatItWrites() {
+        XCTAssertEqual(Endpoint("192.168.1.50:80"), Endpoint(address: ip("192.168.1.50"), port: 80))
+        XCTAssertEqual(Endpoint("[2001:db8::1]:443"), Endpoint(address: ip("2001:db8::1"), port: 443))
+        XCTAssertEqual(Endpoint("[::]:7946"), Endpoint(address: ip("::"), port: 7946))
+        // The port is not range-checked here: callers say "out of range" with the setting's name.
+        XCTAssertEqual(Endpoint("10.0.0.1:0")?.port, 0)
+        XCTAssertEqual(Endpoint("10.0.0.1:70000")?.port, 70000)
+        for text in ["192.168.1.50", "192.168.1.50:", "192.168.1.50:http", ":80", "[2001:db8::1]", "[2001:db8::1]80",
+                     "2001:db8::1:80", "host.example:80", "[192.168.1.50]:80x", "", "[", "]:80"] {
+            XCTAssertNil(Endpoint(text), text)
+        }
+        for e in [Endpoint(address: ip("10.0.0.1"), port: 7946), Endpoint(address: ip("fe80::1"), port: 1)] {
+            XCTAssertEqual(Endpoint(e.description), e)
+        }
+    }
 }

@@ -215,7 +215,8 @@ final class SpecLoaderTests: XCTestCase {
             XCTAssertEqual(spec.vips[0].services[0].sorryServer, Endpoint(address: ip("2001:db8::50"), port: port), written)
         }
         let hint = "is not address:port (e.g. 192.168.1.50:80 or [2001:db8::1]:80)"
-        for bad in ["192.168.1.50:http", "sorry.example.com:80", "192.168.1.500:80", "[2001:db8::1]"] {
+        // An unbracketed IPv6 address with a port is ambiguous: 1:2:3:4:5:6:7:8 port 80, or nine groups?
+        for bad in ["192.168.1.50:http", "sorry.example.com:80", "192.168.1.500:80", "[2001:db8::1]", "1:2:3:4:5:6:7:8:80"] {
             assertDiagnostics(sorry("\"\(bad)\""), ["spec.yaml:25:23: error: '\(bad)' \(hint)"])
         }
         assertDiagnostics(sorry("{ port: 80 }"), ["spec.yaml:25:23: error: missing key 'address': the address"])
@@ -473,7 +474,20 @@ final class SpecLoaderTests: XCTestCase {
         XCTAssertEqual(d?.file, path)
         XCTAssertEqual(d.map { "\($0.location.line):\($0.location.column)" }, "1:1")
         XCTAssertEqual(d?.diagnostic.severity, .error)
-        XCTAssertTrue(d?.description.hasPrefix("\(path):1:1: error: cannot read: ") ?? false, d?.description ?? "")
+        XCTAssertEqual(d?.description, "\(path):1:1: error: cannot read: no such file")
+    }
+
+    func testDirectoryIsRefused() {
+        let dir = FileManager.default.temporaryDirectory.path
+        XCTAssertEqual(SpecLoader.load(file: dir).diagnostics.map(\.description),
+                       ["\(dir):1:1: error: cannot read: it is a directory; give the path of a spec file"])
+    }
+
+    /// A device or pipe has no size to check first; reading stops just past the limit.
+    func testEndlessFileIsRefused() throws {
+        let loaded = try XCTUnwrap(finishes(within: 20) { SpecLoader.load(file: "/dev/zero") }, "reading /dev/zero must stop")
+        XCTAssertEqual(loaded.diagnostics.map(\.description),
+                       ["/dev/zero:1:1: error: file is more than 4194304 bytes; a spec is at most 4194304"])
     }
 
     func testNonUTF8File() throws {
