@@ -133,6 +133,8 @@ public struct VRRPStatistics: Sendable, Equatable, Codable {
     public var releasedMaster = 0
     /// Lower-priority advertisements a preempting backup discarded (a protocol action, not an error).
     public var lowerPriorityDiscarded = 0
+    /// Virtual addresses a master put back after something else deleted them (`repairAddresses`).
+    public var addressesRepaired = 0
     public var discarded: [VRRPDiscard.Reason: Int] = [:]
 
     public init() {}
