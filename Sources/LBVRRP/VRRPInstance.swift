@@ -11,7 +11,8 @@ import LBSpec
 ///
 /// Beyond the RFC, as keepalived does (so a mixed cluster behaves the same whichever speaker is master):
 /// a master that hears a lower-priority master answers with an advertisement at once so it steps down
-/// without waiting an interval; preempt delay; stale virtual addresses are removed at startup.
+/// without waiting an interval; preempt delay; stale virtual addresses are removed at startup; a backup
+/// keeps following its master when the master's address list changes (keepalived's skip_check_adv_addr).
 ///
 /// A running instance takes a new configuration in place (`reconfigure`) without a state transition and
 /// without touching a virtual address that stays: keepalived's reload re-enters BACKUP and flaps them.
@@ -175,6 +176,7 @@ public struct VRRPInstance: Sendable {
         }
         statistics.advertisementsReceived += 1
         if advert.priority == 0 { statistics.priorityZeroReceived += 1 }
+        if !sameAddresses(advert) { statistics.addressListMismatchesAccepted += 1 }
         switch state {
         case .initialize: return []
         case .backup: return backupReceive(advert, source: source, now: now)
@@ -208,10 +210,17 @@ public struct VRRPInstance: Sendable {
                 return (.interval, "advertisement interval \(a.intervalCentiseconds / 100) s, this instance uses \(c.advertisementIntervalCentiseconds / 100) s")
             }
         }
-        if a.addresses.count != vips.count || Set(a.addresses) != Set(vips) {
+        // A new address list reaches the routers of a group one at a time, and each discarding the other's
+        // adverts meanwhile makes two masters (keepalived's issue #1603). The master this backup already
+        // follows is followed through the change; anyone else with other addresses is misconfigured.
+        if !sameAddresses(a) && !(state == .backup && source == masterAddress) {
             return (.addressList, "addresses [\(a.addresses.map(\.description).joined(separator: ", "))], this instance has [\(vips.map(\.description).joined(separator: ", "))]")
         }
         return nil
+    }
+
+    private func sameAddresses(_ a: VRRPAdvertisement) -> Bool {
+        a.addresses.count == vips.count && Set(a.addresses) == Set(vips)
     }
 
     // MARK: Backup (6.4.2)

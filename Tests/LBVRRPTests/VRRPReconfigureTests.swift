@@ -383,6 +383,73 @@ final class VRRPReconfigureTests: XCTestCase {
         }
     }
 
+    // MARK: the group
+
+    /// A new VIP list reaches the routers of a group one at a time. The backup keeps following its master
+    /// whichever of the two gets it first, so there is never a second master (keepalived discards the
+    /// adverts and makes one: its issue #1603).
+    func testAnAddressListChangeRollsThroughTheGroupWithOneMaster() throws {
+        for masterFirst in [true, false] {
+            for version in VRRPVersion.allCases {
+                let old = [vip], new = [vip, vip2]
+                var routers = [VRRPInstance(configuration: config(priority: 150, version: version, vips: old), primaryAddress: lower),
+                               VRRPInstance(configuration: config(priority: 100, version: version, vips: old), primaryAddress: higher)]
+                let sources = [lower, higher]
+                var now = Duration.zero
+                var masters: [Int] = []
+                var transitions: [VRRPTransition] = []
+                func deliver(_ actions: [VRRPAction], from i: Int) {
+                    transitions += actions.transitions
+                    for a in actions.advertisements {
+                        let reply = routers[1 - i].receive(datagram: datagram(a, from: sources[i]), now: now)
+                        XCTAssertEqual(reply.discards, [], "\(version)")
+                        deliver(reply, from: 1 - i)
+                    }
+                }
+                for i in 0..<2 { deliver(routers[i].start(now: now), from: i) }
+                let interval = routers[0].configuration.advertisementInterval
+                while now < interval * 40 {
+                    now = routers.compactMap(\.nextDeadline).min()!
+                    for i in 0..<2 where (routers[i].nextDeadline ?? .seconds(1_000_000)) <= now { deliver(routers[i].timerFired(now: now), from: i) }
+                    // The first router to get the new list gets it after 10 intervals, the other 10 later.
+                    let first = masterFirst ? 0 : 1
+                    if now >= interval * 10 && routers[first].configuration.virtualAddresses == old {
+                        var c = routers[first].configuration; c.virtualAddresses = new
+                        deliver(try routers[first].reconfigure(c, now: now), from: first)
+                    }
+                    if now >= interval * 20 && routers[1 - first].configuration.virtualAddresses == old {
+                        var c = routers[1 - first].configuration; c.virtualAddresses = new
+                        deliver(try routers[1 - first].reconfigure(c, now: now), from: 1 - first)
+                    }
+                    if now > interval * 5 { masters.append(routers.filter { $0.state == .master }.count) }
+                }
+                let what = "\(version), \(masterFirst ? "master" : "backup") first"
+                XCTAssertEqual(Set(masters), [1], what)
+                XCTAssertEqual(transitions.map { "\($0.from)->\($0.to)" }, ["INIT->BACKUP", "INIT->BACKUP", "BACKUP->MASTER"], what)
+                XCTAssertEqual(routers[0].state, .master, what)
+                XCTAssertGreaterThan(routers[1].statistics.addressListMismatchesAccepted, 5, what)
+                XCTAssertLessThan(routers[1].statistics.addressListMismatchesAccepted, 12, "\(what): only while the lists differ")
+                XCTAssertEqual(routers[1].statistics.totalDiscarded, 0, what)
+            }
+        }
+    }
+
+    /// Following the master through a change is no licence for strangers: another router's advert with
+    /// other addresses is still discarded, and so is one heard before any master was followed.
+    func testOnlyTheFollowedMasterMayAdvertiseOtherAddresses() {
+        var b = backup(config())
+        let other = advert(config(priority: 150, vips: [vip2]))
+        XCTAssertEqual(b.receive(datagram: datagram(other, from: lower), now: .seconds(1)).discards.map(\.reason), [.addressList], "no master followed yet")
+        _ = b.receive(datagram: datagram(advert(config(priority: 150)), from: lower), now: .seconds(1))
+        XCTAssertEqual(b.receive(datagram: datagram(other, from: higher), now: .seconds(2)).discards.map(\.reason), [.addressList], "not the master")
+        XCTAssertEqual(b.receive(datagram: datagram(other, from: lower), now: .seconds(2)), [.scheduleTimer(at: .seconds(2) + .nanoseconds(3_609_375_000))])
+        XCTAssertEqual(b.statistics.addressListMismatchesAccepted, 1)
+        // A master does not follow anyone.
+        var (m, _) = master(config())
+        XCTAssertEqual(m.receive(datagram: datagram(advert(config(priority: 200, vips: [vip2])), from: lower), now: .seconds(10)).discards.map(\.reason), [.addressList])
+        XCTAssertEqual(m.state, .master)
+    }
+
     // MARK: repair
 
     func testRepairPutsBackOnlyConfiguredAddressesAndOnlyAsMaster() {
