@@ -9,7 +9,6 @@ final class VRRPReconfigureTests: XCTestCase {
     let me = IPAddress("10.99.0.2")!
     let lower = IPAddress("10.99.0.1")!
     let higher = IPAddress("10.99.0.3")!
-    let vip2 = CIDR("10.99.0.201/24")!
     let vip3 = CIDR("10.99.0.202/24")!
 
     func config(priority: Int = 100, version: VRRPVersion = .v2, interval: Int? = nil, vips: [CIDR] = [vip],
