@@ -18,10 +18,14 @@ public actor VRRPSpeaker {
     /// What names the virtual router a speaker runs; an update cannot change it (a supervisor keys its
     /// speakers by it, and a configuration with another identity needs a speaker of its own).
     public struct Identity: Sendable, Hashable, CustomStringConvertible {
+        /// The interface the sockets are bound to.
         public var interface: String
+        /// The VRID: the virtual router on that LAN.
         public var virtualRouterID: Int
+        /// The protocol the peers speak.
         public var version: VRRPVersion
 
+        /// The identity of the speaker `configuration` would run.
         public init(_ configuration: VRRPConfiguration) {
             interface = configuration.interface
             virtualRouterID = configuration.virtualRouterID
@@ -33,8 +37,10 @@ public actor VRRPSpeaker {
 
     /// One consistent reading of a speaker, for the agent's reports and metrics.
     public struct Snapshot: Sendable, Equatable {
+        /// The instance name logs and notify scripts use.
         public var name: String
         public var state: VRRPState
+        /// The priority in force (the last update's).
         public var priority: Int
         /// The master a backup follows (the sender of the last advertisement it accepted); nil unless backup.
         public var masterAddress: IPAddress?
@@ -45,9 +51,11 @@ public actor VRRPSpeaker {
         public var since: Duration?
         /// How long the speaker had been in `state` when the snapshot was taken.
         public var inStateFor: Duration?
+        /// The configuration in force.
         public var configuration: VRRPConfiguration
     }
 
+    /// Fixed for the speaker's life, so readable without awaiting the actor.
     public nonisolated let identity: Identity
     /// The configuration in force: the one the speaker was made with, then each accepted `update`.
     public private(set) var configuration: VRRPConfiguration

