@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "LBCtlTests", dependencies: ["LBCtl", "lbctl"]),
         .testTarget(
             name: "LBVRRPTests",
-            dependencies: ["LBVRRP", "LBVRRPRuntime", "LBVRRPLab", "LBHost", "LBSpec", "lb-agent"],
+            dependencies: ["LBVRRP", "LBVRRPRuntime", "LBVRRPLab", "LBHost", "LBNetlink", "LBSpec", "lb-agent"],
             resources: [.copy("Resources")]
         ),
         .testTarget(name: "LBGossipTests", dependencies: ["LBGossip", "LBGossipSim"]),

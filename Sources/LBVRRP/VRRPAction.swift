@@ -101,7 +101,8 @@ public struct VRRPDiscard: Sendable, Equatable, CustomStringConvertible {
         case authentication
         /// v2: another advertisement interval than configured (v3 learns the master's instead).
         case interval
-        /// The advertised addresses differ from the configured ones.
+        /// The advertised addresses differ from the configured ones (and the sender is not the master this
+        /// backup already follows).
         case addressList = "address-list"
         /// Unicast mode: a sender that is not a configured peer.
         case notPeer = "not-peer"
@@ -133,6 +134,11 @@ public struct VRRPStatistics: Sendable, Equatable, Codable {
     public var releasedMaster = 0
     /// Lower-priority advertisements a preempting backup discarded (a protocol action, not an error).
     public var lowerPriorityDiscarded = 0
+    /// Advertisements of the master this backup follows accepted although their address list differs
+    /// from this instance's: a change of the list on its way through the group, or a misconfiguration.
+    public var addressListMismatchesAccepted = 0
+    /// Virtual addresses a master put back after something else deleted them (`repairAddresses`).
+    public var addressesRepaired = 0
     public var discarded: [VRRPDiscard.Reason: Int] = [:]
 
     public init() {}

@@ -25,6 +25,9 @@ public struct VRRPError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let badField = Kind(rawValue: "bad-field")
         /// A configuration that cannot run.
         public static let invalidConfiguration = Kind(rawValue: "invalid-configuration")
+        /// A configuration a running instance cannot take in place (another VRID, interface, version,
+        /// source address, address ownership or multicast/unicast mode): stop it and start a new one.
+        public static let restartRequired = Kind(rawValue: "restart-required")
     }
 
     public var kind: Kind

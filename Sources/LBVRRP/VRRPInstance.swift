@@ -11,9 +11,13 @@ import LBSpec
 ///
 /// Beyond the RFC, as keepalived does (so a mixed cluster behaves the same whichever speaker is master):
 /// a master that hears a lower-priority master answers with an advertisement at once so it steps down
-/// without waiting an interval; preempt delay; stale virtual addresses are removed at startup.
+/// without waiting an interval; preempt delay; stale virtual addresses are removed at startup; a backup
+/// keeps following its master when the master's address list changes (keepalived's skip_check_adv_addr).
+///
+/// A running instance takes a new configuration in place (`reconfigure`) without a state transition and
+/// without touching a virtual address that stays: keepalived's reload re-enters BACKUP and flaps them.
 public struct VRRPInstance: Sendable {
-    public let configuration: VRRPConfiguration
+    public private(set) var configuration: VRRPConfiguration
     /// This router's primary address: the source of its adverts and the tie-breaker.
     public let primaryAddress: IPAddress
     public private(set) var state: VRRPState = .initialize
@@ -172,6 +176,7 @@ public struct VRRPInstance: Sendable {
         }
         statistics.advertisementsReceived += 1
         if advert.priority == 0 { statistics.priorityZeroReceived += 1 }
+        if !sameAddresses(advert) { statistics.addressListMismatchesAccepted += 1 }
         switch state {
         case .initialize: return []
         case .backup: return backupReceive(advert, source: source, now: now)
@@ -205,10 +210,17 @@ public struct VRRPInstance: Sendable {
                 return (.interval, "advertisement interval \(a.intervalCentiseconds / 100) s, this instance uses \(c.advertisementIntervalCentiseconds / 100) s")
             }
         }
-        if a.addresses.count != vips.count || Set(a.addresses) != Set(vips) {
+        // A new address list reaches the routers of a group one at a time, and each discarding the other's
+        // adverts meanwhile makes two masters (keepalived's issue #1603). The master this backup already
+        // follows is followed through the change; anyone else with other addresses is misconfigured.
+        if !sameAddresses(a) && !(state == .backup && source == masterAddress) {
             return (.addressList, "addresses [\(a.addresses.map(\.description).joined(separator: ", "))], this instance has [\(vips.map(\.description).joined(separator: ", "))]")
         }
         return nil
+    }
+
+    private func sameAddresses(_ a: VRRPAdvertisement) -> Bool {
+        a.addresses.count == vips.count && Set(a.addresses) == Set(vips)
     }
 
     // MARK: Backup (6.4.2)
@@ -222,9 +234,7 @@ public struct VRRPInstance: Sendable {
             return [.scheduleTimer(at: nextDeadline)]
         }
         let mine = configuration.priority
-        let delaying = configuration.preemptDelay > .zero && p < mine
-            && (lowerMasterSince.map { now < $0 + configuration.preemptDelay } ?? true)
-        if !configuration.preempt || p >= mine || delaying {
+        if !preempts(p, now: now) {
             if configuration.version == .v3 {
                 masterAdvertisementInterval = .milliseconds(a.intervalCentiseconds * 10)
             }
@@ -244,6 +254,14 @@ public struct VRRPInstance: Sendable {
         masterAddress = source
         downCause = .preempting(source, p)
         return []
+    }
+
+    /// Whether a master advertising priority `p` is to be preempted now (Preempt_Mode, preempt delay).
+    private func preempts(_ p: Int, now: Duration) -> Bool {
+        let c = configuration
+        guard c.preempt, p < c.priority else { return false }
+        let delaying = c.preemptDelay > .zero && (lowerMasterSince.map { now < $0 + c.preemptDelay } ?? true)
+        return !delaying
     }
 
     // MARK: Master (6.4.3)
@@ -275,6 +293,138 @@ public struct VRRPInstance: Sendable {
         // A lower-priority master: answer at once so it hears us and steps down (keepalived does the same).
         statistics.advertisementsSent += 1
         return [.sendAdvertisement(advertisement(priority: priority))]
+    }
+
+    // MARK: Reconfiguration
+
+    /// Why `new` cannot replace `old` in a running instance, worded for the operator, or nil when
+    /// `reconfigure` applies it in place. `primaryAddress` is the address the instance sends from, when
+    /// known; without it a new explicit source address is assumed to differ.
+    public static func requiresRestart(from old: VRRPConfiguration, to new: VRRPConfiguration, primaryAddress: IPAddress? = nil) -> String? {
+        if new.virtualRouterID != old.virtualRouterID {
+            return "the VRID changes from \(old.virtualRouterID) to \(new.virtualRouterID): that is another virtual router"
+        }
+        if new.interface != old.interface {
+            return "the interface changes from \(old.interface) to \(new.interface): the sockets are bound to \(old.interface)"
+        }
+        if new.version != old.version { return "the version changes from \(old.version) to \(new.version)" }
+        if new.unicastPeers.isEmpty != old.unicastPeers.isEmpty {
+            return new.unicastPeers.isEmpty ? "unicast becomes multicast: the socket must join 224.0.0.18"
+                : "multicast becomes unicast: the socket must leave 224.0.0.18"
+        }
+        if (old.priority == 255) != (new.priority == 255) {
+            return old.priority == 255 ? "priority 255 (the address owner, which never yields) becomes \(new.priority)"
+                : "priority \(old.priority) becomes 255 (the address owner, master at once)"
+        }
+        let current = primaryAddress ?? old.sourceAddress
+        if let source = new.sourceAddress, source != current {
+            return "the source address changes from \(current.map(\.description) ?? "the interface's first address") to \(source): "
+                + "peers tell routers apart by it"
+        }
+        if let current, new.virtualAddresses.contains(where: { $0.address == current }) {
+            return "the source address \(current) becomes a virtual address"
+        }
+        return nil
+    }
+
+    /// `requiresRestart(from:to:)` for this instance, which knows its primary address.
+    public func restartReason(for new: VRRPConfiguration) -> String? {
+        Self.requiresRestart(from: configuration, to: new, primaryAddress: primaryAddress)
+    }
+
+    /// Takes `new` in place: never a state transition, never a virtual address that stays removed and
+    /// re-added, and an armed Master_Down_Timer is never brought forward. Identical configurations return
+    /// no action. Throws `.invalidConfiguration` for one that cannot run and `.restartRequired` (with
+    /// `restartReason(for:)`) for one this instance cannot become; either way nothing changed.
+    ///
+    /// As master: a changed priority or interval is advertised at once (a now higher backup preempts
+    /// without waiting an interval; a v3 backup learns the new Master_Adver_Interval before its timer,
+    /// computed from the old one, runs out), and a new interval restarts Adver_Timer; added addresses are
+    /// added and announced by gratuitous ARP before removed ones go. As backup: removed addresses are
+    /// removed (in case a crashed run left them), and the new priority and (v2) interval count from the
+    /// next Master_Down_Interval on.
+    public mutating func reconfigure(_ new: VRRPConfiguration, now: Duration) throws(VRRPError) -> [VRRPAction] {
+        guard new != configuration else { return [] }
+        let problems = new.problems
+        if !problems.isEmpty { throw VRRPError(.invalidConfiguration, problems.joined(separator: "; ")) }
+        if let reason = restartReason(for: new) { throw VRRPError(.restartRequired, reason) }
+        let old = configuration
+        let before = nextDeadline
+        configuration = new
+        var out: [VRRPAction]
+        switch state {
+        case .initialize:
+            if !started { masterAdvertisementInterval = new.advertisementInterval }
+            return []
+        case .master: out = reconfigureMaster(from: old, now: now)
+        case .backup: out = reconfigureBackup(from: old, now: now)
+        }
+        if nextDeadline != before { out.append(.scheduleTimer(at: nextDeadline)) }
+        return out
+    }
+
+    private mutating func reconfigureMaster(from old: VRRPConfiguration, now: Duration) -> [VRRPAction] {
+        let new = configuration
+        var out: [VRRPAction] = []
+        let intervalChanged = new.advertisementInterval != old.advertisementInterval
+        if new.priority != old.priority || intervalChanged {
+            out.append(.sendAdvertisement(advertisement(priority: priority)))
+            statistics.advertisementsSent += 1
+        }
+        if intervalChanged {
+            masterAdvertisementInterval = new.advertisementInterval
+            advertiseAt = now + new.advertisementInterval
+        }
+        let (added, removed) = Self.difference(old.virtualAddresses, new.virtualAddresses)
+        // Added first: an address whose prefix changes is never absent (the kernel holds both prefixes).
+        if !added.isEmpty {
+            out.append(.addAddresses(added))
+            if new.gratuitousARP.count > 0 { out.append(.sendGratuitousARP(added.map(\.address), count: new.gratuitousARP.count)) }
+        }
+        if !removed.isEmpty { out.append(.removeAddresses(removed)) }
+        if new.gratuitousARP.repeatDelay == nil { garpRepeatAt = nil }
+        if new.gratuitousARP.refreshInterval != old.gratuitousARP.refreshInterval {
+            garpRefreshAt = new.gratuitousARP.refreshInterval.map { now + $0 }
+        }
+        return out
+    }
+
+    private mutating func reconfigureBackup(from old: VRRPConfiguration, now: Duration) -> [VRRPAction] {
+        let new = configuration
+        // v3 keeps the interval it learned from the master; before hearing one it uses its own.
+        if new.version == .v2 || masterAddress == nil { masterAdvertisementInterval = new.advertisementInterval }
+        if case .preempting(let source, let p) = downCause, !preempts(p, now: now) {
+            // The new settings follow this master instead of taking over: its adverts were being discarded,
+            // so the timer armed for the takeover could fire before the next one is accepted. Re-arm it as
+            // if the master had just been heard (it was, within an interval).
+            masterDownAt = now + masterDownInterval
+            masterAddress = source
+            downCause = .none
+        }
+        let (_, removed) = Self.difference(old.virtualAddresses, new.virtualAddresses)
+        return removed.isEmpty ? [] : [.removeAddresses(removed)]
+    }
+
+    /// The actions that put back virtual addresses found missing from the interface (deleted behind the
+    /// master's back): as master, add them and announce them by gratuitous ARP; otherwise none. Addresses
+    /// that are not in the configuration are ignored.
+    public mutating func repairAddresses(missing: [CIDR]) -> [VRRPAction] {
+        guard state == .master else { return [] }
+        let configured = Set(configuration.virtualAddresses)
+        var seen = Set<CIDR>()
+        let repair = missing.filter { configured.contains($0) && seen.insert($0).inserted }
+        guard !repair.isEmpty else { return [] }
+        statistics.addressesRepaired += repair.count
+        var out: [VRRPAction] = [.addAddresses(repair)]
+        let garp = configuration.gratuitousARP
+        if garp.count > 0 { out.append(.sendGratuitousARP(repair.map(\.address), count: garp.count)) }
+        return out
+    }
+
+    /// The addresses of `new` not in `old`, and those of `old` not in `new`, each in its list's order.
+    static func difference(_ old: [CIDR], _ new: [CIDR]) -> (added: [CIDR], removed: [CIDR]) {
+        let before = Set(old), after = Set(new)
+        return (new.filter { !before.contains($0) }, old.filter { !after.contains($0) })
     }
 
     // MARK: Helpers

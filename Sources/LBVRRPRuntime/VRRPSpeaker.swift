@@ -9,11 +9,56 @@ import LBVRRP
 ///
 /// `run()` lasts until its task is cancelled (a `Service` in ServiceLifecycle's terms); cancellation is
 /// the graceful shutdown: a master sends a priority-0 advertisement first, then removes its addresses,
-/// so the best backup takes over after Skew_Time.
+/// so the best backup takes over after Skew_Time. While it runs, `update` changes the instance in place
+/// for a new document (no transition, no kept address touched) and `checkAddresses` is the drift
+/// watcher's way to have a master put back an address deleted behind its back.
 public actor VRRPSpeaker {
     public enum LogLevel: String, Sendable { case info, notice, warning, error }
 
-    public nonisolated let configuration: VRRPConfiguration
+    /// What names the virtual router a speaker runs; an update cannot change it (a supervisor keys its
+    /// speakers by it, and a configuration with another identity needs a speaker of its own).
+    public struct Identity: Sendable, Hashable, CustomStringConvertible {
+        /// The interface the sockets are bound to.
+        public var interface: String
+        /// The VRID: the virtual router on that LAN.
+        public var virtualRouterID: Int
+        /// The protocol the peers speak.
+        public var version: VRRPVersion
+
+        /// The identity of the speaker `configuration` would run.
+        public init(_ configuration: VRRPConfiguration) {
+            interface = configuration.interface
+            virtualRouterID = configuration.virtualRouterID
+            version = configuration.version
+        }
+
+        public var description: String { "\(version) VRID \(virtualRouterID) on \(interface)" }
+    }
+
+    /// One consistent reading of a speaker, for the agent's reports and metrics.
+    public struct Snapshot: Sendable, Equatable {
+        /// The instance name logs and notify scripts use.
+        public var name: String
+        public var state: VRRPState
+        /// The priority in force (the last update's).
+        public var priority: Int
+        /// The master a backup follows (the sender of the last advertisement it accepted); nil unless backup.
+        public var masterAddress: IPAddress?
+        /// The address adverts are sent from, once `run()` has found it.
+        public var primaryAddress: IPAddress?
+        public var statistics: VRRPStatistics
+        /// The speaker clock's instant of the transition into `state`; nil before `run()` started the instance.
+        public var since: Duration?
+        /// How long the speaker had been in `state` when the snapshot was taken.
+        public var inStateFor: Duration?
+        /// The configuration in force.
+        public var configuration: VRRPConfiguration
+    }
+
+    /// Fixed for the speaker's life, so readable without awaiting the actor.
+    public nonisolated let identity: Identity
+    /// The configuration in force: the one the speaker was made with, then each accepted `update`.
+    public private(set) var configuration: VRRPConfiguration
     /// Every state change, in order. Finishes when `run()` returns.
     public nonisolated let transitions: AsyncStream<VRRPTransition>
     private let transitionSink: AsyncStream<VRRPTransition>.Continuation
@@ -26,16 +71,27 @@ public actor VRRPSpeaker {
 
     private var engine: VRRPInstance?
     private var transport: (any VRRPTransport)?
-    private var events: AsyncStream<Event>.Continuation?
+    /// Everything the engine is fed goes through this one stream, so an update or a repair never runs
+    /// between the actions of another event (the actor is reentrant at every host call).
+    private let events: AsyncStream<Event>
+    private let eventSink: AsyncStream<Event>.Continuation
+    private var phase: Phase = .idle
+    private var stateSince: Duration?
     private var timer: Task<Void, Never>?
     private var timerGeneration: UInt64 = 0
-    private var lastDiscardLog: [String: (at: Duration, suppressed: Int)] = [:]
+    private var lastOccasionalLog: [String: (at: Duration, suppressed: Int)] = [:]
+
+    private enum Phase { case idle, starting, running, stopped }
 
     enum Event: Sendable {
         /// A datagram with the instant the receive thread got it: Master_Down_Timer starts at reception,
         /// not when the actor gets round to it.
         case datagram([UInt8], receivedAt: Duration)
         case timer(UInt64)
+        case reconfigure(VRRPConfiguration, CheckedContinuation<Void, any Error>)
+        /// Addresses `checkAddresses` saw missing; checked again in turn, since an event before it may
+        /// have been adding them.
+        case repair([CIDR], CheckedContinuation<[CIDR], Never>)
         case stop
     }
 
@@ -47,12 +103,14 @@ public actor VRRPSpeaker {
                 clock: any VRRPClock = MonotonicClock(), notifyScript: NotifyScript? = nil,
                 log: @escaping @Sendable (LogLevel, String) -> Void = { _, _ in }) {
         self.configuration = configuration
+        identity = Identity(configuration)
         self.host = host
         self.clock = clock
         self.suppliedTransport = transport
         self.notifyScript = notifyScript
         self.log = log
         (transitions, transitionSink) = AsyncStream.makeStream(of: VRRPTransition.self, bufferingPolicy: .unbounded)
+        (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
     }
 
     public var state: VRRPState { engine?.state ?? .initialize }
@@ -60,57 +118,214 @@ public actor VRRPSpeaker {
     /// The address adverts are sent from, once `run()` has found it.
     public var primaryAddress: IPAddress? { engine?.primaryAddress }
 
+    /// State, priority, master, counters and time in state, read together.
+    public var snapshot: Snapshot {
+        let e = engine
+        return Snapshot(name: configuration.name, state: e?.state ?? .initialize, priority: configuration.priority,
+                        masterAddress: e?.state == .backup ? e?.masterAddress : nil, primaryAddress: e?.primaryAddress,
+                        statistics: e?.statistics ?? VRRPStatistics(), since: stateSince,
+                        inStateFor: stateSince.map { clock.now() - $0 }, configuration: configuration)
+    }
+
     /// Runs the instance until the task is cancelled, then resigns and returns. Throws only when it cannot
-    /// start (invalid configuration, no such interface, no IPv4 address, sockets refused).
+    /// start (invalid configuration, no such interface, no IPv4 address, sockets refused), or when called
+    /// a second time.
     public func run() async throws {
+        guard phase == .idle else { throw VRRPRuntimeError("\(configuration.name): run() was called before; start a new speaker") }
+        phase = .starting
         defer { transitionSink.finish() }
-        try configuration.validate()
-        let primary = try await resolvePrimaryAddress(configuration)
-        let transport = try suppliedTransport ?? RawSocketTransport(interface: configuration.interface,
+        var pending = events.makeAsyncIterator()
+        let transport: any VRRPTransport
+        do {
+            try configuration.validate()
+            let primary = try await resolvePrimaryAddress(configuration)
+            transport = try suppliedTransport ?? RawSocketTransport(interface: configuration.interface,
                                                                     joinMulticast: configuration.unicastPeers.isEmpty)
+            engine = VRRPInstance(configuration: configuration, primaryAddress: primary)
+            let sink = eventSink, clock = self.clock
+            do {
+                try transport.startReceiving { sink.yield(.datagram($0, receivedAt: clock.now())) }
+            } catch {
+                transport.close()
+                throw error
+            }
+        } catch {
+            await stop(&pending)
+            throw error
+        }
         self.transport = transport
         defer { transport.close() }
-        engine = VRRPInstance(configuration: configuration, primaryAddress: primary)
-        let (stream, sink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
-        events = sink
-        let clock = self.clock
-        try transport.startReceiving { sink.yield(.datagram($0, receivedAt: clock.now())) }
-        log(.info, "\(configuration.name): \(configuration.version) VRID \(configuration.virtualRouterID) priority \(configuration.priority) on \(configuration.interface) from \(primary), "
-            + "advert every \(Self.seconds(configuration.advertisementInterval)) s, "
-            + (configuration.unicastPeers.isEmpty ? "multicast 224.0.0.18" : "unicast to \(configuration.unicastPeers.map(\.description).joined(separator: ", "))"))
+        phase = .running
+        let c = configuration, primary = engine!.primaryAddress
+        log(.info, "\(c.name): \(c.version) VRID \(c.virtualRouterID) priority \(c.priority) on \(c.interface) from \(primary), "
+            + "advert every \(Self.seconds(c.advertisementInterval)) s, "
+            + (c.unicastPeers.isEmpty ? "multicast 224.0.0.18" : "unicast to \(c.unicastPeers.map(\.description).joined(separator: ", "))"))
 
+        let sink = eventSink, clock = self.clock
         await withTaskCancellationHandler {
             var last = clock.now()
             await perform(engine!.start(now: last))
-            for await event in stream {
-                let actions: [VRRPAction]
+            loop: while let event = await pending.next(isolation: #isolation) {
+                // Never earlier than the event before: the engine sees time only move forward.
                 switch event {
                 case .datagram(let bytes, let receivedAt):
-                    // Never earlier than the event before: the engine sees time only move forward.
                     last = max(last, receivedAt)
-                    actions = engine!.receive(datagram: bytes, now: last)
+                    let accepted = engine!.statistics.addressListMismatchesAccepted
+                    let actions = engine!.receive(datagram: bytes, now: last)
+                    if engine!.statistics.addressListMismatchesAccepted > accepted { logFollowedMismatch() }
+                    await perform(actions)
                 case .timer(let generation):
                     guard generation == timerGeneration else { continue }
                     last = max(last, clock.now())
-                    actions = engine!.timerFired(now: last)
+                    await perform(engine!.timerFired(now: last))
+                case .reconfigure(let new, let reply):
+                    last = max(last, clock.now())
+                    await reconfigure(new, now: last, reply: reply)
+                case .repair(let suspected, let reply):
+                    reply.resume(returning: await repair(suspected))
                 case .stop:
-                    return
+                    break loop
                 }
-                await perform(actions)
             }
+            phase = .stopped
+            await perform(engine!.shutdown(now: clock.now()))
+            await stop(&pending)
         } onCancel: {
             sink.yield(.stop)
         }
-        await perform(engine!.shutdown(now: clock.now()))
+    }
+
+    /// Ends the event stream and answers whatever was still waiting in it.
+    private func stop(_ pending: inout AsyncStream<Event>.Iterator) async {
+        phase = .stopped
         timer?.cancel()
-        sink.finish()
-        events = nil
+        timer = nil
+        eventSink.finish()
+        while let event = await pending.next(isolation: #isolation) {
+            switch event {
+            case .reconfigure(_, let reply): reply.resume(throwing: stoppedError)
+            case .repair(_, let reply): reply.resume(returning: [])
+            case .datagram, .timer, .stop: break
+            }
+        }
+    }
+
+    private var stoppedError: VRRPRuntimeError {
+        VRRPRuntimeError("\(configuration.name): the speaker has stopped; start a new one")
+    }
+
+    // MARK: changes while running
+
+    /// Changes the running instance to `new` in place: no state transition, no virtual address that
+    /// stays is touched (`VRRPInstance.reconfigure`), and `configuration` becomes `new`. Before `run()`
+    /// any valid configuration of the same identity is taken. Throws, changing nothing: `VRRPError` of
+    /// kind `.invalidConfiguration`, or `.restartRequired` with the reason (then stop this speaker and
+    /// start one with `new`); `VRRPRuntimeError` once the speaker has stopped.
+    public func update(_ new: VRRPConfiguration) async throws {
+        switch phase {
+        case .idle:
+            try new.validate()
+            guard Identity(new) == identity else {
+                throw VRRPError(.restartRequired, VRRPInstance.requiresRestart(from: configuration, to: new) ?? "\(Identity(new)) is not \(identity)")
+            }
+            logUpdate(from: configuration, to: new)
+            configuration = new
+        case .stopped:
+            throw stoppedError
+        case .starting, .running:
+            let sink = eventSink, stopped = stoppedError
+            try await withCheckedThrowingContinuation { (reply: CheckedContinuation<Void, any Error>) in
+                if case .terminated = sink.yield(.reconfigure(new, reply)) { reply.resume(throwing: stopped) }
+            }
+        }
+    }
+
+    /// Looks at the host for the configured virtual addresses and, while master, puts back every one
+    /// that is missing from the interface (something deleted it behind the speaker's back), with
+    /// gratuitous ARP, logging each. Returns the addresses put back; a backup looks at nothing.
+    @discardableResult
+    public func checkAddresses() async -> [CIDR] {
+        guard phase == .running, engine?.state == .master else { return [] }
+        guard let suspected = await missingAddresses(), !suspected.isEmpty else { return [] }
+        let sink = eventSink
+        return await withCheckedContinuation { (reply: CheckedContinuation<[CIDR], Never>) in
+            if case .terminated = sink.yield(.repair(suspected, reply)) { reply.resume(returning: []) }
+        }
+    }
+
+    private func reconfigure(_ new: VRRPConfiguration, now: Duration, reply: CheckedContinuation<Void, any Error>) async {
+        let actions: [VRRPAction]
+        do {
+            actions = try engine!.reconfigure(new, now: now)
+        } catch {
+            reply.resume(throwing: error)
+            return
+        }
+        logUpdate(from: configuration, to: new)
+        configuration = new
+        await perform(actions)
+        // Without promote_secondaries the kernel deletes an address's secondaries of the same subnet
+        // with it: a removed VIP can take a kept one along. Put such a one back at once.
+        if engine!.state == .master, actions.contains(where: { if case .removeAddresses = $0 { true } else { false } }) {
+            _ = await repair(new.virtualAddresses)
+        }
+        reply.resume()
+    }
+
+    /// Repairs those of `suspected` still missing now, between two events.
+    private func repair(_ suspected: [CIDR]) async -> [CIDR] {
+        guard engine!.state == .master, let missing = await missingAddresses() else { return [] }
+        return await perform(engine!.repairAddresses(missing: missing.filter(suspected.contains)), repairing: true)
+    }
+
+    /// The configured virtual addresses the interface does not hold; nil when the host cannot be read.
+    private func missingAddresses() async -> [CIDR]? {
+        let c = configuration
+        do {
+            let observed = try await host.observe(sysctls: [])
+            let present = Set(observed.interface(named: c.interface)?.addresses.map(\.address) ?? [])
+            return c.virtualAddresses.filter { !present.contains($0) }
+        } catch {
+            log(.warning, "\(c.name): cannot read the addresses of \(c.interface): \(error)")
+            return nil
+        }
+    }
+
+    private func logUpdate(from old: VRRPConfiguration, to new: VRRPConfiguration) {
+        var changes: [String] = []
+        if old.name != new.name { changes.append("name \(old.name) -> \(new.name)") }
+        if old.priority != new.priority { changes.append("priority \(old.priority) -> \(new.priority)") }
+        if old.advertisementInterval != new.advertisementInterval {
+            changes.append("advert every \(Self.seconds(old.advertisementInterval)) -> \(Self.seconds(new.advertisementInterval)) s")
+        }
+        changes += new.virtualAddresses.filter { !old.virtualAddresses.contains($0) }.map { "+\($0)" }
+        changes += old.virtualAddresses.filter { !new.virtualAddresses.contains($0) }.map { "-\($0)" }
+        if old.preempt != new.preempt { changes.append(new.preempt ? "preempt" : "nopreempt") }
+        if old.preemptDelay != new.preemptDelay { changes.append("preempt delay \(Self.seconds(new.preemptDelay)) s") }
+        if old.authPassword != new.authPassword { changes.append("new password") }
+        if old.unicastPeers != new.unicastPeers { changes.append("unicast to \(new.unicastPeers.map(\.description).joined(separator: ", "))") }
+        if old.sourceAddress != new.sourceAddress { changes.append("source \(new.sourceAddress.map(\.description) ?? "automatic")") }
+        if old.gratuitousARP != new.gratuitousARP { changes.append("gratuitous ARP settings") }
+        guard !changes.isEmpty else { return }
+        log(.notice, "\(new.name): updated in place (\(state)): \(changes.joined(separator: ", "))")
+    }
+
+    private func logFollowedMismatch() {
+        let c = configuration, master = engine?.masterAddress.map(\.description) ?? "?"
+        logOccasionally(key: "address-list-followed \(master)",
+                        "\(c.name): following master \(master) although its advertised addresses differ from [\(c.virtualAddresses.map(\.description).joined(separator: ", "))] "
+                        + "(a change on its way through the group, or a misconfiguration)")
     }
 
     // MARK: performing actions
 
-    private func perform(_ actions: [VRRPAction]) async {
-        guard let engine, let transport else { return }
+    /// Performs `actions` in order; returns the addresses added successfully. `repairing`: the additions
+    /// put back addresses found missing, and each is logged as such.
+    @discardableResult
+    private func perform(_ actions: [VRRPAction], repairing: Bool = false) async -> [CIDR] {
+        guard let engine, let transport else { return [] }
+        let configuration = self.configuration
+        var added: [CIDR] = []
         for action in actions {
             switch action {
             case .sendAdvertisement(let advert):
@@ -126,8 +341,17 @@ public actor VRRPSpeaker {
             case .addAddresses(let cidrs):
                 let started = clock.now()
                 let report = await host.apply(cidrs.map { .addAddress(interface: configuration.interface, address: $0, label: nil) })
-                for e in report.errors where e.kind != .exists { log(.error, "\(configuration.name): \(e.message)") }
-                log(.info, "\(configuration.name): added \(cidrs.map(\.description).joined(separator: ", ")) to \(configuration.interface) in \(Self.milliseconds(clock.now() - started)) ms")
+                for (cidr, failure) in zip(cidrs, report.failures) {
+                    if let failure, failure.kind != .exists {
+                        log(.error, "\(configuration.name): \(repairing ? "cannot re-add \(cidr): " : "")\(failure.message)")
+                        continue
+                    }
+                    added.append(cidr)
+                    if repairing { log(.notice, "\(configuration.name): \(cidr) missing on \(configuration.interface) while MASTER: re-added") }
+                }
+                if !repairing {
+                    log(.info, "\(configuration.name): added \(cidrs.map(\.description).joined(separator: ", ")) to \(configuration.interface) in \(Self.milliseconds(clock.now() - started)) ms")
+                }
             case .removeAddresses(let cidrs):
                 let report = await host.apply(cidrs.map { .deleteAddress(interface: configuration.interface, address: $0) })
                 for e in report.errors where e.kind != .notFound { log(.error, "\(configuration.name): \(e.message)") }
@@ -140,6 +364,7 @@ public actor VRRPSpeaker {
             case .scheduleTimer(let deadline):
                 schedule(deadline)
             case .notify(let transition):
+                stateSince = transition.at
                 log(.notice, "\(configuration.name): \(transition)")
                 transitionSink.yield(transition)
                 if let notifyScript, case .failure(let e) = notifyScript.run(instance: configuration.name, transition: transition) {
@@ -149,13 +374,14 @@ public actor VRRPSpeaker {
                 logDiscard(discard)
             }
         }
+        return added
     }
 
     private func schedule(_ deadline: Duration?) {
         timer?.cancel()
         timerGeneration &+= 1
-        guard let deadline, let events else { timer = nil; return }
-        let generation = timerGeneration, clock = self.clock
+        guard let deadline, phase == .running else { timer = nil; return }
+        let generation = timerGeneration, clock = self.clock, events = eventSink
         // Detached: the wake-up needs nothing of the actor, so it goes straight into the event stream.
         timer = Task.detached {
             do {
@@ -169,15 +395,19 @@ public actor VRRPSpeaker {
     /// the number suppressed: a misconfigured peer is visible without flooding the log.
     private func logDiscard(_ d: VRRPDiscard) {
         guard d.reason != .ownAdvertisement else { return }
-        let key = "\(d.reason.rawValue) \(d.source.map(\.description) ?? "-")"
+        logOccasionally(key: "\(d.reason.rawValue) \(d.source.map(\.description) ?? "-")", "\(configuration.name): \(d) [\(d.reason.rawValue)]")
+    }
+
+    /// A warning the first time for `key`, then at most every 10 s with the number suppressed meanwhile.
+    private func logOccasionally(key: String, _ message: String) {
         let now = clock.now()
-        if let last = lastDiscardLog[key], now - last.at < .seconds(10) {
-            lastDiscardLog[key] = (last.at, last.suppressed + 1)
+        if let last = lastOccasionalLog[key], now - last.at < .seconds(10) {
+            lastOccasionalLog[key] = (last.at, last.suppressed + 1)
             return
         }
-        let suppressed = lastDiscardLog[key]?.suppressed ?? 0
-        lastDiscardLog[key] = (now, 0)
-        log(.warning, "\(configuration.name): \(d) [\(d.reason.rawValue)]\(suppressed > 0 ? " (\(suppressed) more like it since the last report)" : "")")
+        let suppressed = lastOccasionalLog[key]?.suppressed ?? 0
+        lastOccasionalLog[key] = (now, 0)
+        log(.warning, message + (suppressed > 0 ? " (\(suppressed) more like it since the last report)" : ""))
     }
 
     /// The configured source address, or the interface's first IPv4 address that is not a virtual one.

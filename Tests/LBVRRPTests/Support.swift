@@ -41,6 +41,7 @@ extension Array where Element == VRRPAction {
 }
 
 let vip = CIDR("10.99.0.200/24")!
+let vip2 = CIDR("10.99.0.201/24")!
 let group = IPAddress("224.0.0.18")!
 
 func ms(_ n: Int64) -> Duration { .milliseconds(n) }
