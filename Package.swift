@@ -17,6 +17,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -49,18 +54,39 @@ let package = Package(
         .target(
             name: "LBCtl",
             dependencies: [
-                "LBSpec", "LBSpecYAML", "LBCrypto", "LBDocument", "LBKeepalived",
+                "LBSpec", "LBSpecYAML", "LBCrypto", "LBDocument", "LBKeepalived", "LBGossip", "LBGossipService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "lbctl", dependencies: ["LBCtl"]),
+        // The node agent as a daemon: the reconciler (pure engine + shell), the VRRP supervisor, the drift
+        // watcher, reports, metrics and the local status listener, each a Service under one ServiceGroup.
+        .target(
+            name: "LBAgent",
+            dependencies: [
+                "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBVRRPRuntime", "LBGossip", "LBGossipService", "LBDocument", "LBCrypto",
+                "LBAgentConfig",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // The agent's commands; a library so tests can drive them.
         .target(
             name: "LBAgentCommands",
             dependencies: [
                 "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBVRRPRuntime", "LBGossip", "LBGossipService", "LBDocument", "LBCrypto",
+                "LBAgent", "LBAgentConfig", "LBSpecYAML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(name: "lb-agent", dependencies: ["LBAgentCommands"]),
@@ -129,6 +155,11 @@ let package = Package(
         .testTarget(
             name: "LBGossipServiceTests",
             dependencies: ["LBGossipService", "LBGossipNet", "LBGossip", "LBDocument", "LBCrypto", "LBSpec", "LBVRRPLab", "lb-agent"]
+        ),
+        .testTarget(
+            name: "LBAgentTests",
+            dependencies: ["LBAgent", "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBDocument", "LBCrypto", "LBGossipService", "LBVRRPLab",
+                           "lb-agent", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

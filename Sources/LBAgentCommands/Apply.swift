@@ -1,6 +1,8 @@
 import ArgumentParser
+import LBAgent
 import LBHost
 import LBSpec
+import Logging
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -9,14 +11,15 @@ import Foundation
 #endif
 
 extension Agent {
-    /// `lb-agent apply --plan FILE --node NAME`: one reconcile pass of a host plan, without the daemon.
+    /// `lb-agent apply --plan FILE --node NAME`: one pass of the daemon's reconciler, without the daemon.
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Bring this host to one node's plan once: observe, diff, apply, observe again.",
             discussion: """
             FILE is the JSON of `lbctl plan SPEC --output json` (all nodes, or one with --node there). \
             Only what the plan asks for is changed; foreign addresses and IPVS services are left alone. \
-            VIPs that move by VRRP are not added here: `lb-agent vrrp` (and later the agent) holds them.
+            VIPs that move by VRRP are not added here: `lb-agent vrrp` (and the agent) holds them. This is \
+            the reconciler `lb-agent run` loops, run once with no ledger kept.
             """
         )
 
@@ -45,28 +48,26 @@ extension Agent {
             guard let mine = plans.first(where: { $0.node == node }) else {
                 throw AgentFailure("\(plan) has no plan for node '\(node)' (it has: \(plans.map(\.node).joined(separator: ", ")))")
             }
-            let desired = DesiredHostState(plan: mine)
-            let host = LinuxHost()
-            let before = try await host.observe(sysctls: desired.sysctlKeys(ledger: Ledger()))
-            if desired.ipvs != nil, case .unavailable(let reason) = before.ipvs {
-                throw AgentFailure("node '\(node)' is a director but \(reason)")
-            }
-            let actions = HostDiff.actions(desired: desired, observed: before)
-            if actions.isEmpty {
-                print("\(node): nothing to change")
+            let reconciler = try Reconciler(host: LinuxHost(), ledgerPath: nil, logger: Logger(label: "lb-agent", factory: { _ in SwiftLogNoOpLogHandler() }))
+            await reconciler.setTarget(.init(state: DesiredState.compose(mine), version: 0))
+            let preview = try await reconciler.preview(.full)
+            if let blocked = await reconciler.engine.blocked { throw AgentFailure("node '\(node)': \(blocked)") }
+            if dryRun || preview.actions.isEmpty {
+                for w in preview.waiting { print("waiting: \(w)") }
+                if preview.actions.isEmpty && preview.waiting.isEmpty { print("\(node): nothing to change") }
+                for a in preview.actions { print("would \(a)") }
                 return
             }
-            for a in actions { print("\(dryRun ? "would " : "")\(a)") }
-            if dryRun { return }
-            let report = await host.apply(actions)
-            for e in report.errors { print("error: \(e.message)") }
-            let after = try await host.observe(sysctls: desired.sysctlKeys(ledger: Ledger()))
-            let left = HostDiff.actions(desired: desired, observed: after)
-            guard report.succeeded, left.isEmpty else {
-                print("\(node): \(left.count) change(s) still pending")
+            let result = await reconciler.pass(.full)
+            if let error = result.error { throw AgentFailure(error) }
+            for a in result.actions { print("\(a)") }
+            for e in result.report.errors { print("error: \(e.message)") }
+            for w in result.waiting { print("waiting: \(w)") }
+            guard result.converged else {
+                print("\(node): not converged")
                 throw ExitCode(1)
             }
-            print("\(node): \(actions.count) change(s) applied; converged")
+            print("\(node): \(result.actions.count) change(s) applied; converged")
         }
     }
 }

@@ -3,7 +3,7 @@ import LBCrypto
 /// "sha256:" followed by 64 lowercase hex digits: SHA-256 over a document's payload bytes exactly as
 /// they were signed (not over a re-encoding, which could differ).
 public struct DocumentDigest: Hashable, Sendable, Codable, LosslessStringConvertible {
-    static let prefix = "sha256:"
+    public static let prefix = "sha256:"
 
     /// The 32 digest bytes.
     public let bytes: [UInt8]

@@ -195,6 +195,12 @@ public actor VRRPSpeaker {
         }
     }
 
+    /// Ends `run()` as cancelling its task does: a master resigns (priority 0) and removes its addresses.
+    /// For a supervisor that runs many speakers in one task group and stops them one at a time.
+    public nonisolated func stop() {
+        eventSink.yield(.stop)
+    }
+
     /// Ends the event stream and answers whatever was still waiting in it.
     private func stop(_ pending: inout AsyncStream<Event>.Iterator) async {
         phase = .stopped

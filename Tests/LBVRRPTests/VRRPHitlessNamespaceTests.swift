@@ -132,7 +132,7 @@ actor NamespaceHost: HostControl {
         route = try inNamespace(namespace) { try RouteClient() }
     }
 
-    func observe(sysctls: [String], statistics: Bool) async throws -> HostState {
+    func observe(sysctls: [String], ipvs: IPVSObservation) async throws -> HostState {
         let links = try route.links(), addresses = try route.addresses()
         return HostState(interfaces: links.map { link in
             HostState.Interface(index: link.index, name: link.name, isUp: link.isUp, isLoopback: link.isLoopback,

@@ -339,8 +339,8 @@ actor RecordingHost: HostControl {
 
     init(_ inner: InMemoryHost) { self.inner = inner }
 
-    func observe(sysctls: [String], statistics: Bool) async throws -> HostState {
-        try await inner.observe(sysctls: sysctls, statistics: statistics)
+    func observe(sysctls: [String], ipvs: IPVSObservation) async throws -> HostState {
+        try await inner.observe(sysctls: sysctls, ipvs: ipvs)
     }
 
     func apply(_ actions: [HostAction]) async -> ApplyReport {

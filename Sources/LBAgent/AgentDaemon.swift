@@ -1,0 +1,184 @@
+import Foundation
+import LBAgentConfig
+import LBCrypto
+import LBDocument
+import LBGossip
+import LBGossipService
+import LBHost
+import LBSpec
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lb-agent run`: one process, one ServiceGroup. The services, in start order (shutdown runs in
+/// reverse): the status listener, the gossip member, the document follower, the report publisher, the
+/// reconciler, the drift watcher, the VRRP supervisor, the SIGHUP handler. So on SIGTERM the VRRP masters
+/// resign first, the gossip member leaves last but one, and the kernel state stays as it is.
+public struct AgentDaemon: Sendable {
+    public let config: AgentConfig
+
+    public init(config: AgentConfig) {
+        self.config = config
+    }
+
+    /// What must hold before anything changes on the host: the keys readable, the trust policy usable.
+    public struct Prepared: Sendable {
+        public var keyring: Keyring
+        public var policy: TrustPolicy
+    }
+
+    public func prepare() throws -> Prepared {
+        let keyring: Keyring
+        do { keyring = try KeyFile.readKeyring(at: config.keyring) } catch { throw AgentError("keyring: \(error)") }
+        let keys: [PublicKey]
+        do { keys = try KeyFile.readPublicKeys(at: config.trust.keys).map(\.key) } catch { throw AgentError("trust.keys: \(error)") }
+        do {
+            return Prepared(keyring: keyring, policy: try TrustPolicy(trustedKeys: keys, threshold: config.trust.threshold, expectedCluster: config.cluster))
+        } catch {
+            throw AgentError("trust: \(error)")
+        }
+    }
+
+    public var gossipConfig: GossipConfig { config.gossip.profile == .fast ? .fast : .lan }
+
+    /// Runs until SIGTERM or SIGINT. Throws, before changing anything, when it cannot start.
+    public func run(logger: Logger) async throws {
+        let prepared = try prepare()
+        try StateDirectory.create(config.stateDirectory)
+        let lock = try StateDirectory.lock(config.stateDirectory)
+        defer { close(lock) }
+
+        let metrics = AgentMetrics()
+        let reports = Wakeup()
+        let reconciler = try Reconciler(host: LinuxHost(), ledgerPath: LedgerFile.path(in: config.stateDirectory),
+                                        retryMax: config.drift.retryMax, logger: logger, metrics: metrics)
+        let vrrpThread = HostThread()
+        let supervisor = VRRPSupervisor(makeHost: { LinuxHost(thread: vrrpThread) }, logger: logger, metrics: metrics,
+                                        onChange: { reports.signal() })
+        let listen = config.gossip.listen
+        let gossip: GossipService
+        do {
+            gossip = try await GossipService.listen(
+                name: config.node, host: "\(listen.address)", port: listen.port, advertise: config.gossip.advertise.map { "\($0)" },
+                keyring: prepared.keyring, policy: prepared.policy, config: gossipConfig, stateDirectory: config.stateDirectory)
+        } catch {
+            throw AgentError("cannot gossip on \(listen): \(error)")
+        }
+        let follower = DocumentFollower(node: config.node, reconciler: reconciler, vrrp: supervisor, gossip: gossip, logger: logger,
+                                        metrics: metrics, onChange: { reports.signal() })
+        let publisher = ReportPublisher(node: config.node, cluster: config.cluster, reconciler: reconciler, follower: follower,
+                                        vrrp: supervisor, gossip: gossip, metrics: metrics, wakeup: reports, logger: logger)
+
+        // Restore first: the last document this node verified is applied before gossip has converged,
+        // so a rebooted host is right again without any controller or peer.
+        do {
+            if let held = try HeldDocument.load(from: config.stateDirectory, policy: prepared.policy) {
+                logger.info("restoring v\(held.head.version) from \(config.stateDirectory)")
+                await follower.accept(held)
+                await reconciler.pass(.full)
+            } else {
+                logger.info("no document in \(config.stateDirectory) yet: waiting for one from gossip")
+            }
+        } catch let rejection as DocumentRejection {
+            await follower.refuse(version: 0, reason: rejection.reason, message: "the stored document is refused: \(rejection)", from: nil)
+        } catch {
+            logger.error("cannot read the stored document: \(error)")
+        }
+
+        let status = StatusServer.make(host: "\(config.status.listen.address)", port: config.status.listen.port,
+                                       publisher: publisher, metrics: metrics, logger: logger)
+        let watcher = DriftWatcher(reconciler: reconciler, vrrp: supervisor, sysctlInterval: config.drift.sysctlInterval,
+                                   ipvsInterval: config.drift.ipvsInterval, logger: logger)
+        let services: [any Service] = [
+            status, GossipMember(gossip: gossip, seeds: AgentConfigValidator.usefulSeeds(config.gossip).map { "\($0)" }, logger: logger),
+            follower, publisher, reconciler, watcher, supervisor, Hangup(reconciler: reconciler, logger: logger),
+        ]
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info("lb-agent \(config.node) of cluster \(config.cluster): gossip on \(gossip.node.address), status on \(config.status.listen)")
+        try await group.run()
+        logger.info("stopped; the kernel state stays in place (lb-agent reset removes it)")
+    }
+}
+
+/// Wakes one waiter; signals while nobody waits merge into one.
+public final class Wakeup: Sendable {
+    let stream: AsyncStream<Void>
+    let continuation: AsyncStream<Void>.Continuation
+
+    public init() {
+        (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public func signal() { continuation.yield() }
+    func finish() { continuation.finish() }
+}
+
+/// The gossip member as a Service: joins on start, leaves gracefully on shutdown (so the others mark
+/// this node left, not dead).
+struct GossipMember: Service {
+    let gossip: GossipService
+    let seeds: [String]
+    let logger: Logger
+
+    func run() async throws {
+        await gossip.start(seeds: seeds)
+        do {
+            try await gracefulShutdown()
+            await gossip.leave()
+        } catch {
+            await gossip.stop()
+        }
+    }
+}
+
+/// SIGHUP: a full pass at once (operators send it after changing something by hand and want it checked
+/// now); the configuration itself is read only at start.
+struct Hangup: Service {
+    let reconciler: Reconciler
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            logger.info("SIGHUP: checking everything now")
+            reconciler.kick(.full)
+        }
+    }
+}
+
+/// The agent's state directory: created private, and locked while an agent uses it.
+public enum StateDirectory {
+    public static func create(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else { throw AgentError("state_dir \(path) exists and is not a directory") }
+            return
+        }
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
+            throw AgentError("cannot create state_dir \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// An exclusive lock on `path/agent.lock`, held until the descriptor is closed: two agents on one host
+    /// would fight over the kernel, and `lb-agent reset` under a running agent would be undone at once.
+    public static func lock(_ path: String) throws -> Int32 {
+        let file = path + "/agent.lock"
+        let fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw AgentError("cannot open \(file): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = read(fd, &buffer, buffer.count)
+            close(fd)
+            let pid = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+            throw AgentError("another lb-agent (pid \(pid)) uses \(path); stop it first (systemctl stop lb-agent)")
+        }
+        _ = ftruncate(fd, 0)
+        let pid = Array("\(getpid())\n".utf8)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        return fd
+    }
+}

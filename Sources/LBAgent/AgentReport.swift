@@ -1,0 +1,94 @@
+import Foundation
+import LBHost
+import LBNetlink
+import LBSpec
+
+/// What a node tells the cluster about itself over gossip: versioned JSON of at most 1,024 bytes
+/// (docs/agent.md). Keys are short because every byte is gossiped to every member; when a director's
+/// report would not fit, per-destination detail goes first, then per-service counts, so the summary
+/// (version, convergence, VRRP, repairs, errors) always arrives.
+public struct AgentReport: Codable, Sendable, Equatable {
+    /// The format version of this report: readers skip reports of a version they do not know.
+    public static let formatVersion = 1
+    public static let maximumBytes = 1024
+
+    public var format: Int = AgentReport.formatVersion
+    public var node: String
+    /// Unix time of the report, in seconds.
+    public var at: Int
+    /// The document version applied (nil before any).
+    public var version: UInt64?
+    /// Its digest, first 16 hex digits.
+    public var digest: String?
+    /// The kernel holds everything the document asks of this node.
+    public var converged: Bool
+    public var roles: [String]
+    public var vrrp: [VRRP]
+    public var services: [ServiceCounts]?
+    /// Drift repairs since start, by kind.
+    public var repairs: [String: Int]
+    public var error: String?
+    public var refused: Refusal?
+
+    /// One VRRP instance as this director runs it.
+    public struct VRRP: Codable, Sendable, Equatable {
+        public var name: String
+        public var vrid: Int
+        public var state: String
+        public var priority: Int
+    }
+
+    /// Connection counts of one IPVS service, with its destinations when they fit.
+    public struct ServiceCounts: Codable, Sendable, Equatable {
+        public var key: String
+        public var active: UInt32
+        public var inactive: UInt32
+        public var destinations: [Destination]?
+    }
+
+    /// One real server as this director sees it.
+    public struct Destination: Codable, Sendable, Equatable {
+        public var endpoint: String
+        public var weight: Int32
+        public var active: UInt32
+        public var inactive: UInt32
+        public var health: String
+    }
+
+    /// The last document this node refused.
+    public struct Refusal: Codable, Sendable, Equatable {
+        public var version: UInt64
+        public var reason: String
+        public var from: String?
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format = "v", node = "n", at = "t", version = "ver", digest = "dig", converged = "ok", roles = "r"
+        case vrrp = "vrrp", services = "svc", repairs = "fix", error = "err", refused = "ref"
+    }
+
+    /// The report's bytes, at most `maximumBytes`: detail is shed until it fits.
+    public func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var r = self
+        let steps: [(inout AgentReport) -> Void] = [
+            { _ in },
+            { r in r.services = r.services?.map { var s = $0; s.destinations = nil; return s } },
+            { r in r.services = nil },
+            { r in r.error = r.error.map { String($0.prefix(160)) } },
+            { r in r.refused?.from = nil; r.vrrp = Array(r.vrrp.prefix(8)) },
+            { r in r.error = r.error.map { String($0.prefix(40)) }; r.vrrp = [] },
+        ]
+        for step in steps {
+            step(&r)
+            if let bytes = try? encoder.encode(r), bytes.count <= Self.maximumBytes { return Array(bytes) }
+        }
+        return Array(#"{"v":1,"n":"?","t":0,"ok":false,"r":[],"vrrp":[],"fix":{},"err":"report too large"}"#.utf8)
+    }
+
+    public static func decode(_ bytes: [UInt8]) -> AgentReport? {
+        guard let r = try? JSONDecoder().decode(AgentReport.self, from: Data(bytes)), r.format == formatVersion else { return nil }
+        return r
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import LBGossip
+import LBGossipService
+import LBHost
+import LBNetlink
+import LBSpec
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// Everything `lb-agent status` shows, as `/status` serves it (JSON, stable keys). The gossiped report
+/// is the compact form of the same value.
+public struct AgentStatus: Codable, Sendable, Equatable {
+    public var node: String
+    public var cluster: String
+    public var version: UInt64?
+    public var digest: String?
+    public var converged: Bool
+    public var roles: [String]
+    public var vrrp: [VRRPSupervisor.InstanceStatus]
+    public var services: [AgentReport.ServiceCounts]
+    public var repairs: [String: Int]
+    public var lastError: String?
+    public var waiting: [String]
+    public var refused: Refused?
+    public var members: [MemberView]
+    public var passes: Int
+    public var startedAt: Date
+
+    /// The last document this node refused.
+    public struct Refused: Codable, Sendable, Equatable {
+        public var version: UInt64
+        public var reason: String
+        public var message: String
+        public var from: String?
+    }
+
+    /// One gossip member as this node sees it.
+    public struct MemberView: Codable, Sendable, Equatable {
+        public var name: String
+        public var address: String
+        public var status: String
+        public var documentVersion: UInt64
+    }
+
+    /// The report this status is gossiped as.
+    public var report: AgentReport {
+        AgentReport(node: node, at: Int(Date().timeIntervalSince1970), version: version, digest: digest, converged: converged,
+                    roles: roles, vrrp: vrrp.map { .init(name: $0.name, vrid: $0.routerID, state: $0.state.rawValue, priority: $0.priority) },
+                    services: services.isEmpty ? nil : services, repairs: repairs, error: lastError ?? vrrp.compactMap(\.error).first,
+                    refused: refused.map { .init(version: $0.version, reason: $0.reason, from: $0.from) })
+    }
+}
+
+/// Gathers the status from the parts and gossips the report: at once after a change (a new version,
+/// a VRRP transition, a refusal, a repair), otherwise every `interval` when anything differs, and
+/// every minute regardless, so a member that missed a report catches up.
+public actor ReportPublisher: Service {
+    let node: String
+    let cluster: String
+    let reconciler: Reconciler
+    let follower: DocumentFollower
+    let vrrp: VRRPSupervisor
+    let gossip: GossipService?
+    let metrics: AgentMetrics?
+    let interval: Duration
+    let logger: Logger
+    let startedAt = Date()
+    private var statistics: HostState?
+    private var lastPublished: (report: AgentReport, at: ContinuousClock.Instant)?
+    let wakeup: Wakeup
+
+    /// `wakeup` is what the other parts signal after a change.
+    public init(node: String, cluster: String, reconciler: Reconciler, follower: DocumentFollower, vrrp: VRRPSupervisor,
+                gossip: GossipService?, metrics: AgentMetrics?, interval: Duration = .seconds(5), wakeup: Wakeup = Wakeup(), logger: Logger) {
+        self.node = node
+        self.cluster = cluster
+        self.reconciler = reconciler
+        self.follower = follower
+        self.vrrp = vrrp
+        self.gossip = gossip
+        self.metrics = metrics
+        self.interval = interval
+        self.logger = logger
+        self.wakeup = wakeup
+    }
+
+    /// Something changed: publish soon.
+    public nonisolated func kick() { wakeup.signal() }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask { [wakeup, interval] in
+                while (try? await cancelWhenGracefulShutdown({ try await Task.sleep(for: interval) })) != nil { wakeup.signal() }
+                wakeup.finish()
+            }
+            for await _ in wakeup.stream.cancelOnGracefulShutdown() {
+                await publish()
+                // Changes come in bursts (a document touches many things); one report covers a burst.
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// The status now; IPVS counters are those of the last statistics read (at most `interval` old).
+    public func status() async -> AgentStatus {
+        let r = await reconciler.snapshot
+        let f = await follower.snapshot
+        let members = await gossip?.currentMembers ?? []
+        var repairs = Dictionary(uniqueKeysWithValues: r.repairs.map { ($0.key.rawValue, $0.value) })
+        for (k, v) in await vrrp.repairs { repairs[k.rawValue, default: 0] += v }
+        return AgentStatus(
+            node: node, cluster: cluster, version: f.version, digest: f.digest, converged: r.converged && f.version != nil,
+            roles: f.plan?.roles.map(\.rawValue) ?? [], vrrp: await vrrp.instances,
+            services: Self.services(statistics?.ipvs.table, plan: f.plan), repairs: repairs, lastError: r.lastError, waiting: r.waiting,
+            refused: f.refused.map { .init(version: $0.version, reason: $0.reason, message: $0.message, from: $0.from) },
+            members: members.map { .init(name: $0.node.name, address: $0.node.address, status: $0.status.description, documentVersion: $0.metadata.documentVersion) },
+            passes: r.passes, startedAt: startedAt)
+    }
+
+    func publish() async {
+        if let plan = await follower.snapshot.plan, !plan.ipvsServices.isEmpty {
+            statistics = await reconciler.statistics()
+            if let table = statistics?.ipvs.table {
+                metrics?.recordIPVS(table, managed: Set(DesiredHostState(plan: plan).ipvs?.services.map(\.service.key) ?? []))
+            }
+        }
+        let report = await status().report
+        var comparable = report
+        comparable.at = lastPublished?.report.at ?? 0
+        if let last = lastPublished, last.report == comparable, ContinuousClock.now - last.at < .seconds(60) { return }
+        guard let gossip else { lastPublished = (report, .now); return }
+        do {
+            try await gossip.publishReport(report.encoded())
+            lastPublished = (report, .now)
+        } catch {
+            logger.error("cannot publish this node's report: \(error)")
+        }
+    }
+
+    /// Connection counts of the planned services, from a statistics observation.
+    static func services(_ table: IPVSTable?, plan: HostPlan?) -> [AgentReport.ServiceCounts] {
+        guard let table, let plan else { return [] }
+        return plan.ipvsServices.compactMap { s in
+            let key = IPVSServiceKey(address: s.address, port: UInt16(s.port), protocol: s.protocol)
+            guard let entry = table.entry(key) else { return nil }
+            let destinations = entry.destinations.map {
+                AgentReport.Destination(endpoint: "\($0.endpoint)", weight: $0.weight, active: $0.activeConnections,
+                                        inactive: $0.inactiveConnections, health: DestinationHealth.unknown.rawValue)
+            }
+            return AgentReport.ServiceCounts(key: s.key, active: destinations.reduce(0) { $0 + $1.active },
+                                             inactive: destinations.reduce(0) { $0 + $1.inactive }, destinations: destinations)
+        }
+    }
+}

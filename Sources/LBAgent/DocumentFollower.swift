@@ -1,0 +1,123 @@
+import LBDocument
+import LBGossip
+import LBGossipService
+import LBSpec
+import Logging
+import ServiceLifecycle
+
+/// Turns each newer verified document into this node's part: validates the spec, works out this host's
+/// plan, and hands the desired state to the reconciler and the VRRP instances to the supervisor. A
+/// document whose spec does not validate, and every document gossip refused, changes nothing and is
+/// logged, counted and reported.
+public actor DocumentFollower: Service {
+    /// The document in force and the last refusal, for reports and status.
+    public struct Snapshot: Sendable {
+        public var version: UInt64?
+        public var digest: String?
+        public var plan: HostPlan?
+        public var refused: Refusal?
+    }
+
+    /// A document this node did not act on, and why.
+    public struct Refusal: Sendable, Equatable {
+        public var version: UInt64
+        public var reason: String
+        public var message: String
+        public var from: String?
+    }
+
+    public let node: String
+    let reconciler: Reconciler
+    let vrrp: VRRPSupervisor
+    let logger: Logger
+    let metrics: AgentMetrics?
+    let onChange: @Sendable () -> Void
+    var gossip: GossipService?
+    private(set) var current: HeldDocument?
+    private(set) var plan: HostPlan?
+    private var serving = ServingState()
+    private var refusal: Refusal?
+
+    public init(node: String, reconciler: Reconciler, vrrp: VRRPSupervisor, gossip: GossipService?, logger: Logger,
+                metrics: AgentMetrics? = nil, onChange: @escaping @Sendable () -> Void = {}) {
+        self.node = node
+        self.reconciler = reconciler
+        self.vrrp = vrrp
+        self.gossip = gossip
+        self.logger = logger
+        self.metrics = metrics
+        self.onChange = onChange
+    }
+
+    public var snapshot: Snapshot {
+        Snapshot(version: current?.head.version, digest: current.map { Self.short($0.verified.digest) },
+                 plan: plan, refused: refusal)
+    }
+
+    /// The first 16 hex digits of a digest: enough to tell versions apart in a report or a log line.
+    static func short(_ digest: DocumentDigest) -> String { String(digest.description.dropFirst(DocumentDigest.prefix.count).prefix(16)) }
+
+    /// Acts on `held` if it is newer than the document in force and its spec validates.
+    public func accept(_ held: HeldDocument) async {
+        let version = held.head.version
+        guard version > (current?.head.version ?? 0) else { return }
+        let spec = held.verified.document.spec
+        let errors = SpecValidator.validate(spec).filter { $0.severity == .error }
+        if !errors.isEmpty {
+            refuse(version: version, reason: "invalid_spec",
+                   message: "the spec of v\(version) does not validate: \(errors.map { "\($0.path): \($0.message)" }.joined(separator: "; "))", from: nil)
+            return
+        }
+        let mine: HostPlan
+        if let p = HostPlanner.plan(spec, node: node) {
+            mine = p
+        } else {
+            logger.warning("v\(version) has no node '\(node)': this host holds nothing of it, and what lb made here is removed")
+            mine = HostPlan(node: node)
+        }
+        current = held
+        plan = mine
+        logger.info("following v\(version) \(Self.short(held.verified.digest)) of cluster \(held.verified.document.cluster): roles \(mine.roles.isEmpty ? "none" : mine.roles.map(\.rawValue).joined(separator: ", "))")
+        await reconciler.setTarget(ReconcileEngine.Target(state: DesiredState.compose(mine, serving), version: version))
+        await vrrp.apply(mine.vrrpInstances)
+        onChange()
+    }
+
+    /// New health or drain input: the desired state is composed again from the plan in force.
+    public func setServing(_ serving: ServingState) async {
+        guard serving != self.serving else { return }
+        self.serving = serving
+        guard let plan, let current else { return }
+        await reconciler.setTarget(ReconcileEngine.Target(state: DesiredState.compose(plan, serving), version: current.head.version))
+    }
+
+    /// A document that gossip or the state directory would not hold.
+    public func refuse(version: UInt64, reason: String, message: String, from: String?) {
+        refusal = Refusal(version: version, reason: reason, message: message, from: from)
+        metrics?.recordRefusal(reason: reason)
+        logger.warning("refused document v\(version)\(from.map { " from \($0)" } ?? ""): \(message)", metadata: ["reason": "\(reason)"])
+        onChange()
+    }
+
+    /// Follows gossip's documents and refusals until graceful shutdown.
+    public func run() async throws {
+        guard let gossip else {
+            try await gracefulShutdown()
+            return
+        }
+        let documents = await gossip.documents()
+        let rejections = await gossip.rejections()
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await held in documents.cancelOnGracefulShutdown() { await self.accept(held) }
+            }
+            group.addTask {
+                for await r in rejections.cancelOnGracefulShutdown() {
+                    // An unreachable holder is a network fault, not a refused document; gossip retries it.
+                    guard r.reason != "unreachable" else { continue }
+                    await self.refuse(version: r.head.version, reason: r.reason, message: r.message, from: r.from)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,247 @@
+import Foundation
+import LBCrypto
+import LBGossipService
+import LBHost
+import LBNetlink
+import LBSpec
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// The one owner of this host's desired state, the last observation and the ledger: the shell around
+/// `ReconcileEngine`. Every other part only sends it events (a new target, health, a kick from the
+/// drift watcher) and reads its snapshots.
+///
+/// A pass observes (on the host's own thread), asks the engine, applies, records the outcome, persists
+/// the ledger, and observes again to tell converged from not. Passes are serial; kicks that arrive
+/// during one are merged into the next.
+public actor Reconciler: Service {
+    /// How much a pass looks at.
+    public enum Scope: Int, Sendable, Comparable {
+        /// Addresses and sysctls: cheap, for address events and the short periodic pass.
+        case light
+        /// Everything, IPVS included.
+        case full
+
+        public static func < (a: Scope, b: Scope) -> Bool { a.rawValue < b.rawValue }
+        var ipvs: IPVSObservation { self == .full ? .configuration : .skip }
+    }
+
+    /// What `status` and the report read.
+    public struct Snapshot: Sendable {
+        public var version: UInt64?
+        public var converged: Bool
+        public var repairs: [DriftKind: Int]
+        public var lastError: String?
+        public var waiting: [String]
+        public var passes: Int
+        public var lastPassAt: Date?
+        public var observed: HostState?
+    }
+
+    let host: any HostControl
+    let ledgerPath: String?
+    let clock: any GossipClock
+    let logger: Logger
+    let metrics: AgentMetrics?
+    public private(set) var engine: ReconcileEngine
+    private var observed: HostState?
+    private var passes = 0
+    private var lastPassAt: Date?
+    private var loggedWaiting: Set<String> = []
+    private var retryTask: Task<Void, Never>?
+    private let pending = NIOLockedValueBox<Scope?>(nil)
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+
+    /// - Parameter ledgerPath: where the ledger is kept (read here, written after every apply); nil keeps
+    ///   it in memory only (`lb-agent apply --dry-run`, tests).
+    public init(host: any HostControl, ledgerPath: String?, clock: any GossipClock = SystemGossipClock(),
+                retryMax: Duration = .seconds(30), logger: Logger, metrics: AgentMetrics? = nil) throws {
+        self.host = host
+        self.ledgerPath = ledgerPath
+        self.clock = clock
+        self.logger = logger
+        self.metrics = metrics
+        engine = ReconcileEngine(ledger: try ledgerPath.map(LedgerFile.read) ?? Ledger(), retryMax: retryMax)
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// A new desired state; a full pass follows.
+    public func setTarget(_ target: ReconcileEngine.Target) {
+        let first = engine.target == nil
+        engine.setTarget(target)
+        if first { logger.info("desired state v\(target.version): \(target.state.addresses.count) address(es), \(target.state.sysctls.count) sysctl(s), \(target.state.ipvs.map { "\($0.services.count) IPVS service(s)" } ?? "no IPVS")") }
+        kick(.full)
+    }
+
+    /// Asks for a pass of at least `scope`; returns at once. Kicks during a pass merge into the next.
+    public nonisolated func kick(_ scope: Scope) {
+        let wasIdle = pending.withLockedValue { current -> Bool in
+            defer { current = max(current ?? scope, scope) }
+            return current == nil
+        }
+        if wasIdle { wake.yield() }
+    }
+
+    /// Runs passes as they are asked for, until cancelled or gracefully shut down. Leaves the kernel as
+    /// it is on the way out: stopping the agent must drop no connection.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            for await _ in wakeups.cancelOnGracefulShutdown() {
+                guard let scope = pending.withLockedValue({ current -> Scope? in defer { current = nil }; return current }) else { continue }
+                _ = await pass(scope)
+            }
+        } onGracefulShutdown: { [wake] in
+            wake.finish()
+        }
+        retryTask?.cancel()
+    }
+
+    /// What one pass did.
+    public struct PassResult: Sendable {
+        public var actions: [HostAction] = []
+        public var report = ApplyReport(failures: [])
+        public var waiting: [ReconcileEngine.Waiting] = []
+        public var events: [ReconcileEngine.Event] = []
+        public var converged = false
+        /// Why the pass could not even look (the host refused the observation).
+        public var error: String?
+    }
+
+    /// What a pass would do now, without doing it (`lb-agent apply --dry-run`).
+    public func preview(_ scope: Scope) async throws -> ReconcileEngine.Pass {
+        let observed = try await host.observe(sysctls: engine.sysctlKeys, ipvs: scope.ipvs)
+        if scope == .full { engine.note(ipvs: observed.ipvs) }
+        return engine.decide(observed: observed, now: clock.now)
+    }
+
+    /// One pass; returns what it did. `lb-agent apply` and `lb-agent reset` run exactly one.
+    @discardableResult
+    public func pass(_ scope: Scope) async -> PassResult {
+        guard engine.target != nil else { return PassResult() }
+        let before: HostState
+        do {
+            before = try await host.observe(sysctls: engine.sysctlKeys, ipvs: scope.ipvs)
+        } catch {
+            logger.error("cannot observe the host: \(error)")
+            scheduleRetry(after: .seconds(1))
+            return PassResult(error: "cannot observe the host: \(error)")
+        }
+        if scope == .full { engine.note(ipvs: before.ipvs) }
+        let decided = engine.decide(observed: before, now: clock.now)
+        logWaiting(decided.waiting)
+        var report = ApplyReport(failures: [])
+        var remaining: ReconcileEngine.Pass? = decided
+        var after = before
+        if !decided.actions.isEmpty {
+            report = await host.apply(decided.actions)
+            do {
+                after = try await host.observe(sysctls: engine.sysctlKeys, ipvs: scope.ipvs)
+                remaining = engine.decide(observed: after, now: clock.now)
+            } catch {
+                remaining = nil
+            }
+        }
+        let ledgerBefore = engine.ledger
+        let events = engine.record(decided, report, before: before, remaining: remaining, now: clock.now)
+        if engine.ledger != ledgerBefore { persistLedger() }
+        if scope == .full || observed == nil {
+            observed = after
+        } else if var merged = observed {
+            // A light pass saw addresses and sysctls only; keep the last IPVS view beside them.
+            merged.interfaces = after.interfaces
+            merged.sysctls = after.sysctls
+            observed = merged
+        }
+        passes += 1
+        lastPassAt = Date()
+        log(events)
+        metrics?.recordPass(engine: engine, events: events)
+        if let due = engine.nextRetry { scheduleRetry(after: max(.zero, due - clock.now)) }
+        return PassResult(actions: decided.actions, report: report, waiting: decided.waiting, events: events, converged: engine.isConverged)
+    }
+
+    public var snapshot: Snapshot {
+        Snapshot(version: engine.target?.version, converged: engine.isConverged, repairs: engine.repairs,
+                 lastError: engine.lastError, waiting: engine.waiting.map(\.description), passes: passes,
+                 lastPassAt: lastPassAt, observed: observed)
+    }
+
+    /// A fresh observation with IPVS counters, for reports and metrics; the reconciler's own passes do
+    /// not need them and stay cheaper.
+    public func statistics() async -> HostState? {
+        try? await host.observe(sysctls: engine.sysctlKeys, ipvs: .statistics)
+    }
+
+    // MARK: -
+
+    private func scheduleRetry(after delay: Duration) {
+        retryTask?.cancel()
+        retryTask = Task { [weak self] in
+            do { try await Task.sleep(for: delay) } catch { return }
+            self?.kick(.full)
+        }
+    }
+
+    private func persistLedger() {
+        guard let ledgerPath else { return }
+        do {
+            try LedgerFile.write(engine.ledger, to: ledgerPath)
+        } catch {
+            // What lb owns is still known in memory; the next successful write catches up.
+            logger.error("cannot persist the ledger: \(error)")
+        }
+    }
+
+    private func logWaiting(_ waiting: [ReconcileEngine.Waiting]) {
+        let now = Set(waiting.map(\.description))
+        for w in waiting where !loggedWaiting.contains(w.description) {
+            logger.notice("not yet possible: \(w.description)")
+        }
+        loggedWaiting = now
+    }
+
+    private func log(_ events: [ReconcileEngine.Event]) {
+        for event in events {
+            switch event {
+            case .repaired(let r):
+                logger.notice("drift repaired: \(r.description)", metadata: ["kind": "\(r.kind.rawValue)"])
+            case .applied(let version, let count):
+                logger.info("applied v\(version): \(count) change(s)")
+            case .failed(let action, let message, let retryIn):
+                logger.error("\(message); retrying in \(retryIn)", metadata: ["action": "\(action)"])
+            case .converged(let version):
+                logger.info("converged on v\(version)")
+            }
+        }
+    }
+}
+
+/// The ledger on disk: JSON, replaced atomically, so a restarted agent adopts what it made before.
+public enum LedgerFile {
+    public static func path(in stateDirectory: String) -> String { stateDirectory + "/ledger.json" }
+
+    /// The ledger at `path`; an empty one when there is none. A file that does not parse is an error:
+    /// starting from nothing would forget what lb owns.
+    public static func read(_ path: String) throws -> Ledger {
+        guard let bytes = try AtomicFile.read(path, maximumBytes: 64 << 20) else { return Ledger() }
+        do {
+            return try JSONDecoder().decode(Ledger.self, from: Data(bytes))
+        } catch {
+            throw AgentError("\(path) is not a ledger lb wrote (\(error)); move it away to start afresh, and lb will then own nothing it made before")
+        }
+    }
+
+    public static func write(_ ledger: Ledger, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try AtomicFile.write(Array(try encoder.encode(ledger)), to: path, mode: 0o600)
+    }
+}
+
+/// A failure of the agent, said as an operator needs to read it.
+public struct AgentError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,204 @@
+import LBHost
+import LBSpec
+import LBVRRP
+import LBVRRPRuntime
+import Logging
+import ServiceLifecycle
+
+/// One VRRP speaker per planned instance, kept across document versions: a changed priority, advert
+/// interval or VIP list is handed to the running speaker (no state transition, no VIP flap); only a
+/// new router id, interface or version restarts it. On graceful shutdown every master resigns
+/// (priority 0) before the agent goes on stopping.
+public actor VRRPSupervisor: Service {
+    /// What the report and status show of one instance.
+    public struct InstanceStatus: Sendable, Equatable, Codable {
+        public var name: String
+        public var interface: String
+        public var routerID: Int
+        public var priority: Int
+        public var state: VRRPState
+        public var error: String?
+    }
+
+    struct Running {
+        var speaker: VRRPSpeaker
+        var configuration: VRRPConfiguration
+        var state: VRRPState = .initialize
+        var error: String?
+        /// run() returned: the instance could not start (no such interface yet) and waits for a retry.
+        var ended = false
+    }
+
+    enum Command: Sendable {
+        case start(VRRPSpeaker)
+    }
+
+    let makeHost: @Sendable () -> any HostControl
+    let transport: (@Sendable (VRRPConfiguration) -> (any VRRPTransport)?)
+    let logger: Logger
+    let metrics: AgentMetrics?
+    let onChange: @Sendable () -> Void
+    private var running: [String: Running] = [:]
+    private let commands: AsyncStream<Command>
+    private let commandSink: AsyncStream<Command>.Continuation
+    private var stopping = false
+    /// VIPs put back on masters, by kind (always `vrrp_address`), for reports.
+    public private(set) var repairs: [DriftKind: Int] = [:]
+
+    /// - Parameters:
+    ///   - makeHost: the host each speaker adds its addresses through (a LinuxHost on a thread of the
+    ///     VRRP speakers' own, so a takeover never waits behind an IPVS observation).
+    ///   - transport: nil opens raw sockets (the default); tests give an in-memory network.
+    ///   - onChange: called after every state change, so the node's report goes out at once.
+    public init(makeHost: @escaping @Sendable () -> any HostControl,
+                transport: @escaping @Sendable (VRRPConfiguration) -> (any VRRPTransport)? = { _ in nil },
+                logger: Logger, metrics: AgentMetrics? = nil, onChange: @escaping @Sendable () -> Void = {}) {
+        self.makeHost = makeHost
+        self.transport = transport
+        self.logger = logger
+        self.metrics = metrics
+        self.onChange = onChange
+        (commands, commandSink) = AsyncStream.makeStream(of: Command.self)
+    }
+
+    static func key(_ c: VRRPConfiguration) -> String { "\(c.interface)/\(c.virtualRouterID)" }
+    static func key(_ s: VRRPSpeaker) -> String { "\(s.identity.interface)/\(s.identity.virtualRouterID)" }
+
+    /// Brings the running speakers to `plans`: starts new ones, hands changes to running ones, stops
+    /// those no longer planned (a master among them resigns).
+    public func apply(_ plans: [VRRPInstancePlan]) async {
+        guard !stopping else { return }
+        let wanted = plans.map(VRRPConfiguration.init(plan:))
+        let wantedKeys = Set(wanted.map(Self.key))
+        for (key, r) in running where !wantedKeys.contains(key) {
+            logger.info("\(r.configuration.name): no longer planned: stopping")
+            r.speaker.stop()
+            running[key] = nil
+        }
+        for c in wanted {
+            let key = Self.key(c)
+            if let r = running[key] {
+                guard r.configuration != c else { continue }
+                if let reason = VRRPInstance.requiresRestart(from: r.configuration, to: c) {
+                    logger.notice("\(c.name): \(reason): restarting the instance")
+                    r.speaker.stop()
+                    running[key] = nil
+                    start(c)
+                } else {
+                    do {
+                        try await r.speaker.update(c)
+                        running[key]?.configuration = c
+                        logger.info("\(c.name): updated in place (priority \(c.priority), \(c.virtualAddresses.count) address(es))")
+                    } catch {
+                        logger.notice("\(c.name): \(error): restarting the instance")
+                        r.speaker.stop()
+                        running[key] = nil
+                        start(c)
+                    }
+                }
+            } else {
+                start(c)
+            }
+        }
+        onChange()
+    }
+
+    private func start(_ c: VRRPConfiguration) {
+        let logger = self.logger
+        let speaker = VRRPSpeaker(configuration: c, host: makeHost(), transport: transport(c), log: { level, message in
+            switch level {
+            case .info: logger.info("\(message)")
+            case .notice: logger.notice("\(message)")
+            case .warning: logger.warning("\(message)")
+            case .error: logger.error("\(message)")
+            }
+        })
+        running[Self.key(c)] = Running(speaker: speaker, configuration: c)
+        commandSink.yield(.start(speaker))
+    }
+
+    /// Puts back any VIP a master lost behind its back (called on address events and periodically).
+    public func checkAddresses() async {
+        for r in running.values {
+            let repaired = await r.speaker.checkAddresses().count
+            guard repaired > 0 else { continue }
+            repairs[.vrrpAddress, default: 0] += repaired
+            for _ in 0..<repaired { metrics?.recordRepair(.vrrpAddress) }
+            onChange()
+        }
+    }
+
+    /// Starts again every instance that could not start (called when links change: the interface it
+    /// waited for may be there now).
+    public func retryFailed() {
+        guard !stopping else { return }
+        for (key, r) in running where r.ended {
+            logger.info("\(r.configuration.name): interface change: trying to start again")
+            running[key] = nil
+            start(r.configuration)
+        }
+    }
+
+    public var instances: [InstanceStatus] {
+        running.values.map {
+            InstanceStatus(name: $0.configuration.name, interface: $0.configuration.interface, routerID: $0.configuration.virtualRouterID,
+                           priority: $0.configuration.priority, state: $0.state, error: $0.error)
+        }.sorted { $0.routerID < $1.routerID }
+    }
+
+    /// Runs the speakers until graceful shutdown, then makes every one resign and waits for them.
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            await withGracefulShutdownHandler {
+                for await command in commands {
+                    switch command {
+                    case .start(let speaker):
+                        group.addTask { await self.drive(speaker) }
+                    }
+                }
+            } onGracefulShutdown: { [commandSink] in
+                commandSink.finish()
+            }
+            await stopAll()
+        }
+    }
+
+    private func stopAll() async {
+        stopping = true
+        for r in running.values { r.speaker.stop() }
+    }
+
+    /// Runs one speaker and follows its transitions until it stops.
+    private func drive(_ speaker: VRRPSpeaker) async {
+        let c = await speaker.configuration
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await t in speaker.transitions { await self.transitioned(speaker, t) }
+            }
+            do {
+                try await speaker.run()
+            } catch {
+                logger.error("\(c.name): cannot run: \(error); retrying when links change")
+                failed(speaker, "\(error)")
+            }
+        }
+    }
+
+    private func transitioned(_ speaker: VRRPSpeaker, _ t: VRRPTransition) {
+        let key = Self.key(speaker)
+        guard running[key]?.speaker === speaker else { return }
+        running[key]?.state = t.to
+        running[key]?.error = nil
+        let c = running[key]!.configuration
+        metrics?.recordVRRP(name: c.name, interface: c.interface, routerID: c.virtualRouterID, state: t.to, priority: c.priority)
+        onChange()
+    }
+
+    private func failed(_ speaker: VRRPSpeaker, _ message: String) {
+        let key = Self.key(speaker)
+        guard running[key]?.speaker === speaker else { return }
+        running[key]?.error = message
+        running[key]?.ended = true
+        onChange()
+    }
+}

@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import LBCrypto
+import LBDocument
+import LBGossip
+import LBGossipService
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension LBCtl {
+    /// `lbctl push`: a document into the cluster without a controller, through a transient gossip member.
+    struct Push: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Publish a signed document to the agents over gossip, without a controller.",
+            discussion: """
+            Joins the cluster through --seed as a short-lived member, publishes DOC (after checking it as \
+            an agent would), waits until another member holds it, then leaves. Agents fetch the document \
+            from this member, so --listen must be an address they can reach; by default it is the address \
+            this machine uses to reach the first seed, on a free port. Exit 0 when a member holds the \
+            document, 1 when none does within --timeout.
+            """
+        )
+
+        @Argument(help: "The signed document (lbctl sign).")
+        var document: String
+
+        @Option(name: .customLong("seed"), help: "An agent's gossip address, ADDRESS:PORT (repeatable).")
+        var seeds: [String]
+
+        @Option(help: "The cluster keyring file (lbctl init writes cluster.keyring).")
+        var keyring: String
+
+        @Option(help: "Trusted operator public keys: the document is checked as the agents will check it.")
+        var trust: [String]
+
+        @Option(help: "Distinct trusted signers required.")
+        var threshold: Int = 1
+
+        @Option(help: "Address and port to gossip from (default: the address that reaches the first seed, a free port).")
+        var listen: String?
+
+        @Option(help: "Seconds to wait for a member to hold the document.")
+        var timeout: Int = 30
+
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if seeds.isEmpty { throw ValidationError("name at least one agent with --seed ADDRESS:PORT") }
+            if trust.isEmpty { throw ValidationError("name the trusted operator keys with --trust (the agents' trust list)") }
+            for s in seeds where GossipAddress.split(s) == nil { throw ValidationError("--seed \(s) is not ADDRESS:PORT") }
+            if let listen, GossipAddress.split(listen) == nil { throw ValidationError("--listen \(listen) is not ADDRESS:PORT") }
+            if timeout < 1 { throw ValidationError("--timeout must be at least 1 second") }
+        }
+
+        func run() async throws {
+            let json = Array(try readFile(document))
+            let keys = try trust.flatMap { try KeyFile.readPublicKeys(at: $0).map(\.key) }
+            let anyCluster: TrustPolicy
+            do { anyCluster = try TrustPolicy(trustedKeys: keys, threshold: threshold) } catch { throw CommandFailure("\(error)") }
+            let verified = try Self.verify(json, anyCluster, document)
+            var policy = anyCluster
+            policy.expectedCluster = verified.document.cluster
+            let ring = try KeyFile.readKeyring(at: keyring)
+            let (host, port) = try listenAddress()
+            let member = try await GossipService.listen(name: "lbctl-push-\(getpid())", host: host, port: port, keyring: ring, policy: policy,
+                                                        config: .fast)
+            await member.start(seeds: seeds)
+            let version = verified.document.version
+            do {
+                try await member.publish(envelopeJSON: json)
+            } catch {
+                await member.stop()
+                throw CommandFailure("\(document): \(error)")
+            }
+            let holder = await Self.firstHolder(member, version: version, timeout: .seconds(timeout))
+            let seen = await member.currentMembers.dropFirst()
+            await member.leave()
+            guard let holder else {
+                let view = seen.map { "\($0.node.name) (\($0.status), v\($0.metadata.documentVersion))" }.joined(separator: ", ")
+                throw CommandFailure("no member holds v\(version) after \(timeout) s; members seen: \(view.isEmpty ? "none (is --seed right, and the keyring the cluster's?)" : view)")
+            }
+            switch output.output {
+            case .text: print("pushed v\(version) \(verified.digest) of cluster '\(verified.document.cluster)': \(holder) holds it")
+            case .json: printJSON(["version": version, "digest": verified.digest.description, "cluster": verified.document.cluster, "holder": holder])
+            }
+        }
+
+        static func verify(_ json: [UInt8], _ policy: TrustPolicy, _ name: String) throws -> VerifiedDocument {
+            do {
+                return try DesiredStateDocument.verify(json: json, policy: policy)
+            } catch {
+                throw CommandFailure("\(name) would be refused by the agents: \(error)")
+            }
+        }
+
+        /// The first other member that advertises `version` or newer, or nil at the timeout.
+        static func firstHolder(_ member: GossipService, version: UInt64, timeout: Duration) async -> String? {
+            let me = member.node.name
+            return await withTaskGroup(of: String?.self) { group in
+                group.addTask {
+                    for await event in await member.members() {
+                        if case .changed(let m, _) = event, m.node.name != me, m.status == .alive, m.metadata.documentVersion >= version {
+                            return m.node.name
+                        }
+                    }
+                    return nil
+                }
+                group.addTask {
+                    try? await Task.sleep(for: timeout)
+                    return nil
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+        }
+
+        func listenAddress() throws -> (String, Int) {
+            if let listen, let (h, p) = GossipAddress.split(listen) { return (h, p) }
+            guard let (seedHost, seedPort) = GossipAddress.split(seeds[0]) else { throw CommandFailure("--seed \(seeds[0]) is not ADDRESS:PORT") }
+            guard let local = GossipAddress.route(to: seedHost, port: seedPort) else {
+                throw CommandFailure("no route to the seed \(seeds[0]); name the address to gossip from with --listen")
+            }
+            return (local, 0)
+        }
+    }
+}
+
+/// ADDRESS:PORT as gossip writes it, and which local address reaches a peer.
+enum GossipAddress {
+    static func split(_ s: String) -> (String, Int)? {
+        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        var host = String(s[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        return (host, port)
+    }
+
+    /// The source address the kernel picks for `host` (a connected UDP socket sends nothing).
+    static func route(to host: String, port: Int) -> String? {
+        var hints = addrinfo()
+        hints.ai_flags = AI_NUMERICHOST
+        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+        var info: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &info) == 0, let ai = info else { return nil }
+        defer { freeaddrinfo(info) }
+        let fd = socket(ai.pointee.ai_family, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard connect(fd, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 else { return nil }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        guard ok == 0 else { return nil }
+        var name = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        let got = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getnameinfo($0, length, &name, socklen_t(name.count), nil, 0, NI_NUMERICHOST) }
+        }
+        guard got == 0 else { return nil }
+        return name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+}

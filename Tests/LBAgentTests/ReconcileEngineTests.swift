@@ -1,0 +1,218 @@
+@testable import LBAgent
+import LBHost
+import LBNetlink
+import LBSpec
+import Logging
+import XCTest
+
+/// The reconciler's decisions with the in-memory host and a clock the test moves.
+final class ReconcileEngineTests: XCTestCase {
+    let vipKey = IPVSServiceKey(address: IPAddress("192.168.1.200")!, port: 80, protocol: .tcp)
+
+    func target(_ node: String, version: UInt64 = 1, spec: ClusterSpec = Fixtures.reference()) throws -> ReconcileEngine.Target {
+        ReconcileEngine.Target(state: DesiredState.compose(try XCTUnwrap(HostPlanner.plan(spec, node: node))), version: version)
+    }
+
+    /// One pass against `host`: decide, apply, observe again, record.
+    @discardableResult
+    func pass(_ engine: inout ReconcileEngine, _ host: InMemoryHost, now: Duration) async throws -> (ReconcileEngine.Pass, [ReconcileEngine.Event]) {
+        let before = try await host.observe(sysctls: engine.sysctlKeys)
+        let decided = engine.decide(observed: before, now: now)
+        let report = await host.apply(decided.actions)
+        let after = try await host.observe(sysctls: engine.sysctlKeys)
+        let remaining = engine.decide(observed: after, now: now)
+        return (decided, engine.record(decided, report, before: before, remaining: remaining, now: now))
+    }
+
+    func testNothingHappensBeforeADocument() async throws {
+        var engine = ReconcileEngine()
+        let host = InMemoryHost()
+        let (decided, events) = try await pass(&engine, host, now: .zero)
+        XCTAssertEqual(decided.actions, [], "no document, no change: lb touches nothing before it has a verified document")
+        XCTAssertEqual(events, [])
+        XCTAssertFalse(engine.isConverged)
+    }
+
+    func testFirstApplyIsAChangeThenTamperingIsARepairWithItsKind() async throws {
+        var engine = ReconcileEngine()
+        engine.setTarget(try target("rs1"))
+        let host = InMemoryHost()
+        let (first, events) = try await pass(&engine, host, now: .zero)
+        XCTAssertEqual(first.actions.count, 5)
+        XCTAssertEqual(first.repairs, Array(repeating: nil, count: 5), "applying a version is not drift")
+        XCTAssertEqual(events, [.applied(version: 1, actions: 5), .converged(version: 1)])
+        XCTAssertTrue(engine.isConverged)
+        XCTAssertEqual(engine.ledger.addresses.map(\.address.description), ["192.168.1.200/32"])
+
+        await host.tamper { state, sysctls in
+            state.interfaces[0].addresses.removeAll { $0.address.address == IPAddress("192.168.1.200")! }
+            sysctls["net.ipv4.conf.eth0.arp_ignore"] = "0"
+        }
+        let (_, repairs) = try await pass(&engine, host, now: .seconds(1))
+        XCTAssertEqual(repairs, [
+            .repaired(Repair(kind: .address, description: "192.168.1.200/32 missing on lo: re-added")),
+            .repaired(Repair(kind: .sysctl, description: "net.ipv4.conf.eth0.arp_ignore was 0, want 1: set")),
+        ])
+        XCTAssertEqual(engine.repairs, [.address: 1, .sysctl: 1])
+        XCTAssertTrue(engine.isConverged)
+        let (idle, none) = try await pass(&engine, host, now: .seconds(2))
+        XCTAssertEqual(idle.actions, [])
+        XCTAssertEqual(none, [], "a converged host costs a pass nothing but the observation")
+    }
+
+    func testAForeignAddressAndAForeignServiceAreNeverTouched() async throws {
+        var engine = ReconcileEngine()
+        engine.setTarget(try target("lvs1"))
+        let host = InMemoryHost()
+        let foreignKey = IPVSServiceKey(address: IPAddress("10.9.9.9")!, port: 443, protocol: .tcp)
+        _ = await host.apply([.addAddress(interface: "eth0", address: CIDR("10.0.0.5/24")!, label: nil),
+                              .addService(IPVSService(key: foreignKey, scheduler: "rr"))])
+        for t in 0..<3 { try await pass(&engine, host, now: .seconds(Int64(t))) }
+        XCTAssertTrue(engine.isConverged)
+        let state = try await host.observe(sysctls: [])
+        XCTAssertTrue(state.interface(named: "eth0")!.addresses.contains { $0.address == CIDR("10.0.0.5/24")! })
+        XCTAssertNotNil(state.ipvs.table?.entry(foreignKey), "a service lb did not make survives every pass")
+        XCTAssertFalse(engine.ledger.services.contains(foreignKey))
+
+        // A new version that drops the VIP removes lb's own service, and only that.
+        var spec = Fixtures.reference()
+        spec.vips[0].services = []
+        engine.setTarget(try target("lvs1", version: 2, spec: spec))
+        try await pass(&engine, host, now: .seconds(10))
+        let after = try await host.observe(sysctls: [])
+        XCTAssertNil(after.ipvs.table?.entry(vipKey))
+        XCTAssertNotNil(after.ipvs.table?.entry(foreignKey))
+    }
+
+    func testAFailingActionIsRetriedWithBackoffAndDoesNotStopTheOthers() async throws {
+        var engine = ReconcileEngine(retryBase: .seconds(1), retryMax: .seconds(4))
+        // rr only: the plan's wrr service cannot be added, everything else can.
+        let host = InMemoryHost(schedulers: ["rr"])
+        engine.setTarget(try target("lvs1"))
+        let (first, events) = try await pass(&engine, host, now: .zero)
+        XCTAssertTrue(first.actions.contains { if case .addService = $0 { return true } else { return false } })
+        XCTAssertTrue(events.contains { if case .failed(.addService, _, let retry) = $0 { return retry == .seconds(1) } else { return false } },
+                      "\(events)")
+        XCTAssertFalse(engine.isConverged)
+        let state = try await host.observe(sysctls: [])
+        XCTAssertEqual(state.ipvs.table?.timeouts.tcp, 7260, "timeouts were set although the service failed")
+        XCTAssertNotNil(engine.lastError)
+
+        // Before the retry is due the failing action is not tried again.
+        let early = engine.decide(observed: try await host.observe(sysctls: engine.sysctlKeys), now: .milliseconds(500))
+        XCTAssertFalse(early.actions.contains { if case .addService = $0 { return true } else { return false } })
+        XCTAssertTrue(early.deferred.contains { if case .addService = $0 { return true } else { return false } })
+        XCTAssertEqual(engine.nextRetry, .seconds(1))
+
+        // Each failure doubles the wait, up to retryMax.
+        var delays: [Duration] = []
+        var now = Duration.seconds(1)
+        for _ in 0..<4 {
+            let (_, ev) = try await pass(&engine, host, now: now)
+            for case .failed(.addService, _, let retry) in ev { delays.append(retry) }
+            now = engine.nextRetry!
+        }
+        XCTAssertEqual(delays, [.seconds(2), .seconds(4), .seconds(4), .seconds(4)])
+    }
+
+    func testAnInterfaceThatAppearsLaterGetsItsPartThen() async throws {
+        var spec = Fixtures.reference()
+        spec.nodes[2].interface = "eth1"
+        var engine = ReconcileEngine()
+        engine.setTarget(try target("rs1", spec: spec))
+        let host = InMemoryHost()
+        let (first, events) = try await pass(&engine, host, now: .zero)
+        XCTAssertEqual(first.waiting.map(\.description), [
+            "set net.ipv4.conf.eth1.arp_announce = 2: waiting for interface eth1",
+            "set net.ipv4.conf.eth1.arp_ignore = 1: waiting for interface eth1",
+        ])
+        XCTAssertEqual(first.actions.count, 3, "the VIP and the all.* sysctls go in at once")
+        XCTAssertFalse(events.contains { if case .failed = $0 { return true } else { return false } }, "waiting is no error")
+        XCTAssertFalse(engine.isConverged)
+
+        await host.tamper { state, sysctls in
+            state.interfaces.append(HostState.Interface(index: 3, name: "eth1", isUp: true))
+            sysctls["net.ipv4.conf.eth1.arp_ignore"] = "0"
+            sysctls["net.ipv4.conf.eth1.arp_announce"] = "0"
+        }
+        let (second, _) = try await pass(&engine, host, now: .seconds(1))
+        XCTAssertEqual(second.actions.map(\.description), ["set net.ipv4.conf.eth1.arp_announce = 2", "set net.ipv4.conf.eth1.arp_ignore = 1"])
+        XCTAssertTrue(engine.isConverged)
+    }
+
+    func testAVersionThatChangesNothingForThisHostDoesNothing() async throws {
+        var engine = ReconcileEngine()
+        engine.setTarget(try target("rs1"))
+        let host = InMemoryHost()
+        try await pass(&engine, host, now: .zero)
+        var spec = Fixtures.reference()
+        spec.vips[0].vrrp.directors[1].priority = 98   // a director's business only
+        engine.setTarget(try target("rs1", version: 2, spec: spec))
+        let (decided, events) = try await pass(&engine, host, now: .seconds(1))
+        XCTAssertEqual(decided.actions, [])
+        XCTAssertEqual(events, [.converged(version: 2)])
+    }
+
+    func testADownDestinationLeavesTheServiceAndComesBack() throws {
+        let plan = try XCTUnwrap(HostPlanner.plan(Fixtures.reference(), node: "lvs1"))
+        let rs2 = Endpoint(address: IPAddress("192.168.1.103")!, port: 80)
+        let down = DesiredState.compose(plan, ServingState(health: [plan.ipvsServices[0].key: [rs2: .down]]))
+        XCTAssertEqual(down.ipvs?.services[0].destinations.map(\.endpoint.description), ["192.168.1.102:80"])
+        let unknown = DesiredState.compose(plan, ServingState(health: [plan.ipvsServices[0].key: [rs2: .unknown]]))
+        XCTAssertEqual(unknown.ipvs?.services[0].destinations.count, 2, "no result yet counts as healthy: a restart never flaps")
+    }
+
+    func testBackoffFormula() {
+        XCTAssertEqual((1...7).map { ReconcileEngine.delay(failures: $0, base: .seconds(1), max: .seconds(30)) }, [1, 2, 4, 8, 16, 30, 30].map { Duration.seconds($0) })
+    }
+}
+
+/// The reconciler shell: passes through a real actor, the ledger on disk, restore after a restart.
+final class ReconcilerTests: XCTestCase {
+    func testTheLedgerSurvivesARestartAndTheNewAgentAdoptsWhatTheOldOneMade() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let host = InMemoryHost()
+        let plan = try XCTUnwrap(HostPlanner.plan(Fixtures.reference(), node: "rs1"))
+        let first = try Reconciler(host: host, ledgerPath: LedgerFile.path(in: dir), logger: Logger(label: "test"))
+        await first.setTarget(.init(state: DesiredState.compose(plan), version: 1))
+        let result = await first.pass(.full)
+        XCTAssertTrue(result.events.contains(.converged(version: 1)))
+        let stored = try LedgerFile.read(LedgerFile.path(in: dir))
+        XCTAssertEqual(stored.addresses.count, 1)
+        XCTAssertEqual(stored.sysctlOriginals["net.ipv4.conf.all.arp_ignore"], "0")
+
+        // A second agent (a restart) with a document that no longer has rs1 removes what the first made.
+        let second = try Reconciler(host: host, ledgerPath: LedgerFile.path(in: dir), logger: Logger(label: "test"))
+        await second.setTarget(.init(state: DesiredState.compose(HostPlan(node: "rs1")), version: 2))
+        await second.pass(.full)
+        let state = try await host.observe(sysctls: ["net.ipv4.conf.all.arp_ignore"])
+        XCTAssertFalse(state.interface(named: "lo")!.addresses.contains { $0.address.address == IPAddress("192.168.1.200")! })
+        XCTAssertEqual(state.sysctls["net.ipv4.conf.all.arp_ignore"], "0", "sysctls lb set go back to what they were")
+        XCTAssertEqual(try LedgerFile.read(LedgerFile.path(in: dir)), Ledger())
+    }
+
+    func testACorruptLedgerIsRefusedRatherThanForgotten() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: LedgerFile.path(in: dir)))
+        XCTAssertThrowsError(try Reconciler(host: InMemoryHost(), ledgerPath: LedgerFile.path(in: dir), logger: Logger(label: "test"))) {
+            XCTAssertTrue("\($0)".contains("is not a ledger lb wrote"), "\($0)")
+        }
+    }
+
+    func testKicksDuringAPassMergeIntoOne() async throws {
+        let host = InMemoryHost()
+        let reconciler = try Reconciler(host: host, ledgerPath: nil, logger: Logger(label: "test"))
+        await reconciler.setTarget(.init(state: DesiredState.compose(try XCTUnwrap(HostPlanner.plan(Fixtures.reference(), node: "rs1"))), version: 1))
+        let running = Task { try await reconciler.run() }
+        defer { running.cancel() }
+        for _ in 0..<50 { reconciler.kick(.light) }
+        try await Task.sleep(for: .milliseconds(300))
+        let passes = await reconciler.snapshot.passes
+        XCTAssertGreaterThanOrEqual(passes, 1)
+        XCTAssertLessThanOrEqual(passes, 3, "50 kicks in a burst are a few passes, not 50")
+        let converged = await reconciler.snapshot.converged
+        XCTAssertTrue(converged)
+    }
+}
