@@ -8,7 +8,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev pkg-config keepalived qemu-system-x86 busybox-static ipvsadm cpio kmod iproute2
 FUZZ_SECONDS ?= 30
 
-.PHONY: demo test deps build fuzz lab-test bench-ipvs bench-gossip clean
+.PHONY: demo test deps build fuzz lab-test bench-ipvs bench-gossip bench-agent clean
 
 deps:
 	@scripts/install-deps.sh $(APT_PACKAGES)
@@ -55,6 +55,12 @@ bench-gossip: deps
 bench-ipvs: deps
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-bench
 	lab/run.sh --timeout 900 --no-keepalived --bin .build-release/release/lb-bench lab/scenarios/bench-ipvs.sh 10000 4
+
+# The agent benchmark (README, root): drift repair latency and idle memory of real lb-agent processes in
+# network namespaces, beside keepalived's memory for the same VIP; a release build, as installed.
+bench-agent: deps
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-agent --product lb-bench
+	.build-release/release/lb-bench drift --agent .build-release/release/lb-agent --runs 20 --keepalived /usr/sbin/keepalived
 
 clean:
 	rm -rf .build .build-fuzz .build-release .lab-cache

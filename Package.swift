@@ -98,8 +98,12 @@ let package = Package(
         .target(name: "LBVRRPLab", dependencies: ["LBVRRP", "LBSpec", "LBHostConformance"]),
         // Failover time of lb-agent against keepalived in namespaces (scripts/bench-vrrp.sh).
         .executableTarget(name: "lb-vrrp-bench", dependencies: ["LBVRRPLab", "LBVRRP", "LBSpec"]),
-        // Benchmarks anyone can rerun (README): `lb-bench ipvs` in the lab, `lb-bench gossip` in the simulator.
-        .executableTarget(name: "lb-bench", dependencies: ["LBHost", "LBNetlink", "LBSpec", "LBGossip", "LBGossipSim"]),
+        // Benchmarks anyone can rerun (README): `lb-bench ipvs` in the lab, `lb-bench gossip` in the simulator,
+        // `lb-bench drift` against real agents in network namespaces.
+        .executableTarget(
+            name: "lb-bench",
+            dependencies: ["LBHost", "LBNetlink", "LBSpec", "LBGossip", "LBGossipSim", "LBVRRPLab", "LBCrypto", "LBDocument", "LBAgentConfig"]
+        ),
         // Runs LBHostConformance against the kernel, inside a scratch network namespace or the qemu lab.
         .executableTarget(name: "lb-hostcheck", dependencies: ["LBHostConformance", "LBHost", "LBNetlink", "LBSpec"]),
         // libFuzzer driver for document decoding and verification (built with -DFUZZ, see Makefile).

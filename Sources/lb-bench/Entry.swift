@@ -26,6 +26,14 @@ enum Bench {
             let t = now()
             let table = ProcIPVS.parseTable(bytes: bytes)
             print("{\"bytes\": \(bytes.count), \"services\": \(table?.count ?? -1), \"parse_ms\": \(now() - t)}")
+        case "drift":
+            guard let agent = value("--agent", args) else { print("usage: lb-bench drift --agent PATH [--runs N] [--keepalived PATH]"); exit(2) }
+            do {
+                print(try DriftBench.run(agent: agent, runs: Int(value("--runs", args) ?? "") ?? 20, keepalived: value("--keepalived", args)))
+            } catch {
+                print("lb-bench drift: \(error)")
+                exit(1)
+            }
         case "gossip":
             let members = Int(value("--members", args) ?? "") ?? 1000
             let seed = UInt64(value("--seed", args) ?? "") ?? 1
@@ -37,6 +45,7 @@ enum Bench {
         default:
             print("usage: lb-bench gossip [--members N] [--seed S] [--quiet-s SECONDS] [--loss P] [--counters]")
             print("usage: lb-bench ipvs --scratch-host [--services N] [--destinations M] [--ipvsadm PATH]")
+            print("usage: lb-bench drift --agent PATH [--runs N] [--keepalived PATH]   (root: network namespaces)")
             exit(2)
         }
     }
