@@ -59,8 +59,11 @@ bench-ipvs: deps
 # The agent benchmark (README, root): drift repair latency and idle memory of real lb-agent processes in
 # network namespaces, beside keepalived's memory for the same VIP; a release build, as installed.
 bench-agent: deps
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-agent --product lb-bench
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-agent
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-bench
 	.build-release/release/lb-bench drift --agent .build-release/release/lb-agent --runs 20 --keepalived /usr/sbin/keepalived
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lbctl
+	scripts/bench-agent-lab.sh .build-release/release 10000
 
 clean:
 	rm -rf .build .build-fuzz .build-release .lab-cache

@@ -38,7 +38,7 @@ public actor VRRPSupervisor: Service {
     let logger: Logger
     let metrics: AgentMetrics?
     let onChange: @Sendable () -> Void
-    private var running: [String: Running] = [:]
+    private(set) var running: [String: Running] = [:]
     private let commands: AsyncStream<Command>
     private let commandSink: AsyncStream<Command>.Continuation
     private var stopping = false

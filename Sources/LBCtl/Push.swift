@@ -32,11 +32,8 @@ extension LBCtl {
         @Option(help: "The cluster keyring file (lbctl init writes cluster.keyring).")
         var keyring: String
 
-        @Option(help: "Trusted operator public keys: the document is checked as the agents will check it.")
-        var trust: [String]
-
-        @Option(help: "Distinct trusted signers required.")
-        var threshold: Int = 1
+        /// The agents' trust list: the document is checked as they will check it.
+        @OptionGroup var trust: TrustOptions
 
         @Option(help: "Address and port to gossip from (default: the address that reaches the first seed, a free port).")
         var listen: String?
@@ -48,7 +45,6 @@ extension LBCtl {
 
         func validate() throws {
             if seeds.isEmpty { throw ValidationError("name at least one agent with --seed ADDRESS:PORT") }
-            if trust.isEmpty { throw ValidationError("name the trusted operator keys with --trust (the agents' trust list)") }
             for s in seeds where GossipAddress.split(s) == nil { throw ValidationError("--seed \(s) is not ADDRESS:PORT") }
             if let listen, GossipAddress.split(listen) == nil { throw ValidationError("--listen \(listen) is not ADDRESS:PORT") }
             if timeout < 1 { throw ValidationError("--timeout must be at least 1 second") }
@@ -56,9 +52,7 @@ extension LBCtl {
 
         func run() async throws {
             let json = Array(try readFile(document))
-            let keys = try trust.flatMap { try KeyFile.readPublicKeys(at: $0).map(\.key) }
-            let anyCluster: TrustPolicy
-            do { anyCluster = try TrustPolicy(trustedKeys: keys, threshold: threshold) } catch { throw CommandFailure("\(error)") }
+            let anyCluster = try trust.policy()
             let verified = try Self.verify(json, anyCluster, document)
             var policy = anyCluster
             policy.expectedCluster = verified.document.cluster

@@ -13,11 +13,7 @@ extension LBCtl {
         @Argument(help: "The signed document.")
         var document: String
 
-        @Option(help: "Trusted public key files (lb-public-key lines); repeat for several.")
-        var trust: [String]
-
-        @Option(help: "Distinct trusted signers required.")
-        var threshold: Int = 1
+        @OptionGroup var trust: TrustOptions
 
         @Option(help: "Refuse documents for any other cluster.")
         var cluster: String?
@@ -27,18 +23,8 @@ extension LBCtl {
 
         @OptionGroup var output: OutputOptions
 
-        func validate() throws {
-            if trust.isEmpty { throw ValidationError("name at least one trusted public key file with --trust") }
-        }
-
         func run() throws {
-            let keys = try trust.flatMap { try KeyFile.readPublicKeys(at: $0).map(\.key) }
-            let policy: TrustPolicy
-            do {
-                policy = try TrustPolicy(trustedKeys: keys, threshold: threshold, expectedCluster: cluster, minimumVersion: minVersion)
-            } catch {
-                throw CommandFailure("\(error)")
-            }
+            let policy = try trust.policy(cluster: cluster, minimumVersion: minVersion)
             let json = Array(try readFile(document))
             do {
                 let verified = try DesiredStateDocument.verify(json: json, policy: policy)
@@ -76,5 +62,27 @@ func printJSON(_ object: [String: Any]) {
     let cleaned = object.mapValues { ($0 as Any?) ?? NSNull() }
     if let data = try? JSONSerialization.data(withJSONObject: cleaned, options: [.sortedKeys, .withoutEscapingSlashes]) {
         print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// `--trust FILE... --threshold N`: the trust policy an agent applies, for the commands that check as one.
+struct TrustOptions: ParsableArguments {
+    @Option(help: "Trusted public key files (lb-public-key lines); repeat for several.")
+    var trust: [String]
+
+    @Option(help: "Distinct trusted signers required.")
+    var threshold: Int = 1
+
+    func validate() throws {
+        if trust.isEmpty { throw ValidationError("name at least one trusted public key file with --trust") }
+    }
+
+    func policy(cluster: String? = nil, minimumVersion: UInt64? = nil) throws -> TrustPolicy {
+        let keys = try trust.flatMap { try KeyFile.readPublicKeys(at: $0).map(\.key) }
+        do {
+            return try TrustPolicy(trustedKeys: keys, threshold: threshold, expectedCluster: cluster, minimumVersion: minimumVersion)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
     }
 }

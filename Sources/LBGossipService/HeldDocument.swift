@@ -11,6 +11,19 @@ public struct HeldDocument: Sendable {
     /// The verified document.
     public let verified: VerifiedDocument
 
+    /// A verified document as it was received; its head is its version and digest.
+    public init(envelopeJSON: [UInt8], verified: VerifiedDocument) {
+        self.head = DocumentHead(version: verified.document.version, digest: verified.digest.bytes)
+        self.envelopeJSON = envelopeJSON
+        self.verified = verified
+    }
+
+    init(head: DocumentHead, envelopeJSON: [UInt8], verified: VerifiedDocument) {
+        self.head = head
+        self.envelopeJSON = envelopeJSON
+        self.verified = verified
+    }
+
     /// Where a member with state directory `directory` keeps its held document.
     public static func path(in directory: String) -> String { directory + "/document.json" }
 
@@ -19,8 +32,7 @@ public struct HeldDocument: Sendable {
     public static func load(from directory: String, policy: TrustPolicy) throws -> HeldDocument? {
         guard let bytes = try AtomicFile.read(path(in: directory), maximumBytes: DesiredStateDocument.maximumEnvelopeBytes) else { return nil }
         let verified = try DesiredStateDocument.verify(json: bytes, policy: policy)
-        return HeldDocument(head: DocumentHead(version: verified.document.version, digest: verified.digest.bytes),
-                            envelopeJSON: bytes, verified: verified)
+        return HeldDocument(envelopeJSON: bytes, verified: verified)
     }
 }
 
