@@ -79,7 +79,7 @@ public actor DocumentFollower: Service {
         plan = mine
         logger.info("following v\(version) \(Self.short(held.verified.digest)) of cluster \(held.verified.document.cluster): roles \(mine.roles.isEmpty ? "none" : mine.roles.map(\.rawValue).joined(separator: ", "))")
         await reconciler.setTarget(ReconcileEngine.Target(state: DesiredState.compose(mine, serving), version: version))
-        await vrrp.apply(mine.vrrpInstances)
+        await vrrp.apply(mine.vrrpInstances, notifyScript: spec.notifications.script)
         onChange()
     }
 

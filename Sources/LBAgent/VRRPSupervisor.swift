@@ -42,6 +42,7 @@ public actor VRRPSupervisor: Service {
     private let commands: AsyncStream<Command>
     private let commandSink: AsyncStream<Command>.Continuation
     private var stopping = false
+    private var notifyScript: NotifyScript?
     /// VIPs put back on masters, by kind (always `vrrp_address`), for reports.
     public private(set) var repairs: [DriftKind: Int] = [:]
 
@@ -65,9 +66,14 @@ public actor VRRPSupervisor: Service {
     static func key(_ s: VRRPSpeaker) -> String { "\(s.identity.interface)/\(s.identity.virtualRouterID)" }
 
     /// Brings the running speakers to `plans`: starts new ones, hands changes to running ones, stops
-    /// those no longer planned (a master among them resigns).
-    public func apply(_ plans: [VRRPInstancePlan]) async {
+    /// those no longer planned (a master among them resigns). `notifyScript` (the spec's
+    /// notifications.script) runs on every transition with keepalived's arguments.
+    public func apply(_ plans: [VRRPInstancePlan], notifyScript: String? = nil) async {
         guard !stopping else { return }
+        let script = notifyScript.map(NotifyScript.init(path:))
+        let previousScript = self.notifyScript
+        self.notifyScript = script
+        let scriptChanged = script?.path != previousScript?.path
         let wanted = plans.map(VRRPConfiguration.init(plan:))
         let wantedKeys = Set(wanted.map(Self.key))
         for (key, r) in running where !wantedKeys.contains(key) {
@@ -78,6 +84,7 @@ public actor VRRPSupervisor: Service {
         for c in wanted {
             let key = Self.key(c)
             if let r = running[key] {
+                if scriptChanged { await r.speaker.setNotifyScript(script) }
                 guard r.configuration != c else { continue }
                 if let reason = VRRPInstance.requiresRestart(from: r.configuration, to: c) {
                     logger.notice("\(c.name): \(reason): restarting the instance")
@@ -105,7 +112,7 @@ public actor VRRPSupervisor: Service {
 
     private func start(_ c: VRRPConfiguration) {
         let logger = self.logger
-        let speaker = VRRPSpeaker(configuration: c, host: makeHost(), transport: transport(c), log: { level, message in
+        let speaker = VRRPSpeaker(configuration: c, host: makeHost(), transport: transport(c), notifyScript: notifyScript, log: { level, message in
             switch level {
             case .info: logger.info("\(message)")
             case .notice: logger.notice("\(message)")

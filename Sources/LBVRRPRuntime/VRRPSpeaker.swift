@@ -66,7 +66,7 @@ public actor VRRPSpeaker {
     private let host: any HostControl
     private let clock: any VRRPClock
     private let suppliedTransport: (any VRRPTransport)?
-    private let notifyScript: NotifyScript?
+    private var notifyScript: NotifyScript?
     private let log: @Sendable (LogLevel, String) -> Void
 
     private var engine: VRRPInstance?
@@ -193,6 +193,11 @@ public actor VRRPSpeaker {
         } onCancel: {
             sink.yield(.stop)
         }
+    }
+
+    /// The script run on every transition from now on (a new document may name another, or none).
+    public func setNotifyScript(_ script: NotifyScript?) {
+        notifyScript = script
     }
 
     /// Ends `run()` as cancelling its task does: a master resigns (priority 0) and removes its addresses.
