@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "LBAgentTests",
             dependencies: ["LBAgent", "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBDocument", "LBCrypto", "LBGossipService", "LBVRRPLab",
-                           "lb-agent", .product(name: "Logging", package: "swift-log")]
+                           "LBAgentConfig", "lb-agent", "lbctl", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -64,6 +64,9 @@ public struct ReconcileEngine: Sendable {
     /// Why the last pass could not do everything it wanted without failing (IPVS missing on a director).
     public private(set) var blocked: String?
     public private(set) var waiting: [Waiting] = []
+    /// Whether the last pass that looked at IPVS left IPVS work undone (or found no IPVS at all). A light
+    /// pass does not look, so it cannot tell: it keeps this verdict instead of declaring convergence.
+    public private(set) var ipvsUnsettled = true
     var backoff: [String: Backoff] = [:]
     let retryBase: Duration
     let retryMax: Duration
@@ -81,6 +84,8 @@ public struct ReconcileEngine: Sendable {
         self.target = target
         backoff = [:]
         isConverged = false
+        // Unknown until a pass looks at IPVS (setting a target asks for one).
+        ipvsUnsettled = true
     }
 
     /// The sysctls a pass must read: the desired ones and those lb changed before.
@@ -137,7 +142,10 @@ public struct ReconcileEngine: Sendable {
             events.append(.applied(version: target.version, actions: report.failures.filter { $0 == nil }.count))
         }
         let left = remaining ?? pass
-        let done = left.actions.isEmpty && left.deferred.isEmpty && left.waiting.isEmpty
+        if before.ipvs != .unavailable(IPVSObservation.skippedReason) {
+            ipvsUnsettled = blocked != nil || (left.actions + left.deferred + left.waiting.map(\.action)).contains(where: \.needsIPVS)
+        }
+        let done = left.actions.isEmpty && left.deferred.isEmpty && left.waiting.isEmpty && !ipvsUnsettled
         if let target, done {
             if convergedVersion != target.version || !isConverged { events.append(.converged(version: target.version)) }
             convergedVersion = target.version

@@ -49,6 +49,7 @@ public actor Reconciler: Service {
     private var passes = 0
     private var lastPassAt: Date?
     private var loggedWaiting: Set<String> = []
+    private var loggedBlocked: String?
     private var retryTask: Task<Void, Never>?
     private let pending = NIOLockedValueBox<Scope?>(nil)
     private let wakeups: AsyncStream<Void>
@@ -128,7 +129,10 @@ public actor Reconciler: Service {
             scheduleRetry(after: .seconds(1))
             return PassResult(error: "cannot observe the host: \(error)")
         }
-        if scope == .full { engine.note(ipvs: before.ipvs) }
+        if scope == .full {
+            engine.note(ipvs: before.ipvs)
+            logBlocked()
+        }
         let decided = engine.decide(observed: before, now: clock.now)
         logWaiting(decided.waiting)
         var report = ApplyReport(failures: [])
@@ -192,6 +196,17 @@ public actor Reconciler: Service {
             // What lb owns is still known in memory; the next successful write catches up.
             logger.error("cannot persist the ledger: \(error)")
         }
+    }
+
+    /// Once per change, not every pass: a director without IPVS stays so until the module is loaded.
+    private func logBlocked() {
+        guard engine.blocked != loggedBlocked else { return }
+        if let blocked = engine.blocked {
+            logger.error("\(blocked); VRRP runs, IPVS services wait")
+        } else {
+            logger.notice("IPVS is usable again")
+        }
+        loggedBlocked = engine.blocked
     }
 
     private func logWaiting(_ waiting: [ReconcileEngine.Waiting]) {

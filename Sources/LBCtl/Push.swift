@@ -19,7 +19,8 @@ extension LBCtl {
             an agent would), waits until another member holds it, then leaves. Agents fetch the document \
             from this member, so --listen must be an address they can reach; by default it is the address \
             this machine uses to reach the first seed, on a free port. Exit 0 when a member holds the \
-            document, 1 when none does within --timeout.
+            document; 1 when none does within --timeout, or when the first member to answer holds a newer \
+            document or another one of the same version (the agents will not take this one).
             """
         )
 
@@ -68,13 +69,24 @@ extension LBCtl {
                 await member.stop()
                 throw CommandFailure("\(document): \(error)")
             }
-            let holder = await Self.firstHolder(member, version: version, timeout: .seconds(timeout))
+            let found = await Self.firstHolder(member, version: version, timeout: .seconds(timeout))
             let seen = await member.currentMembers.dropFirst()
             await member.leave()
-            guard let holder else {
+            guard let found else {
                 let view = seen.map { "\($0.node.name) (\($0.status), v\($0.metadata.documentVersion))" }.joined(separator: ", ")
                 throw CommandFailure("no member holds v\(version) after \(timeout) s; members seen: \(view.isEmpty ? "none (is --seed right, and the keyring the cluster's?)" : view)")
             }
+            // A member holding a newer document, or another one of this version, does not hold this one and
+            // never will: agents take no older document and no second one with a version already held.
+            if found.version > version {
+                throw CommandFailure("\(found.name) holds v\(found.version), newer than v\(version): agents never go back to an older document "
+                                     + "(a replay or a stale copy), so v\(version) is not in force; sign the change as v\(found.version + 1)")
+            }
+            guard found.digest == verified.digest.bytes else {
+                throw CommandFailure("\(found.name) holds another document with version \(version): two documents cannot carry one version, "
+                                     + "so this one is not in force; sign it as v\(version + 1)")
+            }
+            let holder = found.name
             switch output.output {
             case .text: print("pushed v\(version) \(verified.digest) of cluster '\(verified.document.cluster)': \(holder) holds it")
             case .json: printJSON(["version": version, "digest": verified.digest.description, "cluster": verified.document.cluster, "holder": holder])
@@ -89,14 +101,21 @@ extension LBCtl {
             }
         }
 
+        /// What another member holds: its name and its document's version and digest.
+        struct Holding: Sendable {
+            var name: String
+            var version: UInt64
+            var digest: [UInt8]
+        }
+
         /// The first other member that advertises `version` or newer, or nil at the timeout.
-        static func firstHolder(_ member: GossipService, version: UInt64, timeout: Duration) async -> String? {
+        static func firstHolder(_ member: GossipService, version: UInt64, timeout: Duration) async -> Holding? {
             let me = member.node.name
-            return await withTaskGroup(of: String?.self) { group in
+            return await withTaskGroup(of: Holding?.self) { group in
                 group.addTask {
                     for await event in await member.members() {
                         if case .changed(let m, _) = event, m.node.name != me, m.status == .alive, m.metadata.documentVersion >= version {
-                            return m.node.name
+                            return Holding(name: m.node.name, version: m.metadata.documentVersion, digest: m.metadata.documentDigest)
                         }
                     }
                     return nil

@@ -33,7 +33,8 @@ public enum HostAction: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    var needsIPVS: Bool {
+    /// Whether the action is IPVS work (services, destinations, timeouts, sync daemons).
+    public var needsIPVS: Bool {
         switch self {
         case .addAddress, .deleteAddress, .setSysctl: return false
         default: return true

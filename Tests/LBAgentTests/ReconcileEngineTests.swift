@@ -201,6 +201,47 @@ final class ReconcilerTests: XCTestCase {
         }
     }
 
+    func testADirectorWithoutIPVSIsNeverConvergedAndSaysWhy() async throws {
+        // This machine's kernel: no IPVS. The addresses and sysctls still go in; the director is not converged.
+        let reconciler = try Reconciler(host: InMemoryHost(ipvs: false), ledgerPath: nil, logger: Logger(label: "test"))
+        await reconciler.setTarget(.init(state: DesiredState.compose(try XCTUnwrap(HostPlanner.plan(Fixtures.reference(), node: "lvs1"))), version: 1))
+        for scope in [Reconciler.Scope.full, .light, .full, .light] {
+            let result = await reconciler.pass(scope)
+            XCTAssertFalse(result.converged, "\(scope) pass")
+            XCTAssertFalse(result.events.contains(.converged(version: 1)), "\(scope) pass: \(result.events)")
+            let snapshot = await reconciler.snapshot
+            XCTAssertFalse(snapshot.converged, "\(scope) pass")
+            XCTAssertTrue(snapshot.lastError?.contains("IPVS is unavailable") ?? false, "\(scope) pass: \(snapshot.lastError ?? "no lastError")")
+        }
+    }
+
+    func testALightPassDoesNotForgetThatIPVSWorkFailed() async throws {
+        // rr only: the plan's wrr service cannot be added. A light pass does not look at IPVS, so it must
+        // not declare the director converged (nor clear the error) behind the full pass's back.
+        let reconciler = try Reconciler(host: InMemoryHost(schedulers: ["rr"]), ledgerPath: nil, logger: Logger(label: "test"))
+        await reconciler.setTarget(.init(state: DesiredState.compose(try XCTUnwrap(HostPlanner.plan(Fixtures.reference(), node: "lvs1"))), version: 1))
+        let full = await reconciler.pass(.full)
+        XCTAssertFalse(full.converged)
+        let error = await reconciler.snapshot.lastError
+        XCTAssertNotNil(error)
+        let light = await reconciler.pass(.light)
+        XCTAssertFalse(light.converged, "\(light.events)")
+        XCTAssertFalse(light.events.contains(.converged(version: 1)), "\(light.events)")
+        let after = await reconciler.snapshot
+        XCTAssertFalse(after.converged)
+        XCTAssertEqual(after.lastError, error)
+    }
+
+    func testALightPassAfterAConvergedFullPassStaysConverged() async throws {
+        let reconciler = try Reconciler(host: InMemoryHost(), ledgerPath: nil, logger: Logger(label: "test"))
+        await reconciler.setTarget(.init(state: DesiredState.compose(try XCTUnwrap(HostPlanner.plan(Fixtures.reference(), node: "lvs1"))), version: 1))
+        let full = await reconciler.pass(.full)
+        XCTAssertTrue(full.converged, "\(full.events)")
+        let light = await reconciler.pass(.light)
+        XCTAssertTrue(light.converged)
+        XCTAssertEqual(light.events, [], "nothing to say about a host that stays converged")
+    }
+
     func testKicksDuringAPassMergeIntoOne() async throws {
         let host = InMemoryHost()
         let reconciler = try Reconciler(host: host, ledgerPath: nil, logger: Logger(label: "test"))
