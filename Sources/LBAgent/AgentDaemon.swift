@@ -96,6 +96,7 @@ public struct AgentDaemon: Sendable {
         let services: [any Service] = [
             status, GossipMember(gossip: gossip, seeds: AgentConfigValidator.usefulSeeds(config.gossip).map { "\($0)" }, logger: logger),
             follower, publisher, reconciler, watcher, supervisor, Hangup(reconciler: reconciler, logger: logger),
+            StartupPages(logger: logger),
         ]
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -161,7 +161,7 @@ public struct ReconcileEngine: Sendable {
             blocked = nil
             return
         }
-        blocked = "this node is a director but IPVS is unavailable: \(reason)"
+        blocked = "this node is a director, but \(reason)"
         lastError = blocked
         isConverged = false
     }

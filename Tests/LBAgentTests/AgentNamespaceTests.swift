@@ -243,7 +243,7 @@ final class AgentNamespaceTests: XCTestCase {
             XCTAssertEqual(s.version, 1)
             XCTAssertEqual(s.roles, ["director"])
             XCTAssertFalse(s.converged, "a director cannot converge without IPVS")
-            XCTAssertTrue(s.lastError?.contains("IPVS is unavailable") ?? false, "\(n): \(s.lastError ?? "no lastError")")
+            XCTAssertTrue(s.lastError?.contains("IPVS is not available") ?? false, "\(n): \(s.lastError ?? "no lastError")")
             XCTAssertEqual(s.vrrp.map(\.routerID), [51])
             XCTAssertEqual(s.vrrp.first?.interface, "eth0")
         }

@@ -211,7 +211,7 @@ final class ReconcilerTests: XCTestCase {
             XCTAssertFalse(result.events.contains(.converged(version: 1)), "\(scope) pass: \(result.events)")
             let snapshot = await reconciler.snapshot
             XCTAssertFalse(snapshot.converged, "\(scope) pass")
-            XCTAssertTrue(snapshot.lastError?.contains("IPVS is unavailable") ?? false, "\(scope) pass: \(snapshot.lastError ?? "no lastError")")
+            XCTAssertTrue(snapshot.lastError?.contains("IPVS is not available") ?? false, "\(scope) pass: \(snapshot.lastError ?? "no lastError")")
         }
     }
 
