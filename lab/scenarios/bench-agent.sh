@@ -7,27 +7,34 @@ services=${1:-10000}
 lab_topology lvs1 || exit 1
 
 ms() { local up _; read -r up _ </proc/uptime; echo "$up" | awk '{ printf "%d", $1 * 1000 }'; }
-count() { lab_net lvs1 grep -c '^TCP' /proc/net/ip_vs 2>/dev/null || echo 0; }
+# grep -c prints 0 (and fails) when nothing matches.
+count() { local n; n=$(lab_net lvs1 grep -c '^TCP' /proc/net/ip_vs 2>/dev/null); echo "${n:-0}"; }
+# wait_count N SECONDS: until N services are in the kernel; 1 when they are not within SECONDS.
+wait_count() {
+    local want=$1 limit=$(($2 * 1000)) t0
+    t0=$(ms)
+    while [ "$(count)" -lt "$want" ]; do
+        [ $(($(ms) - t0)) -gt "$limit" ] && return 1
+        sleep 0.05
+    done
+}
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # repair_ms WANT: ipvsadm -C, then the time until WANT services are back.
 repair_ms() {
-    local want=$1 t0 n
+    local want=$1 t0
     t0=$(ms)
     lab_net lvs1 ipvsadm -C
-    n=0
-    while [ "$(count)" -lt "$want" ]; do
-        n=$((n + 1))
-        [ $n -gt 30000 ] && { echo -1; return; }
-    done
+    wait_count "$want" 120 || { echo -1; return; }
     echo $(($(ms) - t0))
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 lab_log "reference scenario: lvs1's agent"
-lab_ns lvs1 lb-agent run --config /etc/lb/ref.yaml >/tmp/agent-ref.log 2>&1 &
+# Started directly, not through lab_ns: $! must be the agent itself.
+"$LAB_IP" netns exec lvs1 lb-agent run --config /etc/lb/ref.yaml >/tmp/agent-ref.log 2>&1 &
 agent=$!
-lab_wait 60 sh -c "[ \"\$(lab_net lvs1 grep -c '^TCP' /proc/net/ip_vs)\" -ge 1 ]" 2>/dev/null
+wait_count 1 60 || { echo "the agent did not apply the reference scenario"; tail -20 /tmp/agent-ref.log; }
 lab_wait 60 sh -c "$LAB_IP -n lvs1 addr show dev eth0 | grep -q 'inet 192.168.1.200/24'"
 sleep 10
 ref_rss=$(rss $agent)
@@ -38,7 +45,7 @@ kill -TERM $agent; wait $agent 2>/dev/null
 
 lab_log "keepalived for the same director"
 lab_host ka 192.168.1.100 2>/dev/null || { "$LAB_IP" netns add ka; "$LAB_IP" -n ka link set lo up; }
-lab_net ka keepalived -n -l -D -f /etc/keepalived/reference.conf -p /tmp/k.pid -r /tmp/k.vrrp.pid -c /tmp/k.chk.pid -b /tmp/k.bfd.pid >/tmp/keepalived.log 2>&1 &
+lab_net ka keepalived -n -D -f /etc/keepalived/reference.conf -p /tmp/k.pid -r /tmp/k.vrrp.pid -c /tmp/k.chk.pid -b /tmp/k.bfd.pid >/tmp/keepalived.log 2>&1 &
 lab_wait 30 sh -c "[ -s /tmp/k.vrrp.pid ] && [ -s /tmp/k.chk.pid ]"
 sleep 10
 ka_rss=0
@@ -51,9 +58,9 @@ sleep 1
 lab_log "$services services × 4 destinations"
 lab_net lvs1 ipvsadm -C
 t0=$(ms)
-lab_ns lvs1 lb-agent run --config /etc/lb/big.yaml >/tmp/agent-big.log 2>&1 &
+"$LAB_IP" netns exec lvs1 lb-agent run --config /etc/lb/big.yaml >/tmp/agent-big.log 2>&1 &
 agent=$!
-while [ "$(count)" -lt "$services" ]; do sleep 0.2; [ $(($(ms) - t0)) -gt 900000 ] && break; done
+wait_count "$services" 900 || { echo "the agent did not apply $services services"; tail -20 /tmp/agent-big.log; }
 apply_ms=$(($(ms) - t0))
 sleep 5
 c0=$(cpu_ticks $agent); w0=$(ms)
