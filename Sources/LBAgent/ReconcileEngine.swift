@@ -59,6 +59,11 @@ public struct ReconcileEngine: Sendable {
     public private(set) var convergedVersion: UInt64?
     /// Whether the last pass left nothing to do.
     public private(set) var isConverged = false
+    /// Whether the last pass that looked at IPVS left nothing to do for this target. A light pass does
+    /// not look at IPVS, so it can confirm convergence only on top of this verdict: otherwise a light
+    /// pass right after a new target (or after a full pass that failed) would call a director converged
+    /// whose IPVS part nobody has seen, and the full pass that then applies it would report drift.
+    public private(set) var ipvsConverged = false
     public private(set) var repairs: [DriftKind: Int] = [:]
     public private(set) var lastError: String?
     /// Why the last pass could not do everything it wanted without failing (IPVS missing on a director).
@@ -81,6 +86,7 @@ public struct ReconcileEngine: Sendable {
         self.target = target
         backoff = [:]
         isConverged = false
+        ipvsConverged = false
     }
 
     /// The sysctls a pass must read: the desired ones and those lb changed before.
@@ -137,7 +143,12 @@ public struct ReconcileEngine: Sendable {
             events.append(.applied(version: target.version, actions: report.failures.filter { $0 == nil }.count))
         }
         let left = remaining ?? pass
-        let done = left.actions.isEmpty && left.deferred.isEmpty && left.waiting.isEmpty
+        var done = left.actions.isEmpty && left.deferred.isEmpty && left.waiting.isEmpty && blocked == nil
+        if before.ipvs.wasSkipped {
+            done = done && ipvsConverged
+        } else {
+            ipvsConverged = done
+        }
         if let target, done {
             if convergedVersion != target.version || !isConverged { events.append(.converged(version: target.version)) }
             convergedVersion = target.version
@@ -147,7 +158,8 @@ public struct ReconcileEngine: Sendable {
         return events
     }
 
-    /// Notes why IPVS work cannot happen at all (a director on a kernel without IPVS), or clears it.
+    /// Notes why IPVS work cannot happen at all (a director on a kernel without IPVS), or clears it; call
+    /// it before `record` with every observation that looked at IPVS. While blocked, nothing converges.
     public mutating func note(ipvs: IPVSState) {
         guard target?.state.ipvs != nil, case .unavailable(let reason) = ipvs else {
             blocked = nil
