@@ -119,7 +119,7 @@ public actor Reconciler: Service {
     /// One pass; returns what it did. `lb-agent apply` and `lb-agent reset` run exactly one.
     @discardableResult
     public func pass(_ scope: Scope) async -> PassResult {
-        guard engine.target != nil else { return PassResult() }
+        guard let target = engine.target else { return PassResult() }
         let before: HostState
         do {
             before = try await host.observe(sysctls: engine.sysctlKeys, ipvs: scope.ipvs)
@@ -128,6 +128,10 @@ public actor Reconciler: Service {
             scheduleRetry(after: .seconds(1))
             return PassResult(error: "cannot observe the host: \(error)")
         }
+        // The actor is reentrant at every await: a new target may have come in while this pass looked.
+        // Its own full pass is already asked for (setTarget kicks one), and this observation was made for
+        // the old target's sysctls, so it is not judged against the new one.
+        guard engine.target == target else { return PassResult() }
         if scope == .full { engine.note(ipvs: before.ipvs) }
         let decided = engine.decide(observed: before, now: clock.now)
         logWaiting(decided.waiting)
@@ -138,7 +142,8 @@ public actor Reconciler: Service {
             report = await host.apply(decided.actions)
             do {
                 after = try await host.observe(sysctls: engine.sysctlKeys, ipvs: scope.ipvs)
-                remaining = engine.decide(observed: after, now: clock.now)
+                // What is left is known only for the target the actions were for (nil: not converged).
+                remaining = engine.target == target ? engine.decide(observed: after, now: clock.now) : nil
             } catch {
                 remaining = nil
             }

@@ -262,6 +262,36 @@ final class ReconcilerTests: XCTestCase {
         }
     }
 
+    func testANewTargetThatArrivesWhileAPassLooksIsNotJudgedByThatPass() async throws {
+        let interfaces = InMemoryHost.defaultInterfaces + [HostState.Interface(index: 3, name: "eth1", isUp: true)]
+        let host = GatedHost(InMemoryHost(interfaces: interfaces, sysctls: InMemoryHost.defaultSysctls(["lo", "eth0", "eth1"])))
+        let reconciler = try Reconciler(host: host, ledgerPath: nil, logger: Logger(label: "test"))
+        let v1 = try XCTUnwrap(HostPlanner.plan(Fixtures.reference(), node: "rs1"))
+        await reconciler.setTarget(.init(state: DesiredState.compose(v1), version: 1))
+        let first = await reconciler.pass(.full)
+        XCTAssertTrue(first.converged)
+
+        // v2 moves rs1 to eth1 while a light pass is looking at the host for v1's sysctls (eth0's).
+        var spec = Fixtures.reference()
+        spec.nodes[2].interface = "eth1"
+        let v2 = try XCTUnwrap(HostPlanner.plan(spec, node: "rs1"))
+        await host.holdNextObservation()
+        let light = Task { await reconciler.pass(.light) }
+        await host.waitUntilHeld()
+        await reconciler.setTarget(.init(state: DesiredState.compose(v2), version: 2))
+        await host.release()
+        let stale = await light.value
+        XCTAssertEqual(stale.actions, [])
+        XCTAssertEqual(stale.waiting, [], "eth1's sysctls were not read by that pass; they exist, and nothing waits for them")
+        XCTAssertEqual(stale.events, [])
+
+        let next = await reconciler.pass(.full)
+        XCTAssertEqual(next.actions.map(\.description), ["set net.ipv4.conf.eth1.arp_announce = 2", "set net.ipv4.conf.eth1.arp_ignore = 1",
+                                                         "set net.ipv4.conf.eth0.arp_announce = 0", "set net.ipv4.conf.eth0.arp_ignore = 0"],
+                       "eth1 gets rs1's sysctls and eth0 goes back to what it had")
+        XCTAssertTrue(next.converged)
+    }
+
     func testKicksDuringAPassMergeIntoOne() async throws {
         let host = InMemoryHost()
         let reconciler = try Reconciler(host: host, ledgerPath: nil, logger: Logger(label: "test"))
@@ -276,4 +306,41 @@ final class ReconcilerTests: XCTestCase {
         let converged = await reconciler.snapshot.converged
         XCTAssertTrue(converged)
     }
+}
+
+/// A host whose next observation waits until the test lets it go: a pass suspended where the actor can
+/// take other calls.
+actor GatedHost: HostControl {
+    let inner: InMemoryHost
+    private var holdNext = false
+    private var held: CheckedContinuation<Void, Never>?
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    init(_ inner: InMemoryHost) { self.inner = inner }
+
+    func holdNextObservation() { holdNext = true }
+
+    func waitUntilHeld() async {
+        guard held == nil else { return }
+        await withCheckedContinuation { waiter = $0 }
+    }
+
+    func release() {
+        held?.resume()
+        held = nil
+    }
+
+    func observe(sysctls: [String], ipvs: IPVSObservation) async throws -> HostState {
+        if holdNext {
+            holdNext = false
+            await withCheckedContinuation { c in
+                held = c
+                waiter?.resume()
+                waiter = nil
+            }
+        }
+        return try await inner.observe(sysctls: sysctls, ipvs: ipvs)
+    }
+
+    func apply(_ actions: [HostAction]) async -> ApplyReport { await inner.apply(actions) }
 }
