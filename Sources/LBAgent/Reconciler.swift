@@ -132,7 +132,13 @@ public actor Reconciler: Service {
         // Its own full pass is already asked for (setTarget kicks one), and this observation was made for
         // the old target's sysctls, so it is not judged against the new one.
         guard engine.target == target else { return PassResult() }
-        if scope == .full { engine.note(ipvs: before.ipvs) }
+        if scope == .full {
+            let wasBlocked = engine.blocked
+            engine.note(ipvs: before.ipvs)
+            // Once when it starts and once when it ends: status shows it meanwhile.
+            if let blocked = engine.blocked, blocked != wasBlocked { logger.error("\(blocked); nothing converges until it is") }
+            if wasBlocked != nil, engine.blocked == nil { logger.notice("IPVS is available again") }
+        }
         let decided = engine.decide(observed: before, now: clock.now)
         logWaiting(decided.waiting)
         var report = ApplyReport(failures: [])
