@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The tests that need a kernel with IPVS, in the qemu lab (lab/run.sh): the lab's self-tests and smoke
-# scenario, the host layer's conformance suite with ipvsadm as witness (lab/scenarios/hostcheck.sh), and
-# the reference scenario end to end (lab/scenarios/reference.sh), using the debug binaries that
+# scenario, the host layer's conformance suite with ipvsadm as witness (lab/scenarios/hostcheck.sh), the
+# reference scenario end to end (lab/scenarios/reference.sh), and the same five hosts run by the daemon,
+# `lb-agent run`, fed over gossip by `lbctl push` (lab/scenarios/agent.sh), using the debug binaries that
 # `swift build --build-tests` made. Prints `lab-tests: N passed, M failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,10 +21,15 @@ run "lab self-tests and smoke scenario" lab/test.sh
 run "host conformance against IPVS" lab/run.sh --timeout 300 --no-keepalived \
     --bin "$bin/lb-hostcheck" --bin "$bin/lb-agent" lab/scenarios/hostcheck.sh
 plan=$(mktemp)
-trap 'rm -f "$plan"' EXIT
+inputs=$(mktemp -d)
+trap 'rm -rf "$plan" "$inputs"' EXIT
 "$bin/lbctl" plan examples/reference.yaml --output json >"$plan"
 run "reference scenario end to end" lab/run.sh --timeout 300 --no-keepalived \
     --bin "$bin/lb-agent" --file "$plan:/plan.json" lab/scenarios/reference.sh
+# Keys, agent configurations and signed documents v1-v3 are made here; the signing key stays here.
+lab/agent-inputs.sh "$bin/lbctl" "$inputs/lb"
+run "the daemon on five hosts: push, hitless changes, drift repair, failover" lab/run.sh --timeout 480 --no-keepalived \
+    --bin "$bin/lb-agent" --bin "$bin/lbctl" --file "$inputs/lb:/etc/lb" lab/scenarios/agent.sh
 
 echo "lab-tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

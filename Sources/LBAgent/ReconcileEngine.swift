@@ -59,14 +59,16 @@ public struct ReconcileEngine: Sendable {
     public private(set) var convergedVersion: UInt64?
     /// Whether the last pass left nothing to do.
     public private(set) var isConverged = false
+    /// Whether the last pass that looked at IPVS left nothing to do for this target. A light pass does
+    /// not look at IPVS, so it can confirm convergence only on top of this verdict: otherwise a light
+    /// pass right after a new target (or after a full pass that failed) would call a director converged
+    /// whose IPVS part nobody has seen, and the full pass that then applies it would report drift.
+    public private(set) var ipvsConverged = false
     public private(set) var repairs: [DriftKind: Int] = [:]
     public private(set) var lastError: String?
     /// Why the last pass could not do everything it wanted without failing (IPVS missing on a director).
     public private(set) var blocked: String?
     public private(set) var waiting: [Waiting] = []
-    /// Whether the last pass that looked at IPVS left IPVS work undone (or found no IPVS at all). A light
-    /// pass does not look, so it cannot tell: it keeps this verdict instead of declaring convergence.
-    public private(set) var ipvsUnsettled = true
     var backoff: [String: Backoff] = [:]
     let retryBase: Duration
     let retryMax: Duration
@@ -84,8 +86,7 @@ public struct ReconcileEngine: Sendable {
         self.target = target
         backoff = [:]
         isConverged = false
-        // Unknown until a pass looks at IPVS (setting a target asks for one).
-        ipvsUnsettled = true
+        ipvsConverged = false
     }
 
     /// The sysctls a pass must read: the desired ones and those lb changed before.
@@ -142,10 +143,12 @@ public struct ReconcileEngine: Sendable {
             events.append(.applied(version: target.version, actions: report.failures.filter { $0 == nil }.count))
         }
         let left = remaining ?? pass
-        if before.ipvs != .unavailable(IPVSObservation.skippedReason) {
-            ipvsUnsettled = blocked != nil || (left.actions + left.deferred + left.waiting.map(\.action)).contains(where: \.needsIPVS)
+        var done = left.actions.isEmpty && left.deferred.isEmpty && left.waiting.isEmpty && blocked == nil
+        if before.ipvs.wasSkipped {
+            done = done && ipvsConverged
+        } else {
+            ipvsConverged = done
         }
-        let done = left.actions.isEmpty && left.deferred.isEmpty && left.waiting.isEmpty && !ipvsUnsettled
         if let target, done {
             if convergedVersion != target.version || !isConverged { events.append(.converged(version: target.version)) }
             convergedVersion = target.version
@@ -155,7 +158,8 @@ public struct ReconcileEngine: Sendable {
         return events
     }
 
-    /// Notes why IPVS work cannot happen at all (a director on a kernel without IPVS), or clears it.
+    /// Notes why IPVS work cannot happen at all (a director on a kernel without IPVS), or clears it; call
+    /// it before `record` with every observation that looked at IPVS. While blocked, nothing converges.
     public mutating func note(ipvs: IPVSState) {
         guard target?.state.ipvs != nil, case .unavailable(let reason) = ipvs else {
             blocked = nil

@@ -49,7 +49,6 @@ public actor Reconciler: Service {
     private var passes = 0
     private var lastPassAt: Date?
     private var loggedWaiting: Set<String> = []
-    private var loggedBlocked: String?
     private var retryTask: Task<Void, Never>?
     private let pending = NIOLockedValueBox<Scope?>(nil)
     private let wakeups: AsyncStream<Void>
@@ -120,7 +119,7 @@ public actor Reconciler: Service {
     /// One pass; returns what it did. `lb-agent apply` and `lb-agent reset` run exactly one.
     @discardableResult
     public func pass(_ scope: Scope) async -> PassResult {
-        guard engine.target != nil else { return PassResult() }
+        guard let target = engine.target else { return PassResult() }
         let before: HostState
         do {
             before = try await host.observe(sysctls: engine.sysctlKeys, ipvs: scope.ipvs)
@@ -129,9 +128,16 @@ public actor Reconciler: Service {
             scheduleRetry(after: .seconds(1))
             return PassResult(error: "cannot observe the host: \(error)")
         }
+        // The actor is reentrant at every await: a new target may have come in while this pass looked.
+        // Its own full pass is already asked for (setTarget kicks one), and this observation was made for
+        // the old target's sysctls, so it is not judged against the new one.
+        guard engine.target == target else { return PassResult() }
         if scope == .full {
+            let wasBlocked = engine.blocked
             engine.note(ipvs: before.ipvs)
-            logBlocked()
+            // Once when it starts and once when it ends: status shows it meanwhile.
+            if let blocked = engine.blocked, blocked != wasBlocked { logger.error("\(blocked); nothing converges until it is") }
+            if wasBlocked != nil, engine.blocked == nil { logger.notice("IPVS is available again") }
         }
         let decided = engine.decide(observed: before, now: clock.now)
         logWaiting(decided.waiting)
@@ -142,7 +148,8 @@ public actor Reconciler: Service {
             report = await host.apply(decided.actions)
             do {
                 after = try await host.observe(sysctls: engine.sysctlKeys, ipvs: scope.ipvs)
-                remaining = engine.decide(observed: after, now: clock.now)
+                // What is left is known only for the target the actions were for (nil: not converged).
+                remaining = engine.target == target ? engine.decide(observed: after, now: clock.now) : nil
             } catch {
                 remaining = nil
             }
@@ -196,17 +203,6 @@ public actor Reconciler: Service {
             // What lb owns is still known in memory; the next successful write catches up.
             logger.error("cannot persist the ledger: \(error)")
         }
-    }
-
-    /// Once per change, not every pass: a director without IPVS stays so until the module is loaded.
-    private func logBlocked() {
-        guard engine.blocked != loggedBlocked else { return }
-        if let blocked = engine.blocked {
-            logger.error("\(blocked); VRRP runs, IPVS services wait")
-        } else {
-            logger.notice("IPVS is usable again")
-        }
-        loggedBlocked = engine.blocked
     }
 
     private func logWaiting(_ waiting: [ReconcileEngine.Waiting]) {

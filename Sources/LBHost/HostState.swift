@@ -56,6 +56,9 @@ public enum IPVSState: Sendable, Equatable {
         if case .available(let t) = self { return t }
         return nil
     }
+
+    /// The observation did not look at IPVS (`IPVSObservation.skip`): nothing is known of it either way.
+    public var wasSkipped: Bool { self == .unavailable(IPVSObservation.skippedReason) }
 }
 
 /// Every IPVS service with its destinations, the timeouts and the sync daemons.

@@ -65,14 +65,34 @@ public actor LinuxHost: HostControl {
             return s.scheduler == "sh" || s.scheduler == "mh" || s.isPersistent
         }
         guard !needing.isEmpty else { return entries }
-        var out = entries
         let replies = try client.execute(needing.map { client.messages.getService(entries[$0].service.key) })
+        return try Self.refine(entries, needing, replies.map { reply throws(NetlinkError) in
+            switch reply {
+            case .success(let messages):
+                guard let message = messages.first else { throw NetlinkError.malformed("GET_SERVICE answered no service") }
+                return .success(try client.messages.parseService(message, statistics: false))
+            case .failure(let error):
+                return .failure(error)
+            }
+        })
+    }
+
+    /// The listing's `entries` with the services at `needing` replaced by netlink's answers. A service
+    /// deleted between the two reads (ESRCH) is left out: the listing's version of it has the timeout in
+    /// jiffies, so keeping it would show a persistent service as changed and have the diff edit a service
+    /// that no longer exists. It is gone, and the observation says so. Any other failure fails the
+    /// observation, for the same reason.
+    static func refine(_ entries: [IPVSTable.Entry], _ needing: [Int], _ replies: [Result<IPVSService, NetlinkError>]) throws -> [IPVSTable.Entry] {
+        var out = entries
+        var gone = Set<Int>()
         for (i, reply) in zip(needing, replies) {
-            // A service deleted between the two reads keeps what the listing said; the next pass sees it gone.
-            guard case .success(let messages) = reply, let message = messages.first else { continue }
-            out[i].service = try client.messages.parseService(message, statistics: false)
+            switch reply {
+            case .success(let service): out[i].service = service
+            case .failure(let error) where error.errno == ESRCH: gone.insert(i)
+            case .failure(let error): throw error
+            }
         }
-        return out
+        return gone.isEmpty ? out : out.indices.filter { !gone.contains($0) }.map { out[$0] }
     }
 
     public func apply(_ actions: [HostAction]) async -> ApplyReport {

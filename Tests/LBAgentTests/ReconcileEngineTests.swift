@@ -13,13 +13,16 @@ final class ReconcileEngineTests: XCTestCase {
         ReconcileEngine.Target(state: DesiredState.compose(try XCTUnwrap(HostPlanner.plan(spec, node: node))), version: version)
     }
 
-    /// One pass against `host`: decide, apply, observe again, record.
+    /// One pass against `host`: decide, apply, observe again, record. `.skip` is the drift watcher's
+    /// light pass, which does not look at IPVS.
     @discardableResult
-    func pass(_ engine: inout ReconcileEngine, _ host: InMemoryHost, now: Duration) async throws -> (ReconcileEngine.Pass, [ReconcileEngine.Event]) {
-        let before = try await host.observe(sysctls: engine.sysctlKeys)
+    func pass(_ engine: inout ReconcileEngine, _ host: InMemoryHost, ipvs: IPVSObservation = .configuration,
+              now: Duration) async throws -> (ReconcileEngine.Pass, [ReconcileEngine.Event]) {
+        let before = try await host.observe(sysctls: engine.sysctlKeys, ipvs: ipvs)
+        if ipvs != .skip { engine.note(ipvs: before.ipvs) }
         let decided = engine.decide(observed: before, now: now)
         let report = await host.apply(decided.actions)
-        let after = try await host.observe(sysctls: engine.sysctlKeys)
+        let after = try await host.observe(sysctls: engine.sysctlKeys, ipvs: ipvs)
         let remaining = engine.decide(observed: after, now: now)
         return (decided, engine.record(decided, report, before: before, remaining: remaining, now: now))
     }
@@ -162,6 +165,64 @@ final class ReconcileEngineTests: XCTestCase {
         XCTAssertEqual(unknown.ipvs?.services[0].destinations.count, 2, "no result yet counts as healthy: a restart never flaps")
     }
 
+    func testALightPassNeverCallsADirectorConvergedWhoseIPVSNobodyHasSeen() async throws {
+        var engine = ReconcileEngine()
+        let host = InMemoryHost()
+        engine.setTarget(try target("lvs1"))
+        let (_, light) = try await pass(&engine, host, ipvs: .skip, now: .zero)
+        XCTAssertEqual(light, [], "nothing but IPVS to do, and this pass did not look at it")
+        XCTAssertFalse(engine.isConverged)
+        let (_, full) = try await pass(&engine, host, now: .seconds(1))
+        XCTAssertEqual(full, [.applied(version: 1, actions: 6), .converged(version: 1)])
+        let (_, quiet) = try await pass(&engine, host, ipvs: .skip, now: .seconds(2))
+        XCTAssertEqual(quiet, [])
+        XCTAssertTrue(engine.isConverged, "a light pass confirms what the last full pass saw")
+
+        // A new version with a third real server: the light pass that meets it first says nothing, and the
+        // full pass that adds the destination applies a change; it does not repair drift.
+        var spec = Fixtures.reference()
+        spec.nodes.append(Node(name: "rs3", address: CIDR("192.168.1.104/24")!))
+        spec.vips[0].services[0].realServers.append(RealServer(node: "rs3"))
+        engine.setTarget(try target("lvs1", version: 2, spec: spec))
+        let (_, early) = try await pass(&engine, host, ipvs: .skip, now: .seconds(3))
+        XCTAssertEqual(early, [])
+        XCTAssertFalse(engine.isConverged)
+        let (added, applied) = try await pass(&engine, host, now: .seconds(4))
+        XCTAssertEqual(added.actions.map(\.description), ["add destination 192.168.1.104:80 to 192.168.1.200:80/tcp dr weight 1"])
+        XCTAssertEqual(applied, [.applied(version: 2, actions: 1), .converged(version: 2)])
+        XCTAssertEqual(engine.repairs, [:])
+
+        // Drift in IPVS (ipvsadm -C) is the full pass's to find, and it is a repair once the version was seen.
+        await host.tamper { state, _ in
+            if case .available(var table) = state.ipvs { table.services.removeAll(); state.ipvs = .available(table) }
+        }
+        try await pass(&engine, host, now: .seconds(5))
+        XCTAssertTrue(engine.isConverged)
+        XCTAssertEqual(engine.repairs, [.ipvsService: 1, .ipvsDestination: 3])
+    }
+
+    func testADirectorWithoutIPVSIsNeverConvergedAndSaysWhy() async throws {
+        var engine = ReconcileEngine()
+        let host = InMemoryHost(ipvs: false)
+        engine.setTarget(try target("lvs1"))
+        for t in 0..<3 {
+            let (_, full) = try await pass(&engine, host, now: .seconds(Int64(2 * t)))
+            XCTAssertEqual(full, [], "no converged event on a director that cannot hold its services")
+            let (_, light) = try await pass(&engine, host, ipvs: .skip, now: .seconds(Int64(2 * t + 1)))
+            XCTAssertEqual(light, [])
+            XCTAssertFalse(engine.isConverged)
+        }
+        XCTAssertEqual(engine.blocked.map { $0.hasPrefix("this node is a director, but IPVS is not available") }, true, "\(engine.blocked ?? "nil")")
+        XCTAssertEqual(engine.lastError, engine.blocked)
+
+        // A real server needs no IPVS: it converges on the same host.
+        var rs = ReconcileEngine()
+        rs.setTarget(try target("rs1"))
+        let (_, events) = try await pass(&rs, host, now: .zero)
+        XCTAssertEqual(events, [.applied(version: 1, actions: 5), .converged(version: 1)])
+        XCTAssertNil(rs.lastError)
+    }
+
     func testBackoffFormula() {
         XCTAssertEqual((1...7).map { ReconcileEngine.delay(failures: $0, base: .seconds(1), max: .seconds(30)) }, [1, 2, 4, 8, 16, 30, 30].map { Duration.seconds($0) })
     }
@@ -242,6 +303,36 @@ final class ReconcilerTests: XCTestCase {
         XCTAssertEqual(light.events, [], "nothing to say about a host that stays converged")
     }
 
+    func testANewTargetThatArrivesWhileAPassLooksIsNotJudgedByThatPass() async throws {
+        let interfaces = InMemoryHost.defaultInterfaces + [HostState.Interface(index: 3, name: "eth1", isUp: true)]
+        let host = GatedHost(InMemoryHost(interfaces: interfaces, sysctls: InMemoryHost.defaultSysctls(["lo", "eth0", "eth1"])))
+        let reconciler = try Reconciler(host: host, ledgerPath: nil, logger: Logger(label: "test"))
+        let v1 = try XCTUnwrap(HostPlanner.plan(Fixtures.reference(), node: "rs1"))
+        await reconciler.setTarget(.init(state: DesiredState.compose(v1), version: 1))
+        let first = await reconciler.pass(.full)
+        XCTAssertTrue(first.converged)
+
+        // v2 moves rs1 to eth1 while a light pass is looking at the host for v1's sysctls (eth0's).
+        var spec = Fixtures.reference()
+        spec.nodes[2].interface = "eth1"
+        let v2 = try XCTUnwrap(HostPlanner.plan(spec, node: "rs1"))
+        await host.holdNextObservation()
+        let light = Task { await reconciler.pass(.light) }
+        await host.waitUntilHeld()
+        await reconciler.setTarget(.init(state: DesiredState.compose(v2), version: 2))
+        await host.release()
+        let stale = await light.value
+        XCTAssertEqual(stale.actions, [])
+        XCTAssertEqual(stale.waiting, [], "eth1's sysctls were not read by that pass; they exist, and nothing waits for them")
+        XCTAssertEqual(stale.events, [])
+
+        let next = await reconciler.pass(.full)
+        XCTAssertEqual(next.actions.map(\.description), ["set net.ipv4.conf.eth1.arp_announce = 2", "set net.ipv4.conf.eth1.arp_ignore = 1",
+                                                         "set net.ipv4.conf.eth0.arp_announce = 0", "set net.ipv4.conf.eth0.arp_ignore = 0"],
+                       "eth1 gets rs1's sysctls and eth0 goes back to what it had")
+        XCTAssertTrue(next.converged)
+    }
+
     func testKicksDuringAPassMergeIntoOne() async throws {
         let host = InMemoryHost()
         let reconciler = try Reconciler(host: host, ledgerPath: nil, logger: Logger(label: "test"))
@@ -256,4 +347,41 @@ final class ReconcilerTests: XCTestCase {
         let converged = await reconciler.snapshot.converged
         XCTAssertTrue(converged)
     }
+}
+
+/// A host whose next observation waits until the test lets it go: a pass suspended where the actor can
+/// take other calls.
+actor GatedHost: HostControl {
+    let inner: InMemoryHost
+    private var holdNext = false
+    private var held: CheckedContinuation<Void, Never>?
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    init(_ inner: InMemoryHost) { self.inner = inner }
+
+    func holdNextObservation() { holdNext = true }
+
+    func waitUntilHeld() async {
+        guard held == nil else { return }
+        await withCheckedContinuation { waiter = $0 }
+    }
+
+    func release() {
+        held?.resume()
+        held = nil
+    }
+
+    func observe(sysctls: [String], ipvs: IPVSObservation) async throws -> HostState {
+        if holdNext {
+            holdNext = false
+            await withCheckedContinuation { c in
+                held = c
+                waiter?.resume()
+                waiter = nil
+            }
+        }
+        return try await inner.observe(sysctls: sysctls, ipvs: ipvs)
+    }
+
+    func apply(_ actions: [HostAction]) async -> ApplyReport { await inner.apply(actions) }
 }

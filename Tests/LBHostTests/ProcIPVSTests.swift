@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import LBHost
 import LBNetlink
 import LBSpec
@@ -56,5 +59,22 @@ extension ProcIPVSTests {
         XCTAssertEqual(table[2].service.netmask, 128)
         XCTAssertEqual(table[2].destinations.count, 1, "the FWM service's destination must not leak into its neighbours")
         XCTAssertEqual(table[1].destinations.count, 0)
+    }
+}
+
+extension ProcIPVSTests {
+    /// A service flushed between the listing and the netlink read (`ipvsadm -C` under a running agent).
+    func testAServiceDeletedBetweenTheTwoReadsIsGoneNotChanged() throws {
+        let listed = try XCTUnwrap(ProcIPVS.parseTable(bytes: Array(listing.utf8)))
+        let persistent = try XCTUnwrap(listed.firstIndex { $0.service.isPersistent })
+        let request = "GET_SERVICE \(listed[persistent].service.key)"
+        let refined = try LinuxHost.refine(listed, [persistent], [.failure(.kernel(errno: ESRCH, message: nil, request: request))])
+        XCTAssertEqual(refined.map(\.service.key), listed.map(\.service.key).filter { $0 != listed[persistent].service.key },
+                       "not kept with the listing's timeout in jiffies, which the diff would take for a changed service")
+
+        var fromNetlink = listed[persistent].service
+        fromNetlink.timeout = 3600
+        XCTAssertEqual(try LinuxHost.refine(listed, [persistent], [.success(fromNetlink)])[persistent].service, fromNetlink)
+        XCTAssertThrowsError(try LinuxHost.refine(listed, [persistent], [.failure(.kernel(errno: EPERM, message: nil, request: request))]))
     }
 }

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# lab/agent-inputs.sh LBCTL DIR: everything lab/scenarios/agent.sh needs, made on the host with the
+# lbctl binary LBCTL, in DIR (created; it must not exist yet, since lbctl init never overwrites keys):
+#
+#   DIR/operator.pub cluster.keyring                 lbctl init (operator.key signs, then is removed:
+#                                                     no signing key enters the VM)
+#   DIR/lvs1.yaml lvs2.yaml rs1.yaml rs2.yaml         one agent configuration per host (docs/agent.md)
+#   DIR/v1.json v2.json v3.json                       signed documents, each chained to the one before:
+#       v1  examples/reference.yaml
+#       v2  lvs2's priority 99 -> 98                  (a VRRP change the speakers take in place)
+#       v3  v2 plus a third real server, rs3 .104     (a new IPVS destination on both directors)
+#
+# The scenario gets DIR as /etc/lb (lab/run.sh --file DIR:/etc/lb); every path in the configurations
+# is one under /etc/lb or /var/lib/lb.
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: $0 LBCTL DIR" >&2; exit 2; }
+lbctl=$1 dir=$2
+here=$(cd "$(dirname "$0")" && pwd)
+spec=$here/../examples/reference.yaml
+
+[ ! -e "$dir" ] || { echo "$0: $dir exists" >&2; exit 2; }
+"$lbctl" init --dir "$dir" >/dev/null
+
+address() {
+    case "$1" in lvs1) echo 192.168.1.100 ;; lvs2) echo 192.168.1.101 ;; rs1) echo 192.168.1.102 ;; rs2) echo 192.168.1.103 ;; esac
+}
+hosts="lvs1 lvs2 rs1 rs2"
+for h in $hosts; do
+    {
+        echo "node: $h"
+        echo "cluster: web"
+        echo "gossip:"
+        echo "  listen: $(address "$h"):7946"
+        echo "  seeds:"
+        for o in $hosts; do [ "$o" = "$h" ] || echo "    - $(address "$o"):7946"; done
+        echo "  profile: fast"
+        echo "keyring: /etc/lb/cluster.keyring"
+        echo "trust:"
+        echo "  keys: /etc/lb/operator.pub"
+        echo "state_dir: /var/lib/lb/$h"
+        echo "status:"
+        echo "  listen: 127.0.0.1:9110"
+    } >"$dir/$h.yaml"
+done
+
+# The spec copies are checked to differ where they must: a sed that matched nothing would sign v1 again.
+sed 's/{ node: lvs2, priority: 99 }/{ node: lvs2, priority: 98 }/' "$spec" >"$dir/v2.yaml"
+sed -e 's/^  - { name: rs2,  address: 192.168.1.103\/24, interface: eth0 }$/&\n  - { name: rs3,  address: 192.168.1.104\/24, interface: eth0 }/' \
+    -e 's/^          - { node: rs2, weight: 1 }$/&\n          - { node: rs3, weight: 1 }/' "$dir/v2.yaml" >"$dir/v3.yaml"
+grep -q 'node: lvs2, priority: 98' "$dir/v2.yaml" || { echo "$0: v2: lvs2's priority not changed" >&2; exit 1; }
+[ "$(grep -c rs3 "$dir/v3.yaml")" = 2 ] || { echo "$0: v3: rs3 not added" >&2; exit 1; }
+
+"$lbctl" sign "$spec" --key "$dir/operator.key" --version 1 --out "$dir/v1.json" >/dev/null
+"$lbctl" sign "$dir/v2.yaml" --key "$dir/operator.key" --version 2 --previous "$dir/v1.json" --out "$dir/v2.json" >/dev/null
+"$lbctl" sign "$dir/v3.yaml" --key "$dir/operator.key" --version 3 --previous "$dir/v2.json" --out "$dir/v3.json" >/dev/null
+rm -f "$dir/v2.yaml" "$dir/v3.yaml" "$dir/operator.key"

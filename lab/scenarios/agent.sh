@@ -1,0 +1,279 @@
+# The reference scenario run by the real daemon: `lb-agent run` on lvs1, lvs2, rs1 and rs2, one signed
+# document pushed into their gossip cluster with `lbctl push` from the client, and then
+#   1. convergence: the real servers' VIP on lo:0 and ARP sysctls, lvs1 VRRP master with the VIP and lvs2
+#      backup, IPVS service, destinations, timeouts and both sync daemons on both directors, every agent's
+#      status converged at v1, the client served through the VIP;
+#   2. hitless changes: v2 (lvs2's priority 99 -> 98) and v3 (a third real server) make no VRRP
+#      transition, and lvs1 holds the VIP in every sample taken every ~20 ms while they spread;
+#   3. drift repaired, each with its time printed as `figure: NAME_ms=N`: ipvsadm -C and -d on the master,
+#      the VIP deleted on the master, the VIP and arp_ignore on rs1; a foreign IPVS service is left alone;
+#   4. failover: SIGTERM of lvs1's agent (it resigns: lvs2 takes over at once and serves the client; the
+#      IPVS state stays), then lvs1's agent again, which restores v3 from its state directory, changes
+#      nothing and preempts back;
+#   5. every agent stopped, the tails of their logs printed.
+#
+# Inputs (lab/agent-inputs.sh makes them on the host): /etc/lb/{cluster.keyring,operator.pub,HOST.yaml,
+# v1.json,v2.json,v3.json}, /usr/local/bin/lb-agent and lbctl. The logs are left in /out.
+. /lab/lib.sh
+
+VIP=192.168.1.200
+SERVICE="$VIP:80"
+AGENTS="lvs1 lvs2 rs1 rs2"
+# A service lb did not make (on both directors): the agents must never touch it.
+FOREIGN=192.168.1.250:8080
+
+# Milliseconds of VM uptime (/proc/uptime counts centiseconds; busybox date has no %N).
+now_ms() {
+    local up _
+    read -r up _ </proc/uptime
+    echo $((${up%.*}${up#*.} * 10))
+}
+
+# start_agent HOST [LOG]: `lb-agent run` in HOST's namespace, its pid in pid_HOST. Started directly, not
+# through lab_ns, so $! is the agent itself and a signal reaches it.
+start_agent() {
+    "$LAB_IP" netns exec "$1" lb-agent run --config "/etc/lb/$1.yaml" >>"${2:-/tmp/agent-$1.log}" 2>&1 &
+    eval "pid_$1=$!"
+}
+
+push() {
+    lab_net client lbctl push "/etc/lb/$1.json" --seed "$(lab_addr "$2"):7946" \
+        --keyring /etc/lb/cluster.keyring --trust /etc/lb/operator.pub --timeout 60
+}
+
+# converged_at HOST VERSION: the agent's /status (what `lb-agent status` reads) says converged at
+# VERSION. Through busybox wget, for waiting: a debug lb-agent takes ≈2 s to start under TCG.
+converged_at() {
+    local out
+    out=$(lab_net "$1" wget -q -O - http://127.0.0.1:9110/status) || return 1
+    printf '%s\n' "$out" | grep -q '^  "converged" : true,$' && printf '%s\n' "$out" | grep -Eq "^  \"version\" : $2,?\$"
+}
+
+# status_says HOST VERSION [VRRP]: `lb-agent status` on HOST says document vVERSION, converged, and,
+# when given, "vrrp VI_51 vrid 51 on eth0: VRRP..." (e.g. "MASTER priority 100"). Every output is
+# appended to /out/status-HOST.txt, and printed under a FAIL line.
+status_says() {
+    local out
+    out=$(lab_ns "$1" lb-agent status --config "/etc/lb/$1.yaml" 2>&1)
+    printf '%s\n' "$out" | tee -a "/out/status-$1.txt"
+    printf '%s\n' "$out" | grep -Eq "^document +v$2 " || return 1
+    printf '%s\n' "$out" | grep -Eq '^state +converged$' || return 1
+    [ -z "$3" ] || printf '%s\n' "$out" | grep -Eq "^vrrp +VI_51 vrid 51 on eth0: $3( |\$)"
+}
+
+holds_vip() { ip -n "$1" -4 addr show dev eth0 | grep -q "inet $VIP/24"; }
+lacks_vip() { ! holds_vip "$1"; }
+elected() { holds_vip lvs1 && lacks_vip lvs2; }
+exited() { ! kill -0 "$1" 2>/dev/null; }
+
+# stopped HOST: waits for HOST's agent, signalled, to exit (20 s at most, then SIGKILL, so a hung agent
+# fails a check instead of stalling the VM until its timeout) and checks that it exited 0.
+stopped() {
+    local pid status
+    eval "pid=\$pid_$1"
+    lab_wait 20 exited "$pid" || { lab_fail "$1's agent stopped within 20 s" "still running: SIGKILL"; kill -KILL "$pid"; }
+    wait "$pid"
+    status=$?
+    lab_check_eq "$1's agent exited 0 on SIGTERM" 0 "$status"
+}
+
+# ipvs_complete HOST [ENDPOINT...]: HOST's IPVS table has lb's service with these destinations (rs1
+# and rs2 when none are named), as direct routing with weight 1.
+ipvs_complete() {
+    local h=$1 out e
+    shift
+    out=$(lab_net "$h" ipvsadm -Ln 2>&1) || return 1
+    printf '%s\n' "$out" | grep -Eq "^TCP  $SERVICE wrr persistent 3600" || return 1
+    for e in ${*:-192.168.1.102:80 192.168.1.103:80}; do
+        printf '%s\n' "$out" | grep -Eq "^  -> $e +Route +1 " || return 1
+    done
+}
+foreign_kept() { lab_net "$1" ipvsadm -Ln | grep -Eq "^TCP  $FOREIGN rr"; }
+
+rs_vip() { ip -n "$1" -4 addr show dev lo | grep -q "inet $VIP/32 scope global lo:0"; }
+rs_arp_ignore() { [ "$(lab_net "$1" sysctl -n net.ipv4.conf.eth0.arp_ignore)" = 1 ]; }
+
+# repaired FIGURE SINCE LIMIT CHECK...: polls CHECK every 10 ms for up to LIMIT seconds; prints
+# `figure: FIGURE_ms=N`, N counted from SINCE (now_ms just before the drift was made), and records a
+# check. A CHECK is itself a command (ipvsadm ≈40 ms), so the resolution is that plus 10 ms.
+repaired() {
+    local figure=$1 since=$2 limit=$3 deadline
+    shift 3
+    deadline=$(($(now_ms) + limit * 1000))
+    while ! "$@" >/dev/null 2>&1; do
+        if [ "$(now_ms)" -gt "$deadline" ]; then
+            lab_fail "$figure: repaired within ${limit}s" "\`$*\` still fails"
+            return 1
+        fi
+        sleep 0.01
+    done
+    echo "figure: ${figure}_ms=$(($(now_ms) - since))"
+    lab_pass "$figure: repaired"
+}
+
+# transitions HOST FROM_LINE: the VRRP transition lines of HOST's agent log after line FROM_LINE.
+transitions() { tail -n "+$(($2 + 1))" "/tmp/agent-$1.log" | grep -E 'VI_51: (INIT|BACKUP|MASTER) -> ' || true; }
+lines() { wc -l <"/tmp/agent-$1.log"; }
+
+lab_log "five hosts on one bridge: client, lvs1, lvs2, rs1, rs2"
+lab_topology || exit 1
+mkdir -p /var/lib/lb
+for h in lvs1 lvs2; do
+    lab_net "$h" ipvsadm -A -t "$FOREIGN" -s rr
+    lab_net "$h" ipvsadm -a -t "$FOREIGN" -r 192.168.1.102:8080 -m
+done
+for h in rs1 rs2; do lab_http_server "$h" "hello from $h"; done
+# rs3, the real server v3 adds, runs no agent (it is no node of the cluster's gossip): a namespace set
+# up by hand, so the client is served whichever destination the scheduler picks once v3 is in force.
+lab_host rs3 192.168.1.104 && lab_real_server_dr rs3 && lab_http_server rs3 "hello from rs3" || exit 1
+
+# ---------------------------------------------------------------------------------------------
+lab_log "1. lb-agent run on $AGENTS; lbctl push v1 from the client"
+started=$(now_ms)
+for h in $AGENTS; do start_agent "$h"; done
+for h in $AGENTS; do
+    lab_wait 60 grep -q 'Server started and listening' "/tmp/agent-$h.log" || lab_fail "$h: agent started" "$(tail -n 20 "/tmp/agent-$h.log")"
+done
+echo "figure: agents_start_ms=$(($(now_ms) - started))"
+lab_check_output "lbctl push v1" '^pushed v1 ' push v1 lvs1
+lab_log "v1 pushed"
+
+for h in rs1 rs2; do
+    lab_wait 30 rs_vip "$h"
+    lab_check_output "$h holds the VIP on lo:0" "inet $VIP/32 scope global lo:0" ip -n "$h" addr show dev lo
+    lab_check "$h ignores ARP for the VIP (arp_ignore=1)" rs_arp_ignore "$h"
+done
+lab_wait 30 elected
+lab_check "lvs1 holds $VIP/24" holds_vip lvs1
+lab_check "lvs2 does not" lacks_vip lvs2
+for h in lvs1 lvs2; do
+    lab_wait 30 ipvs_complete "$h"
+    lab_check "$h has the IPVS service with rs1 and rs2" ipvs_complete "$h"
+    lab_check_output "$h has the WebSocket-aware timeouts" '7260 120 300' lab_net "$h" ipvsadm -Ln --timeout
+    lab_check_output "$h runs the master sync daemon" '^master sync daemon \(mcast=eth0, syncid=0' lab_net "$h" ipvsadm -L --daemon
+    lab_check_output "$h runs the backup sync daemon" '^backup sync daemon \(mcast=eth0, syncid=0' lab_net "$h" ipvsadm -L --daemon
+    lab_check "$h keeps the foreign service $FOREIGN" foreign_kept "$h"
+done
+for h in $AGENTS; do lab_wait 30 converged_at "$h" 1; done
+lab_log "every agent converged at v1"
+lab_check "lvs1: lb-agent status: converged at v1, VRRP MASTER" status_says lvs1 1 "MASTER priority 100"
+lab_check "lvs2: lb-agent status: converged at v1, VRRP BACKUP" status_says lvs2 1 "BACKUP priority 99"
+lab_check "rs1: lb-agent status: converged at v1" status_says rs1 1
+lab_check "rs2: lb-agent status: converged at v1" status_says rs2 1
+lab_check_output "the client reaches a real server through the VIP" '^hello from rs[12]$' lab_http_get client "http://$VIP/"
+lab_net lvs1 ipvsadm -Ln
+
+# ---------------------------------------------------------------------------------------------
+lab_log "2. hitless changes: v2 (lvs2 priority 98), v3 (a third real server), lvs1's VIP sampled every 20 ms"
+from_lvs1=$(lines lvs1) from_lvs2=$(lines lvs2)
+rm -f /tmp/sampler.stop
+# One `ip -batch` is fed an "addr show" every 20 ms, with no fork per sample (one costs ≈50 ms under
+# TCG): the pause is `read -t` on a FIFO nobody writes. Each sample prints lvs1's own address, and the
+# VIP when it is there.
+mkfifo /tmp/never
+sampling_since=$(now_ms)
+(
+    exec 3<>/tmp/never
+    while [ ! -e /tmp/sampler.stop ]; do
+        echo "address show dev eth0"
+        read -r -t 0.02 -u 3 _
+    done | ip -4 -o -n lvs1 -batch - >/tmp/vip-samples
+) &
+sampler=$!
+lab_check_output "lbctl push v2" '^pushed v2 ' push v2 lvs2
+lab_wait 30 grep -q 'VI_51: updated in place (BACKUP): priority 99 -> 98' /tmp/agent-lvs2.log
+lab_check_output "lvs2 took priority 98 in place" 'updated in place \(BACKUP\): priority 99 -> 98' cat /tmp/agent-lvs2.log
+lab_check_output "lbctl push v3" '^pushed v3 ' push v3 lvs1
+lab_log "v3 pushed"
+for h in lvs1 lvs2; do
+    lab_wait 30 ipvs_complete "$h" 192.168.1.102:80 192.168.1.103:80 192.168.1.104:80
+    lab_check "$h has the new destination rs3" ipvs_complete "$h" 192.168.1.102:80 192.168.1.103:80 192.168.1.104:80
+done
+for h in $AGENTS; do lab_wait 30 converged_at "$h" 3; done
+lab_log "every agent converged at v3; sampling 4 s more"
+# A backup that stopped hearing the master would take over after Master_Down_Interval (3.6 s): keep
+# sampling that long after the last change before judging. Nothing to wait for here but time.
+sleep 4
+touch /tmp/sampler.stop
+sampled_ms=$(($(now_ms) - sampling_since))
+wait "$sampler"
+samples=$(grep -c 'inet 192\.168\.1\.100/24 ' /tmp/vip-samples)
+missing=$((samples - $(grep -c "inet $VIP/24 " /tmp/vip-samples)))
+echo "figure: vip_samples=$samples vip_samples_missing=$missing vip_sample_interval_ms=$((sampled_ms / (samples > 0 ? samples : 1)))"
+lab_check "the VIP was sampled at least 100 times" [ "$samples" -ge 100 ]
+lab_check_eq "lvs1 held the VIP in every sample" 0 "$missing"
+lab_check_no_output "no VRRP transition on lvs1" '.' transitions lvs1 "$from_lvs1"
+lab_check_no_output "no VRRP transition on lvs2" '.' transitions lvs2 "$from_lvs2"
+lab_check "lvs1: lb-agent status: converged at v3, still MASTER" status_says lvs1 3 "MASTER priority 100"
+lab_check "lvs2: lb-agent status: converged at v3, still BACKUP, priority 98" status_says lvs2 3 "BACKUP priority 98"
+lab_check "rs1: lb-agent status: converged at v3" status_says rs1 3
+lab_check "rs2: lb-agent status: converged at v3" status_says rs2 3
+ALL="192.168.1.102:80 192.168.1.103:80 192.168.1.104:80"
+
+# ---------------------------------------------------------------------------------------------
+lab_log "3. drift on the master and on rs1"
+t0=$(now_ms)
+lab_net lvs1 ipvsadm -C
+# -C flushes every service, the foreign one too: put it back as its owner would, at once.
+lab_net lvs1 ipvsadm -A -t "$FOREIGN" -s rr
+lab_net lvs1 ipvsadm -a -t "$FOREIGN" -r 192.168.1.102:8080 -m
+repaired ipvsadm_clear_repair "$t0" 10 ipvs_complete lvs1 $ALL
+t0=$(now_ms)
+lab_net lvs1 ipvsadm -d -t "$SERVICE" -r 192.168.1.102:80
+repaired ipvsadm_delete_destination_repair "$t0" 10 ipvs_complete lvs1 $ALL
+t0=$(now_ms)
+ip -n lvs1 addr del "$VIP/24" dev eth0
+repaired master_vip_delete_repair "$t0" 10 holds_vip lvs1
+t0=$(now_ms)
+ip -n rs1 addr del "$VIP/32" dev lo
+repaired rs_vip_delete_repair "$t0" 10 rs_vip rs1
+t0=$(now_ms)
+lab_net rs1 sysctl -q -w net.ipv4.conf.eth0.arp_ignore=0
+repaired rs_arp_ignore_repair "$t0" 10 rs_arp_ignore rs1
+lab_check "lvs2 never took the VIP" lacks_vip lvs2
+for h in lvs1 lvs2; do lab_check "$h kept the foreign service $FOREIGN" foreign_kept "$h"; done
+lab_check_output "lvs1 logged the IPVS repairs" 'drift repaired: IPVS service 192\.168\.1\.200:80/tcp missing' cat /tmp/agent-lvs1.log
+lab_check_output "lvs1 logged the VIP repair" "VI_51: $VIP/24 missing on eth0 while MASTER: re-added" cat /tmp/agent-lvs1.log
+lab_check_output "lvs1's /metrics counts IPVS repairs" '^lb_drift_repairs_total\{kind="ipvs_service"\} [1-9]' \
+    lab_net lvs1 wget -q -O - http://127.0.0.1:9110/metrics
+lab_check_output "rs1 logged both repairs" 'drift repaired: net\.ipv4\.conf\.eth0\.arp_ignore was 0, want 1' cat /tmp/agent-rs1.log
+
+# ---------------------------------------------------------------------------------------------
+lab_log "4. failover: SIGTERM to lvs1's agent"
+t0=$(now_ms)
+kill -TERM "$pid_lvs1"
+repaired failover "$t0" 10 holds_vip lvs2
+stopped lvs1
+lab_check_output "lvs1's agent resigned" 'VI_51: MASTER -> INIT: shut down' cat /tmp/agent-lvs1.log
+lab_check_output "lvs2 took over on the resignation" 'VI_51: BACKUP -> MASTER: master 192\.168\.1\.100 resigned' cat /tmp/agent-lvs2.log
+lab_check "lvs1 released the VIP" lacks_vip lvs1
+lab_check_output "the client reaches a real server through lvs2" '^hello from rs[123]$' lab_http_get client "http://$VIP/"
+lab_check "lvs1 keeps its IPVS service (the agent leaves kernel state on stop)" ipvs_complete lvs1 $ALL
+lab_check_output "lvs1 keeps its sync daemons" '^master sync daemon' lab_net lvs1 ipvsadm -L --daemon
+
+lab_log "4b. lvs1's agent again, with nothing changed: it restores v3 and preempts"
+from_lvs2=$(lines lvs2)
+mv /tmp/agent-lvs1.log /tmp/agent-lvs1.first.log
+t0=$(now_ms)
+start_agent lvs1
+lab_wait 60 grep -q 'restoring v3 from /var/lib/lb/lvs1' /tmp/agent-lvs1.log
+lab_check_output "lvs1 restores v3 from its state directory" 'restoring v3 from /var/lib/lb/lvs1' cat /tmp/agent-lvs1.log
+repaired preempt_after_restart "$t0" 30 holds_vip lvs1
+lab_wait 10 lacks_vip lvs2
+lab_check "lvs2 gave the VIP back" lacks_vip lvs2
+lab_check_output "lvs2 went back to BACKUP" 'VI_51: MASTER -> BACKUP: advertisement from 192\.168\.1\.100 with priority 100 wins' transitions lvs2 "$from_lvs2"
+lab_wait 30 converged_at lvs1 3
+lab_check "lvs1: lb-agent status: converged at v3 after the restart, MASTER again" status_says lvs1 3 "MASTER priority 100"
+lab_check_no_output "lvs1 changed nothing in the kernel on restart" 'applied v|drift repaired' cat /tmp/agent-lvs1.log
+lab_check_output "the client reaches a real server through lvs1 again" '^hello from rs[123]$' lab_http_get client "http://$VIP/"
+
+# ---------------------------------------------------------------------------------------------
+lab_log "5. SIGTERM to every agent"
+for h in $AGENTS; do eval "kill -TERM \$pid_$h"; done
+for h in $AGENTS; do stopped "$h"; done
+for f in /tmp/agent-lvs1.first.log /tmp/agent-lvs1.log /tmp/agent-lvs2.log /tmp/agent-rs1.log /tmp/agent-rs2.log; do
+    echo "---- $f (last 25 lines)"
+    tail -n 25 "$f"
+    cp "$f" /out/
+done
+lab_done
