@@ -80,8 +80,13 @@ public struct AgentReport: Codable, Sendable, Equatable {
             { r in r.refused?.from = nil; r.vrrp = Array(r.vrrp.prefix(8)) },
             { r in r.error = r.error.map { String($0.prefix(40)) }; r.vrrp = [] },
         ]
-        for step in steps {
+        // A service entry takes at least 40 bytes and a destination 60: skip the encodings that cannot
+        // fit, since a director with thousands of services would otherwise encode megabytes per report.
+        let services = r.services?.count ?? 0, destinations = r.services?.reduce(0) { $0 + ($1.destinations?.count ?? 0) } ?? 0
+        for (i, step) in steps.enumerated() {
             step(&r)
+            if i == 0 && destinations * 60 + services * 40 > Self.maximumBytes { continue }
+            if i == 1 && services * 40 > Self.maximumBytes { continue }
             if let bytes = try? encoder.encode(r), bytes.count <= Self.maximumBytes { return Array(bytes) }
         }
         return Array(#"{"v":1,"n":"?","t":0,"ok":false,"r":[],"vrrp":[],"fix":{},"err":"report too large"}"#.utf8)

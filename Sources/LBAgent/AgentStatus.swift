@@ -66,7 +66,6 @@ public actor ReportPublisher: Service {
     let interval: Duration
     let logger: Logger
     let startedAt = Date()
-    private var statistics: HostState?
     private var lastPublished: (report: AgentReport, at: ContinuousClock.Instant)?
     let wakeup: Wakeup
 
@@ -103,7 +102,8 @@ public actor ReportPublisher: Service {
         }
     }
 
-    /// The status now; IPVS counters are those of the last statistics read (at most `interval` old).
+    /// The status now. Connection counts come from the reconciler's last full pass (the kernel's listing
+    /// has them), so reporting costs no IPVS read of its own.
     public func status() async -> AgentStatus {
         let r = await reconciler.snapshot
         let f = await follower.snapshot
@@ -113,19 +113,21 @@ public actor ReportPublisher: Service {
         return AgentStatus(
             node: node, cluster: cluster, version: f.version, digest: f.digest, converged: r.converged && f.version != nil,
             roles: f.plan?.roles.map(\.rawValue) ?? [], vrrp: await vrrp.instances,
-            services: Self.services(statistics?.ipvs.table, plan: f.plan), repairs: repairs, lastError: r.lastError, waiting: r.waiting,
+            services: Self.services(r.observed?.ipvs.table, plan: f.plan), repairs: repairs, lastError: r.lastError, waiting: r.waiting,
             refused: f.refused.map { .init(version: $0.version, reason: $0.reason, message: $0.message, from: $0.from) },
             members: members.map { .init(name: $0.node.name, address: $0.node.address, status: $0.status.description, documentVersion: $0.metadata.documentVersion) },
             passes: r.passes, startedAt: startedAt)
     }
 
+    /// Reads the IPVS counters into the metrics: when `/metrics` is scraped, so the cost of a full
+    /// statistics dump (one netlink request per service) is paid at the scraper's pace, not every pass.
+    public func refreshIPVSMetrics() async {
+        guard let metrics, let plan = await follower.snapshot.plan, !plan.ipvsServices.isEmpty,
+              let table = await reconciler.statistics()?.ipvs.table else { return }
+        metrics.recordIPVS(table, managed: Set(plan.ipvsServices.map { IPVSServiceKey(address: $0.address, port: UInt16($0.port), protocol: $0.protocol) }))
+    }
+
     func publish() async {
-        if let plan = await follower.snapshot.plan, !plan.ipvsServices.isEmpty {
-            statistics = await reconciler.statistics()
-            if let table = statistics?.ipvs.table {
-                metrics?.recordIPVS(table, managed: Set(DesiredHostState(plan: plan).ipvs?.services.map(\.service.key) ?? []))
-            }
-        }
         let report = await status().report
         var comparable = report
         comparable.at = lastPublished?.report.at ?? 0
@@ -139,12 +141,16 @@ public actor ReportPublisher: Service {
         }
     }
 
-    /// Connection counts of the planned services, from a statistics observation.
+    /// Connection counts of the planned services, from an observation of the kernel.
     static func services(_ table: IPVSTable?, plan: HostPlan?) -> [AgentReport.ServiceCounts] {
         guard let table, let plan else { return [] }
+        // By key: a director may hold thousands of services, and this runs for every report.
+        var entries: [IPVSServiceKey: IPVSTable.Entry] = [:]
+        entries.reserveCapacity(table.services.count)
+        for e in table.services { entries[e.service.key] = e }
         return plan.ipvsServices.compactMap { s in
             let key = IPVSServiceKey(address: s.address, port: UInt16(s.port), protocol: s.protocol)
-            guard let entry = table.entry(key) else { return nil }
+            guard let entry = entries[key] else { return nil }
             let destinations = entry.destinations.map {
                 AgentReport.Destination(endpoint: "\($0.endpoint)", weight: $0.weight, active: $0.activeConnections,
                                         inactive: $0.inactiveConnections, health: DestinationHealth.unknown.rawValue)
