@@ -159,8 +159,11 @@ public enum StateDirectory {
             guard info.st_mode & S_IFMT == S_IFDIR else { throw AgentError("state_dir \(path) exists and is not a directory") }
             return
         }
-        guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
-            throw AgentError("cannot create state_dir \(path): \(String(cString: strerror(errno)))")
+        // Parents as `mkdir -p` makes them; the directory itself private, since it holds the ledger.
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw AgentError("cannot create state_dir \(path): \(error.localizedDescription)")
         }
     }
 
