@@ -7,15 +7,21 @@ services=${1:-10000}
 lab_topology lvs1 || exit 1
 
 ms() { local up _; read -r up _ </proc/uptime; echo "$up" | awk '{ printf "%d", $1 * 1000 }'; }
-# grep -c prints 0 (and fails) when nothing matches.
-count() { local n; n=$(lab_net lvs1 grep -c '^TCP' /proc/net/ip_vs 2>/dev/null); echo "${n:-0}"; }
-# wait_count N SECONDS: until N services are in the kernel; 1 when they are not within SECONDS.
+# has_last N: the agent applies services in port order, so the Nth service (port 10000+N-1 in the big
+# document, 80 in the reference) with its last destination is the end of an apply. One netlink GET: a
+# poll that read the whole listing would cost more than the agent's own pass under emulation.
+has_last() {
+    local port=80 last=192.168.1.103:80
+    [ "$1" -gt 1 ] && { port=$((10000 + $1 - 1)); last=192.168.1.105:$port; }
+    lab_net lvs1 ipvsadm -Ln -t "192.168.1.200:$port" 2>/dev/null | grep -q "$last"
+}
+# wait_count N SECONDS: until the Nth service is complete; 1 when it is not within SECONDS.
 wait_count() {
     local want=$1 limit=$(($2 * 1000)) t0
     t0=$(ms)
-    while [ "$(count)" -lt "$want" ]; do
+    until has_last "$want"; do
         [ $(($(ms) - t0)) -gt "$limit" ] && return 1
-        sleep 0.05
+        sleep 0.02
     done
 }
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
