@@ -41,6 +41,12 @@ public final class AgentMetrics: Sendable {
         if let version = engine.target?.version { meter("lb_document_version").set(Double(version)) }
     }
 
+    /// The duration of the last full pass: what the periodic IPVS check costs on this table.
+    func recordFullPass(_ d: Duration) {
+        let (seconds, attoseconds) = d.components
+        meter("lb_reconcile_full_pass_seconds").set(Double(seconds) + Double(attoseconds) / 1e18)
+    }
+
     /// A VRRP address repair the speaker made (counted with the reconciler's repairs, by kind).
     public func recordRepair(_ kind: DriftKind) {
         counter("lb_drift_repairs_total", [("kind", kind.rawValue)]).increment()

@@ -104,10 +104,17 @@ public struct ReconcileEngine: Sendable {
         let all = HostDiff.actions(desired: target.state, observed: observed, ledger: ledger)
         var pass = Pass(actions: [], repairs: [], waiting: [], deferred: [])
         let isRepair = convergedVersion == target.version
+        // A service whose add or edit waits out its backoff holds back its destinations too: they would
+        // only fail for want of it. (Descriptions are keys only when something failed: a pass over
+        // 10,000 services should not format 50,000 strings to find nothing.)
+        var heldServices = Set<IPVSServiceKey>()
         for action in all {
             if let reason = Self.missingPrerequisite(action, observed) {
                 pass.waiting.append(Waiting(action: action, reason: reason))
-            } else if let b = backoff[action.description], b.retryAt > now {
+            } else if !backoff.isEmpty, backoff[action.description].map({ $0.retryAt > now }) ?? false {
+                pass.deferred.append(action)
+                if let key = action.serviceKey { heldServices.insert(key) }
+            } else if let key = action.serviceKey, heldServices.contains(key) {
                 pass.deferred.append(action)
             } else {
                 pass.actions.append(action)
@@ -132,7 +139,7 @@ public struct ReconcileEngine: Sendable {
                 lastError = failure.message
                 events.append(.failed(action, message: failure.message, retryIn: delay))
             } else {
-                backoff[action.description] = nil
+                if !backoff.isEmpty { backoff[action.description] = nil }
                 if let repair = pass.repairs[i] {
                     repairs[repair.kind, default: 0] += 1
                     events.append(.repaired(repair))
@@ -197,6 +204,17 @@ public struct ReconcileEngine: Sendable {
             return "no sysctl \(key) on this host"
         default:
             return nil
+        }
+    }
+}
+
+extension HostAction {
+    /// The IPVS service an action is about, if any.
+    var serviceKey: IPVSServiceKey? {
+        switch self {
+        case .addService(let s), .editService(let s): return s.key
+        case .deleteService(let k), .addDestination(let k, _), .editDestination(let k, _), .deleteDestination(let k, _): return k
+        default: return nil
         }
     }
 }

@@ -47,6 +47,9 @@ public actor Reconciler: Service {
     public private(set) var engine: ReconcileEngine
     private var observed: HostState?
     private var passes = 0
+    /// How long the last full pass took to look: observe and diff, without applying (what the periodic
+    /// check costs on this table, whatever a repair then adds).
+    public private(set) var lastFullPass: Duration = .zero
     private var lastPassAt: Date?
     private var loggedWaiting: Set<String> = []
     private var retryTask: Task<Void, Never>?
@@ -120,6 +123,7 @@ public actor Reconciler: Service {
     @discardableResult
     public func pass(_ scope: Scope) async -> PassResult {
         guard let target = engine.target else { return PassResult() }
+        let started = ContinuousClock.now
         let before: HostState
         do {
             before = try await host.observe(sysctls: engine.sysctlKeys, ipvs: scope.ipvs)
@@ -140,6 +144,7 @@ public actor Reconciler: Service {
             if wasBlocked != nil, engine.blocked == nil { logger.notice("IPVS is available again") }
         }
         let decided = engine.decide(observed: before, now: clock.now)
+        let looked = ContinuousClock.now - started
         logWaiting(decided.waiting)
         var report = ApplyReport(failures: [])
         var remaining: ReconcileEngine.Pass? = decided
@@ -167,6 +172,10 @@ public actor Reconciler: Service {
         }
         passes += 1
         lastPassAt = Date()
+        if scope == .full {
+            lastFullPass = looked
+            metrics?.recordFullPass(looked)
+        }
         log(events)
         metrics?.recordPass(engine: engine, events: events)
         if let due = engine.nextRetry { scheduleRetry(after: max(.zero, due - clock.now)) }

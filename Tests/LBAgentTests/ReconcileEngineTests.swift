@@ -105,6 +105,9 @@ final class ReconcileEngineTests: XCTestCase {
         let early = engine.decide(observed: try await host.observe(sysctls: engine.sysctlKeys), now: .milliseconds(500))
         XCTAssertFalse(early.actions.contains { if case .addService = $0 { return true } else { return false } })
         XCTAssertTrue(early.deferred.contains { if case .addService = $0 { return true } else { return false } })
+        XCTAssertFalse(early.actions.contains { if case .addDestination = $0 { return true } else { return false } },
+                       "the destinations of a service that waits out its backoff wait with it: they would only fail")
+        XCTAssertEqual(early.deferred.filter { if case .addDestination = $0 { return true } else { return false } }.count, 2)
         XCTAssertEqual(engine.nextRetry, .seconds(1))
 
         // Each failure doubles the wait, up to retryMax.
@@ -384,4 +387,32 @@ actor GatedHost: HostControl {
     }
 
     func apply(_ actions: [HostAction]) async -> ApplyReport { await inner.apply(actions) }
+}
+
+/// What a periodic pass costs on a large table, in the engine alone (the kernel's share is the lab's to
+/// measure): printed, and bounded loosely so a quadratic slip fails.
+final class ReconcileScaleTests: XCTestCase {
+    func testANoOpPassOverThreeThousandServicesIsCheap() async throws {
+        var spec = Fixtures.reference()
+        let template = spec.vips[0].services[0]
+        spec.vips[0].services = (0..<3_000).map { i in var s = template; s.port = 10_000 + i; return s }
+        var engine = ReconcileEngine()
+        let plan = try XCTUnwrap(HostPlanner.plan(spec, node: "lvs1"))
+        engine.setTarget(.init(state: DesiredState.compose(plan), version: 1))
+        let host = InMemoryHost()
+        let before = try await host.observe(sysctls: engine.sysctlKeys)
+        let first = engine.decide(observed: before, now: .zero)
+        XCTAssertEqual(first.actions.count, 3_000 * 3 + 3)
+        let report = await host.apply(first.actions)
+        XCTAssertTrue(report.succeeded)
+        let after = try await host.observe(sysctls: engine.sysctlKeys)
+        _ = engine.record(first, report, before: before, remaining: engine.decide(observed: after, now: .zero), now: .zero)
+        XCTAssertTrue(engine.isConverged)
+        let clock = ContinuousClock()
+        let elapsed = clock.measure {
+            for _ in 0..<5 { XCTAssertEqual(engine.decide(observed: after, now: .seconds(1)).actions, []) }
+        }
+        print("no-op decide over 3,000 services × 2 destinations: \(elapsed / 5) per pass (debug build)")
+        XCTAssertLessThan(elapsed / 5, .milliseconds(600), "a no-op pass must stay linear in the table")
+    }
 }
