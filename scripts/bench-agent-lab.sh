@@ -41,7 +41,7 @@ keyring: /keys/cluster.keyring
 trust:
   keys: /keys/operator.pub
 state_dir: /$doc
-log_level: warning
+log_level: notice
 YAML
 done
 "$bin/lbctl" export keepalived examples/reference.yaml --node lvs1 -o "$work/keepalived.conf"

@@ -45,7 +45,7 @@ extension Agent {
             if let prepared = try? AgentDaemon(config: config).prepare(),
                let held = try? HeldDocument.load(from: config.stateDirectory, policy: prepared.policy),
                let plan = HostPlanner.plan(held.verified.document.spec, node: config.node) {
-                let observed = try await host.observe(sysctls: [])
+                let observed = try await host.observe(sysctls: [], ipvs: .skip)
                 for instance in plan.vrrpInstances {
                     for vip in instance.virtualAddresses {
                         if let have = observed.interface(named: instance.interface)?.addresses.first(where: { $0.address.address == vip.address }) {

@@ -293,7 +293,7 @@ public actor VRRPSpeaker {
     private func missingAddresses() async -> [CIDR]? {
         let c = configuration
         do {
-            let observed = try await host.observe(sysctls: [])
+            let observed = try await host.observe(sysctls: [], ipvs: .skip)
             let present = Set(observed.interface(named: c.interface)?.addresses.map(\.address) ?? [])
             return c.virtualAddresses.filter { !present.contains($0) }
         } catch {
@@ -423,7 +423,7 @@ public actor VRRPSpeaker {
 
     /// The configured source address, or the interface's first IPv4 address that is not a virtual one.
     private func resolvePrimaryAddress(_ c: VRRPConfiguration) async throws -> IPAddress {
-        let state = try await host.observe(sysctls: [])
+        let state = try await host.observe(sysctls: [], ipvs: .skip)
         guard let interface = state.interface(named: c.interface) else { throw VRRPRuntimeError("no interface \(c.interface)") }
         guard interface.isUp else { throw VRRPRuntimeError("interface \(c.interface) is down") }
         if let source = c.sourceAddress {

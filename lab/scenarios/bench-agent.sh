@@ -78,6 +78,7 @@ big_repairs=""
 for i in 1 2 3; do big_repairs="$big_repairs $(repair_ms "$services")"; sleep 3; done
 big_repair=$(echo "$big_repairs" | tr ' ' '\n' | grep . | median)
 kill -TERM $agent; wait $agent 2>/dev/null
+cp /tmp/agent-ref.log /tmp/agent-big.log /out/ 2>/dev/null
 tail -5 /tmp/agent-big.log
 
 echo "{\"reference\": {\"director_agent_rss_kb\": $ref_rss, \"keepalived_rss_kb\": $ka_rss, \"ipvsadm_clear_repair_ms\": $ref_repair, \"runs_ms\": \"$ref_repairs\"}, \"services_$services\": {\"apply_from_empty_ms\": $apply_ms, \"idle_cpu_percent\": $idle_cpu, \"agent_rss_kb\": $big_rss, \"ipvsadm_clear_repair_ms\": $big_repair, \"runs_ms\": \"$big_repairs\"}}" | tee /out/bench-agent.json
