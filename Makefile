@@ -28,9 +28,10 @@ test: deps
 	scripts/fuzz.sh gossipnet $(FUZZ_SECONDS)
 
 # The lab demo of the reference scenario: keys, validate, plan, sign, verify, then in the qemu lab
-# apply on five hosts, VRRP election, traffic through the VIP, failover, drift repair.
+# lb-agent run on every host, lbctl push, VRRP election, hitless changes, drift repair, failover.
 demo: deps
-	$(SWIFT) build --product lbctl --product lb-agent
+	$(SWIFT) build --product lbctl
+	$(SWIFT) build --product lb-agent
 	scripts/demo.sh
 
 fuzz: deps

@@ -54,8 +54,10 @@ if lbctl verify "$work/tampered.json" --trust "$work/keys/operator.pub" --cluste
     echo "demo: a tampered document was accepted" >&2; exit 1
 fi
 
-step "the reference scenario in the lab: a kernel with IPVS under qemu, five hosts in namespaces"
-lbctl plan examples/reference.yaml --output json > "$work/plan.json"
-lab/run.sh --timeout 300 --no-keepalived --bin "$(swift build --show-bin-path)/lb-agent" --file "$work/plan.json:/plan.json" lab/scenarios/reference.sh
+step "the reference scenario in the lab: a kernel with IPVS under qemu, five hosts in namespaces, lb-agent run on each"
+# Keys, each host's agent.yaml and signed documents v1-v3 are made here; the signing key stays here.
+lab/agent-inputs.sh "$(swift build --show-bin-path)/lbctl" "$work/lb"
+lab/run.sh --timeout 480 --no-keepalived --bin "$(swift build --show-bin-path)/lb-agent" --bin "$(swift build --show-bin-path)/lbctl" \
+    --file "$work/lb:/etc/lb" lab/scenarios/agent.sh
 
 step "demo complete"
