@@ -222,20 +222,42 @@ public actor Reconciler: Service {
         loggedWaiting = now
     }
 
+    /// One line per event; a pass that repairs or fails many things of one kind (an `ipvsadm -C` of
+    /// 10,000 services) says so in one line per kind with the first few, rather than 50,000 lines.
     private func log(_ events: [ReconcileEngine.Event]) {
+        var repairs: [DriftKind: [Repair]] = [:]
+        var failures: [(HostAction, String, Duration)] = []
         for event in events {
             switch event {
-            case .repaired(let r):
-                logger.notice("drift repaired: \(r.description)", metadata: ["kind": "\(r.kind.rawValue)"])
-            case .applied(let version, let count):
-                logger.info("applied v\(version): \(count) change(s)")
-            case .failed(let action, let message, let retryIn):
-                logger.error("\(message); retrying in \(retryIn)", metadata: ["action": "\(action)"])
-            case .converged(let version):
-                logger.info("converged on v\(version)")
+            case .repaired(let r): repairs[r.kind, default: []].append(r)
+            case .failed(let action, let message, let retryIn): failures.append((action, message, retryIn))
+            default: break
+            }
+        }
+        for (kind, list) in repairs.sorted(by: { $0.key < $1.key }) {
+            if list.count <= Self.detailedLines {
+                for r in list { logger.notice("drift repaired: \(r.description)", metadata: ["kind": "\(kind.rawValue)"]) }
+            } else {
+                logger.notice("drift repaired: \(list.count) \(kind.rawValue) repairs: \(list.prefix(3).map(\.description).joined(separator: "; ")); and \(list.count - 3) more",
+                              metadata: ["kind": "\(kind.rawValue)"])
+            }
+        }
+        if failures.count <= Self.detailedLines {
+            for (action, message, retryIn) in failures { logger.error("\(message); retrying in \(retryIn)", metadata: ["action": "\(action)"]) }
+        } else {
+            logger.error("\(failures.count) actions failed: \(failures.prefix(3).map(\.1).joined(separator: "; ")); and \(failures.count - 3) more; retrying")
+        }
+        for event in events {
+            switch event {
+            case .applied(let version, let count): logger.info("applied v\(version): \(count) change(s)")
+            case .converged(let version): logger.info("converged on v\(version)")
+            default: break
             }
         }
     }
+
+    /// Up to this many repairs (or failures) of a pass get a line each.
+    static let detailedLines = 10
 }
 
 /// The ledger on disk: JSON, replaced atomically, so a restarted agent adopts what it made before.

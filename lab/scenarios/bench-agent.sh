@@ -31,7 +31,7 @@ repair_ms() {
     local want=$1 t0
     t0=$(ms)
     lab_net lvs1 ipvsadm -C
-    wait_count "$want" 120 || { echo -1; return; }
+    wait_count "$want" 400 || { echo -1; return; }
     echo $(($(ms) - t0))
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
