@@ -256,22 +256,7 @@ struct HTTPResponse {
 enum Netns {
     /// Runs `body` on a fresh thread inside `namespace` and returns its result.
     static func run<T>(_ namespace: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
-        let box = Box<T>()
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            defer { done.signal() }
-            let fd = open("/run/netns/\(namespace)", O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { box.result = .failure(LabError("open /run/netns/\(namespace): \(String(cString: strerror(errno)))")); return }
-            defer { close(fd) }
-            guard let setns, setns(fd, 0x4000_0000 /* CLONE_NEWNET */) == 0 else {
-                box.result = .failure(LabError("setns \(namespace): \(String(cString: strerror(errno)))"))
-                return
-            }
-            box.result = Result { try body() }
-        }
-        thread.start()
-        done.wait()
-        return try box.result!.get()
+        try inNamespace(namespace, body)
     }
 
     static func socket(_ namespace: String, _ type: Int32) throws -> Int32 {
@@ -332,13 +317,8 @@ enum Netns {
         }
     }
 
-    final class Box<T>: @unchecked Sendable {
-        var result: Result<T, any Error>?
-    }
 }
 
-/// setns(2), which Swift's Glibc module leaves out (it is a _GNU_SOURCE declaration).
-private let setns: (@convention(c) (Int32, Int32) -> Int32)? = dlsym(nil, "setns").map { unsafeBitCast($0, to: (@convention(c) (Int32, Int32) -> Int32).self) }
 
 /// Whether each namespace's eth0 holds `vip`, every `interval` on a thread of its own, and every removal
 /// of it the kernel announces there meanwhile (so a VIP dropped and put back between two samples is
