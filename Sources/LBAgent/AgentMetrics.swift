@@ -30,13 +30,18 @@ public final class AgentMetrics: Sendable {
     /// After every reconcile pass: repairs by kind, convergence, the version in force.
     func recordPass(engine: ReconcileEngine, events: [ReconcileEngine.Event]) {
         counter("lb_reconcile_passes_total").increment()
+        // Counted per kind first: one pass may repair 50,000 things (ipvsadm -C of a large table).
+        var repaired: [DriftKind: Int] = [:]
+        var failed = 0
         for event in events {
             switch event {
-            case .repaired(let r): counter("lb_drift_repairs_total", [("kind", r.kind.rawValue)]).increment()
-            case .failed: counter("lb_reconcile_action_failures_total").increment()
+            case .repaired(let r): repaired[r.kind, default: 0] += 1
+            case .failed: failed += 1
             default: break
             }
         }
+        for (kind, n) in repaired { counter("lb_drift_repairs_total", [("kind", kind.rawValue)]).increment(by: Int64(n)) }
+        if failed > 0 { counter("lb_reconcile_action_failures_total").increment(by: Int64(failed)) }
         meter("lb_converged").set(engine.isConverged ? 1 : 0)
         if let version = engine.target?.version { meter("lb_document_version").set(Double(version)) }
     }
