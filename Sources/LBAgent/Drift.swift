@@ -30,11 +30,36 @@ public enum DriftKind: String, Sendable, Codable, CaseIterable, Comparable {
 /// One repair, in the operator's words: what was wrong and what was done.
 public struct Repair: Sendable, Equatable, CustomStringConvertible {
     public var kind: DriftKind
-    public var description: String
+    private let text: Text
 
-    /// Describes `action` as the repair of what `observed` shows.
+    private enum Text: Sendable {
+        case written(String)
+        /// Formatted only when read: a pass that repairs 50,000 things logs a few of them.
+        case deferred(HostAction, HostState)
+    }
+
+    /// `action` as the repair of what `observed` shows.
     public init(_ action: HostAction, observed: HostState) {
         kind = DriftKind(action)
+        text = .deferred(action, observed)
+    }
+
+    public init(kind: DriftKind, description: String) {
+        self.kind = kind
+        text = .written(description)
+    }
+
+    public var description: String {
+        switch text {
+        case .written(let s): return s
+        case .deferred(let action, let observed): return Self.describe(action, observed)
+        }
+    }
+
+    public static func == (a: Repair, b: Repair) -> Bool { a.kind == b.kind && a.description == b.description }
+
+    static func describe(_ action: HostAction, _ observed: HostState) -> String {
+        let description: String
         switch action {
         case .addAddress(let i, let a, _):
             if let have = observed.interface(named: i)?.addresses.first(where: { $0.address.address == a.address }) {
@@ -72,10 +97,6 @@ public struct Repair: Sendable, Equatable, CustomStringConvertible {
         case .stopSyncDaemon(let s):
             description = "sync daemon \(s.rawValue) no longer wanted: stopped"
         }
-    }
-
-    public init(kind: DriftKind, description: String) {
-        self.kind = kind
-        self.description = description
+        return description
     }
 }
