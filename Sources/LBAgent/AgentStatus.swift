@@ -104,7 +104,9 @@ public actor ReportPublisher: Service {
 
     /// The status now. Connection counts come from the reconciler's last full pass (the kernel's listing
     /// has them), so reporting costs no IPVS read of its own.
-    public func status() async -> AgentStatus {
+    /// `forReport`: only what can fit in a gossiped report (1 KiB holds at most ~25 services), so a
+    /// director with thousands of services does not build them all every few seconds to throw them away.
+    public func status(forReport: Bool = false) async -> AgentStatus {
         let r = await reconciler.snapshot
         let f = await follower.snapshot
         let members = await gossip?.currentMembers ?? []
@@ -113,7 +115,9 @@ public actor ReportPublisher: Service {
         return AgentStatus(
             node: node, cluster: cluster, version: f.version, digest: f.digest, converged: r.converged && f.version != nil,
             roles: f.plan?.roles.map(\.rawValue) ?? [], vrrp: await vrrp.instances,
-            services: Self.services(r.observed?.ipvs.table, plan: f.plan), repairs: repairs, lastError: r.lastError, waiting: r.waiting,
+            services: forReport && (f.plan?.ipvsServices.count ?? 0) * 40 > AgentReport.maximumBytes ? []
+                : Self.services(r.observed?.ipvs.table, plan: f.plan),
+            repairs: repairs, lastError: r.lastError, waiting: r.waiting,
             refused: f.refused.map { .init(version: $0.version, reason: $0.reason, message: $0.message, from: $0.from) },
             members: members.map { .init(name: $0.node.name, address: $0.node.address, status: $0.status.description, documentVersion: $0.metadata.documentVersion) },
             passes: r.passes, startedAt: startedAt)
@@ -128,7 +132,7 @@ public actor ReportPublisher: Service {
     }
 
     func publish() async {
-        let report = await status().report
+        let report = await status(forReport: true).report
         var comparable = report
         comparable.at = lastPublished?.report.at ?? 0
         if let last = lastPublished, last.report == comparable, ContinuousClock.now - last.at < .seconds(60) { return }
