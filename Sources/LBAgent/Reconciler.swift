@@ -188,8 +188,8 @@ public actor Reconciler: Service {
                  lastPassAt: lastPassAt, observed: observed)
     }
 
-    /// A fresh observation with IPVS counters, for reports and metrics; the reconciler's own passes do
-    /// not need them and stay cheaper.
+    /// A fresh observation with IPVS counters, for `/metrics` when it is scraped; the reconciler's own
+    /// passes and the reports do not need them and stay cheaper.
     public func statistics() async -> HostState? {
         try? await host.observe(sysctls: engine.sysctlKeys, ipvs: .statistics)
     }

@@ -4,6 +4,7 @@ import LBCrypto
 import LBDocument
 import LBGossip
 import LBGossipService
+import LBSpec
 
 #if canImport(Glibc)
 import Glibc
@@ -46,8 +47,8 @@ extension LBCtl {
 
         func validate() throws {
             if seeds.isEmpty { throw ValidationError("name at least one agent with --seed ADDRESS:PORT") }
-            for s in seeds where GossipAddress.split(s) == nil { throw ValidationError("--seed \(s) is not ADDRESS:PORT") }
-            if let listen, GossipAddress.split(listen) == nil { throw ValidationError("--listen \(listen) is not ADDRESS:PORT") }
+            for s in seeds where GossipAddress.endpoint(s) == nil { throw ValidationError("--seed \(s) is not ADDRESS:PORT") }
+            if let listen, GossipAddress.endpoint(listen) == nil { throw ValidationError("--listen \(listen) is not ADDRESS:PORT") }
             if timeout < 1 { throw ValidationError("--timeout must be at least 1 second") }
         }
 
@@ -131,9 +132,9 @@ extension LBCtl {
         }
 
         func listenAddress() throws -> (String, Int) {
-            if let listen, let (h, p) = GossipAddress.split(listen) { return (h, p) }
-            guard let (seedHost, seedPort) = GossipAddress.split(seeds[0]) else { throw CommandFailure("--seed \(seeds[0]) is not ADDRESS:PORT") }
-            guard let local = GossipAddress.route(to: seedHost, port: seedPort) else {
+            if let listen, let e = GossipAddress.endpoint(listen) { return ("\(e.address)", e.port) }
+            guard let seed = GossipAddress.endpoint(seeds[0]) else { throw CommandFailure("--seed \(seeds[0]) is not ADDRESS:PORT") }
+            guard let local = GossipAddress.route(to: "\(seed.address)", port: seed.port) else {
                 throw CommandFailure("no route to the seed \(seeds[0]); name the address to gossip from with --listen")
             }
             return (local, 0)
@@ -143,12 +144,10 @@ extension LBCtl {
 
 /// ADDRESS:PORT as gossip writes it, and which local address reaches a peer.
 enum GossipAddress {
-    static func split(_ s: String) -> (String, Int)? {
-        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else { return nil }
-        var host = String(s[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { return nil }
-        return (host, port)
+    /// The spec's own ADDRESS:PORT parser (numeric addresses only, as gossip needs), with the port's range.
+    static func endpoint(_ s: String) -> Endpoint? {
+        guard let e = Endpoint(s), (0...65535).contains(e.port) else { return nil }
+        return e
     }
 
     /// The source address the kernel picks for `host` (a connected UDP socket sends nothing).
