@@ -5,6 +5,7 @@ import LBCrypto
 import LBDocument
 import LBGossip
 import LBGossipService
+import LBSpec
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,11 +63,10 @@ extension Agent {
             case "fast": config = .fast
             default: throw ValidationError("--profile must be lan or fast, not '\(profile)'")
             }
-            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+            guard let endpoint = Endpoint(listen), (0...65535).contains(endpoint.port) else {
                 throw ValidationError("--listen must be ADDRESS:PORT, not '\(listen)'")
             }
-            var host = String(listen[..<colon])
-            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            let host = "\(endpoint.address)", port = endpoint.port
             let ring = try KeyFile.readKeyring(at: keyring)
             let trusted = try KeyFile.readPublicKeys(at: trust).map(\.key)
             let policy = try TrustPolicy(trustedKeys: trusted, expectedCluster: cluster)
