@@ -3,8 +3,9 @@ import Logging
 import ServiceLifecycle
 
 /// Finds drift: rtnetlink events (addresses, links) ask for a pass the moment they happen; short
-/// periodic passes cover what the kernel sends no events for (sysctls every `sysctlInterval`, IPVS every
-/// `ipvsInterval`). It only asks; the reconciler and the VRRP supervisor decide.
+/// periodic passes cover what the kernel sends no events for (sysctls and the IPVS service count every
+/// `sysctlInterval`, the whole IPVS table every `ipvsInterval`). It only asks; the reconciler and the
+/// VRRP supervisor decide.
 public struct DriftWatcher: Service {
     let reconciler: Reconciler
     let vrrp: VRRPSupervisor

@@ -51,6 +51,8 @@ public actor Reconciler: Service {
     /// check costs on this table, whatever a repair then adds).
     public private(set) var lastFullPass: Duration = .zero
     private var lastPassAt: Date?
+    /// The kernel's IPv4 service count when the last full pass looked; nil when unknown (no IPVS).
+    private var ipvsServiceCount: UInt32?
     private var loggedWaiting: Set<String> = []
     private var retryTask: Task<Void, Never>?
     private let pending = NIOLockedValueBox<Scope?>(nil)
@@ -123,7 +125,18 @@ public actor Reconciler: Service {
     @discardableResult
     public func pass(_ scope: Scope) async -> PassResult {
         guard let target = engine.target else { return PassResult() }
+        var scope = scope
+        // A light pass does not read the IPVS table, which on a large director costs seconds, but one
+        // system call tells it whether the number of services changed since the last full pass: an
+        // `ipvsadm -C` (or a deleted service) is then repaired at the light pass's pace, not the full
+        // one's. Destination and settings drift still waits for the next full pass.
+        if scope == .light, let known = ipvsServiceCount, await host.ipvsServiceCount() != known {
+            scope = .full
+        }
         let started = ContinuousClock.now
+        // Counted before the observation that becomes `observed`: a change in between shows as a
+        // difference next time (one full pass too many), never as none (a repair missed).
+        var count = scope == .full ? await host.ipvsServiceCount() : nil
         let before: HostState
         do {
             before = try await host.observe(sysctls: engine.sysctlKeys, ipvs: scope.ipvs)
@@ -151,6 +164,7 @@ public actor Reconciler: Service {
         var after = before
         if !decided.actions.isEmpty {
             report = await host.apply(decided.actions)
+            if scope == .full { count = await host.ipvsServiceCount() }
             do {
                 after = try await host.observe(sysctls: engine.sysctlKeys, ipvs: scope.ipvs)
                 // What is left is known only for the target the actions were for (nil: not converged).
@@ -173,6 +187,7 @@ public actor Reconciler: Service {
         passes += 1
         lastPassAt = Date()
         if scope == .full {
+            ipvsServiceCount = count
             lastFullPass = looked
             metrics?.recordFullPass(looked)
         }

@@ -101,6 +101,9 @@ public protocol HostControl: Sendable {
     /// missing) is refused before anything changes, with every action marked failed; otherwise each
     /// action's own outcome is reported and one failure does not stop the rest.
     func apply(_ actions: [HostAction]) async -> ApplyReport
+    /// How many IPv4 IPVS services there are, at O(1) cost whatever the table's size, so a cheap pass can
+    /// notice an `ipvsadm -C` without reading the table; nil when the host cannot tell (no IPVS).
+    func ipvsServiceCount() async -> UInt32?
 }
 
 extension HostControl {

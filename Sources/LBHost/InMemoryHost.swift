@@ -52,6 +52,11 @@ public actor InMemoryHost: HostControl {
         return ApplyReport(failures: actions.map(apply))
     }
 
+    public func ipvsServiceCount() async -> UInt32? {
+        // As the kernel's IP_VS_SO_GET_INFO: IPv4 services only.
+        state.ipvs.table.map { UInt32($0.services.filter { $0.service.key.address.family == .ipv4 }.count) }
+    }
+
     /// Test hook: make a change behind lb's back, as an operator or another tool would.
     public func tamper(_ change: (inout HostState, inout [String: String]) -> Void) {
         change(&state, &sysctlValues)

@@ -10,6 +10,7 @@ import LBSpec
 public actor LinuxHost: HostControl {
     private var route: RouteClient?
     private var ipvsClient: IPVSClient?
+    private var serviceCounter: IPVSServiceCount?
     private let sysctlRoot: String
     private let thread: HostThread
 
@@ -93,6 +94,15 @@ public actor LinuxHost: HostControl {
             }
         }
         return gone.isEmpty ? out : out.indices.filter { !gone.contains($0) }.map { out[$0] }
+    }
+
+    public func ipvsServiceCount() async -> UInt32? {
+        do {
+            if serviceCounter == nil { serviceCounter = try IPVSServiceCount() }
+            return try serviceCounter?.current()
+        } catch {
+            return nil
+        }
     }
 
     public func apply(_ actions: [HostAction]) async -> ApplyReport {

@@ -227,6 +227,18 @@ public struct HostConformance: Sendable {
                 }
                 try await apply(services.map { .deleteService($0.key) })
             }),
+            ("the service count follows the table, IPv4 only, as IP_VS_SO_GET_INFO", {
+                let before = await host.ipvsServiceCount()
+                try Self.expect(before != nil, "no count with IPVS present")
+                let v4 = [IPVSService(key: key(50), scheduler: "rr"), IPVSService(key: key(51, 443), scheduler: "wrr")]
+                let v6 = IPVSService(key: IPVSServiceKey(address: IPAddress("fd00:254::50")!, port: 80, protocol: .tcp), scheduler: "rr", netmask: 128)
+                try await apply((v4 + [v6]).map { .addService($0) })
+                let during = await host.ipvsServiceCount()
+                try await apply((v4 + [v6]).map { .deleteService($0.key) })
+                let after = await host.ipvsServiceCount()
+                try Self.expect(during == before.map { $0 + 2 } && after == before,
+                                "count \(String(describing: before)) → \(String(describing: during)) → \(String(describing: after)), expected +2 and back")
+            }),
             ("scheduler flags for sh and mh", {
                 let sh = IPVSService(key: key(20), scheduler: "sh", flags: IPVSService.schedulerFlag1 | IPVSService.schedulerFlag2)
                 let mh = IPVSService(key: key(21), scheduler: "mh", flags: IPVSService.schedulerFlag1)
@@ -350,5 +362,7 @@ public struct HostConformance: Sendable {
         guard case .unavailable(let reason) = state.ipvs else { throw Failure(detail: "IPVS reported available") }
         try Self.expect(reason.contains("IPVS is not available"), "reason: \(reason)")
         _ = try await expectFailure([.addService(IPVSService(key: key(1), scheduler: "rr"))], .unavailable)
+        let count = await host.ipvsServiceCount()
+        try Self.expect(count == nil, "a service count (\(String(describing: count))) without IPVS")
     }
 }

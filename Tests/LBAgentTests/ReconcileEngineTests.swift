@@ -306,6 +306,34 @@ final class ReconcilerTests: XCTestCase {
         XCTAssertEqual(light.events, [], "nothing to say about a host that stays converged")
     }
 
+    func testALightPassThatSeesTheServiceCountChangeRepairsIPVSAtOnce() async throws {
+        let host = InMemoryHost()
+        let reconciler = try Reconciler(host: host, ledgerPath: nil, logger: Logger(label: "test"))
+        await reconciler.setTarget(.init(state: DesiredState.compose(try XCTUnwrap(HostPlanner.plan(Fixtures.reference(), node: "lvs1"))), version: 1))
+        _ = await reconciler.pass(.full)
+        // A destination deleted behind lb's back leaves the count as it was: the light pass leaves it
+        // to the next full pass and does not read the table.
+        await host.tamper { state, _ in
+            if case .available(var table) = state.ipvs { table.services[0].destinations.removeLast(); state.ipvs = .available(table) }
+        }
+        let quiet = await reconciler.pass(.light)
+        XCTAssertEqual(quiet.actions, [])
+        // ipvsadm -C: the count drops, and this light pass becomes a full one.
+        await host.tamper { state, _ in
+            if case .available(var table) = state.ipvs { table.services.removeAll(); state.ipvs = .available(table) }
+        }
+        let repaired = await reconciler.pass(.light)
+        XCTAssertTrue(repaired.converged, "\(repaired.events)")
+        XCTAssertEqual(repaired.actions.filter { if case .addService = $0 { true } else { false } }.count, 1)
+        let observed = try await host.observe(sysctls: [])
+        let table = try XCTUnwrap(observed.ipvs.table)
+        XCTAssertEqual(table.services.first?.destinations.count, 2, "the destination deleted first is back too")
+        // Its own repair does not look like drift to the next light pass.
+        let after = await reconciler.pass(.light)
+        XCTAssertEqual(after.actions, [])
+        XCTAssertEqual(after.events, [])
+    }
+
     func testANewTargetThatArrivesWhileAPassLooksIsNotJudgedByThatPass() async throws {
         let interfaces = InMemoryHost.defaultInterfaces + [HostState.Interface(index: 3, name: "eth1", isUp: true)]
         let host = GatedHost(InMemoryHost(interfaces: interfaces, sysctls: InMemoryHost.defaultSysctls(["lo", "eth0", "eth1"])))
@@ -387,6 +415,7 @@ actor GatedHost: HostControl {
     }
 
     func apply(_ actions: [HostAction]) async -> ApplyReport { await inner.apply(actions) }
+    func ipvsServiceCount() async -> UInt32? { await inner.ipvsServiceCount() }
 }
 
 /// What a periodic pass costs on a large table, in the engine alone (the kernel's share is the lab's to

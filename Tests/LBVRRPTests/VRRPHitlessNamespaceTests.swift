@@ -114,6 +114,9 @@ actor NamespaceHost: HostControl {
         })
     }
 
+    /// Addresses only: this host has no IPVS to count.
+    func ipvsServiceCount() async -> UInt32? { nil }
+
     func apply(_ actions: [HostAction]) async -> ApplyReport {
         do {
             let index = Dictionary(try route.links().map { ($0.name, $0.index) }, uniquingKeysWith: { a, _ in a })

@@ -348,6 +348,8 @@ actor RecordingHost: HostControl {
         return await inner.apply(actions)
     }
 
+    func ipvsServiceCount() async -> UInt32? { await inner.ipvsServiceCount() }
+
     func addresses() async throws -> Set<CIDR> {
         Set(try await inner.observe(sysctls: []).interface(named: "eth0")!.addresses.map(\.address))
     }
