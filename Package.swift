@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -60,13 +61,15 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "lbctl", dependencies: ["LBCtl"]),
+        // Health checks: the pure checker (schedule, rise and fall) and the probes (tcp, http, websocket, exec).
+        .target(name: "LBHealth", dependencies: ["LBSpec", .product(name: "HeapModule", package: "swift-collections")]),
         // The node agent as a daemon: the reconciler (pure engine + shell), the VRRP supervisor, the drift
         // watcher, reports, metrics and the local status listener, each a Service under one ServiceGroup.
         .target(
             name: "LBAgent",
             dependencies: [
                 "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBVRRPRuntime", "LBGossip", "LBGossipService", "LBDocument", "LBCrypto",
-                "LBAgentConfig",
+                "LBAgentConfig", "LBHealth",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -160,6 +163,7 @@ let package = Package(
             name: "LBGossipServiceTests",
             dependencies: ["LBGossipService", "LBGossipNet", "LBGossip", "LBDocument", "LBCrypto", "LBSpec", "LBVRRPLab", "lb-agent"]
         ),
+        .testTarget(name: "LBHealthTests", dependencies: ["LBHealth", "LBSpec"]),
         .testTarget(
             name: "LBAgentTests",
             dependencies: ["LBAgent", "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBDocument", "LBCrypto", "LBGossipService", "LBVRRPLab",

@@ -55,11 +55,32 @@ public struct DesiredIPVS: Sendable, Equatable {
     public var services: [IPVSTable.Entry]
     public var timeouts: IPVSTimeoutConfig
     public var syncDaemons: [IPVSSyncDaemon]
+    /// Per service, destinations lb keeps only while the kernel has them: never added, never removed as
+    /// strays. Health and drain need this: a destination whose health is not yet known stays as the
+    /// kernel has it (a restarted agent must not flap it), and a draining one stays at weight 0 until it
+    /// is idle, but is never put back once gone.
+    public var conditional: [IPVSServiceKey: [ConditionalDestination]]
 
-    public init(services: [IPVSTable.Entry], timeouts: IPVSTimeoutConfig, syncDaemons: [IPVSSyncDaemon] = []) {
+    public init(services: [IPVSTable.Entry], timeouts: IPVSTimeoutConfig, syncDaemons: [IPVSSyncDaemon] = [],
+                conditional: [IPVSServiceKey: [ConditionalDestination]] = [:]) {
         self.services = services
         self.timeouts = timeouts
         self.syncDaemons = syncDaemons
+        self.conditional = conditional
+    }
+}
+
+/// A destination lb holds only while it exists (see `DesiredIPVS.conditional`).
+public struct ConditionalDestination: Sendable, Equatable {
+    public var address: IPAddress
+    public var port: UInt16
+    /// The settings to hold it at while it is there; nil leaves it exactly as it is.
+    public var configuration: IPVSDestination?
+
+    public init(address: IPAddress, port: UInt16, configuration: IPVSDestination? = nil) {
+        self.address = address
+        self.port = port
+        self.configuration = configuration
     }
 }
 

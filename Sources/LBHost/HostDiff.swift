@@ -59,6 +59,7 @@ public enum HostDiff {
         var have: [IPVSServiceKey: Int] = [:]
         have.reserveCapacity(table.services.count)
         for (i, entry) in table.services.enumerated() { have[entry.service.key] = i }
+        let conditionals = want?.conditional ?? [:]
 
         for entry in want?.services ?? [] {
             let key = entry.service.key
@@ -71,7 +72,8 @@ public enum HostDiff {
             if !sameConfiguration(current.service, entry.service) {
                 out.append(.editService(entry.service))
             }
-            destinationActions(key, want: entry.destinations, have: current.destinations, into: &out)
+            let conditional = conditionals.isEmpty ? [] : conditionals[key] ?? []
+            destinationActions(key, want: entry.destinations, have: current.destinations, conditional: conditional, into: &out)
         }
         let wantedKeys = Set((want?.services ?? []).map(\.service.key))
         for key in ledger.services.sorted() where !wantedKeys.contains(key) && have[key] != nil {
@@ -87,15 +89,17 @@ public enum HostDiff {
         return out
     }
 
-    static func destinationActions(_ key: IPVSServiceKey, want: [IPVSDestination], have: [IPVSDestination]) -> [HostAction] {
+    static func destinationActions(_ key: IPVSServiceKey, want: [IPVSDestination], have: [IPVSDestination],
+                                   conditional: [ConditionalDestination] = []) -> [HostAction] {
         var out: [HostAction] = []
-        destinationActions(key, want: want, have: have, into: &out)
+        destinationActions(key, want: want, have: have, conditional: conditional, into: &out)
         return out
     }
 
     /// Runs once per service on every pass, so it avoids allocation: services have a handful of
     /// destinations, and a linear match beats hashing them.
-    static func destinationActions(_ key: IPVSServiceKey, want: [IPVSDestination], have: [IPVSDestination], into out: inout [HostAction]) {
+    static func destinationActions(_ key: IPVSServiceKey, want: [IPVSDestination], have: [IPVSDestination],
+                                   conditional: [ConditionalDestination], into out: inout [HostAction]) {
         for d in want {
             if let c = have.first(where: { $0.address == d.address && $0.port == d.port }) {
                 if !sameConfiguration(c, d) { out.append(.editDestination(key, d)) }
@@ -103,9 +107,14 @@ public enum HostDiff {
                 out.append(.addDestination(key, d))
             }
         }
-        // Inside a service lb manages every destination is lb's: strays are removed.
+        // Inside a service lb manages every destination is lb's: strays are removed, except those it
+        // keeps while they exist.
         for d in have where !want.contains(where: { $0.address == d.address && $0.port == d.port }) {
-            out.append(.deleteDestination(key, d.endpoint))
+            if let kept = conditional.first(where: { $0.address == d.address && $0.port == d.port }) {
+                if let c = kept.configuration, !sameConfiguration(d, c) { out.append(.editDestination(key, c)) }
+            } else {
+                out.append(.deleteDestination(key, d.endpoint))
+            }
         }
     }
 

@@ -118,6 +118,12 @@ public struct HealthCheckPlan: Codable, Sendable, Equatable {
     public var service: String
     public var target: Endpoint
     public var check: HealthCheck
+
+    public init(service: String, target: Endpoint, check: HealthCheck) {
+        self.service = service
+        self.target = target
+        self.check = check
+    }
 }
 
 /// Works out each node's part of a validated spec. Pure: the same spec and node give the same plan.

@@ -70,6 +70,29 @@ final class HostDiffTests: XCTestCase {
         ])
     }
 
+    func testConditionalDestinationsAreNeverAddedNorRemovedButHeldAtTheirSettings() throws {
+        var desired = DesiredHostState(plan: try referencePlan("lvs1"))
+        let key = IPVSServiceKey(address: IPAddress("192.168.1.200")!, port: 80, protocol: .tcp)
+        let rs1 = IPAddress("192.168.1.102")!, rs2 = IPAddress("192.168.1.103")!
+        // rs1's health is not known yet (left as it is); rs2 drains (held at weight 0 while it is there).
+        desired.ipvs!.services[0].destinations = []
+        desired.ipvs!.conditional[key] = [ConditionalDestination(address: rs1, port: 80),
+                                          ConditionalDestination(address: rs2, port: 80, configuration: IPVSDestination(address: rs2, port: 80, forwarding: .dr, weight: 0))]
+        var table = IPVSTable()
+        let service = desired.ipvs!.services[0].service
+        table.services = [IPVSTable.Entry(service: service, destinations: [IPVSDestination(address: rs1, port: 80, forwarding: .dr, weight: 7),
+                                                                             IPVSDestination(address: rs2, port: 80, forwarding: .dr, weight: 1)])]
+        table.timeouts = desired.ipvs!.timeouts
+        table.syncDaemons = desired.ipvs!.syncDaemons
+        let observed = HostState(interfaces: InMemoryHost.defaultInterfaces, ipvs: .available(table))
+        XCTAssertEqual(HostDiff.actions(desired: desired, observed: observed).map(\.description),
+                       ["edit destination 192.168.1.103:80 of 192.168.1.200:80/tcp dr weight 0"])
+        // Gone from the kernel (ipvsadm -C): the service comes back without them.
+        table.services = []
+        let cleared = HostState(interfaces: InMemoryHost.defaultInterfaces, ipvs: .available(table))
+        XCTAssertEqual(HostDiff.actions(desired: desired, observed: cleared).map(\.description), ["add service 192.168.1.200:80/tcp wrr"])
+    }
+
     func testWrongLabelOrPrefixIsReplaced() {
         let want = OwnedAddress(interface: "lo", address: CIDR("192.168.1.200/32")!, label: "lo:0")
         var observed = HostState(interfaces: InMemoryHost.defaultInterfaces, ipvs: .unavailable("none"))
