@@ -9,6 +9,10 @@
 #       v1  examples/reference.yaml
 #       v2  lvs2's priority 99 -> 98                  (a VRRP change the speakers take in place)
 #       v3  v2 plus a third real server, rs3 .104     (a new IPVS destination on both directors)
+#       v4  v3 with quorum 3 and a sorry server .105  (health checks: below quorum it is served)
+#       v5-rsN  v3 with rsN drained                   (N = 1, 2, 3: the scenario drains the real server
+#       v6-rsN  v5-rsN with a deadline long past       its client's connection went to; each chained
+#                                                     to the one before)
 #
 # The scenario gets DIR as /etc/lb (lab/run.sh --file DIR:/etc/lb); every path in the configurations
 # is one under /etc/lb or /var/lib/lb.
@@ -53,4 +57,14 @@ grep -q 'node: lvs2, priority: 98' "$dir/v2.yaml" || { echo "$0: v2: lvs2's prio
 "$lbctl" sign "$spec" --key "$dir/operator.key" --version 1 --out "$dir/v1.json" >/dev/null
 "$lbctl" sign "$dir/v2.yaml" --key "$dir/operator.key" --version 2 --previous "$dir/v1.json" --out "$dir/v2.json" >/dev/null
 "$lbctl" sign "$dir/v3.yaml" --key "$dir/operator.key" --version 3 --previous "$dir/v2.json" --out "$dir/v3.json" >/dev/null
-rm -f "$dir/v2.yaml" "$dir/v3.yaml" "$dir/operator.key"
+sed 's/^        health_check: .*$/        quorum: 3\n        sorry_server: 192.168.1.105:80\n&/' "$dir/v3.yaml" >"$dir/v4.yaml"
+grep -q 'sorry_server: 192.168.1.105:80' "$dir/v4.yaml" || { echo "$0: v4: no sorry server" >&2; exit 1; }
+"$lbctl" sign "$dir/v4.yaml" --key "$dir/operator.key" --version 4 --previous "$dir/v3.json" --out "$dir/v4.json" >/dev/null
+for n in 1 2 3; do
+    sed "s/^          - { node: rs$n, weight: 1 }\$/          - { node: rs$n, weight: 1, drain: true }/" "$dir/v3.yaml" >"$dir/v5-rs$n.yaml"
+    sed "s/drain: true }/drain: true, drain_deadline: 2000-01-01T00:00:00Z }/" "$dir/v5-rs$n.yaml" >"$dir/v6-rs$n.yaml"
+    grep -q "node: rs$n, weight: 1, drain: true, drain_deadline" "$dir/v6-rs$n.yaml" || { echo "$0: v6-rs$n: rs$n not drained" >&2; exit 1; }
+    "$lbctl" sign "$dir/v5-rs$n.yaml" --key "$dir/operator.key" --version 5 --previous "$dir/v4.json" --out "$dir/v5-rs$n.json" >/dev/null
+    "$lbctl" sign "$dir/v6-rs$n.yaml" --key "$dir/operator.key" --version 6 --previous "$dir/v5-rs$n.json" --out "$dir/v6-rs$n.json" >/dev/null
+done
+rm -f "$dir"/v[2-6]*.yaml "$dir/operator.key"

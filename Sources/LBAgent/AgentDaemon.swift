@@ -4,9 +4,11 @@ import LBCrypto
 import LBDocument
 import LBGossip
 import LBGossipService
+import LBHealth
 import LBHost
 import LBSpec
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
@@ -15,7 +17,7 @@ import Glibc
 #endif
 
 /// `lb-agent run`: one process, one ServiceGroup. The services, in start order (shutdown runs in
-/// reverse): the status listener, the gossip member, the document follower, the report publisher, the
+/// reverse): the status listener, the gossip member, the health checks, the document follower, the report publisher, the
 /// reconciler, the drift watcher, the VRRP supervisor, the SIGHUP handler. So on SIGTERM the VRRP masters
 /// resign first, the gossip member leaves last but one, and the kernel state stays as it is.
 public struct AgentDaemon: Sendable {
@@ -68,10 +70,12 @@ public struct AgentDaemon: Sendable {
         } catch {
             throw AgentError("cannot gossip on \(listen): \(error)")
         }
+        let health = HealthService(probe: NIOHealthProbe(group: MultiThreadedEventLoopGroup.singleton), reconciler: reconciler,
+                                   logger: logger, metrics: metrics, onChange: { reports.signal() })
         let follower = DocumentFollower(node: config.node, reconciler: reconciler, vrrp: supervisor, gossip: gossip, logger: logger,
-                                        metrics: metrics, onChange: { reports.signal() })
+                                        metrics: metrics, health: health, onChange: { reports.signal() })
         let publisher = ReportPublisher(node: config.node, cluster: config.cluster, reconciler: reconciler, follower: follower,
-                                        vrrp: supervisor, gossip: gossip, metrics: metrics, wakeup: reports, logger: logger)
+                                        vrrp: supervisor, health: health, gossip: gossip, metrics: metrics, wakeup: reports, logger: logger)
 
         // Restore first: the last document this node verified is applied before gossip has converged,
         // so a rebooted host is right again without any controller or peer.
@@ -95,7 +99,7 @@ public struct AgentDaemon: Sendable {
                                    ipvsInterval: config.drift.ipvsInterval, logger: logger)
         let services: [any Service] = [
             status, GossipMember(gossip: gossip, seeds: AgentConfigValidator.usefulSeeds(config.gossip).map { "\($0)" }, logger: logger),
-            follower, publisher, reconciler, watcher, supervisor, Hangup(reconciler: reconciler, logger: logger),
+            health, follower, publisher, reconciler, watcher, supervisor, Hangup(reconciler: reconciler, logger: logger),
             StartupPages(logger: logger),
         ]
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },

@@ -1,4 +1,5 @@
 import CoreMetrics
+import LBHealth
 import LBHost
 import LBNetlink
 import LBSpec
@@ -18,8 +19,16 @@ public final class AgentMetrics: Sendable {
     /// The IPVS series set by the last statistics pass, so vanished services and destinations are dropped.
     private let ipvsSeries = NIOLockedValueBox<Set<String>>([])
 
+    private let latency: CoreMetrics.Timer
+
     public init() {
-        factory = PrometheusMetricsFactory(registry: registry)
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Probes on a LAN answer in well under a millisecond; a timeout is seconds.
+        factory.defaultDurationHistogramBuckets = [.microseconds(250), .milliseconds(1), .milliseconds(5), .milliseconds(25),
+                                                   .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(3), .seconds(10)]
+        self.factory = factory
+        latency = CoreMetrics.Timer(label: "lb_health_check_latency_seconds", dimensions: [],
+                                    handler: factory.makeTimer(label: "lb_health_check_latency_seconds", dimensions: []))
     }
 
     /// The Prometheus text exposition.
@@ -72,6 +81,19 @@ public final class AgentMetrics: Sendable {
         }
         meter("lb_vrrp_state", labels).set(value)
         meter("lb_vrrp_priority", labels).set(Double(priority))
+    }
+
+    /// One health check's result: counted by outcome, its latency into a histogram.
+    func recordCheck(_ result: ProbeResult) {
+        let ok = result.outcome == .success
+        counter("lb_health_checks_total", [("result", ok ? "success" : "failure")]).increment()
+        latency.recordNanoseconds(result.latency.components.seconds * 1_000_000_000 + result.latency.components.attoseconds / 1_000_000_000)
+    }
+
+    /// A destination's health changed (`counted`: a change, not a first result).
+    func recordTransition(service: String, destination: String, to: DestinationHealth, counted: Bool) {
+        if counted { counter("lb_health_transitions_total", [("to", to.rawValue)]).increment() }
+        meter("lb_health_destination_up", [("service", service), ("destination", destination)]).set(to == .up ? 1 : 0)
     }
 
     /// Counters of every IPVS service and destination lb manages, from a statistics observation.

@@ -29,6 +29,8 @@ public struct AgentReport: Codable, Sendable, Equatable {
     public var repairs: [String: Int]
     public var error: String?
     public var refused: Refusal?
+    /// Drains that finished, and how many connections were still open then.
+    public var drained: [Drained]?
 
     /// One VRRP instance as this director runs it.
     public struct VRRP: Codable, Sendable, Equatable {
@@ -55,6 +57,16 @@ public struct AgentReport: Codable, Sendable, Equatable {
         public var health: String
     }
 
+    /// A drained real server, removed when idle or at its deadline.
+    public struct Drained: Codable, Sendable, Equatable {
+        public var service: String
+        public var endpoint: String
+        public var open: Int
+        public var deadline: Bool
+
+        enum CodingKeys: String, CodingKey { case service = "s", endpoint = "e", open = "o", deadline = "dl" }
+    }
+
     /// The last document this node refused.
     public struct Refusal: Codable, Sendable, Equatable {
         public var version: UInt64
@@ -64,7 +76,7 @@ public struct AgentReport: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case format = "v", node = "n", at = "t", version = "ver", digest = "dig", converged = "ok", roles = "r"
-        case vrrp = "vrrp", services = "svc", repairs = "fix", error = "err", refused = "ref"
+        case vrrp = "vrrp", services = "svc", repairs = "fix", error = "err", refused = "ref", drained = "drn"
     }
 
     /// The report's bytes, at most `maximumBytes`: detail is shed until it fits.
@@ -76,6 +88,7 @@ public struct AgentReport: Codable, Sendable, Equatable {
             { _ in },
             { r in r.services = r.services?.map { var s = $0; s.destinations = nil; return s } },
             { r in r.services = nil },
+            { r in r.drained = r.drained.map { Array($0.prefix(4)) } },
             { r in r.error = r.error.map { String($0.prefix(160)) } },
             { r in r.refused?.from = nil; r.vrrp = Array(r.vrrp.prefix(8)) },
             { r in r.error = r.error.map { String($0.prefix(40)) }; r.vrrp = [] },

@@ -1,6 +1,7 @@
 import Foundation
 import LBGossip
 import LBGossipService
+import LBHealth
 import LBHost
 import LBNetlink
 import LBSpec
@@ -26,6 +27,10 @@ public struct AgentStatus: Codable, Sendable, Equatable {
     public var members: [MemberView]
     public var passes: Int
     public var startedAt: Date
+    /// Every health check this director runs, with its last result.
+    public var checks: [HealthService.CheckView] = []
+    /// Drains that finished, with the connections still open then.
+    public var drains: [HealthService.DrainView] = []
 
     /// The last document this node refused.
     public struct Refused: Codable, Sendable, Equatable {
@@ -48,7 +53,8 @@ public struct AgentStatus: Codable, Sendable, Equatable {
         AgentReport(node: node, at: Int(Date().timeIntervalSince1970), version: version, digest: digest, converged: converged,
                     roles: roles, vrrp: vrrp.map { .init(name: $0.name, vrid: $0.routerID, state: $0.state.rawValue, priority: $0.priority) },
                     services: services.isEmpty ? nil : services, repairs: repairs, error: lastError ?? vrrp.compactMap(\.error).first,
-                    refused: refused.map { .init(version: $0.version, reason: $0.reason, from: $0.from) })
+                    refused: refused.map { .init(version: $0.version, reason: $0.reason, from: $0.from) },
+                    drained: drains.isEmpty ? nil : drains.map { .init(service: $0.service, endpoint: $0.destination, open: $0.openConnections, deadline: $0.byDeadline) })
     }
 }
 
@@ -61,6 +67,7 @@ public actor ReportPublisher: Service {
     let reconciler: Reconciler
     let follower: DocumentFollower
     let vrrp: VRRPSupervisor
+    let health: HealthService?
     let gossip: GossipService?
     let metrics: AgentMetrics?
     let interval: Duration
@@ -71,7 +78,9 @@ public actor ReportPublisher: Service {
 
     /// `wakeup` is what the other parts signal after a change.
     public init(node: String, cluster: String, reconciler: Reconciler, follower: DocumentFollower, vrrp: VRRPSupervisor,
-                gossip: GossipService?, metrics: AgentMetrics?, interval: Duration = .seconds(5), wakeup: Wakeup = Wakeup(), logger: Logger) {
+                health: HealthService? = nil, gossip: GossipService?, metrics: AgentMetrics?, interval: Duration = .seconds(5),
+                wakeup: Wakeup = Wakeup(), logger: Logger) {
+        self.health = health
         self.node = node
         self.cluster = cluster
         self.reconciler = reconciler
@@ -112,15 +121,21 @@ public actor ReportPublisher: Service {
         let members = await gossip?.currentMembers ?? []
         var repairs = Dictionary(uniqueKeysWithValues: r.repairs.map { ($0.key.rawValue, $0.value) })
         for (k, v) in await vrrp.repairs { repairs[k.rawValue, default: 0] += v }
-        return AgentStatus(
+        let serving = await health?.serving ?? .unchecked
+        let tooMany = (f.plan?.ipvsServices.count ?? 0) * 40 > AgentReport.maximumBytes
+        var status = AgentStatus(
             node: node, cluster: cluster, version: f.version, digest: f.digest, converged: r.converged && f.version != nil,
             roles: f.plan?.roles.map(\.rawValue) ?? [], vrrp: await vrrp.instances,
-            services: forReport && (f.plan?.ipvsServices.count ?? 0) * 40 > AgentReport.maximumBytes ? []
-                : Self.services(r.observed?.ipvs.table, plan: f.plan),
+            services: forReport && tooMany ? [] : Self.services(r.observed?.ipvs.table, plan: f.plan, serving: serving),
             repairs: repairs, lastError: r.lastError, waiting: r.waiting,
             refused: f.refused.map { .init(version: $0.version, reason: $0.reason, message: $0.message, from: $0.from) },
             members: members.map { .init(name: $0.node.name, address: $0.node.address, status: $0.status.description, documentVersion: $0.metadata.documentVersion) },
             passes: r.passes, startedAt: startedAt)
+        if let health {
+            if !forReport { status.checks = await health.checks }
+            status.drains = await health.finishedDrains
+        }
+        return status
     }
 
     /// Reads the IPVS counters into the metrics: when `/metrics` is scraped, so the cost of a full
@@ -146,18 +161,21 @@ public actor ReportPublisher: Service {
     }
 
     /// Connection counts of the planned services, from an observation of the kernel.
-    static func services(_ table: IPVSTable?, plan: HostPlan?) -> [AgentReport.ServiceCounts] {
+    static func services(_ table: IPVSTable?, plan: HostPlan?, serving: ServingState = .unchecked) -> [AgentReport.ServiceCounts] {
         guard let table, let plan else { return [] }
         // By key: a director may hold thousands of services, and this runs for every report.
         var entries: [IPVSServiceKey: IPVSTable.Entry] = [:]
         entries.reserveCapacity(table.services.count)
         for e in table.services { entries[e.service.key] = e }
+        let checked = Set(plan.healthChecks.map(\.service))
         return plan.ipvsServices.compactMap { s in
             let key = IPVSServiceKey(address: s.address, port: UInt16(s.port), protocol: s.protocol)
             guard let entry = entries[key] else { return nil }
             let destinations = entry.destinations.map {
-                AgentReport.Destination(endpoint: "\($0.endpoint)", weight: $0.weight, active: $0.activeConnections,
-                                        inactive: $0.inactiveConnections, health: DestinationHealth.unknown.rawValue)
+                // A service without a health check has no health to tell: its destinations are "up".
+                let health = checked.contains(s.key) ? serving.health(of: Endpoint(address: $0.address, port: Int($0.port)), in: s.key) : .up
+                return AgentReport.Destination(endpoint: "\($0.endpoint)", weight: $0.weight, active: $0.activeConnections,
+                                               inactive: $0.inactiveConnections, health: health.rawValue)
             }
             return AgentReport.ServiceCounts(key: s.key, active: destinations.reduce(0) { $0 + $1.active },
                                              inactive: destinations.reduce(0) { $0 + $1.inactive }, destinations: destinations)

@@ -1,24 +1,27 @@
+import LBHealth
 import LBHost
 import LBNetlink
 import LBSpec
 
-/// What the health checks say of one real server, as a director sees it.
-public enum DestinationHealth: String, Sendable, Equatable, Codable {
-    /// No result yet: the destination is left as the plan (or the kernel) has it, so a restart never flaps.
-    case unknown
-    case up
-    case down
-}
-
-/// Health and drain as inputs of the desired state: what the health checker and drain feed the
-/// reconciler. Until health checks run, every destination is `unknown`, which counts as healthy.
+/// Health and drain as inputs of the desired state: what the health checker and the drain tracker
+/// feed the reconciler.
 public struct ServingState: Sendable, Equatable {
-    /// Per service key ("192.168.1.200:80/tcp") and destination.
+    /// Per service key ("192.168.1.200:80/tcp") and destination, what the checks found so far.
     public var health: [String: [Endpoint: DestinationHealth]]
+    /// Per service key, the draining destinations that are done (idle, or past their deadline).
+    public var drained: [String: Set<Endpoint>]
+    /// What an unknown health means: false in the daemon (left as the kernel has it until the first
+    /// result); true where no checks run at all (`lb-agent apply`), so every real server counts as up.
+    public var unknownIsUp: Bool
 
-    public init(health: [String: [Endpoint: DestinationHealth]] = [:]) {
+    public init(health: [String: [Endpoint: DestinationHealth]] = [:], drained: [String: Set<Endpoint>] = [:], unknownIsUp: Bool = false) {
         self.health = health
+        self.drained = drained
+        self.unknownIsUp = unknownIsUp
     }
+
+    /// No health checks and no drain progress: every real server up, every draining one at weight 0.
+    public static let unchecked = ServingState(unknownIsUp: true)
 
     public func health(of destination: Endpoint, in service: String) -> DestinationHealth {
         health[service]?[destination] ?? .unknown
@@ -27,15 +30,60 @@ public struct ServingState: Sendable, Equatable {
 
 /// The one place a host plan becomes kernel state: plan ⊗ health ⊗ drain → `DesiredHostState`. Pure.
 public enum DesiredState {
-    /// A destination that is down is removed from its service (keepalived's default); unknown counts as up.
-    public static func compose(_ plan: HostPlan, _ serving: ServingState = ServingState()) -> DesiredHostState {
-        var plan = plan
-        for i in plan.ipvsServices.indices {
-            let key = plan.ipvsServices[i].key
-            plan.ipvsServices[i].destinations.removeAll {
-                serving.health(of: Endpoint(address: $0.address, port: $0.port), in: key) == .down
+    /// keepalived's rules, with lb's drain and its care for restarts:
+    /// - a destination whose service has no health check is always up;
+    /// - up: held at its planned weight; down: removed, or held at weight 0 with `inhibit_on_failure`;
+    /// - not yet checked (unknown): left exactly as the kernel has it, neither added nor removed, so a
+    ///   restarted agent flaps nothing and a new director admits a real server at its first success;
+    /// - draining: held at weight 0 while the kernel has it, never added back, and removed once the
+    ///   drain tracker says it is done;
+    /// - fewer than `quorum` destinations up (unknown counts as up, draining and inhibited do not): the
+    ///   sorry server is added at weight 1, and removed again when enough are back.
+    public static func compose(_ plan: HostPlan, _ serving: ServingState = .unchecked) -> DesiredHostState {
+        var state = DesiredHostState(plan: plan)
+        guard var ipvs = state.ipvs else { return state }
+        var checked: [String: Set<Endpoint>] = [:]
+        for h in plan.healthChecks { checked[h.service, default: []].insert(h.destination) }
+        for (i, s) in plan.ipvsServices.enumerated() {
+            let key = s.key
+            let checks = checked[key]
+            var want: [IPVSDestination] = []
+            var conditional: [ConditionalDestination] = []
+            var healthy = 0
+            for d in s.destinations {
+                let endpoint = Endpoint(address: d.address, port: d.port)
+                var destination = IPVSDestination(address: d.address, port: UInt16(d.port), forwarding: d.forwarding, weight: Int32(d.weight))
+                if d.drain {
+                    if serving.drained[key]?.contains(endpoint) != true {
+                        destination.weight = 0
+                        conditional.append(ConditionalDestination(address: d.address, port: UInt16(d.port), configuration: destination))
+                    }
+                    continue
+                }
+                var health = checks?.contains(endpoint) == true ? serving.health(of: endpoint, in: key) : .up
+                if health == .unknown, serving.unknownIsUp { health = .up }
+                switch health {
+                case .up:
+                    want.append(destination)
+                    healthy += 1
+                case .unknown:
+                    conditional.append(ConditionalDestination(address: d.address, port: UInt16(d.port)))
+                    healthy += 1
+                case .down:
+                    if d.inhibitOnFailure {
+                        destination.weight = 0
+                        want.append(destination)
+                    }
+                }
             }
+            if let sorry = s.sorryServer, healthy < s.quorum {
+                // A service's real servers share its forwarding method; the sorry server is reached the same way.
+                want.append(IPVSDestination(address: sorry.address, port: UInt16(sorry.port), forwarding: s.destinations.first?.forwarding ?? .dr, weight: 1))
+            }
+            ipvs.services[i].destinations = want
+            if !conditional.isEmpty { ipvs.conditional[ipvs.services[i].service.key] = conditional }
         }
-        return DesiredHostState(plan: plan)
+        state.ipvs = ipvs
+        return state
     }
 }

@@ -37,10 +37,17 @@ public actor DocumentFollower: Service {
     private(set) var plan: HostPlan?
     private var serving = ServingState()
     private var refusal: Refusal?
+    let health: HealthService?
+    /// Every desired state handed to the reconciler gets the next one (see `Target.revision`).
+    private var revision: UInt64 = 0
 
+    /// - Parameter health: runs this node's health checks and tracks its drains; nil composes with
+    ///   `ServingState.unchecked` (every real server up), as a one-shot `lb-agent apply` does.
     public init(node: String, reconciler: Reconciler, vrrp: VRRPSupervisor, gossip: GossipService?, logger: Logger,
-                metrics: AgentMetrics? = nil, onChange: @escaping @Sendable () -> Void = {}) {
+                metrics: AgentMetrics? = nil, health: HealthService? = nil, onChange: @escaping @Sendable () -> Void = {}) {
         self.node = node
+        self.health = health
+        serving = health == nil ? .unchecked : ServingState()
         self.reconciler = reconciler
         self.vrrp = vrrp
         self.gossip = gossip
@@ -78,7 +85,11 @@ public actor DocumentFollower: Service {
         current = held
         plan = mine
         logger.info("following v\(version) \(Self.short(held.verified.digest)) of cluster \(held.verified.document.cluster): roles \(mine.roles.isEmpty ? "none" : mine.roles.map(\.rawValue).joined(separator: ", "))")
-        await reconciler.setTarget(ReconcileEngine.Target(state: DesiredState.compose(mine, serving), version: version))
+        // The checks first: the serving state they start from (all unknown for new destinations) is
+        // what this version is composed with.
+        await health?.setPlan(mine)
+        if let health { serving = await health.serving }
+        await setTarget(mine, version: version)
         await vrrp.apply(mine.vrrpInstances, notifyScript: spec.notifications.script)
         onChange()
     }
@@ -88,7 +99,12 @@ public actor DocumentFollower: Service {
         guard serving != self.serving else { return }
         self.serving = serving
         guard let plan, let current else { return }
-        await reconciler.setTarget(ReconcileEngine.Target(state: DesiredState.compose(plan, serving), version: current.head.version))
+        await setTarget(plan, version: current.head.version)
+    }
+
+    private func setTarget(_ plan: HostPlan, version: UInt64) async {
+        revision += 1
+        await reconciler.setTarget(ReconcileEngine.Target(state: DesiredState.compose(plan, serving), version: version, revision: revision))
     }
 
     /// A document that gossip or the state directory would not hold.
@@ -101,13 +117,19 @@ public actor DocumentFollower: Service {
 
     /// Follows gossip's documents and refusals until graceful shutdown.
     public func run() async throws {
-        guard let gossip else {
-            try await gracefulShutdown()
-            return
-        }
-        let documents = await gossip.documents()
-        let rejections = await gossip.rejections()
         await withDiscardingTaskGroup { group in
+            if let health {
+                group.addTask {
+                    for await serving in health.updates.cancelOnGracefulShutdown() { await self.setServing(serving) }
+                }
+            }
+            guard let gossip else {
+                try? await gracefulShutdown()
+                group.cancelAll()
+                return
+            }
+            let documents = await gossip.documents()
+            let rejections = await gossip.rejections()
             group.addTask {
                 for await held in documents.cancelOnGracefulShutdown() { await self.accept(held) }
             }

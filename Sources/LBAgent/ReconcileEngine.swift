@@ -14,10 +14,14 @@ public struct ReconcileEngine: Sendable {
     public struct Target: Sendable, Equatable {
         public var state: DesiredHostState
         public var version: UInt64
+        /// Counts new desired states within one version (health and drain change them): what a new
+        /// revision asks for is a change, not a repair of drift.
+        public var revision: UInt64
 
-        public init(state: DesiredHostState, version: UInt64) {
+        public init(state: DesiredHostState, version: UInt64, revision: UInt64 = 0) {
             self.state = state
             self.version = version
+            self.revision = revision
         }
     }
 
@@ -57,6 +61,7 @@ public struct ReconcileEngine: Sendable {
     public private(set) var ledger: Ledger
     /// The version whose state was last seen in the kernel entirely; actions for it afterwards are drift.
     public private(set) var convergedVersion: UInt64?
+    private var convergedRevision: UInt64?
     /// Whether the last pass left nothing to do.
     public private(set) var isConverged = false
     /// Whether the last pass that looked at IPVS left nothing to do for this target. A light pass does
@@ -103,7 +108,7 @@ public struct ReconcileEngine: Sendable {
         guard let target else { return Pass(actions: [], repairs: [], waiting: [], deferred: []) }
         let all = HostDiff.actions(desired: target.state, observed: observed, ledger: ledger)
         var pass = Pass(actions: [], repairs: [], waiting: [], deferred: [])
-        let isRepair = convergedVersion == target.version
+        let isRepair = convergedVersion == target.version && convergedRevision == target.revision
         // A service whose add or edit waits out its backoff holds back its destinations too: they would
         // only fail for want of it. (Descriptions are keys only when something failed: a pass over
         // 10,000 services should not format 50,000 strings to find nothing.)
@@ -159,6 +164,7 @@ public struct ReconcileEngine: Sendable {
         if let target, done {
             if convergedVersion != target.version || !isConverged { events.append(.converged(version: target.version)) }
             convergedVersion = target.version
+            convergedRevision = target.revision
             lastError = nil
         }
         isConverged = done && target != nil

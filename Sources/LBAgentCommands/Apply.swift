@@ -49,7 +49,7 @@ extension Agent {
                 throw AgentFailure("\(plan) has no plan for node '\(node)' (it has: \(plans.map(\.node).joined(separator: ", ")))")
             }
             let reconciler = try Reconciler(host: LinuxHost(), ledgerPath: nil, logger: Logger(label: "lb-agent", factory: { _ in SwiftLogNoOpLogHandler() }))
-            await reconciler.setTarget(.init(state: DesiredState.compose(mine), version: 0))
+            await reconciler.setTarget(.init(state: DesiredState.compose(mine, .unchecked), version: 0))
             let preview = try await reconciler.preview(.full)
             if let blocked = await reconciler.engine.blocked { throw AgentFailure("node '\(node)': \(blocked)") }
             if dryRun || preview.actions.isEmpty {

@@ -69,6 +69,18 @@ enum StatusTable {
                 line("", "  -> \(d.endpoint) weight \(d.weight) active \(d.active) inactive \(d.inactive) \(d.health)")
             }
         }
+        let iso = ISO8601DateFormatter()
+        for c in s.checks {
+            let latency = c.latencyMilliseconds.map { " in \($0) ms" } ?? ""
+            let result = c.lastResult.map { ", last: \($0)\(latency)" } ?? ", not checked yet"
+            let failures = c.failures > 0 ? ", \(c.failures) failure\(c.failures == 1 ? "" : "s") in a row" : ""
+            let since = c.lastChange.map { ", since \(iso.string(from: $0))" } ?? ""
+            line("check", "\(c.node.map { "\($0) " } ?? "")\(c.destination) of \(c.service) \(c.kind): \(c.health)\(since)\(result)\(failures)")
+        }
+        for d in s.drains {
+            line("drained", "\(d.node.map { "\($0) " } ?? "")\(d.destination) of \(d.service) at \(iso.string(from: d.at)): "
+                + (d.byDeadline ? "deadline, \(d.openConnections) connection(s) still open" : "no connections left"))
+        }
         let counts = Dictionary(grouping: s.members, by: \.status).mapValues(\.count).sorted { $0.key < $1.key }
         line("members", counts.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
         return out

@@ -21,15 +21,24 @@ public struct HealthChecker: Sendable {
     /// One check: a destination of a service (a real server behind two services is checked twice).
     public struct ID: Hashable, Sendable, Comparable, CustomStringConvertible {
         public var service: String
-        public var target: Endpoint
+        /// The IPVS destination (the probe may go to another port of it).
+        public var destination: Endpoint
 
-        public init(service: String, target: Endpoint) {
+        public init(service: String, destination: Endpoint) {
             self.service = service
-            self.target = target
+            self.destination = destination
         }
 
-        public var description: String { "\(target) of \(service)" }
-        public static func < (a: ID, b: ID) -> Bool { (a.service, a.target.description) < (b.service, b.target.description) }
+        public var description: String { "\(destination) of \(service)" }
+        public static func < (a: ID, b: ID) -> Bool { (a.service, a.destination.description) < (b.service, b.destination.description) }
+    }
+
+    /// A check to run now.
+    public struct Run: Sendable {
+        public var id: ID
+        public var check: HealthCheck
+        /// Where the probe connects.
+        public var target: Endpoint
     }
 
     /// Where one check stands.
@@ -66,6 +75,7 @@ public struct HealthChecker: Sendable {
 
     struct Entry: Sendable {
         var check: HealthCheck
+        var target: Endpoint
         var status = Status()
         /// The start of this check's grid: it runs at `anchor + k × interval` when healthy.
         var anchor: Duration
@@ -101,16 +111,17 @@ public struct HealthChecker: Sendable {
         var next: [ID: Entry] = [:]
         next.reserveCapacity(plans.count)
         for plan in plans {
-            let id = ID(service: plan.service, target: plan.target)
+            let id = ID(service: plan.service, destination: plan.destination)
             if var entry = entries[id] {
-                if entry.check != plan.check {
+                if entry.check != plan.check || entry.target != plan.target {
                     entry.check = plan.check
+                    entry.target = plan.target
                     entry.anchor = now + Self.interval(plan.check) * Self.phase(id)
                     if !entry.running { schedule(&entry, id, at: now + Self.firstDelay(id, plan.check)) }
                 }
                 next[id] = entry
             } else {
-                var entry = Entry(check: plan.check, anchor: now + Self.interval(plan.check) * Self.phase(id), nextDue: .zero)
+                var entry = Entry(check: plan.check, target: plan.target, anchor: now + Self.interval(plan.check) * Self.phase(id), nextDue: .zero)
                 schedule(&entry, id, at: now + Self.firstDelay(id, plan.check))
                 next[id] = entry
             }
@@ -124,14 +135,14 @@ public struct HealthChecker: Sendable {
     }
 
     /// The checks due at `now`, marked running; each must be answered with `record`.
-    public mutating func start(now: Duration) -> [(ID, HealthCheck)] {
-        var out: [(ID, HealthCheck)] = []
+    public mutating func start(now: Duration) -> [Run] {
+        var out: [Run] = []
         while let top = queue.min, top.at <= now {
             queue.removeMin()
             guard var entry = entries[top.id], entry.generation == top.generation, !entry.running else { continue }
             entry.running = true
             entries[top.id] = entry
-            out.append((top.id, entry.check))
+            out.append(Run(id: top.id, check: entry.check, target: entry.target))
         }
         return out
     }
@@ -188,7 +199,7 @@ public struct HealthChecker: Sendable {
     /// Every check's health by service and destination, what `ServingState` carries.
     public var health: [String: [Endpoint: DestinationHealth]] {
         var out: [String: [Endpoint: DestinationHealth]] = [:]
-        for (id, entry) in entries { out[id.service, default: [:]][id.target] = entry.status.health }
+        for (id, entry) in entries { out[id.service, default: [:]][id.destination] = entry.status.health }
         return out
     }
 
@@ -221,7 +232,7 @@ public struct HealthChecker: Sendable {
     static func phase(_ id: ID) -> Double {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in id.service.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        for byte in id.target.description.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for byte in id.destination.description.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return Double(hash >> 11) / Double(1 << 53)
     }
 }

@@ -116,13 +116,17 @@ public struct SyncDaemonPlan: Codable, Sendable, Equatable {
 /// A health check a director runs against one destination of one service.
 public struct HealthCheckPlan: Codable, Sendable, Equatable {
     public var service: String
+    /// Where the probe goes: the destination's address at the check's port.
     public var target: Endpoint
     public var check: HealthCheck
+    /// The IPVS destination the result speaks for (its port is the service's, not the check's).
+    public var destination: Endpoint
 
-    public init(service: String, target: Endpoint, check: HealthCheck) {
+    public init(service: String, target: Endpoint, check: HealthCheck, destination: Endpoint? = nil) {
         self.service = service
         self.target = target
         self.check = check
+        self.destination = destination ?? target
     }
 }
 
@@ -149,7 +153,8 @@ public enum HostPlanner {
                     plan.ipvsServices.append(s)
                     if let hc = service.healthCheck {
                         plan.healthChecks += s.destinations.map { d in
-                            HealthCheckPlan(service: s.key, target: Endpoint(address: d.address, port: hc.port ?? d.port), check: hc)
+                            HealthCheckPlan(service: s.key, target: Endpoint(address: d.address, port: hc.port ?? d.port), check: hc,
+                                    destination: Endpoint(address: d.address, port: d.port))
                         }
                     }
                     if service.forwarding == .nat {

@@ -159,15 +159,6 @@ final class ReconcileEngineTests: XCTestCase {
         XCTAssertEqual(events, [.converged(version: 2)])
     }
 
-    func testADownDestinationLeavesTheServiceAndComesBack() throws {
-        let plan = try XCTUnwrap(HostPlanner.plan(Fixtures.reference(), node: "lvs1"))
-        let rs2 = Endpoint(address: IPAddress("192.168.1.103")!, port: 80)
-        let down = DesiredState.compose(plan, ServingState(health: [plan.ipvsServices[0].key: [rs2: .down]]))
-        XCTAssertEqual(down.ipvs?.services[0].destinations.map(\.endpoint.description), ["192.168.1.102:80"])
-        let unknown = DesiredState.compose(plan, ServingState(health: [plan.ipvsServices[0].key: [rs2: .unknown]]))
-        XCTAssertEqual(unknown.ipvs?.services[0].destinations.count, 2, "no result yet counts as healthy: a restart never flaps")
-    }
-
     func testALightPassNeverCallsADirectorConvergedWhoseIPVSNobodyHasSeen() async throws {
         var engine = ReconcileEngine()
         let host = InMemoryHost()

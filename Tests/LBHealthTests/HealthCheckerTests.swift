@@ -21,7 +21,8 @@ final class HealthCheckerTests: XCTestCase {
         var log: [(Duration, HealthChecker.ID, HealthChecker.Transition?)] = []
         var now = from
         while now <= to {
-            for (id, _) in checker.start(now: now) {
+            for run in checker.start(now: now) {
+                let id = run.id
                 log.append((now, id, checker.record(id, answer(id, now), now: now)))
             }
             guard let next = checker.nextDue(), next <= to else { break }
@@ -40,12 +41,12 @@ final class HealthCheckerTests: XCTestCase {
         let gaps = zip(log.dropFirst(2), log.dropFirst()).map { $0.0 - $1.0 }
         XCTAssertEqual(Set(gaps), [.seconds(5)], "steady state is one check per interval")
         XCTAssertTrue(log.dropFirst().allSatisfy { $0.2 == nil }, "staying up is no transition")
-        XCTAssertEqual(checker.status(.init(service: service, target: rs1))?.health, .up)
+        XCTAssertEqual(checker.status(.init(service: service, destination: rs1))?.health, .up)
     }
 
     func testRetriesConsecutiveFailuresRetryDelayApartMarkDownAndOneSuccessMarksUp() {
         var checker = HealthChecker()
-        let id = HealthChecker.ID(service: service, target: rs1)
+        let id = HealthChecker.ID(service: service, destination: rs1)
         checker.setChecks(plans([rs1]), now: .zero)
         var failFrom: Duration = .seconds(10)
         var failUntil: Duration = .seconds(30)
@@ -88,8 +89,8 @@ final class HealthCheckerTests: XCTestCase {
         XCTAssertEqual(started.count, 2)
         XCTAssertEqual(checker.health[service]?[rs1], .unknown, "running is not a result")
         // A first failure is not yet down, and not up either.
-        checker.record(started[0].0, refused, now: .seconds(1))
-        XCTAssertEqual(checker.health[service]?[started[0].0.target], .unknown)
+        checker.record(started[0].id, refused, now: .seconds(1))
+        XCTAssertEqual(checker.health[service]?[started[0].id.destination], .unknown)
         // Its retry comes a retry_delay later; the other check is still running.
         XCTAssertEqual(checker.nextDue(), .seconds(2))
     }
@@ -103,7 +104,8 @@ final class HealthCheckerTests: XCTestCase {
         var now: Duration = .zero
         while let next = checker.nextDue(), next < .seconds(16) {
             now = next
-            for (id, _) in checker.start(now: now) {
+            for run in checker.start(now: now) {
+                let id = run.id
                 if now >= .seconds(11) { slices[Int((now - .seconds(11)) / .milliseconds(500))] += 1 }
                 checker.record(id, ok, now: now)
             }
@@ -116,7 +118,7 @@ final class HealthCheckerTests: XCTestCase {
     func testAChangedCheckKeepsItsHealthAndARemovedOneIsForgotten() {
         var checker = HealthChecker()
         checker.setChecks(plans([rs1, rs2]), now: .zero)
-        for (id, _) in checker.start(now: .seconds(1)) { checker.record(id, ok, now: .seconds(1)) }
+        for run in checker.start(now: .seconds(1)) { checker.record(run.id, ok, now: .seconds(1)) }
         var http = check
         http.kind = .http
         checker.setChecks(plans([rs1], http), now: .seconds(2))
@@ -125,7 +127,7 @@ final class HealthCheckerTests: XCTestCase {
         XCTAssertNil(checker.health[service]?[rs2])
         // Rescheduled within the first round of the new check.
         XCTAssertLessThan(checker.nextDue()!, .seconds(3))
-        XCTAssertEqual(checker.start(now: .seconds(3)).map(\.1.kind), [.http])
+        XCTAssertEqual(checker.start(now: .seconds(3)).map(\.check.kind), [.http])
     }
 
     func testARunningCheckIsNotStartedTwice() {

@@ -297,6 +297,7 @@ final class HostPlanTests: XCTestCase {
                                             "{ type: http, port: 8081, path: /healthz, host: web.example.com }")))
         let checks = try plan(spec, "lvs1").healthChecks
         XCTAssertEqual(checks.map(\.target.description), ["192.168.1.102:8081", "192.168.1.103:8081"])
+        XCTAssertEqual(checks.map(\.destination.description), ["192.168.1.102:80", "192.168.1.103:80"], "results speak for the IPVS destination")
         XCTAssertEqual(checks.first?.check.path, "/healthz")
         XCTAssertEqual(checks.first?.check.host, "web.example.com")
         XCTAssertEqual(checks.first?.check.kind, .http)

@@ -10,6 +10,10 @@
 #   4. failover: SIGTERM of lvs1's agent (it resigns: lvs2 takes over at once and serves the client; the
 #      IPVS state stays), then lvs1's agent again, which restores v3 from its state directory, changes
 #      nothing and preempts back;
+#   6. health checks: rs2's listener stopped (removed from IPVS within the spec's bound) and started again;
+#   7. quorum (v4): below it the sorry server is added, and removed again;
+#   8. drain (v5, v6): the server holding the client's open connection goes to weight 0 and keeps it,
+#      then its deadline (long past) removes it, with the open connections reported;
 #   5. every agent stopped, the tails of their logs printed.
 #
 # Inputs (lab/agent-inputs.sh makes them on the host): /etc/lb/{cluster.keyring,operator.pub,HOST.yaml,
@@ -89,6 +93,13 @@ ipvs_complete() {
     done
 }
 foreign_kept() { lab_net "$1" ipvsadm -Ln | grep -Eq "^TCP  $FOREIGN rr"; }
+has_destination() { lab_net "$1" ipvsadm -Ln | grep -Eq "^  -> $2 "; }
+lacks_destination() { ! has_destination "$@"; }
+weight_zero() { lab_net "$1" ipvsadm -Ln | grep -Eq "^  -> $2 +Route +0 "; }
+# connection_on HOST: the real server of lb's service with an active connection on HOST.
+connection_on() { lab_net "$1" ipvsadm -Ln | awk '$1 == "->" && $2 ~ /^192\.168\.1\.10[234]:80$/ && $5 >= 1 { print $2; exit }' | grep .; }
+# http_stop HOST: stops HOST's busybox httpd (lab_http_server), so its health checks are refused.
+http_stop() { kill $(pgrep -f "httpd -p 80 -h /tmp/www-$1-80"); }
 
 rs_vip() { ip -n "$1" -4 addr show dev lo | grep -q "inet $VIP/32 scope global lo:0"; }
 rs_arp_ignore() { [ "$(lab_net "$1" sysctl -n net.ipv4.conf.eth0.arp_ignore)" = 1 ]; }
@@ -266,6 +277,66 @@ lab_wait 30 converged_at lvs1 3
 lab_check "lvs1: lb-agent status: converged at v3 after the restart, MASTER again" status_says lvs1 3 "MASTER priority 100"
 lab_check_no_output "lvs1 changed nothing in the kernel on restart" 'applied v|drift repaired' cat /tmp/agent-lvs1.log
 lab_check_output "the client reaches a real server through lvs1 again" '^hello from rs[123]$' lab_http_get client "http://$VIP/"
+
+# ---------------------------------------------------------------------------------------------
+lab_log "6. health checks: rs2's listener stopped, then started again"
+# Bound of the spec: interval × retries + connect_timeout = 5 s × 3 + 3 s.
+t0=$(now_ms)
+http_stop rs2
+repaired rs2_down_removed "$t0" 18 lacks_destination lvs1 192.168.1.103:80
+lab_wait 18 lacks_destination lvs2 192.168.1.103:80
+lab_check "lvs2 removed rs2 too" lacks_destination lvs2 192.168.1.103:80
+lab_check_output "lvs1 logged rs2 down" 'rs2 192\.168\.1\.103:80 of 192\.168\.1\.200:80/tcp down after 3 failures: connection refused' cat /tmp/agent-lvs1.log
+lab_check_output "lvs1's status shows rs2's check down" '^check +rs2 192\.168\.1\.103:80 of 192\.168\.1\.200:80/tcp tcp: down' \
+    lab_ns lvs1 lb-agent status --config /etc/lb/lvs1.yaml
+lab_check_output "the client is still served, by the others" '^hello from rs[13]$' lab_http_get client "http://$VIP/"
+t0=$(now_ms)
+lab_http_server rs2 "hello from rs2"
+repaired rs2_up_readded "$t0" 8 ipvs_complete lvs1 $ALL
+lab_check_output "lvs1 logged rs2 up again" 'rs2 192\.168\.1\.103:80 of 192\.168\.1\.200:80/tcp up again' cat /tmp/agent-lvs1.log
+lab_check_output "lvs1's /metrics counts the transitions" '^lb_health_transitions_total\{to="down"\} [1-9]' \
+    lab_net lvs1 wget -q -O - http://127.0.0.1:9110/metrics
+lab_check_output "lvs1's /metrics has the check latency histogram" '^lb_health_check_latency_seconds_count [1-9]' \
+    lab_net lvs1 wget -q -O - http://127.0.0.1:9110/metrics
+
+lab_log "7. v4: quorum 3 with a sorry server; rs2 stopped takes the service below quorum"
+lab_host sorry 192.168.1.105 && lab_real_server_dr sorry && lab_http_server sorry "sorry" || exit 1
+lab_check_output "lbctl push v4" '^pushed v4 ' push v4 lvs1
+for h in $AGENTS; do lab_wait 30 converged_at "$h" 4; done
+lab_check "no sorry server while all three are up" lacks_destination lvs1 192.168.1.105:80
+t0=$(now_ms)
+http_stop rs2
+repaired sorry_server_added "$t0" 18 has_destination lvs1 192.168.1.105:80
+lab_check "rs2 is out" lacks_destination lvs1 192.168.1.103:80
+t0=$(now_ms)
+lab_http_server rs2 "hello from rs2"
+repaired sorry_server_removed "$t0" 8 lacks_destination lvs1 192.168.1.105:80
+lab_check "rs2 is back" ipvs_complete lvs1 $ALL
+
+lab_log "8. drain the real server the client's open connection went to: v5 (weight 0), v6 (deadline passed)"
+mkfifo /tmp/hold
+# An established connection through the VIP, held open: nc waits on a FIFO nobody writes.
+( exec 3<>/tmp/hold; exec nsenter --net=/run/netns/client -- nc "$VIP" 80 <&3 >/dev/null 2>&1 ) &
+holder=$!
+lab_wait 10 connection_on lvs1
+drained=$(connection_on lvs1)
+case "$drained" in 192.168.1.102:80) n=1 ;; 192.168.1.103:80) n=2 ;; *) n=3 ;; esac
+lab_log "the connection went to rs$n ($drained)"
+lab_check_output "lbctl push v5-rs$n" '^pushed v5 ' push "v5-rs$n" lvs1
+lab_wait 10 weight_zero lvs1 "$drained"
+lab_check "lvs1 holds rs$n at weight 0 with its connection" weight_zero lvs1 "$drained"
+lab_wait 10 weight_zero lvs2 "$drained"
+lab_check "lvs2 holds rs$n at weight 0" weight_zero lvs2 "$drained"
+lab_check "the client's connection is still open" kill -0 "$holder"
+lab_check_no_output "not drained yet: it has a connection" 'drained' cat /tmp/agent-lvs1.log
+lab_check_output "lbctl push v6-rs$n" '^pushed v6 ' push "v6-rs$n" lvs1
+t0=$(now_ms)
+repaired drain_deadline_removed "$t0" 10 lacks_destination lvs1 "$drained"
+lab_check_output "lvs1 logged the drain with its open connections" "rs$n $drained of $SERVICE/tcp drained at its deadline with [1-9][0-9]* connections? still open: removed" \
+    cat /tmp/agent-lvs1.log
+lab_check_output "lvs1's status reports it" "^drained +rs$n $drained of $SERVICE/tcp at .*: deadline, [1-9][0-9]* connection\(s\) still open" \
+    lab_ns lvs1 lb-agent status --config /etc/lb/lvs1.yaml
+kill "$holder" 2>/dev/null
 
 # ---------------------------------------------------------------------------------------------
 lab_log "5. SIGTERM to every agent"
