@@ -68,7 +68,11 @@ enum PlanText {
             if let sorry = s.sorryServer { desc += " sorry \(sorry)" }
             line(desc)
             for d in s.destinations {
-                line("  -> \(Endpoint(address: d.address, port: d.port)) \(d.forwarding.rawValue) weight \(d.weight)\(d.node.map { " (\($0))" } ?? "")")
+                var dest = "  -> \(Endpoint(address: d.address, port: d.port)) \(d.forwarding.rawValue) weight \(d.weight)\(d.node.map { " (\($0))" } ?? "")"
+                // The planned weight is the spec's; the agent holds a draining destination at 0 itself.
+                if d.drain { dest += ", draining at weight 0" + (d.drainDeadline.map { ", deadline \(RFC3339.format($0))" } ?? "") }
+                if d.inhibitOnFailure { dest += ", inhibit_on_failure" }
+                line(dest)
             }
         }
         for h in p.healthChecks {

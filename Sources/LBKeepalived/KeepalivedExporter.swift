@@ -166,22 +166,41 @@ private struct Writer {
                 w.line("persistence_timeout \(p.timeoutSeconds)")
                 if s.address.family == .ipv4 { w.line("persistence_granularity \(p.netmask)") }
             }
-            let weights = s.destinations.map(\.weight).sorted()
+            // keepalived has no drain: a draining server is written with the weight 0 the agent holds it at,
+            // and keepalived counts quorum in those weights.
+            let weights = s.destinations.map { $0.drain ? 0 : $0.weight }.sorted()
             let quorum = weights.prefix(s.quorum).reduce(0, +)
+            if s.quorum > 1 && !weights.allSatisfy({ $0 == 1 }) {
+                w.warn("keepalived counts quorum in weight: quorum \(s.quorum) (servers) of \(s.key) is written as \(max(quorum, 1)), the weight any \(s.quorum) of its real servers reach")
+            }
             if quorum > 1 {
-                if !weights.allSatisfy({ $0 == 1 }) {
-                    w.warn("keepalived counts quorum in weight: quorum \(s.quorum) (servers) of \(s.key) is written as \(quorum), the weight any \(s.quorum) of its real servers reach")
-                }
                 w.line("quorum \(quorum)")
             } else if weights.reduce(0, +) == 0 {
                 w.warn("every real server has weight 0: keepalived lowers the quorum to 0 and says so")
             }
-            if let sorry = s.sorryServer { w.line("sorry_server \(sorry.address) \(sorry.port)") }
+            if let sorry = s.sorryServer {
+                w.line("sorry_server \(sorry.address) \(sorry.port)")
+                // keepalived requires a sorry server that is also a real server to share its inhibit setting.
+                if s.destinations.contains(where: { $0.inhibitOnFailure && Endpoint(address: $0.address, port: $0.port) == sorry }) {
+                    w.line("sorry_server_inhibit")
+                }
+            }
             let check = service.healthCheck
             if let check { w.line("delay_loop \(Self.seconds(milliseconds: check.intervalMilliseconds))") }
+            // The service's setting is keepalived's default for its real servers; each server says only how it differs.
+            if service.inhibitOnFailure { w.line("inhibit_on_failure") }
             for d in s.destinations {
                 try w.block("real_server \(d.address) \(d.port)") { w in
-                    w.line("weight \(d.weight)")
+                    if d.drain {
+                        let deadline = d.drainDeadline.map { ", deadline \(RFC3339.format($0))" } ?? ""
+                        w.warn("real server \(Endpoint(address: d.address, port: d.port)) of \(s.key) is drained by lb (spec weight \(d.weight)\(deadline)): keepalived has no drain, so it is written with weight 0 and stays after its connections end")
+                        w.line("weight 0")
+                    } else {
+                        w.line("weight \(d.weight)")
+                    }
+                    if d.inhibitOnFailure != service.inhibitOnFailure {
+                        w.line("inhibit_on_failure \(d.inhibitOnFailure ? "true" : "false")")
+                    }
                     if let check { try w.checker(check, destination: d) }
                 }
             }

@@ -36,6 +36,7 @@ extension KeepalivedReader {
         var persistence: Located<Int>?
         var granularity: Located<IPAddress>?
         var quorum: Located<Int>?
+        var inhibit: SourcePosition?
         var defaults = CheckTiming()
         var virtualhost: String?
         var realServers: [RealServerBlock] = []
@@ -93,6 +94,9 @@ extension KeepalivedReader {
                 positions["scheduler_flags"] = s.position
             case "delay_loop", "connect_timeout", "retry", "delay_before_retry":
                 timing(s, into: &defaults)
+            case "inhibit_on_failure":
+                serviceInhibit(s)
+                inhibit = s.position
             case "virtualhost":
                 virtualhost = argument(s, 0, "a host name")
             case "real_server":
@@ -162,7 +166,16 @@ extension KeepalivedReader {
             seen[e] = rs.position
             kept.append(rs)
         }
-        service.realServers = kept.map { RealServer(address: $0.address, port: $0.port == port ? nil : $0.port, weight: $0.weight) }
+        if let inhibit {
+            service.inhibitOnFailure = true
+            positions["inhibit_on_failure"] = inhibit
+        }
+        // keepalived gives a real server without its own inhibit_on_failure the virtual_server's (wherever in
+        // the block that is written); one that repeats the service's says nothing the spec needs.
+        service.realServers = kept.map { rs in
+            RealServer(address: rs.address, port: rs.port == port ? nil : rs.port, weight: rs.weight,
+                       inhibitOnFailure: rs.inhibit == service.inhibitOnFailure ? nil : rs.inhibit)
+        }
         if let quorum {
             service.quorum = quorumInServers(quorum, realServers: kept)
             positions["quorum"] = quorum.position
@@ -183,6 +196,42 @@ extension KeepalivedReader {
             return
         }
         file.services.append(imported)
+    }
+
+    /// virtual_server `inhibit_on_failure`: keepalived's handler reads no value and always turns it on, so
+    /// `inhibit_on_failure false` there means on; that is imported as keepalived runs it, with a warning.
+    mutating func serviceInhibit(_ s: KeepalivedStatement) {
+        guard let word = s.arguments.first else { return }
+        switch Self.keepalivedBoolean(word.lowercased()) {
+        case false?:
+            sink.warning(s.position, "virtual_server inhibit_on_failure takes no value: keepalived turns it on even when written '\(word)'; imported as inhibit_on_failure: true (remove the line to leave it off)")
+            extra(s, after: 1)
+        case true? where Self.keepalivedBoolean(word) == true:
+            extra(s, after: 1)
+        default:
+            extra(s, after: 0)
+        }
+    }
+
+    /// real_server `inhibit_on_failure [true|false]`: no value means true; keepalived refuses other words
+    /// (case matters) and keeps the virtual_server's setting.
+    mutating func realServerInhibit(_ s: KeepalivedStatement) -> Bool? {
+        guard let word = s.arguments.first else { return true }
+        guard let v = Self.keepalivedBoolean(word) else {
+            sink.error(s.position, "inhibit_on_failure '\(word)' is not true/false, on/off or yes/no in lower case (keepalived ignores the line)")
+            return nil
+        }
+        extra(s, after: 1)
+        return v
+    }
+
+    /// keepalived's check_true_false (lib/parser.c): exactly these lower-case words.
+    static func keepalivedBoolean(_ word: String) -> Bool? {
+        switch word {
+        case "true", "on", "yes": return true
+        case "false", "off", "no": return false
+        default: return nil
+        }
     }
 
     /// keepalived's quorum is a total weight, lb's a number of servers: the fewest servers (lightest
@@ -281,6 +330,8 @@ extension KeepalivedReader {
         var address: IPAddress
         var port: Int
         var weight: Int
+        /// The real server's own inhibit_on_failure; nil takes the virtual_server's.
+        var inhibit: Bool?
         var position: SourcePosition
         var check: CheckBlock?
     }
@@ -331,6 +382,8 @@ extension KeepalivedReader {
             switch k {
             case "weight":
                 if let v = unsigned(s, 0, range: 0...Int(Int32.max), what: "weight") { rs.weight = v }
+            case "inhibit_on_failure":
+                if let v = realServerInhibit(s) { rs.inhibit = v }
             case "lvs_method":
                 ignored(s, "lb forwards all real servers of a service the same way: set lb_kind on the virtual_server")
             case "delay_loop", "connect_timeout", "retry", "delay_before_retry":

@@ -139,7 +139,6 @@ struct KeepalivedReader {
         "static_routes": "lb manages no routes",
         "static_rules": "lb manages no routing rules",
         "use_vmac": "lb uses the interface's own MAC address",
-        "inhibit_on_failure": "lb has no equivalent",
     ]
 
     mutating func ignored(_ s: KeepalivedStatement, _ reason: String? = nil) {

@@ -359,7 +359,10 @@ private struct Merge {
             ("sorry_server", x.sorryServer == y.sorryServer, x.sorryServer.map { "sorry_server \($0)" } ?? "no sorry_server", y.sorryServer.map { "sorry_server \($0)" } ?? "no sorry_server"),
             ("health_check", x.healthCheck == y.healthCheck, Self.text(x.healthCheck), Self.text(y.healthCheck)),
         ]
-        let servers: (VirtualService) -> [String] = { s in s.realServers.map { "\($0.address!):\($0.port ?? s.port) weight \($0.weight)" } }
+        // inhibit_on_failure compares per server: the service's or the server's own, both say the same.
+        let servers: (VirtualService) -> [String] = { s in
+            s.realServers.map { "\($0.address!):\($0.port ?? s.port) weight \($0.weight)\(s.inhibitsOnFailure($0) ? " inhibit_on_failure" : "")" }
+        }
         checks.append(("real_servers", Set(servers(x)) == Set(servers(y)), servers(x).joined(separator: ", "), servers(y).joined(separator: ", ")))
         for (key, same, first, second) in checks where !same {
             sink.error(b.settingPositions[key] ?? b.position,

@@ -214,7 +214,7 @@ public struct Endpoint: Codable, Sendable, Equatable, Hashable, CustomStringConv
 }
 
 /// A virtual service: VIP:port/protocol balanced over real servers by IPVS.
-public struct VirtualService: Codable, Sendable, Equatable {
+public struct VirtualService: Sendable, Equatable {
     public var port: Int
     public var `protocol`: ServiceProtocol
     public var scheduler: Scheduler
@@ -226,12 +226,15 @@ public struct VirtualService: Codable, Sendable, Equatable {
     /// Served (weight 1) only while fewer than `quorum` real servers are healthy.
     public var sorryServer: Endpoint?
     public var healthCheck: HealthCheck?
+    /// keepalived's inhibit_on_failure: a real server that fails its health check stays an IPVS destination
+    /// with weight 0 (its connections continue) instead of being removed. Real servers may override it.
+    public var inhibitOnFailure: Bool
     public var realServers: [RealServer]
 
     public init(port: Int, protocol: ServiceProtocol = .tcp, scheduler: Scheduler = .wrr,
                 schedulerFlags: [SchedulerFlag] = [], forwarding: Forwarding = .dr,
                 persistence: Persistence? = nil, quorum: Int = 1, sorryServer: Endpoint? = nil,
-                healthCheck: HealthCheck? = nil, realServers: [RealServer] = []) {
+                healthCheck: HealthCheck? = nil, realServers: [RealServer] = [], inhibitOnFailure: Bool = false) {
         self.port = port
         self.protocol = `protocol`
         self.scheduler = scheduler
@@ -241,23 +244,107 @@ public struct VirtualService: Codable, Sendable, Equatable {
         self.quorum = quorum
         self.sorryServer = sorryServer
         self.healthCheck = healthCheck
+        self.inhibitOnFailure = inhibitOnFailure
         self.realServers = realServers
+    }
+
+    /// Whether a failed health check sets `server`'s weight to 0 rather than removing it: the server's own
+    /// setting, else the service's.
+    public func inhibitsOnFailure(_ server: RealServer) -> Bool {
+        server.inhibitOnFailure ?? inhibitOnFailure
     }
 }
 
 /// A backend of a virtual service: a node of the cluster (which then gets the VIP on lo) or a bare address.
-public struct RealServer: Codable, Sendable, Equatable {
+public struct RealServer: Sendable, Equatable {
     public var node: String?
     public var address: IPAddress?
     /// Defaults to the service port; DR cannot remap it.
     public var port: Int?
     public var weight: Int
+    /// Taken out of rotation gracefully: the agent holds the destination at weight 0, so its connections
+    /// continue and new ones go elsewhere, and removes it once it has none or `drainDeadline` has passed.
+    public var drain: Bool
+    /// Seconds since 1970-01-01T00:00:00Z after which a draining server is removed with whatever
+    /// connections it still has; only with `drain`. Nil waits for the connections however long they last.
+    public var drainDeadline: Int64?
+    /// Overrides the service's `inhibitOnFailure` for this server; nil takes the service's.
+    public var inhibitOnFailure: Bool?
 
-    public init(node: String? = nil, address: IPAddress? = nil, port: Int? = nil, weight: Int = 1) {
+    public init(node: String? = nil, address: IPAddress? = nil, port: Int? = nil, weight: Int = 1,
+                drain: Bool = false, drainDeadline: Int64? = nil, inhibitOnFailure: Bool? = nil) {
         self.node = node
         self.address = address
         self.port = port
         self.weight = weight
+        self.drain = drain
+        self.drainDeadline = drainDeadline
+        self.inhibitOnFailure = inhibitOnFailure
+    }
+}
+
+// The drain and inhibit keys are written only when set, and optional when read: a spec that does not use
+// them has the JSON it had before they existed, so documents signed then decode and keep their digest.
+extension VirtualService: Codable {
+    enum CodingKeys: String, CodingKey {
+        case port, `protocol`, scheduler, schedulerFlags, forwarding, persistence, quorum, sorryServer, healthCheck
+        case inhibitOnFailure, realServers
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        port = try c.decode(Int.self, forKey: .port)
+        `protocol` = try c.decode(ServiceProtocol.self, forKey: .protocol)
+        scheduler = try c.decode(Scheduler.self, forKey: .scheduler)
+        schedulerFlags = try c.decode([SchedulerFlag].self, forKey: .schedulerFlags)
+        forwarding = try c.decode(Forwarding.self, forKey: .forwarding)
+        persistence = try c.decodeIfPresent(Persistence.self, forKey: .persistence)
+        quorum = try c.decode(Int.self, forKey: .quorum)
+        sorryServer = try c.decodeIfPresent(Endpoint.self, forKey: .sorryServer)
+        healthCheck = try c.decodeIfPresent(HealthCheck.self, forKey: .healthCheck)
+        inhibitOnFailure = try c.decodeIfPresent(Bool.self, forKey: .inhibitOnFailure) ?? false
+        realServers = try c.decode([RealServer].self, forKey: .realServers)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(port, forKey: .port)
+        try c.encode(`protocol`, forKey: .protocol)
+        try c.encode(scheduler, forKey: .scheduler)
+        try c.encode(schedulerFlags, forKey: .schedulerFlags)
+        try c.encode(forwarding, forKey: .forwarding)
+        try c.encodeIfPresent(persistence, forKey: .persistence)
+        try c.encode(quorum, forKey: .quorum)
+        try c.encodeIfPresent(sorryServer, forKey: .sorryServer)
+        try c.encodeIfPresent(healthCheck, forKey: .healthCheck)
+        if inhibitOnFailure { try c.encode(true, forKey: .inhibitOnFailure) }
+        try c.encode(realServers, forKey: .realServers)
+    }
+}
+
+extension RealServer: Codable {
+    enum CodingKeys: String, CodingKey { case node, address, port, weight, drain, drainDeadline, inhibitOnFailure }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        node = try c.decodeIfPresent(String.self, forKey: .node)
+        address = try c.decodeIfPresent(IPAddress.self, forKey: .address)
+        port = try c.decodeIfPresent(Int.self, forKey: .port)
+        weight = try c.decode(Int.self, forKey: .weight)
+        drain = try c.decodeIfPresent(Bool.self, forKey: .drain) ?? false
+        drainDeadline = try c.decodeIfPresent(Int64.self, forKey: .drainDeadline)
+        inhibitOnFailure = try c.decodeIfPresent(Bool.self, forKey: .inhibitOnFailure)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(node, forKey: .node)
+        try c.encodeIfPresent(address, forKey: .address)
+        try c.encodeIfPresent(port, forKey: .port)
+        try c.encode(weight, forKey: .weight)
+        if drain { try c.encode(true, forKey: .drain) }
+        try c.encodeIfPresent(drainDeadline, forKey: .drainDeadline)
+        try c.encodeIfPresent(inhibitOnFailure, forKey: .inhibitOnFailure)
     }
 }
 

@@ -94,13 +94,53 @@ public struct IPVSServicePlan: Codable, Sendable, Equatable {
 }
 
 /// A real server as an IPVS destination.
-public struct IPVSDestinationPlan: Codable, Sendable, Equatable {
+public struct IPVSDestinationPlan: Sendable, Equatable {
     public var address: IPAddress
     public var port: Int
+    /// The spec's weight, also while draining: the agent applies weight 0 for a drain itself, so the plan
+    /// says what the server returns to when the drain is lifted.
     public var weight: Int
     public var forwarding: Forwarding
     /// The node behind the address, when it is one of the cluster's.
     public var node: String?
+    /// Hold the destination at weight 0 (existing connections continue, new ones go elsewhere) and remove
+    /// it once it has no connections or `drainDeadline` has passed.
+    public var drain: Bool = false
+    /// Seconds since 1970-01-01T00:00:00Z; set only with `drain`.
+    public var drainDeadline: Int64? = nil
+    /// A failed health check sets the weight to 0 instead of removing the destination: the real server's
+    /// `inhibit_on_failure`, else its service's.
+    public var inhibitOnFailure: Bool = false
+}
+
+// The drain and inhibit fields are written only when set and optional when read, so plans that do not use
+// them keep the JSON they had before (`lbctl plan -o json` output, `lb-agent apply --plan` input).
+extension IPVSDestinationPlan: Codable {
+    enum CodingKeys: String, CodingKey { case address, port, weight, forwarding, node, drain, drainDeadline, inhibitOnFailure }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        address = try c.decode(IPAddress.self, forKey: .address)
+        port = try c.decode(Int.self, forKey: .port)
+        weight = try c.decode(Int.self, forKey: .weight)
+        forwarding = try c.decode(Forwarding.self, forKey: .forwarding)
+        node = try c.decodeIfPresent(String.self, forKey: .node)
+        drain = try c.decodeIfPresent(Bool.self, forKey: .drain) ?? false
+        drainDeadline = try c.decodeIfPresent(Int64.self, forKey: .drainDeadline)
+        inhibitOnFailure = try c.decodeIfPresent(Bool.self, forKey: .inhibitOnFailure) ?? false
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(address, forKey: .address)
+        try c.encode(port, forKey: .port)
+        try c.encode(weight, forKey: .weight)
+        try c.encode(forwarding, forKey: .forwarding)
+        try c.encodeIfPresent(node, forKey: .node)
+        if drain { try c.encode(true, forKey: .drain) }
+        try c.encodeIfPresent(drainDeadline, forKey: .drainDeadline)
+        if inhibitOnFailure { try c.encode(true, forKey: .inhibitOnFailure) }
+    }
 }
 
 /// An IPVS connection sync daemon (master sends, backup receives; a director runs both).
@@ -210,7 +250,9 @@ public enum HostPlanner {
     static func ipvsService(_ spec: ClusterSpec, vip: VIP, service s: VirtualService) -> IPVSServicePlan {
         let destinations = s.realServers.compactMap { rs -> IPVSDestinationPlan? in
             guard let address = rs.address ?? rs.node.flatMap({ spec.node(named: $0)?.address.address }) else { return nil }
-            return IPVSDestinationPlan(address: address, port: rs.port ?? s.port, weight: rs.weight, forwarding: s.forwarding, node: rs.node)
+            return IPVSDestinationPlan(address: address, port: rs.port ?? s.port, weight: rs.weight, forwarding: s.forwarding, node: rs.node,
+                                       drain: rs.drain, drainDeadline: rs.drain ? rs.drainDeadline : nil,
+                                       inhibitOnFailure: s.inhibitsOnFailure(rs))
         }
         return IPVSServicePlan(vip: vip.name, address: vip.address.address, port: s.port, protocol: s.protocol,
                                scheduler: s.scheduler, schedulerFlags: s.schedulerFlags, persistence: s.persistence,

@@ -236,8 +236,13 @@ public enum SpecValidator {
                 }
                 if let sorry = s.sorryServer { checkEndpoint(sorry, vip: vip, service: s, at: p["sorry_server"], what: "sorry server") }
                 if let hc = s.healthCheck { checkHealthCheck(hc, service: s, at: p["health_check"]) }
+                if s.inhibitOnFailure && s.healthCheck == nil {
+                    warning(p["inhibit_on_failure"], Self.inhibitWithoutCheck)
+                }
                 if s.realServers.isEmpty {
                     warning(p["real_servers"], "service \(vip.address.address):\(key) has no real servers: IPVS will drop its connections")
+                } else if s.realServers.allSatisfy(\.drain) {
+                    warning(p["real_servers"], "every real server of service \(vip.address.address):\(key) is drained: none takes new connections")
                 }
                 checkRealServers(s, vip: vip, directors: directors, at: p["real_servers"])
             }
@@ -304,6 +309,18 @@ public enum SpecValidator {
                 let port = rs.port ?? s.port
                 if let port = rs.port { checkRange(port, 1...65535, at: rp["port"], what: "real server port") }
                 checkRange(rs.weight, 0...65535, at: rp["weight"], what: "weight")
+                if let deadline = rs.drainDeadline {
+                    if !rs.drain {
+                        error(rp["drain_deadline"], "drain_deadline applies only to a draining real server; add drain: true to drain it, or remove drain_deadline")
+                    }
+                    // Only a spec built in code or decoded from JSON can hold one: YAML is read through RFC3339.
+                    if !RFC3339.range.contains(deadline) {
+                        error(rp["drain_deadline"], "drain deadline \(deadline) (seconds since 1970) is outside the years 0000–9999")
+                    }
+                }
+                if rs.inhibitOnFailure == true && s.healthCheck == nil {
+                    warning(rp["inhibit_on_failure"], Self.inhibitWithoutCheck)
+                }
                 if s.forwarding != .nat && s.port != 0 && port != s.port {
                     error(rp["port"], "real server port \(port) differs from the service port \(s.port); \(Self.forwardingName(s.forwarding)) cannot change ports (use \(s.port), or forwarding: nat)")
                 }
@@ -389,6 +406,8 @@ public enum SpecValidator {
             let parts = s.split(separator: "@", omittingEmptySubsequences: false)
             return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && !s.contains(where: \.isWhitespace)
         }
+
+        static let inhibitWithoutCheck = "inhibit_on_failure has no effect without a health_check: no real server is ever marked down"
 
         static func forwardingName(_ f: Forwarding) -> String {
             f == .dr ? "direct routing" : "tunnelling"

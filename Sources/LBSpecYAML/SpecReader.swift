@@ -107,7 +107,8 @@ extension YAMLReader {
 
     mutating func readService(_ node: YAMLNode, _ path: SpecPath) -> VirtualService? {
         guard var m = mapping(node, at: path, keys: ["port", "protocol", "scheduler", "scheduler_flags", "forwarding",
-                                                      "persistence", "quorum", "sorry_server", "health_check", "real_servers"]) else { return nil }
+                                                      "persistence", "quorum", "sorry_server", "health_check", "inhibit_on_failure",
+                                                      "real_servers"]) else { return nil }
         let port = required(&m, "port", "the service port", { $0.int($1, $2) }) ?? 0
         var s = VirtualService(port: port)
         s.protocol = optional(&m, "protocol") { $0.enumValue($1, $2, ServiceProtocol.self, what: "protocol") } ?? .tcp
@@ -120,6 +121,7 @@ extension YAMLReader {
         s.quorum = optional(&m, "quorum") { $0.int($1, $2) } ?? 1
         s.sorryServer = optional(&m, "sorry_server") { $0.endpoint($1, $2, defaultPort: port) }
         s.healthCheck = optional(&m, "health_check") { $0.readHealthCheck($1, $2) }
+        s.inhibitOnFailure = optional(&m, "inhibit_on_failure") { $0.bool($1, $2) } ?? false
         s.realServers = optional(&m, "real_servers") { r, n, p in r.list(n, p, placeholder: RealServer(node: "")) { $0.readRealServer($1, $2) } } ?? []
         finish(m)
         return s
@@ -159,12 +161,17 @@ extension YAMLReader {
     }
 
     mutating func readRealServer(_ node: YAMLNode, _ path: SpecPath) -> RealServer? {
-        guard var m = mapping(node, at: path, keys: ["node", "address", "port", "weight"]) else { return nil }
+        guard var m = mapping(node, at: path, keys: ["node", "address", "port", "weight", "drain", "drain_deadline",
+                                                      "inhibit_on_failure"]) else { return nil }
         var rs = RealServer()
         rs.node = optional(&m, "node") { $0.string($1, $2) }
         rs.address = optional(&m, "address") { $0.address($1, $2) }
         rs.port = optional(&m, "port") { $0.int($1, $2) }
         rs.weight = optional(&m, "weight") { $0.int($1, $2) } ?? 1
+        rs.drain = optional(&m, "drain") { $0.bool($1, $2) } ?? false
+        // Without drain: true the deadline is still read, so the validator can say what is missing.
+        rs.drainDeadline = optional(&m, "drain_deadline") { $0.timestamp($1, $2) }
+        rs.inhibitOnFailure = optional(&m, "inhibit_on_failure") { $0.bool($1, $2) }
         finish(m)
         return rs
     }

@@ -108,12 +108,16 @@ private struct Emitter {
             m.append(("sorry_server", .mapping([("address", .scalar(scalar(sorry.address.description))), ("port", .scalar("\(sorry.port)"))])))
         }
         if let hc = s.healthCheck { m.append(("health_check", healthCheck(hc))) }
+        if s.inhibitOnFailure { m.append(("inhibit_on_failure", .scalar("true"))) }
         m.append(("real_servers", .list(s.realServers.map { rs in
             var e: [(String, Value)] = []
             if let node = rs.node { e.append(("node", .scalar(scalar(node)))) }
             if let a = rs.address { e.append(("address", .scalar(scalar(a.description)))) }
             if let p = rs.port { e.append(("port", .scalar("\(p)"))) }
             e.append(("weight", .scalar("\(rs.weight)")))
+            if rs.drain { e.append(("drain", .scalar("true"))) }
+            if let d = rs.drainDeadline { e.append(("drain_deadline", .scalar(scalar(RFC3339.format(d))))) }
+            if let i = rs.inhibitOnFailure { e.append(("inhibit_on_failure", .scalar(i ? "true" : "false"))) }
             return .mapping(e)
         })))
         return .mapping(m)
@@ -286,15 +290,17 @@ extension SpecYAMLWriter {
 
     static func isPlainSafe(_ s: String) -> Bool {
         guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last else { return false }
-        // Addresses, names, paths and e-mail addresses: the characters specs use, none special in flow style.
+        // Addresses, names, paths, e-mail addresses and timestamps: the characters specs use, none special in flow style.
         let allowed = s.unicodeScalars.allSatisfy {
             ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-/@+:".unicodeScalars.contains($0)
         }
         guard allowed else { return false }
-        // Leading indicators need quotes; a ':' is plain only inside an address or an IPv4 ADDRESS:PORT
-        // (documented to read back; "[v6]:port" starts a flow list, so it is quoted).
+        // Leading indicators need quotes; a ':' is plain only inside an address, an IPv4 ADDRESS:PORT or a
+        // timestamp, never followed by a blank (documented to read back; "[v6]:port" starts a flow list, so
+        // it is quoted).
         if "-:@".unicodeScalars.contains(first) || last == ":" { return false }
-        if s.contains(":") && IPAddress(s) == nil && CIDR(s) == nil && Endpoint(s)?.address.family != .ipv4 { return false }
+        if s.contains(":") && IPAddress(s) == nil && CIDR(s) == nil && Endpoint(s)?.address.family != .ipv4
+            && (try? RFC3339.parse(s)) == nil { return false }
         return true
     }
 

@@ -235,6 +235,18 @@ public struct YAMLReader {
         return Int(ms.rounded())
     }
 
+    /// An RFC 3339 instant in whole seconds since 1970-01-01T00:00:00Z: `2026-12-02T03:00:00Z`, or with an
+    /// offset (`2026-12-02T04:00:00+01:00`). See `RFC3339` for what is refused and why.
+    public mutating func timestamp(_ node: YAMLNode, _ path: SpecPath) -> Int64? {
+        guard let s = scalar(node, path, expecting: "a timestamp such as 2026-12-02T03:00:00Z") else { return nil }
+        do {
+            return try RFC3339.parse(s)
+        } catch let problem {
+            error(path, "'\(s)' is not an RFC 3339 timestamp such as 2026-12-02T03:00:00Z: \(problem)")
+            return nil
+        }
+    }
+
     // MARK: bookkeeping
 
     /// Remembers where `path` was written (the first node recorded for it wins).

@@ -37,6 +37,31 @@ final class PlanCommandTests: XCTestCase {
         """)
     }
 
+    func testDrainAndInhibitOnFailureAreShownWhenSet() throws {
+        let dir = try CommandRunner.temporaryDirectory(self)
+        let file = dir.appendingPathComponent("drain.yaml")
+        let text = try String(contentsOfFile: reference, encoding: .utf8)
+            .replacingOccurrences(of: "        forwarding: dr\n", with: "        forwarding: dr\n        inhibit_on_failure: true\n")
+            .replacingOccurrences(of: "{ node: rs1, weight: 1 }", with: "{ node: rs1, weight: 3, drain: true, drain_deadline: 2026-12-02T04:00:00+01:00 }")
+            .replacingOccurrences(of: "{ node: rs2, weight: 1 }", with: "{ node: rs2, weight: 1, drain: true, inhibit_on_failure: false }")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let r = try CommandRunner.run("lbctl", ["plan", file.path, "--node", "lvs1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("""
+            -> 192.168.1.102:80 dr weight 3 (rs1), draining at weight 0, deadline 2026-12-02T03:00:00Z, inhibit_on_failure
+            -> 192.168.1.103:80 dr weight 1 (rs2), draining at weight 0
+
+        """), r.stdout)
+        XCTAssertEqual(r.stderr, "\(file.path):30:11: warning: every real server of service 192.168.1.200:80/tcp is drained: none takes new connections\n")
+        let json = try CommandRunner.run("lbctl", ["plan", file.path, "--node", "lvs1", "--output", "json"])
+        XCTAssertTrue(json.stdout.contains("""
+                    "drain" : true,
+                    "drain_deadline" : 1796180400,
+                    "forwarding" : "dr",
+                    "inhibit_on_failure" : true,
+        """), json.stdout)
+    }
+
     func testJSONCoversEveryNodeAndIsStable() throws {
         let r = try CommandRunner.run("lbctl", ["plan", reference, "--output", "json"])
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -118,6 +118,89 @@ final class ImportTests: XCTestCase {
         XCTAssertTrue(result.diagnostics.map(\.description).contains("a.conf:31: warning: ignored: hysteresis 1 (lb has no quorum hysteresis)"), "\(result.diagnostics)")
     }
 
+    /// inhibit_on_failure on the virtual_server is keepalived's default for its real servers, wherever in the
+    /// block it stands; a real server's own setting overrides it. A weight 0 stays a weight, not a drain.
+    func testInhibitOnFailureAtBothLevels() throws {
+        let servers = """
+        virtual_server 192.168.1.200 80 {
+            lb_algo wrr
+            lb_kind DR
+            protocol TCP
+            real_server 192.168.1.102 80 {
+                weight 1
+                inhibit_on_failure
+                TCP_CHECK {
+                }
+            }
+            real_server 192.168.1.103 80 {
+                weight 0
+                inhibit_on_failure off
+                TCP_CHECK {
+                }
+            }
+            inhibit_on_failure
+        }
+        virtual_server 192.168.1.200 443 {
+            lb_algo wrr
+            lb_kind DR
+            protocol TCP
+            real_server 192.168.1.102 443 {
+                inhibit_on_failure yes
+                TCP_CHECK {
+                }
+            }
+            real_server 192.168.1.103 443 {
+                inhibit_on_failure no
+                TCP_CHECK {
+                }
+            }
+        }
+        """
+        let result = Fixtures.importing([
+            ("a.conf", Fixtures.director(servers: servers)),
+            ("b.conf", Fixtures.director("lvs2", address: "192.168.1.101", peer: "192.168.1.100", priority: 99, servers: servers)),
+        ])
+        XCTAssertEqual(result.diagnostics.map(\.description), [])
+        let services = try XCTUnwrap(result.spec, "\(result.diagnostics)").vips[0].services
+        XCTAssertTrue(services[0].inhibitOnFailure)
+        XCTAssertEqual(services[0].realServers.map(\.inhibitOnFailure), [nil, false], "the first says what the service says")
+        XCTAssertEqual(services[0].realServers.map(\.weight), [1, 0])
+        XCTAssertEqual(services[0].realServers.map(\.drain), [false, false])
+        XCTAssertEqual(result.locations[SpecPath.root["vips"][0]["services"][0]["inhibit_on_failure"]]?.description, "a.conf:36")
+        XCTAssertFalse(services[1].inhibitOnFailure)
+        XCTAssertEqual(services[1].realServers.map(\.inhibitOnFailure), [true, nil])
+    }
+
+    /// keepalived's virtual_server handler reads no value: "inhibit_on_failure false" there turns it on. On a
+    /// real server the value is keepalived's check_true_false, lower case only.
+    func testInhibitOnFailureValuesAsKeepalivedReadsThem() throws {
+        let text = Fixtures.director(servers: Fixtures.service("    inhibit_on_failure false\n", servers: []) + """
+        virtual_server 192.168.1.200 443 {
+            lb_algo wrr
+            lb_kind DR
+            protocol TCP
+            inhibit_on_failure sometimes
+            real_server 192.168.1.102 443 {
+                inhibit_on_failure True
+            }
+            real_server 192.168.1.103 443 {
+                inhibit_on_failure yes please
+            }
+        }
+        """)
+        let (file, messages) = Fixtures.interpret(text)
+        XCTAssertEqual(messages, [
+            "k.conf:24: warning: virtual_server inhibit_on_failure takes no value: keepalived turns it on even when written 'false'; imported as inhibit_on_failure: true (remove the line to leave it off)",
+            "k.conf:20: warning: virtual_server 192.168.1.200:80 has no real servers: keepalived ignores it; imported with none (IPVS drops its connections)",
+            "k.conf:30: warning: ignored: 'sometimes' after inhibit_on_failure",
+            "k.conf:32: error: inhibit_on_failure 'True' is not true/false, on/off or yes/no in lower case (keepalived ignores the line)",
+            "k.conf:35: warning: ignored: 'please' after inhibit_on_failure",
+        ])
+        XCTAssertEqual(file.services.map(\.service.inhibitOnFailure), [true, true])
+        // 'True' is refused, so that server keeps the virtual_server's setting.
+        XCTAssertEqual(file.services[1].service.realServers.map(\.inhibitOnFailure), [nil, nil])
+    }
+
     func testTheMostSpecificVirtualhostWins() throws {
         let check = "        HTTP_GET {\n            url {\n                path /\n                status_code 200\n                virtualhost url.example.com\n            }\n            virtualhost checker.example.com\n        }\n"
         let text = Fixtures.director(servers: Fixtures.service("    virtualhost service.example.com\n", check: check))

@@ -44,6 +44,10 @@ final class KeepalivedComparisonTests: XCTestCase {
         ]))
     }
 
+    func testInhibitOnFailure() throws {
+        try compare(Case(files: ["inhibit.conf": Corpus.inhibit], main: "inhibit.conf"))
+    }
+
     func testVRRPValues() throws {
         try compare(Case(files: ["vrrp.conf": Corpus.vrrp], main: "vrrp.conf", unlocated: [
             ("Authentication specified but no password given", 16), ("A unicast keyword has been specified without any unicast peers", 26),
@@ -299,6 +303,44 @@ enum Corpus {
             lb_kind DR
             protocol TCP
             real_server 192.168.1.104 80 {
+            }
+        }
+        """#
+
+    /// keepalived's real_server inhibit_on_failure takes lower-case true/false words only; the
+    /// virtual_server one takes no value at all (and says nothing about one).
+    static let inhibit = #"""
+        global_defs {
+            router_id lvs1
+        }
+        vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 51
+            priority 100
+            mcast_src_ip 192.168.1.100
+            virtual_ipaddress {
+                192.168.1.200/24
+            }
+        }
+        virtual_server 192.168.1.200 80 {
+            lb_algo rr
+            lb_kind DR
+            protocol TCP
+            inhibit_on_failure false
+            real_server 192.168.1.102 80 {
+                inhibit_on_failure True
+                TCP_CHECK {
+                }
+            }
+            real_server 192.168.1.103 80 {
+                inhibit_on_failure maybe
+                TCP_CHECK {
+                }
+            }
+            real_server 192.168.1.104 80 {
+                inhibit_on_failure yes please
+                TCP_CHECK {
+                }
             }
         }
         """#

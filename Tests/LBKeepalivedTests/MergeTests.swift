@@ -76,6 +76,20 @@ final class MergeTests: XCTestCase {
         ])
     }
 
+    /// inhibit_on_failure is compared per real server: on the virtual_server or on each server says the same.
+    func testInhibitOnFailureMustAgreeAcrossDirectors() {
+        // A check, since inhibit_on_failure without one is a warning of its own.
+        let check = "        TCP_CHECK {\n        }\n"
+        let lvs1 = ("lvs1.conf", Fixtures.director("lvs1", servers: Fixtures.service(check: check)))
+        let lvs2 = Fixtures.director("lvs2", address: "192.168.1.101", peer: "192.168.1.100", priority: 99, servers: Fixtures.service(check: check))
+        let everyServer = ("lvs2.conf", lvs2.replacingOccurrences(of: "        weight 1\n", with: "        weight 1\n        inhibit_on_failure\n"))
+        let onService = ("lvs1.conf", lvs1.1.replacingOccurrences(of: "    protocol TCP\n", with: "    protocol TCP\n    inhibit_on_failure\n"))
+        XCTAssertEqual(messages([onService, everyServer]), [])
+        XCTAssertEqual(messages([lvs1, everyServer]), [
+            "lvs2.conf:20: error: virtual_server 192.168.1.200:80/tcp has 192.168.1.102:80 weight 1 inhibit_on_failure, 192.168.1.103:80 weight 1 inhibit_on_failure here but 192.168.1.102:80 weight 1, 192.168.1.103:80 weight 1 at lvs1.conf:20; every director needs the same service",
+        ])
+    }
+
     func testClusterWideSettingsMustAgree() {
         let other = ("lvs2.conf", lvs2.1
             .replacingOccurrences(of: "lvs_timeouts tcp 7260", with: "lvs_timeouts tcp 900")

@@ -154,6 +154,81 @@ final class RoundTripTests: XCTestCase {
         try roundTrip(try load(Self.mixed), directors: ["a", "b", "c", "d"])
     }
 
+    /// The service's inhibit_on_failure becomes the virtual_server's (keepalived's default for its real servers)
+    /// and a server that differs says so in its own block; both come back as written.
+    func testInhibitOnFailureRoundTrips() throws {
+        var spec = try Fixtures.reference()
+        spec.vips[0].services[0].inhibitOnFailure = true
+        spec.vips[0].services[0].realServers[1].inhibitOnFailure = false
+        let export = try KeepalivedExporter.export(spec, node: "lvs1", source: "ref.yaml")
+        XCTAssertTrue(export.text.contains("""
+            delay_loop 5
+            inhibit_on_failure
+            real_server 192.168.1.102 80 {
+                weight 1
+                TCP_CHECK {
+        """), export.text)
+        XCTAssertTrue(export.text.contains("""
+            real_server 192.168.1.103 80 {
+                weight 1
+                inhibit_on_failure false
+        """), export.text)
+        XCTAssertEqual(export.warnings, [])
+        try roundTrip(spec, directors: ["lvs1", "lvs2"])
+
+        spec.vips[0].services[0].inhibitOnFailure = false
+        spec.vips[0].services[0].realServers[1].inhibitOnFailure = true
+        let other = try KeepalivedExporter.export(spec, node: "lvs1", source: "ref.yaml").text
+        XCTAssertFalse(other.contains("    inhibit_on_failure\n"), other)
+        XCTAssertTrue(other.contains("        weight 1\n        inhibit_on_failure true\n"), other)
+        try roundTrip(spec, directors: ["lvs1", "lvs2"])
+    }
+
+    /// keepalived refuses a sorry server that is also a real server with another inhibit setting.
+    func testASorryServerThatIsAnInhibitingRealServerInhibitsToo() throws {
+        var spec = try Fixtures.reference()
+        spec.vips[0].services[0].inhibitOnFailure = true
+        spec.vips[0].services[0].sorryServer = Endpoint(address: IPAddress("192.168.1.103")!, port: 80)
+        let export = try KeepalivedExporter.export(spec, node: "lvs1", source: "ref.yaml")
+        XCTAssertTrue(export.text.contains("    sorry_server 192.168.1.103 80\n    sorry_server_inhibit\n"), export.text)
+        try assertKeepalivedAccepts(export.text, interfaces: ["eth0"])
+        spec.vips[0].services[0].inhibitOnFailure = false
+        XCTAssertFalse(try KeepalivedExporter.export(spec, node: "lvs1", source: "ref.yaml").text.contains("sorry_server_inhibit"))
+    }
+
+    /// keepalived has no drain: a drained server is written with the weight 0 lb holds it at, with a comment
+    /// and a warning, and imports back as weight 0 (a keepalived weight 0 is not a drain).
+    func testDrainedRealServersExportWithWeightZero() throws {
+        var spec = try Fixtures.reference()
+        spec.vips[0].services[0].realServers[0].weight = 3
+        spec.vips[0].services[0].realServers[0].drain = true
+        spec.vips[0].services[0].realServers[0].drainDeadline = 1_796_180_400
+        let export = try KeepalivedExporter.export(spec, node: "lvs1", source: "ref.yaml")
+        let message = "real server 192.168.1.102:80 of 192.168.1.200:80/tcp is drained by lb (spec weight 3, deadline 2026-12-02T03:00:00Z): keepalived has no drain, so it is written with weight 0 and stays after its connections end"
+        XCTAssertEqual(export.warnings, [message])
+        XCTAssertTrue(export.text.contains("""
+            real_server 192.168.1.102 80 {
+                # \(message)
+                weight 0
+                TCP_CHECK {
+        """), export.text)
+        try assertKeepalivedAccepts(export.text, interfaces: ["eth0"])
+
+        var expected = spec
+        expected.vips[0].services[0].realServers[0] = RealServer(node: "rs1", weight: 0)
+        try roundTrip(spec, directors: ["lvs1", "lvs2"], expecting: expected)
+    }
+
+    /// keepalived counts quorum in the weights it is given, so a drained server's 0 counts there.
+    func testQuorumIsCountedInTheExportedWeights() throws {
+        var spec = try load(Self.busy)
+        spec.vips[0].services[0].realServers[0].drain = true
+        let export = try KeepalivedExporter.export(spec, node: "d1", source: "busy.yaml")
+        XCTAssertTrue(export.warnings.contains("keepalived counts quorum in weight: quorum 2 (servers) of 10.1.0.100:443/tcp is written as 1, the weight any 2 of its real servers reach"), "\(export.warnings)")
+        XCTAssertFalse(export.text.contains("quorum 1\n"), export.text)
+        try assertKeepalivedAccepts(export.text, interfaces: ["eth0", "eth1"])
+    }
+
     func testWebSocketChecksBecomeTCPChecks() throws {
         var spec = try Fixtures.reference()
         spec.vips[0].services[0].healthCheck = HealthCheck(kind: .websocket, path: "/ws")
@@ -180,7 +255,10 @@ final class RoundTripTests: XCTestCase {
         return try XCTUnwrap(loaded.spec, loaded.diagnostics.map(\.description).joined(separator: "\n"))
     }
 
-    func roundTrip(_ spec: ClusterSpec, directors: [String], interfaces: [String] = ["eth0"], file: StaticString = #filePath, line: UInt = #line) throws {
+    /// Exports `spec` for each director, checks each file with keepalived, imports them all: `expecting` (by
+    /// default `spec` itself) comes back, VIPs named by their address.
+    func roundTrip(_ spec: ClusterSpec, directors: [String], interfaces: [String] = ["eth0"], expecting: ClusterSpec? = nil,
+                   file: StaticString = #filePath, line: UInt = #line) throws {
         let dir = try KeepalivedTool.temporaryDirectory(self)
         var paths: [String] = []
         for name in directors {
@@ -191,7 +269,7 @@ final class RoundTripTests: XCTestCase {
             paths.append(url.path)
         }
         let result = KeepalivedImporter.importFiles(paths, options: .init(cluster: spec.cluster))
-        var expected = spec
+        var expected = expecting ?? spec
         for i in expected.vips.indices {
             expected.vips[i].name = expected.vips[i].address.address.description.replacingOccurrences(of: ":", with: "-")
         }

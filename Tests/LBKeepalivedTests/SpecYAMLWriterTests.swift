@@ -57,3 +57,40 @@ final class SpecYAMLWriterTests: XCTestCase {
         XCTAssertEqual(SpecLoader.load(yaml: yaml).spec, spec)
     }
 }
+
+extension SpecYAMLWriterTests {
+    /// Drain, its deadline (in UTC, plain like an address) and inhibit_on_failure are written only when set
+    /// and read back; a short real server stays on one line.
+    func testDrainAndInhibitOnFailure() throws {
+        var spec = try Fixtures.reference()
+        spec.vips[0].services[0].inhibitOnFailure = true
+        spec.vips[0].services[0].realServers[0].drain = true
+        spec.vips[0].services[0].realServers[0].drainDeadline = 1_796_180_400
+        spec.vips[0].services[0].realServers[1].inhibitOnFailure = false
+        let yaml = SpecYAMLWriter.yaml(spec)
+        XCTAssertTrue(yaml.contains("""
+                health_check: { type: tcp, interval: 5s, connect_timeout: 3s, retries: 3 }
+                inhibit_on_failure: true
+                real_servers:
+                  - { node: rs1, weight: 1, drain: true, drain_deadline: 2026-12-02T03:00:00Z }
+                  - { node: rs2, weight: 1, inhibit_on_failure: false }
+
+        """), yaml)
+        XCTAssertEqual(SpecLoader.load(yaml: yaml).spec, spec)
+
+        // In block style too, where a long entry goes.
+        spec.vips[0].services[0].realServers[0].inhibitOnFailure = true
+        let block = SpecYAMLWriter.yaml(spec)
+        XCTAssertTrue(block.contains("""
+                  - node: rs1
+                    weight: 1
+                    drain: true
+                    drain_deadline: 2026-12-02T03:00:00Z
+                    inhibit_on_failure: true
+
+        """), block)
+        XCTAssertEqual(SpecLoader.load(yaml: block).spec, spec)
+        XCTAssertFalse(SpecYAMLWriter.yaml(try Fixtures.reference()).contains("drain"))
+        XCTAssertFalse(SpecYAMLWriter.yaml(try Fixtures.reference()).contains("inhibit"))
+    }
+}

@@ -313,6 +313,30 @@ final class HostPlanTests: XCTestCase {
         ])
     }
 
+    /// The planned weight stays the spec's while draining (the agent applies 0 itself); inhibit_on_failure is
+    /// resolved per destination: the real server's own setting, else the service's.
+    func testDestinationsCarryDrainAndTheEffectiveInhibitOnFailure() throws {
+        var spec = try loadValid(referenceYAML)
+        spec.vips[0].services[0].inhibitOnFailure = true
+        spec.vips[0].services[0].realServers[0].weight = 3
+        spec.vips[0].services[0].realServers[0].drain = true
+        spec.vips[0].services[0].realServers[0].drainDeadline = 1_796_180_400
+        spec.vips[0].services[0].realServers[1].inhibitOnFailure = false
+        XCTAssertEqual(try plan(spec, "lvs1").ipvsServices.first?.destinations, [
+            IPVSDestinationPlan(address: ip("192.168.1.102"), port: 80, weight: 3, forwarding: .dr, node: "rs1",
+                                drain: true, drainDeadline: 1_796_180_400, inhibitOnFailure: true),
+            IPVSDestinationPlan(address: ip("192.168.1.103"), port: 80, weight: 1, forwarding: .dr, node: "rs2",
+                                drain: false, drainDeadline: nil, inhibitOnFailure: false),
+        ])
+        // A drained server is still checked: its health is reported while its connections drain.
+        XCTAssertEqual(try plan(spec, "lvs1").healthChecks.count, 2)
+
+        spec.vips[0].services[0].inhibitOnFailure = false
+        spec.vips[0].services[0].realServers[0].inhibitOnFailure = true
+        spec.vips[0].services[0].realServers[1].inhibitOnFailure = nil
+        XCTAssertEqual(try plan(spec, "lvs2").ipvsServices.first?.destinations.map(\.inhibitOnFailure), [true, false])
+    }
+
     /// A real server may be written by the address of a cluster node; the validator accepts that without a
     /// warning (it is a node), so the planner must give that node its real-server part too.
     func testRealServerWrittenAsANodeAddressGetsTheVIP() throws {
@@ -335,6 +359,35 @@ final class HostPlanTests: XCTestCase {
         }
         XCTAssertEqual(try SpecJSON.encoder().encode(try plan(spec, "lvs1")), try SpecJSON.encoder().encode(try plan(spec, "lvs1")),
                        "equal values give equal bytes")
+    }
+
+    /// Plans and specs that use neither drain nor inhibit_on_failure have the JSON they had before those
+    /// existed, so earlier `lbctl plan -o json` output and signed documents still decode to the same values.
+    func testDrainAndInhibitAreInTheJSONOnlyWhenSet() throws {
+        var spec = try loadValid(referenceYAML)
+        let plain = String(decoding: try SpecJSON.encoder().encode(try plan(spec, "lvs1")), as: UTF8.self)
+        let plainSpec = String(decoding: try SpecJSON.encoder().encode(spec), as: UTF8.self)
+        for json in [plain, plainSpec] {
+            XCTAssertFalse(json.contains("drain"), json)
+            XCTAssertFalse(json.contains("inhibit"), json)
+        }
+        XCTAssertTrue(plain.contains(#"{"address":"192.168.1.102","forwarding":"dr","node":"rs1","port":80,"weight":1}"#), plain)
+
+        spec.vips[0].services[0].inhibitOnFailure = true
+        spec.vips[0].services[0].realServers[0].drain = true
+        spec.vips[0].services[0].realServers[0].drainDeadline = 1_796_180_400
+        spec.vips[0].services[0].realServers[1].inhibitOnFailure = false
+        let p = try plan(spec, "lvs1")
+        let json = String(decoding: try SpecJSON.encoder().encode(p), as: UTF8.self)
+        XCTAssertTrue(json.contains(#"{"address":"192.168.1.102","drain":true,"drain_deadline":1796180400,"forwarding":"dr","inhibit_on_failure":true,"node":"rs1","port":80,"weight":1}"#), json)
+        XCTAssertTrue(json.contains(#"{"address":"192.168.1.103","forwarding":"dr","node":"rs2","port":80,"weight":1}"#), json)
+        XCTAssertEqual(try SpecJSON.decoder().decode(HostPlan.self, from: Data(json.utf8)), p)
+
+        let specJSON = String(decoding: try SpecJSON.encoder().encode(spec), as: UTF8.self)
+        XCTAssertTrue(specJSON.contains(#"{"drain":true,"drain_deadline":1796180400,"node":"rs1","weight":1}"#), specJSON)
+        XCTAssertTrue(specJSON.contains(#"{"inhibit_on_failure":false,"node":"rs2","weight":1}"#), specJSON)
+        XCTAssertTrue(specJSON.contains(#""health_check":{"#) && specJSON.contains(#""inhibit_on_failure":true,"persistence""#), specJSON)
+        XCTAssertEqual(try SpecJSON.decoder().decode(ClusterSpec.self, from: Data(specJSON.utf8)), spec)
     }
 
     func testPlanJSONRoundTrips() throws {

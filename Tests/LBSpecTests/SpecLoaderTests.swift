@@ -102,7 +102,8 @@ final class SpecLoaderTests: XCTestCase {
         XCTAssertNil(http.persistence)
         XCTAssertEqual(http.quorum, 1)
         XCTAssertNil(http.sorryServer)
-        XCTAssertEqual(http.realServers, [RealServer(node: "r", address: nil, port: nil, weight: 1)])
+        XCTAssertEqual(http.realServers, [RealServer(node: "r", address: nil, port: nil, weight: 1, drain: false, drainDeadline: nil, inhibitOnFailure: nil)])
+        XCTAssertFalse(http.inhibitOnFailure)
         let check = try XCTUnwrap(http.healthCheck)
         XCTAssertNil(check.port)
         XCTAssertEqual(check.path, "/")
@@ -192,6 +193,56 @@ final class SpecLoaderTests: XCTestCase {
             assertDiagnostics(reference(("      advert_interval: 1s", "      preempt: \(written)")),
                               ["spec.yaml:17:16: error: '\(written)' is not true or false"])
         }
+    }
+
+    func testDrainAndInhibitOnFailure() throws {
+        // Line 25 (forwarding: dr, a default) takes the service key; lines 29 and 30 are the real servers.
+        let spec = try loadValid(reference(
+            ("        forwarding: dr", "        inhibit_on_failure: yes"),
+            ("{ node: rs1, weight: 1 }", "{ node: rs1, weight: 3, drain: true, drain_deadline: 2026-12-02T03:00:00Z }"),
+            ("{ node: rs2, weight: 1 }", "{ node: rs2, inhibit_on_failure: off }")))
+        let s = spec.vips[0].services[0]
+        XCTAssertTrue(s.inhibitOnFailure)
+        XCTAssertEqual(s.realServers, [
+            RealServer(node: "rs1", weight: 3, drain: true, drainDeadline: 1_796_180_400),
+            RealServer(node: "rs2", inhibitOnFailure: false),
+        ])
+        XCTAssertEqual(s.realServers.map(s.inhibitsOnFailure), [true, false])
+        // An offset is read as the instant it names; quoting changes nothing.
+        let offset = try loadValid(reference(("{ node: rs1, weight: 1 }", #"{ node: rs1, drain: on, drain_deadline: "2026-12-02T04:00:00+01:00" }"#)))
+        XCTAssertEqual(offset.vips[0].services[0].realServers[0].drainDeadline, 1_796_180_400)
+        // Drain without a deadline waits for the connections.
+        let open = try loadValid(reference(("{ node: rs1, weight: 1 }", "{ node: rs1, drain: true }")))
+        XCTAssertEqual(open.vips[0].services[0].realServers[0], RealServer(node: "rs1", drain: true))
+    }
+
+    func testDrainAndInhibitMistakes() {
+        func rs1(_ written: String) -> String { reference(("{ node: rs1, weight: 1 }", written)) }
+        assertDiagnostics(rs1("{ node: rs1, drain: maybe }"), ["spec.yaml:29:33: error: 'maybe' is not true or false"])
+        assertDiagnostics(rs1("{ node: rs1, inhibit_on_failure: 1 }"), ["spec.yaml:29:46: error: '1' is not true or false"])
+        assertDiagnostics(reference(("        forwarding: dr", "        inhibit_on_failure: [true]")),
+                          ["spec.yaml:25:29: error: expected true or false, found a list"])
+        let example = "is not an RFC 3339 timestamp such as 2026-12-02T03:00:00Z"
+        assertDiagnostics(rs1("{ node: rs1, drain: true, drain_deadline: tomorrow }"),
+                          ["spec.yaml:29:55: error: 'tomorrow' \(example): expected YYYY-MM-DDTHH:MM:SS followed by Z or an offset such as +01:00"])
+        assertDiagnostics(rs1("{ node: rs1, drain: true, drain_deadline: 2026-12-02T03:00:00 }"),
+                          ["spec.yaml:29:55: error: '2026-12-02T03:00:00' \(example): no time zone: end with Z for UTC, or an offset such as +01:00"])
+        assertDiagnostics(rs1("{ node: rs1, drain: true, drain_deadline: 2026-02-29T03:00:00Z }"),
+                          ["spec.yaml:29:55: error: '2026-02-29T03:00:00Z' \(example): day 29 does not exist in 2026-02, which has 28 days"])
+        assertDiagnostics(rs1("{ node: rs1, drain: true, drain_deadline: 2026-13-02T03:00:00Z }"),
+                          ["spec.yaml:29:55: error: '2026-13-02T03:00:00Z' \(example): month 13 is not 01–12"])
+        assertDiagnostics(rs1(#"{ node: rs1, drain: true, drain_deadline: "2026-12-02 03:00:00Z" }"#),
+                          ["spec.yaml:29:55: error: '2026-12-02 03:00:00Z' \(example): separate the date and the time with T, not a space"])
+        assertDiagnostics(rs1("{ node: rs1, drain: true, drain_deadline: 1796180400 }"),
+                          ["spec.yaml:29:55: error: '1796180400' \(example): expected YYYY-MM-DDTHH:MM:SS followed by Z or an offset such as +01:00"])
+        assertDiagnostics(rs1("{ node: rs1, drain: true, drain_deadline: { at: now } }"),
+                          ["spec.yaml:29:55: error: expected a timestamp such as 2026-12-02T03:00:00Z, found a mapping"])
+        assertDiagnostics(rs1("{ node: rs1, drain: true, drain_dealine: 2026-12-02T03:00:00Z }"),
+                          ["spec.yaml:29:39: error: unknown key 'drain_dealine'; did you mean 'drain_deadline'? (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure)"])
+        assertDiagnostics(rs1("{ node: rs1, inhibit_on_failures: true }"),
+                          ["spec.yaml:29:26: error: unknown key 'inhibit_on_failures'; did you mean 'inhibit_on_failure'? (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure)"])
+        assertDiagnostics(reference(("        forwarding: dr", "        inhibit_on_fail: true")),
+                          ["spec.yaml:25:9: error: unknown key 'inhibit_on_fail'; did you mean 'inhibit_on_failure'? (allowed here: port, protocol, scheduler, scheduler_flags, forwarding, persistence, quorum, sorry_server, health_check, inhibit_on_failure, real_servers)"])
     }
 
     func testEndpointForms() throws {
@@ -309,12 +360,12 @@ final class SpecLoaderTests: XCTestCase {
         assertDiagnostics(reference(("advert_interval: 1s", "advert_intervall: 1s")),
                           ["spec.yaml:17:7: error: unknown key 'advert_intervall'; did you mean 'advert_interval'? (allowed here: router_id, version, advert_interval, auth, preempt, preempt_delay, unicast, gratuitous_arp, directors)"])
         assertDiagnostics(reference(("{ node: rs1, weight: 1 }", "{ node: rs1, wieght: 1 }")),
-                          ["spec.yaml:29:26: error: unknown key 'wieght'; did you mean 'weight'? (allowed here: node, address, port, weight)"])
+                          ["spec.yaml:29:26: error: unknown key 'wieght'; did you mean 'weight'? (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure)"])
         // No hint when nothing is close, and never a key that is already there.
         assertDiagnostics(reference(("{ type: tcp, interval: 5s, connect_timeout: 3s, retries: 3 }", "{ type: tcp, colour: red }")),
                           ["spec.yaml:27:36: error: unknown key 'colour' (allowed here: type, port, path, expect_status, host, command, interval, connect_timeout, retries, retry_delay)"])
         assertDiagnostics(reference(("{ node: rs1, weight: 1 }", "{ node: rs1, nod: rs2 }")),
-                          ["spec.yaml:29:26: error: unknown key 'nod' (allowed here: node, address, port, weight)"])
+                          ["spec.yaml:29:26: error: unknown key 'nod' (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure)"])
         assertDiagnostics(reference(("vips:", "vipz:")), [
             "spec.yaml:4:1: warning: no vips: agents will hold nothing",
             "spec.yaml:12:1: error: unknown key 'vipz'; did you mean 'vips'? (allowed here: cluster, nodes, vips, ipvs, notifications)",
@@ -366,7 +417,7 @@ final class SpecLoaderTests: XCTestCase {
         assertDiagnostics(reference(("        - { node: lvs2, priority: 99 }", "        - lvs2")),
                           ["spec.yaml:21:11: error: expected a mapping with keys node, priority, interface, found 'lvs2'"])
         assertDiagnostics(reference(("          - { node: rs1, weight: 1 }", "          - rs1")),
-                          ["spec.yaml:29:13: error: expected a mapping with keys node, address, port, weight, found 'rs1'"])
+                          ["spec.yaml:29:13: error: expected a mapping with keys node, address, port, weight, drain, drain_deadline, inhibit_on_failure, found 'rs1'"])
     }
 
     /// A value that cannot be read is replaced by a placeholder (0.0.0.0/32, port 0) whose own checks are

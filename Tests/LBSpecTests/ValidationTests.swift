@@ -602,6 +602,45 @@ final class ValidationTests: XCTestCase {
         assertDiagnostics(reference((Self.realServer2, "{ node: rs2, weight: 65535 }")), [])
     }
 
+    // MARK: drain and inhibit_on_failure
+
+    func testDrainDeadlineNeedsDrain() {
+        assertDiagnostics(reference((Self.realServer1, "{ node: rs1, drain_deadline: 2026-12-02T03:00:00Z }")),
+                          ["spec.yaml:29:42: error: drain_deadline applies only to a draining real server; add drain: true to drain it, or remove drain_deadline"])
+        assertDiagnostics(reference((Self.realServer1, "{ node: rs1, drain: false, drain_deadline: 2026-12-02T03:00:00Z }")),
+                          ["spec.yaml:29:56: error: drain_deadline applies only to a draining real server; add drain: true to drain it, or remove drain_deadline"])
+        assertDiagnostics(reference((Self.realServer1, "{ node: rs1, drain: true, drain_deadline: 2026-12-02T03:00:00Z }")), [])
+        assertDiagnostics(reference((Self.realServer1, "{ node: rs1, weight: 0, drain: true }")), [])
+    }
+
+    /// A deadline outside 0000–9999 cannot be written in YAML; a spec decoded from JSON can still hold one.
+    func testDrainDeadlineRange() throws {
+        var spec = try loadValid(referenceYAML)
+        spec.vips[0].services[0].realServers[0].drain = true
+        spec.vips[0].services[0].realServers[0].drainDeadline = RFC3339.range.upperBound + 1
+        XCTAssertEqual(SpecValidator.validate(spec).map(\.description),
+                       ["vips[0].services[0].real_servers[0].drain_deadline: error: drain deadline 253402300800 (seconds since 1970) is outside the years 0000–9999"])
+        spec.vips[0].services[0].realServers[0].drainDeadline = RFC3339.range.lowerBound
+        XCTAssertEqual(SpecValidator.validate(spec), [])
+    }
+
+    func testEveryRealServerDrainedWarns() {
+        assertDiagnostics(reference((Self.realServer1, "{ node: rs1, drain: true }"), (Self.realServer2, "{ node: rs2, drain: true }")),
+                          ["spec.yaml:29:11: warning: every real server of service 192.168.1.200:80/tcp is drained: none takes new connections"])
+        assertDiagnostics(reference((Self.realServer1, "{ node: rs1, drain: true }")), [])
+    }
+
+    func testInhibitOnFailureWithoutHealthCheckWarns() {
+        let noCheck = "        health_check: \(Self.healthCheck)\n"
+        assertDiagnostics(reference((noCheck, "        inhibit_on_failure: true\n")),
+                          ["spec.yaml:27:29: warning: inhibit_on_failure has no effect without a health_check: no real server is ever marked down"])
+        assertDiagnostics(reference((noCheck, ""), (Self.realServer2, "{ node: rs2, inhibit_on_failure: true }")),
+                          ["spec.yaml:29:46: warning: inhibit_on_failure has no effect without a health_check: no real server is ever marked down"])
+        // Off is what happens without a check anyway; with a check both levels are fine.
+        assertDiagnostics(reference((noCheck, ""), (Self.realServer2, "{ node: rs2, inhibit_on_failure: false }")), [])
+        assertDiagnostics(reference((Self.forwardingLine, "        inhibit_on_failure: true"), (Self.realServer2, "{ node: rs2, inhibit_on_failure: false }")), [])
+    }
+
     // MARK: IPVS settings
 
     func testIPVSTimeoutRanges() {
