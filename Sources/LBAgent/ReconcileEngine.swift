@@ -103,10 +103,13 @@ public struct ReconcileEngine: Sendable {
     public var nextRetry: Duration? { backoff.values.map(\.retryAt).min() }
 
     /// What to do about `observed`. With no target yet, nothing: lb changes nothing before it has a
-    /// verified document, and then only what the ledger or that document names.
-    public func decide(observed: HostState, now: Duration) -> Pass {
+    /// verified document, and then only what the ledger or that document names. `lastSeen`, the IPVS
+    /// table as an earlier pass saw it, orders re-adds the way the kernel finds them cheapest
+    /// (`HostDiff.trashOrder`).
+    public func decide(observed: HostState, now: Duration, lastSeen: IPVSTable? = nil) -> Pass {
         guard let target else { return Pass(actions: [], repairs: [], waiting: [], deferred: []) }
-        let all = HostDiff.actions(desired: target.state, observed: observed, ledger: ledger)
+        var all = HostDiff.actions(desired: target.state, observed: observed, ledger: ledger)
+        if let lastSeen, let order = HostDiff.trashOrder(all, lastSeen: lastSeen) { all = order.map { all[$0] } }
         var pass = Pass(actions: [], repairs: [], waiting: [], deferred: [])
         let isRepair = convergedVersion == target.version && convergedRevision == target.revision
         // A service whose add or edit waits out its backoff holds back its destinations too: they would

@@ -156,7 +156,7 @@ public actor Reconciler: Service {
             if let blocked = engine.blocked, blocked != wasBlocked { logger.error("\(blocked); nothing converges until it is") }
             if wasBlocked != nil, engine.blocked == nil { logger.notice("IPVS is available again") }
         }
-        let decided = engine.decide(observed: before, now: clock.now)
+        let decided = engine.decide(observed: before, now: clock.now, lastSeen: observed?.ipvs.table)
         let looked = ContinuousClock.now - started
         logWaiting(decided.waiting)
         var report = ApplyReport(failures: [])

@@ -93,6 +93,50 @@ final class HostDiffTests: XCTestCase {
         XCTAssertEqual(HostDiff.actions(desired: desired, observed: cleared).map(\.description), ["add service 192.168.1.200:80/tcp wrr"])
     }
 
+    func testReAddsAfterAFlushComeInTheOrderTheKernelsTrashFindsAtItsHead() {
+        // 30 services of 4 destinations, listed by the kernel in an order of its own (its hash buckets).
+        let keys = (0..<30).map { IPVSServiceKey(address: IPAddress("10.0.0.1")!, port: UInt16(1000 + $0), protocol: .tcp) }
+        let listed = keys.shuffled()
+        var lastSeen = IPVSTable()
+        lastSeen.services = listed.map { key in
+            IPVSTable.Entry(service: IPVSService(key: key, scheduler: "wrr"),
+                            destinations: (1...4).shuffled().map { IPVSDestination(address: .v4(0x0A00_0100 | UInt32($0)), port: key.port, forwarding: .dr, weight: 1) })
+        }
+        let desired = DesiredHostState(ipvs: DesiredIPVS(services: keys.map { key in
+            IPVSTable.Entry(service: IPVSService(key: key, scheduler: "wrr"),
+                            destinations: (1...4).map { IPVSDestination(address: .v4(0x0A00_0100 | UInt32($0)), port: key.port, forwarding: .dr, weight: 1) })
+        }, timeouts: IPVSTimeoutConfig(tcp: 900, tcpFin: 120, udp: 300)))
+        let actions = HostDiff.actions(desired: desired, observed: HostState(ipvs: .available(IPVSTable())))
+        let order = try! XCTUnwrap(HostDiff.trashOrder(actions, lastSeen: lastSeen))
+        XCTAssertEqual(order.sorted(), Array(actions.indices), "a permutation")
+        let reordered = order.map { actions[$0] }
+        XCTAssertEqual(reordered.last, actions.last, "what follows the services keeps its place")
+
+        // The kernel's trash after `ipvsadm -C`: each destination pushed on the head in listing order.
+        // Re-adding one walks from the head to it.
+        func walk(_ sequence: [HostAction]) -> Int {
+            var trash: [String] = []
+            for e in lastSeen.services { for d in e.destinations { trash.insert("\(e.service.key) \(d.endpoint)", at: 0) } }
+            var steps = 0
+            var added = Set<IPVSServiceKey>()
+            for a in sequence {
+                switch a {
+                case .addService(let s): added.insert(s.key)
+                case .addDestination(let k, let d):
+                    XCTAssertTrue(added.contains(k), "a destination before its service")
+                    let i = trash.firstIndex(of: "\(k) \(d.endpoint)")!
+                    steps += i + 1
+                    trash.remove(at: i)
+                default: break
+                }
+            }
+            return steps
+        }
+        XCTAssertEqual(walk(reordered), 120, "every destination found at the head")
+        XCTAssertGreaterThan(walk(actions), 2_000, "the plan's order walks most of the list each time")
+        XCTAssertNil(HostDiff.trashOrder(actions, lastSeen: IPVSTable()), "nothing seen before: the diff's order")
+    }
+
     func testWrongLabelOrPrefixIsReplaced() {
         let want = OwnedAddress(interface: "lo", address: CIDR("192.168.1.200/32")!, label: "lo:0")
         var observed = HostState(interfaces: InMemoryHost.defaultInterfaces, ipvs: .unavailable("none"))
