@@ -94,6 +94,16 @@ let package = Package(
         .target(name: "LBVRRP", dependencies: ["LBSpec"]),
         // The VRRP speaker: an actor driving LBVRRP with raw sockets, a monotonic clock and HostControl.
         .target(name: "LBVRRPRuntime", dependencies: ["LBVRRP", "LBHost", "LBSpec"]),
+        // Health-check probes, the I/O only: TCP, HTTP and WebSocket over SwiftNIO.
+        // What to make of a result (rise/fall, scheduling) lives elsewhere.
+        .target(
+            name: "LBHealth",
+            dependencies: [
+                "LBSpec",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
         // Network namespaces on a bridge with keepalived and lb-agent in them, for interop tests and benchmarks.
         .target(name: "LBVRRPLab", dependencies: ["LBVRRP", "LBSpec", "LBHostConformance"]),
         // Failover time of lb-agent against keepalived in namespaces (scripts/bench-vrrp.sh).
@@ -153,6 +163,15 @@ let package = Package(
             name: "LBVRRPTests",
             dependencies: ["LBVRRP", "LBVRRPRuntime", "LBVRRPLab", "LBHost", "LBNetlink", "LBSpec", "lb-agent"],
             resources: [.copy("Resources")]
+        ),
+        .testTarget(
+            name: "LBHealthTests",
+            dependencies: [
+                "LBHealth", "LBSpec",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "LBGossipTests", dependencies: ["LBGossip", "LBGossipSim"]),
         .testTarget(name: "LBGossipNetTests", dependencies: ["LBGossipNet", "LBGossip", "LBCrypto"]),
