@@ -67,3 +67,37 @@ final class HTTPProbeHandler: ChannelInboundHandler, RemovableChannelHandler {
         beneath.writeAndFlush(NIOAny(frame)).whenComplete { _ in channel.close(promise: nil) }
     }
 }
+
+/// Thrown into the pipeline when an answer sends more than `ProbeLimits.responseBytes`.
+struct ResponseTooLarge: Error {}
+
+/// Counts the bytes an answer sends and stops the probe past `limit`, whatever the HTTP decoder makes of
+/// them: a bound that holds even for input the decoder keeps buffering.
+final class ResponseByteBudget: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private var remaining: Int
+    private var exceeded = false
+
+    init(limit: Int) {
+        self.remaining = limit
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !exceeded else { return }
+        var bytes = unwrapInboundIn(data)
+        guard bytes.readableBytes > remaining else {
+            remaining -= bytes.readableBytes
+            context.fireChannelRead(data)
+            return
+        }
+        // What still fits goes on first: a head that ends inside the budget is judged, whatever follows it.
+        exceeded = true
+        if remaining > 0, let fits = bytes.readSlice(length: remaining) {
+            context.fireChannelRead(wrapInboundOut(fits))
+        }
+        remaining = 0
+        context.fireErrorCaught(ResponseTooLarge())
+    }
+}

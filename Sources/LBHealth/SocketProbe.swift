@@ -46,8 +46,13 @@ enum SocketProbe {
                 verdict.value.channel = channel
                 guard case .http(let exchange) = exchange else { return channel.eventLoop.makeSucceededVoidFuture() }
                 return channel.eventLoop.makeCompletedFuture {
+                    var limits = NIOHTTPDecoderLimitConfiguration()
+                    limits.maxHeaderFieldSize = ProbeLimits.headerFieldBytes
+                    limits.maxHeaderListSize = ProbeLimits.headerListBytes
+                    limits.maxHeaderFieldCount = ProbeLimits.headerFieldCount
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHTTPClientHandlers()
+                    try pipeline.addHandler(ResponseByteBudget(limit: ProbeLimits.responseBytes))
+                    try pipeline.addHTTPClientHandlers(decoderLimitConfiguration: limits)
                     try pipeline.addHandler(HTTPProbeHandler(exchange: exchange, verdict: verdict, budget: budget))
                 }
             }
@@ -81,8 +86,12 @@ enum SocketProbe {
             default:
                 return "connection failed: \(error)"
             }
+        case is ResponseTooLarge:
+            return "response head larger than \(ProbeLimits.responseBytes / 1024) KiB"
         case let error as HTTPParserError:
             switch error {
+            case .headerOverflow:
+                return "response head too large (over \(ProbeLimits.headerListBytes / 1024) KiB or \(ProbeLimits.headerFieldCount) fields)"
             case .invalidEOFState:
                 return "connection closed in the middle of the response head"
             case .invalidVersion, .invalidConstant, .invalidStatus:
