@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         .systemLibrary(
@@ -94,7 +95,7 @@ let package = Package(
         .target(name: "LBVRRP", dependencies: ["LBSpec"]),
         // The VRRP speaker: an actor driving LBVRRP with raw sockets, a monotonic clock and HostControl.
         .target(name: "LBVRRPRuntime", dependencies: ["LBVRRP", "LBHost", "LBSpec"]),
-        // Health-check probes, the I/O only: TCP, HTTP and WebSocket over SwiftNIO.
+        // Health-check probes, the I/O only: TCP, HTTP and WebSocket over SwiftNIO, exec as a child process.
         // What to make of a result (rise/fall, scheduling) lives elsewhere.
         .target(
             name: "LBHealth",
@@ -102,6 +103,7 @@ let package = Package(
                 "LBSpec",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
         // Network namespaces on a bridge with keepalived and lb-agent in them, for interop tests and benchmarks.

@@ -12,7 +12,8 @@ public struct ProbeResult: Sendable, Equatable {
     public var outcome: Outcome
     /// From the start of the probe to its verdict.
     public var latency: Duration
-    /// exec only: the command's combined stdout and stderr, for a debug log line. nil for the socket kinds.
+    /// exec only: the command's combined stdout and stderr, cut at `ProbeLimits.execOutputBytes`, for a
+    /// debug log line. nil for the socket kinds.
     public var output: String?
 
     public init(outcome: Outcome, latency: Duration, output: String? = nil) {
@@ -28,10 +29,11 @@ public protocol HealthProbe: Sendable {
     func probe(_ check: HealthCheck, target: Endpoint) async -> ProbeResult
 }
 
-/// The real probes: SwiftNIO sockets on a shared event loop group. (exec is not built yet.)
+/// The real probes: SwiftNIO sockets on a shared event loop group, and child processes for exec.
 ///
 /// Every kind is bounded as a whole by the check's `connect_timeout`, as keepalived bounds its connect and
-/// its reads by `connect_timeout`: for `http` and `websocket` that is connect, request and answer together.
+/// its reads by `connect_timeout`: for `http` and `websocket` that is connect, request and answer together;
+/// for `exec` it is the command's whole run, after which its process group is killed.
 ///
 /// Each probe opens a fresh connection and closes it after the verdict; nothing is pooled, so a server that
 /// stops accepting new connections fails its check even while old ones still work. The target is
@@ -52,7 +54,8 @@ public final class NIOHealthProbe: HealthProbe {
         let port = check.port ?? target.port
         let budget = Duration.milliseconds(max(check.connectTimeoutMilliseconds, 1))
         if check.kind == .exec {
-            return ProbeResult(outcome: .failure("exec checks are not supported yet"), latency: .zero, output: "")
+            let run = await ExecProbe.run(check.command ?? "", address: target.address, port: port, budget: budget)
+            return ProbeResult(outcome: run.outcome, latency: ContinuousClock.now - start, output: run.output)
         }
         let exchange: SocketExchange
         switch check.kind {

@@ -1,5 +1,5 @@
-/// The bounds on what a probe reads from a real server, so that nothing a server sends (a flood, an
-/// endless header, a slowloris) can cost more than this much memory or the check's timeout.
+/// The bounds on what a probe reads from a real server or a command, so that nothing a server sends (a
+/// flood, an endless header, a slowloris) can cost more than this much memory or the check's timeout.
 public enum ProbeLimits {
     /// Bytes read before an HTTP or WebSocket answer's head is decided. Past it the answer fails as too large
     /// even if the decoder has not objected yet: the head is all a probe needs.
@@ -11,4 +11,7 @@ public enum ProbeLimits {
     public static let headerListBytes = 64 * 1024
     /// Header lines in an answer.
     public static let headerFieldCount = 256
+    /// Combined stdout and stderr kept from an exec command; the rest is read and dropped, so a chatty
+    /// command cannot stall on a full pipe.
+    public static let execOutputBytes = 4 * 1024
 }

@@ -296,6 +296,25 @@ private func runIP(_ arguments: [String]) async throws {
     }
 }
 
+/// Processes whose parent is this test process and that are zombies (state Z), from /proc.
+func zombieChildren() -> [Int32] {
+    processes().filter { $0.parent == getpid() && $0.state == "Z" }.map(\.pid)
+}
+
+/// Every process in /proc with its parent, process group and state.
+func processes() -> [(pid: Int32, parent: Int32, group: Int32, state: Character)] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { entry in
+        guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // After "pid (comm)": state, ppid, pgrp, ... (proc(5)); comm may itself contain spaces or parentheses.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 3, let state = fields[0].first, let parent = Int32(fields[1]), let group = Int32(fields[2])
+        else { return nil }
+        return (pid, parent, group, state)
+    }
+}
+
 /// Waits up to `timeout` for `condition`, polling: for what happens elsewhere (a server reading a close
 /// frame, init reaping an orphan).
 func eventually(within timeout: Duration = .seconds(2), _ condition: () -> Bool) async -> Bool {
