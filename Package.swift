@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         .systemLibrary(
@@ -61,8 +62,6 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "lbctl", dependencies: ["LBCtl"]),
-        // Health checks: the pure checker (schedule, rise and fall) and the probes (tcp, http, websocket, exec).
-        .target(name: "LBHealth", dependencies: ["LBSpec", .product(name: "HeapModule", package: "swift-collections")]),
         // The node agent as a daemon: the reconciler (pure engine + shell), the VRRP supervisor, the drift
         // watcher, reports, metrics and the local status listener, each a Service under one ServiceGroup.
         .target(
@@ -98,6 +97,17 @@ let package = Package(
         .target(name: "LBVRRP", dependencies: ["LBSpec"]),
         // The VRRP speaker: an actor driving LBVRRP with raw sockets, a monotonic clock and HostControl.
         .target(name: "LBVRRPRuntime", dependencies: ["LBVRRP", "LBHost", "LBSpec"]),
+        // Health checks: the pure checker (when each is due, rise and fall, transitions) and the probes, the
+        // I/O: TCP, HTTP and WebSocket over SwiftNIO, exec as a child process.
+        .target(
+            name: "LBHealth",
+            dependencies: [
+                "LBSpec", .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
         // Network namespaces on a bridge with keepalived and lb-agent in them, for interop tests and benchmarks.
         .target(name: "LBVRRPLab", dependencies: ["LBVRRP", "LBSpec", "LBHostConformance"]),
         // Failover time of lb-agent against keepalived in namespaces (scripts/bench-vrrp.sh).
@@ -158,13 +168,21 @@ let package = Package(
             dependencies: ["LBVRRP", "LBVRRPRuntime", "LBVRRPLab", "LBHost", "LBNetlink", "LBSpec", "lb-agent"],
             resources: [.copy("Resources")]
         ),
+        .testTarget(
+            name: "LBHealthTests",
+            dependencies: [
+                "LBHealth", "LBSpec",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "LBGossipTests", dependencies: ["LBGossip", "LBGossipSim"]),
         .testTarget(name: "LBGossipNetTests", dependencies: ["LBGossipNet", "LBGossip", "LBCrypto"]),
         .testTarget(
             name: "LBGossipServiceTests",
             dependencies: ["LBGossipService", "LBGossipNet", "LBGossip", "LBDocument", "LBCrypto", "LBSpec", "LBVRRPLab", "lb-agent"]
         ),
-        .testTarget(name: "LBHealthTests", dependencies: ["LBHealth", "LBSpec"]),
         .testTarget(
             name: "LBAgentTests",
             dependencies: ["LBAgent", "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBDocument", "LBCrypto", "LBGossipService", "LBVRRPLab",

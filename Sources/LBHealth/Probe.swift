@@ -1,10 +1,19 @@
 import LBSpec
+import NIOCore
 
 /// What one probe found.
 public struct ProbeResult: Sendable, Equatable {
-    public enum Outcome: Sendable, Equatable { case success; case failure(String) }
+    /// The verdict; a failure carries its reason in an operator's words ("connection refused").
+    public enum Outcome: Sendable, Equatable {
+        case success
+        case failure(String)
+    }
+
     public var outcome: Outcome
+    /// From the start of the probe to its verdict.
     public var latency: Duration
+    /// exec only: the command's combined stdout and stderr, cut at `ProbeLimits.execOutputBytes`, for a
+    /// debug log line. nil for the socket kinds.
     public var output: String?
 
     public init(outcome: Outcome, latency: Duration, output: String? = nil) {
@@ -16,5 +25,52 @@ public struct ProbeResult: Sendable, Equatable {
 
 /// Runs one check against one real server.
 public protocol HealthProbe: Sendable {
+    /// Never throws and never hangs: every kind answers within about `check.connectTimeoutMilliseconds`.
     func probe(_ check: HealthCheck, target: Endpoint) async -> ProbeResult
+}
+
+/// The real probes: SwiftNIO sockets on a shared event loop group, and child processes for exec.
+///
+/// Every kind is bounded as a whole by the check's `connect_timeout`, as keepalived bounds its connect and
+/// its reads by `connect_timeout`: for `http` and `websocket` that is connect, request and answer together;
+/// for `exec` it is the command's whole run, after which its process group is killed.
+///
+/// Each probe opens a fresh connection and closes it after the verdict; nothing is pooled, so a server that
+/// stops accepting new connections fails its check even while old ones still work. The target is
+/// `target.address` on `check.port ?? target.port`.
+///
+/// Sockets are created on the group's own threads, so a group whose threads have entered a network
+/// namespace probes from inside it.
+public final class NIOHealthProbe: HealthProbe {
+    private let group: any EventLoopGroup
+
+    /// `group` only carries the sockets; a probe never blocks one of its loops, and many probes share a loop.
+    public init(group: any EventLoopGroup) {
+        self.group = group
+    }
+
+    public func probe(_ check: HealthCheck, target: Endpoint) async -> ProbeResult {
+        let start = ContinuousClock.now
+        let port = check.port ?? target.port
+        let budget = Duration.milliseconds(max(check.connectTimeoutMilliseconds, 1))
+        if check.kind == .exec {
+            let run = await ExecProbe.run(check.command ?? "", address: target.address, port: port, budget: budget)
+            return ProbeResult(outcome: run.outcome, latency: ContinuousClock.now - start, output: run.output)
+        }
+        let exchange: SocketExchange
+        switch check.kind {
+        case .http, .websocket:
+            if let problem = HTTPExchange.unsendable(check) {
+                return ProbeResult(outcome: .failure(problem), latency: ContinuousClock.now - start)
+            }
+            exchange = .http(check.kind == .http ? HTTPExchange.get(check, address: target.address, port: port)
+                                                 : HTTPExchange.upgrade(check, address: target.address, port: port))
+        default:
+            exchange = .connectOnly
+        }
+        let outcome = (1...65535).contains(port)
+            ? await SocketProbe.run(exchange, address: target.address, port: port, budget: budget, on: group.next())
+            : .failure("port \(port) is out of range")
+        return ProbeResult(outcome: outcome, latency: ContinuousClock.now - start)
+    }
 }

@@ -1,0 +1,131 @@
+import LBSpec
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// What a socket probe does once connected.
+enum SocketExchange: Sendable {
+    /// `tcp`: the connect is the whole check (keepalived's TCP_CHECK).
+    case connectOnly
+    /// `http`, `websocket`: one request, judged on the head of its answer.
+    case http(HTTPExchange)
+}
+
+/// A socket probe: connect, at most one HTTP exchange, close. Everything happens on one event loop under one
+/// deadline, so a probe costs a socket and a timer, never a thread.
+enum SocketProbe {
+    static func run(_ exchange: SocketExchange, address: IPAddress, port: Int, budget: Duration,
+                    on loop: any EventLoop) async -> ProbeResult.Outcome {
+        let socketAddress: SocketAddress
+        do {
+            socketAddress = try SocketAddress(ipAddress: "\(address)", port: port)
+        } catch {
+            return .failure("cannot connect to \(address): \(error)")
+        }
+        // Submitted rather than called here, so the socket is created on the loop's thread and belongs to
+        // that thread's network namespace, not to whichever pool thread awaited.
+        do {
+            return try await loop.flatSubmit { start(exchange, to: socketAddress, budget: budget, on: loop) }.get()
+        } catch {
+            return .failure("probe not run: \(error)")  // the loop is shutting down
+        }
+    }
+
+    private static func start(_ exchange: SocketExchange, to address: SocketAddress, budget: Duration,
+                              on loop: any EventLoop) -> EventLoopFuture<ProbeResult.Outcome> {
+        let verdict = NIOLoopBound(Verdict(loop.makePromise()), eventLoop: loop)
+        let timeAmount = TimeAmount.nanoseconds(Int64(budget.components.seconds) * 1_000_000_000
+            + budget.components.attoseconds / 1_000_000_000)
+        let deadline = loop.scheduleTask(in: timeAmount) {
+            let phase = verdict.value.connected ? "waiting for a response" : nil
+            verdict.value.decide(.failure(FailureText.timedOut(after: budget, phase)))
+        }
+        let bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(timeAmount)
+            .channelInitializer { channel in
+                verdict.value.channel = channel
+                guard case .http(let exchange) = exchange else { return channel.eventLoop.makeSucceededVoidFuture() }
+                return channel.eventLoop.makeCompletedFuture {
+                    var limits = NIOHTTPDecoderLimitConfiguration()
+                    limits.maxHeaderFieldSize = ProbeLimits.headerFieldBytes
+                    limits.maxHeaderListSize = ProbeLimits.headerListBytes
+                    limits.maxHeaderFieldCount = ProbeLimits.headerFieldCount
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(ResponseByteBudget(limit: ProbeLimits.responseBytes))
+                    try pipeline.addHTTPClientHandlers(decoderLimitConfiguration: limits)
+                    try pipeline.addHandler(HTTPProbeHandler(exchange: exchange, verdict: verdict, budget: budget))
+                }
+            }
+        bootstrap.connect(to: address).whenComplete { result in
+            switch result {
+            case .success:
+                verdict.value.connected = true
+                if case .connectOnly = exchange { verdict.value.decide(.success) }
+            case .failure(let error):
+                verdict.value.decide(.failure(describe(error, budget: budget)))
+            }
+        }
+        // A loop shutting down cancels the deadline; the probe still gets its answer then, and the promise
+        // is never dropped unfulfilled.
+        deadline.futureResult.whenFailure { _ in verdict.value.decide(.failure("probe cancelled: event loop shut down")) }
+        let outcome = verdict.value.promise.futureResult
+        outcome.whenComplete { _ in deadline.cancel() }
+        return outcome
+    }
+
+    /// An error from NIO, the kernel or the HTTP decoder as a reason an operator can act on.
+    static func describe(_ error: any Error, budget: Duration) -> String {
+        switch error {
+        case let error as IOError:
+            return FailureText.errno(error.errnoCode)
+        case let error as ChannelError:
+            if case .connectTimeout = error { return FailureText.timedOut(after: budget) }
+            switch error {
+            case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed:
+                return "connection closed before a response"
+            default:
+                return "connection failed: \(error)"
+            }
+        case is ResponseTooLarge:
+            return "response head larger than \(ProbeLimits.responseBytes / 1024) KiB"
+        case let error as HTTPParserError:
+            switch error {
+            case .headerOverflow:
+                return "response head too large (over \(ProbeLimits.headerListBytes / 1024) KiB or \(ProbeLimits.headerFieldCount) fields)"
+            case .invalidEOFState:
+                return "connection closed in the middle of the response head"
+            case .invalidVersion, .invalidConstant, .invalidStatus:
+                return "answer is not HTTP/1.x"
+            default:
+                return "malformed HTTP response (\(error))"
+            }
+        case let error as NIOHTTPDecoderError:
+            return "malformed HTTP response (\(error))"
+        default:
+            return "\(error)"
+        }
+    }
+}
+
+/// The one answer of a socket probe, given by whichever comes first: the exchange, a failed connect or the
+/// deadline; later ones are dropped. Lives on the probe's event loop (held through `NIOLoopBound`).
+final class Verdict {
+    let promise: EventLoopPromise<ProbeResult.Outcome>
+    /// Set as soon as the socket exists, so the deadline can close a connect still in progress.
+    var channel: (any Channel)?
+    /// Once connected, a timeout is reported as waiting for a response rather than for the connect.
+    var connected = false
+    private(set) var isDecided = false
+
+    init(_ promise: EventLoopPromise<ProbeResult.Outcome>) {
+        self.promise = promise
+    }
+
+    /// Gives the answer and, unless told otherwise, closes the connection: one connection per probe.
+    func decide(_ outcome: ProbeResult.Outcome, closing: Bool = true) {
+        guard !isDecided else { return }
+        isDecided = true
+        promise.succeed(outcome)
+        if closing { channel?.close(promise: nil) }
+    }
+}
