@@ -125,7 +125,7 @@ public actor HealthService: Service {
                 var wait = checker.nextDue().map { min(max(Self.granularity, $0 - now), Self.idle) } ?? Self.idle
                 if dirty { wait = min(wait, max(Self.granularity, lastPublish + Self.publishEvery - now)) }
                 wakeAt = now + wait
-                let sleep = Task { try? await Task.sleep(for: wait) }
+                let sleep = Task { _ = try? await Task.sleep(for: wait) }
                 sleeper = sleep
                 _ = try? await cancelWhenGracefulShutdown {
                     await withTaskCancellationHandler { await sleep.value } onCancel: { sleep.cancel() }

@@ -105,7 +105,7 @@ final class HostDiffTests: XCTestCase {
         let desired = DesiredHostState(ipvs: DesiredIPVS(services: keys.map { key in
             IPVSTable.Entry(service: IPVSService(key: key, scheduler: "wrr"),
                             destinations: (1...4).map { IPVSDestination(address: .v4(0x0A00_0100 | UInt32($0)), port: key.port, forwarding: .dr, weight: 1) })
-        }, timeouts: IPVSTimeoutConfig(tcp: 900, tcpFin: 120, udp: 300)))
+        }, timeouts: IPVSTimeoutConfig(tcp: 7260, tcpFin: 120, udp: 300)))
         let actions = HostDiff.actions(desired: desired, observed: HostState(ipvs: .available(IPVSTable())))
         let order = try! XCTUnwrap(HostDiff.trashOrder(actions, lastSeen: lastSeen))
         XCTAssertEqual(order.sorted(), Array(actions.indices), "a permutation")
