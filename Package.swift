@@ -113,10 +113,12 @@ let package = Package(
         // Failover time of lb-agent against keepalived in namespaces (scripts/bench-vrrp.sh).
         .executableTarget(name: "lb-vrrp-bench", dependencies: ["LBVRRPLab", "LBVRRP", "LBSpec"]),
         // Benchmarks anyone can rerun (README): `lb-bench ipvs` in the lab, `lb-bench gossip` in the simulator,
-        // `lb-bench drift` against real agents in network namespaces.
+        // `lb-bench drift` against real agents in network namespaces, `lb-bench health` with real listeners.
         .executableTarget(
             name: "lb-bench",
-            dependencies: ["LBHost", "LBNetlink", "LBSpec", "LBGossip", "LBGossipSim", "LBVRRPLab", "LBCrypto", "LBDocument", "LBAgentConfig"]
+            dependencies: ["LBHost", "LBNetlink", "LBSpec", "LBGossip", "LBGossipSim", "LBVRRPLab", "LBCrypto", "LBDocument", "LBAgentConfig",
+                           "LBAgent", "LBHealth", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
         // Runs LBHostConformance against the kernel, inside a scratch network namespace or the qemu lab.
         .executableTarget(name: "lb-hostcheck", dependencies: ["LBHostConformance", "LBHost", "LBNetlink", "LBSpec"]),
