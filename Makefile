@@ -8,7 +8,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev pkg-config keepalived qemu-system-x86 busybox-static ipvsadm cpio kmod iproute2
 FUZZ_SECONDS ?= 30
 
-.PHONY: demo test deps build fuzz lab-test bench-ipvs bench-gossip bench-agent clean
+.PHONY: demo test deps build fuzz lab-test bench-ipvs bench-gossip bench-agent bench-health clean
 
 deps:
 	@scripts/install-deps.sh $(APT_PACKAGES)
@@ -59,6 +59,10 @@ bench-ipvs: deps
 
 # The agent benchmark (README, root): drift repair latency and idle memory of real lb-agent processes in
 # network namespaces, beside keepalived's memory for the same VIP; a release build, as installed.
+bench-health: deps
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-bench
+	.build-release/release/lb-bench health --checks 10000 --interval-ms 5000 --rounds 4
+
 bench-agent: deps
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-agent
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-bench

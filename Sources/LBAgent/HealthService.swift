@@ -42,6 +42,7 @@ public actor HealthService: Service {
     private var checker = HealthChecker()
     private var drains = DrainTracker()
     private var plan: HostPlan?
+    private var planAt = ContinuousClock.now
     private var nodes: [Endpoint: String] = [:]
     private var published = ServingState()
     private let epoch = ContinuousClock.now
@@ -71,6 +72,7 @@ public actor HealthService: Service {
     /// The plan in force: its checks are run, its drains tracked.
     public func setPlan(_ plan: HostPlan) {
         self.plan = plan
+        planAt = .now
         nodes = [:]
         for s in plan.ipvsServices {
             for d in s.destinations { if let n = d.node { nodes[Endpoint(address: d.address, port: d.port)] = n } }
@@ -163,8 +165,11 @@ public actor HealthService: Service {
     private func watchDrains() async {
         while (try? await cancelWhenGracefulShutdown({ try await Task.sleep(for: self.drainInterval) })) != nil {
             guard plan?.ipvsServices.contains(where: { $0.destinations.contains(where: \.drain) }) == true else { continue }
-            let observed = await reconciler.snapshot.observed?.ipvs.table
-            updateDrains(observed: observed)
+            // Only a look at the kernel taken after this plan came in may end a drain: an older one may
+            // show no connections on a server that has some now.
+            let snapshot = await reconciler.snapshot
+            guard let at = snapshot.ipvsObservedAt, at > planAt else { continue }
+            updateDrains(observed: snapshot.observed?.ipvs.table)
             publish()
         }
     }

@@ -37,6 +37,8 @@ public actor Reconciler: Service {
         public var passes: Int
         public var lastPassAt: Date?
         public var observed: HostState?
+        /// When `observed`'s IPVS part was read (the last full pass's final look).
+        public var ipvsObservedAt: ContinuousClock.Instant?
     }
 
     let host: any HostControl
@@ -51,6 +53,7 @@ public actor Reconciler: Service {
     /// check costs on this table, whatever a repair then adds).
     public private(set) var lastFullPass: Duration = .zero
     private var lastPassAt: Date?
+    private var ipvsObservedAt: ContinuousClock.Instant?
     /// The kernel's IPv4 service count when the last full pass looked; nil when unknown (no IPVS).
     private var ipvsServiceCount: UInt32?
     private var loggedWaiting: Set<String> = []
@@ -162,10 +165,12 @@ public actor Reconciler: Service {
         var report = ApplyReport(failures: [])
         var remaining: ReconcileEngine.Pass? = decided
         var after = before
+        var afterAt = started
         if !decided.actions.isEmpty {
             report = await host.apply(decided.actions)
             if scope == .full { count = await host.ipvsServiceCount() }
             do {
+                afterAt = .now
                 after = try await host.observe(sysctls: engine.sysctlKeys, ipvs: scope.ipvs)
                 // What is left is known only for the target the actions were for (nil: not converged).
                 remaining = engine.target == target ? engine.decide(observed: after, now: clock.now) : nil
@@ -178,6 +183,7 @@ public actor Reconciler: Service {
         if engine.ledger != ledgerBefore { persistLedger() }
         if scope == .full || observed == nil {
             observed = after
+            if scope == .full { ipvsObservedAt = afterAt }
         } else if var merged = observed {
             // A light pass saw addresses and sysctls only; keep the last IPVS view beside them.
             merged.interfaces = after.interfaces
@@ -200,7 +206,7 @@ public actor Reconciler: Service {
     public var snapshot: Snapshot {
         Snapshot(version: engine.target?.version, converged: engine.isConverged, repairs: engine.repairs,
                  lastError: engine.lastError, waiting: engine.waiting.map(\.description), passes: passes,
-                 lastPassAt: lastPassAt, observed: observed)
+                 lastPassAt: lastPassAt, observed: observed, ipvsObservedAt: ipvsObservedAt)
     }
 
     /// A fresh observation with IPVS counters, for `/metrics` when it is scraped; the reconciler's own

@@ -128,7 +128,12 @@ public actor InMemoryHost: HostControl {
             guard let j = table.services[i].destinations.firstIndex(where: { $0.endpoint == d.endpoint }) else {
                 return HostError(.noSuchDestination, action, "no such destination \(d.endpoint) in \(key)")
             }
-            table.services[i].destinations[j] = d.configuration
+            // As the kernel: an edit changes settings; the connections stay the destination's.
+            var edited = d.configuration
+            edited.activeConnections = table.services[i].destinations[j].activeConnections
+            edited.inactiveConnections = table.services[i].destinations[j].inactiveConnections
+            edited.persistentConnections = table.services[i].destinations[j].persistentConnections
+            table.services[i].destinations[j] = edited
         case .deleteDestination(let key, let e):
             guard let i = index(key) else { return HostError(.noSuchService, action, "no such service \(key)") }
             guard let j = table.services[i].destinations.firstIndex(where: { $0.endpoint == e }) else {

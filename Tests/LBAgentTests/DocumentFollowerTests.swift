@@ -23,9 +23,7 @@ final class DocumentFollowerTests: XCTestCase {
     let signer = SigningKey.generate()
 
     func held(_ spec: ClusterSpec, version: UInt64) throws -> HeldDocument {
-        let json = try DesiredStateDocument(spec: spec, version: version, issuedAt: Date()).signed(by: [signer]).jsonEncoded()
-        let policy = try TrustPolicy(trustedKeys: [signer.publicKey], expectedCluster: "web")
-        return HeldDocument(envelopeJSON: json, verified: try DesiredStateDocument.verify(json: json, policy: policy))
+        try Fixtures.held(spec, version: version, signer: signer)
     }
 
     func parts(node: String) throws -> (DocumentFollower, Reconciler, VRRPSupervisor, InMemoryHost) {

@@ -4,7 +4,9 @@
 . /lab/lib.sh
 
 services=${1:-10000}
-lab_topology lvs1 || exit 1
+# rs1 and rs2 answer the reference scenario's health checks: without them its destinations go down.
+lab_topology lvs1 rs1 rs2 || exit 1
+for h in rs1 rs2; do lab_real_server_dr "$h" && lab_http_server "$h" "hello from $h" || exit 1; done
 
 ms() { local up _; read -r up _ </proc/uptime; echo "$up" | awk '{ printf "%d", $1 * 1000 }'; }
 # has_last N: the agent applies services in port order, so the Nth service (port 10000+N-1 in the big
