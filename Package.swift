@@ -128,6 +128,12 @@ let package = Package(
         .executableTarget(name: "DocumentFuzz", dependencies: ["LBDocument", "LBCrypto", "LBFuzzSupport"]),
         // libFuzzer driver for the netlink reply decoders (same build flags as DocumentFuzz).
         .executableTarget(name: "NetlinkFuzz", dependencies: ["LBNetlink", "LBSpec", "LBFuzzSupport"]),
+        // libFuzzer driver for health-probe answers (the probe's HTTP pipeline) and gossiped node reports.
+        .executableTarget(
+            name: "HealthFuzz",
+            dependencies: ["LBHealth", "LBAgent", "LBSpec", "LBFuzzSupport", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]
+        ),
         // libFuzzer driver for the VRRP decoders and the state machine's receive path (same build flags).
         .executableTarget(name: "VRRPFuzz", dependencies: ["LBVRRP", "LBSpec", "LBFuzzSupport"]),
         // SWIM membership with Lifeguard as a value fed events and the time, plus its packet codec. No NIO, no I/O.

@@ -5,10 +5,11 @@
 #   vrrp:      VRRP/IPv4 decoders and the state machine's receive path (VRRPFuzz)
 #   gossip:    gossip packet decoder and the SWIM engine's receive path (GossipFuzz)
 #   gossipnet: the sealed transport's receive path: frame splitting, opening, decoding (GossipNetFuzz)
+#   health:    health-probe answers through the probe's HTTP pipeline, and gossiped node reports (HealthFuzz)
 # Exits non-zero when the fuzzer finds a crash; the input is kept under .fuzz/artifacts/TARGET/.
 set -euo pipefail
 
-target="${1:?usage: scripts/fuzz.sh document|netlink|vrrp|gossip|gossipnet [SECONDS]}"
+target="${1:?usage: scripts/fuzz.sh document|netlink|vrrp|gossip|gossipnet|health [SECONDS]}"
 seconds="${2:-30}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -19,7 +20,8 @@ case "$target" in
     vrrp) product=VRRPFuzz ;;
     gossip) product=GossipFuzz ;;
     gossipnet) product=GossipNetFuzz ;;
-    *) echo "fuzz.sh: unknown target '$target' (document, netlink, vrrp, gossip, gossipnet)" >&2; exit 2 ;;
+    health) product=HealthFuzz ;;
+    *) echo "fuzz.sh: unknown target '$target' (document, netlink, vrrp, gossip, gossipnet, health)" >&2; exit 2 ;;
 esac
 
 scratch=.build-fuzz

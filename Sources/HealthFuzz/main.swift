@@ -1,0 +1,73 @@
+// libFuzzer driver for what a real server (or anything on the network) can send a director's agent:
+// the answer to an http or websocket health probe, through the probe's own pipeline (byte budget,
+// NIO's HTTP decoder with the probe's limits, the verdict handler), and a gossiped node report. Any
+// input must end in a verdict or an error, never a crash. Build and run with scripts/fuzz.sh health.
+#if FUZZ
+@testable import LBAgent
+import LBFuzzSupport
+@testable import LBHealth
+import LBSpec
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+
+enum Answers {
+    static let http = HealthCheck(kind: .http, path: "/healthz")
+    static let websocket = HealthCheck(kind: .websocket, path: "/ws")
+    static let address = IPAddress("192.168.1.102")!
+
+    /// Both exchanges over one input, split at its first byte's value so the decoder also meets a
+    /// read boundary inside the head.
+    static func run(_ bytes: [UInt8]) {
+        _ = AgentReport.decode(bytes)
+        let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
+        for exchange in [HTTPExchange.get(http, address: address, port: 80),
+                         HTTPExchange.upgrade(websocket, address: address, port: 80, key: "dGhlIHNhbXBsZSBub25jZQ==")] {
+            feed(exchange, [Array(bytes[..<cut]), Array(bytes[cut...])])
+        }
+    }
+
+    static func feed(_ exchange: HTTPExchange, _ chunks: [[UInt8]]) {
+        let loop = EmbeddedEventLoop()
+        let channel = EmbeddedChannel(loop: loop)
+        let verdict = NIOLoopBound(Verdict(loop.makePromise()), eventLoop: loop)
+        verdict.value.channel = channel
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = ProbeLimits.headerFieldBytes
+        limits.maxHeaderListSize = ProbeLimits.headerListBytes
+        limits.maxHeaderFieldCount = ProbeLimits.headerFieldCount
+        do {
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandler(ResponseByteBudget(limit: ProbeLimits.responseBytes))
+            try pipeline.addHTTPClientHandlers(decoderLimitConfiguration: limits)
+            try pipeline.addHandler(HTTPProbeHandler(exchange: exchange, verdict: verdict, budget: .seconds(3)))
+            channel.pipeline.fireChannelActive()
+            for chunk in chunks where !chunk.isEmpty {
+                try channel.writeInbound(ByteBuffer(bytes: chunk))
+            }
+        } catch {
+            // A decoder error is an answer like any other; the probe reports it.
+        }
+        _ = try? channel.finish()
+        verdict.value.decide(.failure("end of input"))
+        try? loop.syncShutdownGracefully()
+    }
+
+    static func seeds() -> [(String, [UInt8])] {
+        let report = AgentReport(node: "lvs1", at: 1_700_000_000, version: 3, digest: "0123456789abcdef", converged: true,
+                                 roles: ["director"], vrrp: [.init(name: "VI_51", vrid: 51, state: "MASTER", priority: 100)],
+                                 services: nil, repairs: ["address": 1], error: nil, refused: nil)
+        return [
+            ("http-200.bin", Array("\u{0}HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".utf8)),
+            ("http-500.bin", Array("\u{5}HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n\r\n".utf8)),
+            ("ws-101.bin", Array("\u{0}HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n".utf8)),
+            ("http-100-then-200.bin", Array("\u{20}HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n".utf8)),
+            ("report.bin", report.encoded()),
+        ]
+    }
+}
+
+FuzzDriver.main(seeds: Answers.seeds, body: Answers.run)
+#else
+print("HealthFuzz must be built with -sanitize=fuzzer -DFUZZ; run scripts/fuzz.sh health")
+#endif
