@@ -70,7 +70,9 @@ public struct AgentDaemon: Sendable {
         } catch {
             throw AgentError("cannot gossip on \(listen): \(error)")
         }
-        let health = HealthService(probe: NIOHealthProbe(group: MultiThreadedEventLoopGroup.singleton), reconciler: reconciler,
+        // One loop for every check: the service, its timer and its sockets, so a probe never changes thread.
+        let healthLoop = MultiThreadedEventLoopGroup.singleton.next()
+        let health = HealthService(probe: NIOHealthProbe(group: healthLoop), loop: healthLoop, reconciler: reconciler,
                                    logger: logger, metrics: metrics, onChange: { reports.signal() })
         let follower = DocumentFollower(node: config.node, reconciler: reconciler, vrrp: supervisor, gossip: gossip, logger: logger,
                                         metrics: metrics, health: health, onChange: { reports.signal() })

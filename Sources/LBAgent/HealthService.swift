@@ -3,6 +3,7 @@ import LBHealth
 import LBHost
 import LBSpec
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// What the real servers can serve, as a Service: runs the planned health checks (the pure
@@ -46,7 +47,10 @@ public actor HealthService: Service {
     private var nodes: [Endpoint: String] = [:]
     private var published = ServingState()
     private let epoch = ContinuousClock.now
-    private var sleeper: Task<Void, Never>?
+    /// The actor's executor, the probes' sockets and the timer share this one event loop.
+    let loop: any EventLoop
+    private var timer: Scheduled<Void>?
+    private var running = false
     private var wakeAt: Duration = .zero
     private var dirty = false
     private var lastPublish: Duration = .zero
@@ -56,9 +60,12 @@ public actor HealthService: Service {
     /// How often drains are looked at while any is in progress.
     let drainInterval: Duration
 
-    public init(probe: any HealthProbe, reconciler: Reconciler, logger: Logger, metrics: AgentMetrics? = nil,
+    /// - Parameter loop: runs this actor, its timer and, when `probe` is an `NIOHealthProbe` on the same
+    ///   loop, every socket probe: one thread for all checks, no hop per probe.
+    public init(probe: any HealthProbe, loop: any EventLoop, reconciler: Reconciler, logger: Logger, metrics: AgentMetrics? = nil,
                 drainInterval: Duration = .seconds(1), onChange: @escaping @Sendable () -> Void = {}) {
         self.probe = probe
+        self.loop = loop
         self.reconciler = reconciler
         self.logger = logger
         self.metrics = metrics
@@ -66,6 +73,8 @@ public actor HealthService: Service {
         self.onChange = onChange
         (updates, updateSink) = AsyncStream.makeStream(of: ServingState.self, bufferingPolicy: .bufferingNewest(1))
     }
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
 
     var now: Duration { ContinuousClock.now - epoch }
 
@@ -80,7 +89,8 @@ public actor HealthService: Service {
         checker.setChecks(plan.healthChecks, now: now)
         updateDrains()
         publish()
-        sleeper?.cancel()
+        if timer != nil { timer?.cancel(); timer = nil }
+        arm()
     }
 
     public var checks: [CheckView] {
@@ -109,36 +119,58 @@ public actor HealthService: Service {
     public var serving: ServingState { published }
 
     public func run() async throws {
+        running = true
+        arm()
         await withDiscardingTaskGroup { group in
             group.addTask { await self.watchDrains() }
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                for run in checker.start(now: now) {
-                    group.addTask { [probe] in
-                        let result = await probe.probe(run.check, target: run.target)
-                        await self.record(run.id, result)
-                    }
-                }
-                // At most one publication per `publishEvery`: 10,000 first results in the first second
-                // are a few dozen new desired states, not 10,000.
-                if dirty, now - lastPublish >= Self.publishEvery { publish() }
-                // One timer per agent, not one per check: until the next due check, in steps of at least
-                // `granularity` so 2,000 checks a second are a few hundred wakeups. A new plan, or a
-                // result that brings a check forward, cuts the sleep short.
-                var wait = checker.nextDue().map { min(max(Self.granularity, $0 - now), Self.idle) } ?? Self.idle
-                if dirty { wait = min(wait, max(Self.granularity, lastPublish + Self.publishEvery - now)) }
-                wakeAt = now + wait
-                let sleep = Task { _ = try? await Task.sleep(for: wait) }
-                sleeper = sleep
-                _ = try? await cancelWhenGracefulShutdown {
-                    await withTaskCancellationHandler { await sleep.value } onCancel: { sleep.cancel() }
-                }
-                sleeper = nil
-            }
+            try? await gracefulShutdown()
             group.cancelAll()
+        }
+        running = false
+        timer?.cancel()
+        timer = nil
+    }
+
+    /// One turn: starts the due checks, publishes what changed, sets the timer for the next turn.
+    private func tick() {
+        timer = nil
+        guard running else { return }
+        for run in checker.start(now: now) {
+            probe.start(run.check, target: run.target) { [weak self] result in self?.deliver(run.id, result) }
+        }
+        // At most one publication per `publishEvery`: 10,000 first results in the first second are a
+        // few dozen new desired states, not 10,000.
+        if dirty, now - lastPublish >= Self.publishEvery { publish() }
+        arm()
+    }
+
+    /// A probe's answer, on whatever thread it finished: on this actor's loop (the NIO probes') it is
+    /// recorded at once, without a task or a thread hop.
+    private nonisolated func deliver(_ id: HealthChecker.ID, _ result: ProbeResult) {
+        if loop.inEventLoop {
+            assumeIsolated { $0.record(id, result) }
+        } else {
+            loop.execute { self.assumeIsolated { $0.record(id, result) } }
         }
     }
 
-    /// The loop's shortest and longest sleeps.
+    /// One timer per agent, not one per check: the next turn at the next due check (in steps of at least
+    /// `granularity`, so 2,000 checks a second are a few hundred turns), or sooner to publish.
+    private func arm() {
+        guard running else { return }
+        var wait = checker.nextDue().map { min(max(Self.granularity, $0 - now), Self.idle) } ?? Self.idle
+        if dirty { wait = min(wait, max(Self.granularity, lastPublish + Self.publishEvery - now)) }
+        let at = now + wait
+        if timer != nil, wakeAt <= at { return }
+        timer?.cancel()
+        wakeAt = at
+        let (seconds, attoseconds) = wait.components
+        timer = loop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) { [weak self] in
+            self?.assumeIsolated { $0.tick() }
+        }
+    }
+
+    /// The shortest and longest waits between turns.
     static let granularity: Duration = .milliseconds(5)
     static let publishEvery: Duration = .milliseconds(50)
     static let idle: Duration = .seconds(1)
@@ -147,7 +179,8 @@ public actor HealthService: Service {
         metrics?.recordCheck(result)
         if let output = result.output, !output.isEmpty { logger.debug("check \(id): output: \(output)") }
         let transition = checker.record(id, result, now: now)
-        if (transition != nil && wakeAt > now + Self.publishEvery) || (checker.nextDue().map { $0 < wakeAt } ?? false) { sleeper?.cancel() }
+        if transition != nil { dirty = true }
+        arm()
         guard let t = transition else { return }
         let who = nodes[id.destination].map { "\($0) " } ?? ""
         switch (t.from, t.to) {
@@ -159,7 +192,6 @@ public actor HealthService: Service {
             logger.notice("\(who)\(id.destination) of \(id.service) up again: check passed in \(Self.milliseconds(t.latency)) ms")
         }
         metrics?.recordTransition(service: id.service, destination: id.destination.description, to: t.to, counted: t.from != .unknown)
-        dirty = true
     }
 
     private func watchDrains() async {

@@ -7,6 +7,7 @@ import LBSpec
 import LBVRRPRuntime
 import Logging
 import NIOConcurrencyHelpers
+import NIOPosix
 import XCTest
 
 /// Answers each target as the test says (success unless told otherwise).
@@ -52,7 +53,7 @@ final class HealthServiceTests: XCTestCase {
         let host = InMemoryHost()
         let probe = ScriptedProbe()
         let reconciler = try Reconciler(host: host, ledgerPath: nil, logger: logger)
-        let health = HealthService(probe: probe, reconciler: reconciler, logger: logger)
+        let health = HealthService(probe: probe, loop: MultiThreadedEventLoopGroup.singleton.next(), reconciler: reconciler, logger: logger)
         let vrrp = VRRPSupervisor(makeHost: { host }, transport: { _ in SilentTransport() }, logger: logger)
         let follower = DocumentFollower(node: "lvs1", reconciler: reconciler, vrrp: vrrp, gossip: nil, logger: logger, health: health)
         let tasks = [Task { try await health.run() }, Task { try await follower.run() }, Task { try await reconciler.run() }]
@@ -83,7 +84,7 @@ final class HealthServiceTests: XCTestCase {
     func testADrainEndsWhenTheKernelShowsNoConnections() async throws {
         let host = InMemoryHost()
         let reconciler = try Reconciler(host: host, ledgerPath: nil, logger: logger)
-        let health = HealthService(probe: ScriptedProbe(), reconciler: reconciler, logger: logger, drainInterval: .milliseconds(20))
+        let health = HealthService(probe: ScriptedProbe(), loop: MultiThreadedEventLoopGroup.singleton.next(), reconciler: reconciler, logger: logger, drainInterval: .milliseconds(20))
         let vrrp = VRRPSupervisor(makeHost: { host }, transport: { _ in SilentTransport() }, logger: logger)
         let follower = DocumentFollower(node: "lvs1", reconciler: reconciler, vrrp: vrrp, gossip: nil, logger: logger, health: health)
         let tasks = [Task { try await health.run() }, Task { try await follower.run() }, Task { try await reconciler.run() }]
