@@ -54,6 +54,9 @@ public actor Reconciler: Service {
     public private(set) var lastFullPass: Duration = .zero
     private var lastPassAt: Date?
     private var ipvsObservedAt: ContinuousClock.Instant?
+    /// The last IPVS listing that held every desired service: the order an `ipvsadm -C` deletes them in,
+    /// for `HostDiff.trashOrder`. A listing taken while a flush was under way would order nothing.
+    private var listing: IPVSTable?
     /// The kernel's IPv4 service count when the last full pass looked; nil when unknown (no IPVS).
     private var ipvsServiceCount: UInt32?
     private var loggedWaiting: Set<String> = []
@@ -159,7 +162,7 @@ public actor Reconciler: Service {
             if let blocked = engine.blocked, blocked != wasBlocked { logger.error("\(blocked); nothing converges until it is") }
             if wasBlocked != nil, engine.blocked == nil { logger.notice("IPVS is available again") }
         }
-        let decided = engine.decide(observed: before, now: clock.now, lastSeen: observed?.ipvs.table)
+        let decided = engine.decide(observed: before, now: clock.now, lastSeen: listing)
         let looked = ContinuousClock.now - started
         logWaiting(decided.waiting)
         var report = ApplyReport(failures: [])
@@ -183,7 +186,10 @@ public actor Reconciler: Service {
         if engine.ledger != ledgerBefore { persistLedger() }
         if scope == .full || observed == nil {
             observed = after
-            if scope == .full { ipvsObservedAt = afterAt }
+            if scope == .full {
+                ipvsObservedAt = afterAt
+                if let table = after.ipvs.table, Self.holdsEveryService(table, of: engine.target) { listing = table }
+            }
         } else if var merged = observed {
             // A light pass saw addresses and sysctls only; keep the last IPVS view beside them.
             merged.interfaces = after.interfaces
@@ -201,6 +207,14 @@ public actor Reconciler: Service {
         metrics?.recordPass(engine: engine, events: events)
         if let due = engine.nextRetry { scheduleRetry(after: max(.zero, due - clock.now)) }
         return PassResult(actions: decided.actions, report: report, waiting: decided.waiting, events: events, converged: engine.isConverged)
+    }
+
+    static func holdsEveryService(_ table: IPVSTable, of target: ReconcileEngine.Target?) -> Bool {
+        guard let desired = target?.state.ipvs?.services, !desired.isEmpty, table.services.count >= desired.count else { return false }
+        var listed = Set<IPVSServiceKey>()
+        listed.reserveCapacity(table.services.count)
+        for e in table.services { listed.insert(e.service.key) }
+        return desired.allSatisfy { listed.contains($0.service.key) }
     }
 
     public var snapshot: Snapshot {
