@@ -28,9 +28,10 @@ public struct DrainTracker: Sendable, Equatable {
     public var drained: [String: Set<Endpoint>] { done.mapValues { Set($0.keys) } }
 
     /// Looks at every draining destination of `plan` in `observed`; returns the drains that finished now.
-    /// Without an observation of IPVS nothing finishes (nothing is known of the connections), except by
-    /// deadline.
-    public mutating func update(plan: HostPlan, observed: IPVSTable?, now: Int64) -> [Done] {
+    /// Only a `fresh` observation (taken after the drain began) can show a server idle: an older one may
+    /// show no connections on a server that has some now. Any observation gives the count a deadline
+    /// reports; without one nothing finishes but by deadline.
+    public mutating func update(plan: HostPlan, observed: IPVSTable?, fresh: Bool, now: Int64) -> [Done] {
         var finished: [Done] = []
         var next: [String: [Endpoint: Done]] = [:]
         for s in plan.ipvsServices {
@@ -51,9 +52,10 @@ public struct DrainTracker: Sendable, Equatable {
                     open = entry?.destinations.first { $0.address == d.address && Int($0.port) == d.port }
                         .map { Int($0.activeConnections) + Int($0.inactiveConnections) } ?? 0
                 }
-                guard open == 0 || pastDeadline else { continue }
+                guard (fresh && open == 0) || pastDeadline else { continue }
+                let idle = fresh && open == 0
                 let result = Done(service: key, destination: endpoint, node: d.node, openConnections: open ?? 0,
-                                  byDeadline: open != 0, at: now)
+                                  byDeadline: !idle, at: now)
                 next[key, default: [:]][endpoint] = result
                 finished.append(result)
             }

@@ -79,7 +79,7 @@ public actor HealthService: Service {
     var now: Duration { ContinuousClock.now - epoch }
 
     /// The plan in force: its checks are run, its drains tracked.
-    public func setPlan(_ plan: HostPlan) {
+    public func setPlan(_ plan: HostPlan) async {
         self.plan = plan
         planAt = .now
         nodes = [:]
@@ -87,7 +87,9 @@ public actor HealthService: Service {
             for d in s.destinations { if let n = d.node { nodes[Endpoint(address: d.address, port: d.port)] = n } }
         }
         checker.setChecks(plan.healthChecks, now: now)
-        updateDrains()
+        // A deadline already past ends its drain at once, with the connections the last look counted.
+        let last = await reconciler.snapshot.observed?.ipvs.table
+        updateDrains(observed: last, fresh: false)
         publish()
         if timer != nil { timer?.cancel(); timer = nil }
         arm()
@@ -200,15 +202,15 @@ public actor HealthService: Service {
             // Only a look at the kernel taken after this plan came in may end a drain: an older one may
             // show no connections on a server that has some now.
             let snapshot = await reconciler.snapshot
-            guard let at = snapshot.ipvsObservedAt, at > planAt else { continue }
-            updateDrains(observed: snapshot.observed?.ipvs.table)
+            guard let at = snapshot.ipvsObservedAt else { continue }
+            updateDrains(observed: snapshot.observed?.ipvs.table, fresh: at > planAt)
             publish()
         }
     }
 
-    private func updateDrains(observed: IPVSTable? = nil) {
+    private func updateDrains(observed: IPVSTable?, fresh: Bool) {
         guard let plan else { return }
-        for d in drains.update(plan: plan, observed: observed, now: Int64(Date().timeIntervalSince1970)) {
+        for d in drains.update(plan: plan, observed: observed, fresh: fresh, now: Int64(Date().timeIntervalSince1970)) {
             let who = d.node.map { "\($0) " } ?? ""
             if d.byDeadline {
                 logger.notice("\(who)\(d.destination) of \(d.service) drained at its deadline with \(d.openConnections) connection\(d.openConnections == 1 ? "" : "s") still open: removed")

@@ -42,9 +42,13 @@ enum SocketProbe {
         let verdict = NIOLoopBound(Verdict(loop.makePromise()), eventLoop: loop)
         let timeAmount = TimeAmount.nanoseconds(Int64(budget.components.seconds) * 1_000_000_000
             + budget.components.attoseconds / 1_000_000_000)
-        let deadline = loop.scheduleTask(in: timeAmount) {
-            let phase = verdict.value.connected ? "waiting for a response" : nil
-            verdict.value.decide(.failure(FailureText.timedOut(after: budget, phase)))
+        // A tcp check is its connect, which `connectTimeout` bounds: one timer per probe, not two.
+        var deadline: Scheduled<Void>?
+        if case .http = exchange {
+            deadline = loop.scheduleTask(in: timeAmount) {
+                let phase = verdict.value.connected ? "waiting for a response" : nil
+                verdict.value.decide(.failure(FailureText.timedOut(after: budget, phase)))
+            }
         }
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(timeAmount)
@@ -78,9 +82,9 @@ enum SocketProbe {
         }
         // A loop shutting down cancels the deadline; the probe still gets its answer then, and the promise
         // is never dropped unfulfilled.
-        deadline.futureResult.whenFailure { _ in verdict.value.decide(.failure("probe cancelled: event loop shut down")) }
+        deadline?.futureResult.whenFailure { _ in verdict.value.decide(.failure("probe cancelled: event loop shut down")) }
         let outcome = verdict.value.promise.futureResult
-        outcome.whenComplete { _ in deadline.cancel() }
+        if let deadline { outcome.whenComplete { _ in deadline.cancel() } }
         return outcome
     }
 

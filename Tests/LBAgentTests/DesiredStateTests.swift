@@ -89,24 +89,26 @@ final class DesiredStateTests: XCTestCase {
             return IPVSTable(services: [IPVSTable.Entry(service: IPVSService(key: key, scheduler: "wrr"), destinations: [d])])
         }
         var tracker = DrainTracker()
-        XCTAssertEqual(tracker.update(plan: p, observed: nil, now: 1_000), [], "nothing known of its connections")
-        XCTAssertEqual(tracker.update(plan: p, observed: table(active: 2, inactive: 1), now: 1_001), [])
-        XCTAssertEqual(tracker.update(plan: p, observed: table(active: 0, inactive: 1), now: 1_002), [], "inactive connections count too")
-        let idle = tracker.update(plan: p, observed: table(active: 0, inactive: 0), now: 1_003)
+        XCTAssertEqual(tracker.update(plan: p, observed: nil, fresh: true, now: 1_000), [], "nothing known of its connections")
+        XCTAssertEqual(tracker.update(plan: p, observed: table(active: 2, inactive: 1), fresh: true, now: 1_001), [])
+        XCTAssertEqual(tracker.update(plan: p, observed: table(active: 0, inactive: 1), fresh: true, now: 1_002), [], "inactive connections count too")
+        XCTAssertEqual(tracker.update(plan: p, observed: table(active: 0, inactive: 0), fresh: false, now: 1_003), [],
+                       "a look from before the drain began cannot show it idle")
+        let idle = tracker.update(plan: p, observed: table(active: 0, inactive: 0), fresh: true, now: 1_003)
         XCTAssertEqual(idle.map(\.openConnections), [0])
         XCTAssertEqual(idle.map(\.byDeadline), [false])
         XCTAssertEqual(tracker.drained, [p.ipvsServices[0].key: [rs2]])
-        XCTAssertEqual(tracker.update(plan: p, observed: table(active: 5, inactive: 0), now: 1_004), [], "done stays done")
+        XCTAssertEqual(tracker.update(plan: p, observed: table(active: 5, inactive: 0), fresh: true, now: 1_004), [], "done stays done")
 
         var late = DrainTracker()
-        XCTAssertEqual(late.update(plan: p, observed: table(active: 3, inactive: 4), now: 1_999), [])
-        let deadline = late.update(plan: p, observed: table(active: 3, inactive: 4), now: 2_000)
+        XCTAssertEqual(late.update(plan: p, observed: table(active: 3, inactive: 4), fresh: true, now: 1_999), [])
+        let deadline = late.update(plan: p, observed: table(active: 3, inactive: 4), fresh: false, now: 2_000)
         XCTAssertEqual(deadline.map(\.openConnections), [7], "the report says how many were still open")
         XCTAssertEqual(deadline.map(\.byDeadline), [true])
-        XCTAssertEqual(late.update(plan: p, observed: nil, now: 2_001), [], "by deadline even unobserved")
+        XCTAssertEqual(late.update(plan: p, observed: nil, fresh: true, now: 2_001), [], "by deadline even unobserved")
 
         // A document that stops draining it forgets the drain.
-        XCTAssertEqual(late.update(plan: try XCTUnwrap(HostPlanner.plan(Fixtures.reference(), node: "lvs1")), observed: nil, now: 2_002), [])
+        XCTAssertEqual(late.update(plan: try XCTUnwrap(HostPlanner.plan(Fixtures.reference(), node: "lvs1")), observed: nil, fresh: true, now: 2_002), [])
         XCTAssertEqual(late.drained, [:])
     }
 }

@@ -98,8 +98,15 @@ lacks_destination() { ! has_destination "$@"; }
 weight_zero() { lab_net "$1" ipvsadm -Ln | grep -Eq "^  -> $2 +Route +0 "; }
 # connection_on HOST: the real server of lb's service with an active connection on HOST.
 connection_on() { lab_net "$1" ipvsadm -Ln | awk '$1 == "->" && $2 ~ /^192\.168\.1\.10[234]:80$/ && $5 >= 1 { print $2; exit }' | grep .; }
-# http_stop HOST: stops HOST's busybox httpd (lab_http_server), so its health checks are refused.
-http_stop() { kill $(pgrep -f "httpd -p 80 -h /tmp/www-$1-80"); }
+# http_stop HOST: stops HOST's busybox httpd (lab_http_server), so its health checks are refused. The
+# lab's busybox has no pgrep: the process is found by its command line in /proc.
+http_stop() {
+    local p found=""
+    for p in /proc/[0-9]*; do
+        [ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "httpd -p 80 -h /tmp/www-$1-80 " ] && { kill "${p#/proc/}"; found=1; }
+    done
+    [ -n "$found" ] || { echo "http_stop: no httpd of $1 found" >&2; return 1; }
+}
 
 rs_vip() { ip -n "$1" -4 addr show dev lo | grep -q "inet $VIP/32 scope global lo:0"; }
 rs_arp_ignore() { [ "$(lab_net "$1" sysctl -n net.ipv4.conf.eth0.arp_ignore)" = 1 ]; }
