@@ -125,6 +125,8 @@ let package = Package(
         // libFuzzer driver for document decoding and verification (built with -DFUZZ, see Makefile).
         // Seed writing and libFuzzer's driver, shared by the fuzz targets.
         .target(name: "LBFuzzSupport"),
+        // What tests share: a seeded generator for random input that replays.
+        .target(name: "LBTestKit"),
         .executableTarget(name: "DocumentFuzz", dependencies: ["LBDocument", "LBCrypto", "LBFuzzSupport"]),
         // libFuzzer driver for the netlink reply decoders (same build flags as DocumentFuzz).
         .executableTarget(name: "NetlinkFuzz", dependencies: ["LBNetlink", "LBSpec", "LBFuzzSupport"]),
@@ -164,21 +166,21 @@ let package = Package(
         ),
 
         .testTarget(name: "LBSpecTests", dependencies: ["LBSpec", "LBSpecYAML"]),
-        .testTarget(name: "LBAgentConfigTests", dependencies: ["LBAgentConfig", "LBSpec", "LBSpecYAML"]),
+        .testTarget(name: "LBAgentConfigTests", dependencies: ["LBTestKit", "LBAgentConfig", "LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCryptoTests", dependencies: ["LBCrypto"]),
         .testTarget(name: "LBDocumentTests", dependencies: ["LBDocument", "LBCrypto", "LBSpec"]),
         .testTarget(name: "LBNetlinkTests", dependencies: ["LBNetlink", "LBSpec"]),
         .testTarget(name: "LBHostTests", dependencies: ["LBHost", "LBHostConformance", "LBNetlink", "LBSpec", "lb-agent", "lb-hostcheck"]),
-        .testTarget(name: "LBKeepalivedTests", dependencies: ["LBKeepalived", "LBSpec", "LBSpecYAML"]),
+        .testTarget(name: "LBKeepalivedTests", dependencies: ["LBTestKit", "LBKeepalived", "LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCtlTests", dependencies: ["LBCtl", "lbctl"]),
         .testTarget(
             name: "LBVRRPTests",
-            dependencies: ["LBVRRP", "LBVRRPRuntime", "LBVRRPLab", "LBHost", "LBNetlink", "LBSpec", "lb-agent"],
+            dependencies: ["LBTestKit", "LBVRRP", "LBVRRPRuntime", "LBVRRPLab", "LBHost", "LBNetlink", "LBSpec", "lb-agent"],
             resources: [.copy("Resources")]
         ),
         .testTarget(
             name: "LBHealthTests",
-            dependencies: [
+            dependencies: ["LBTestKit",
                 "LBHealth", "LBSpec",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -193,7 +195,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LBAgentTests",
-            dependencies: ["LBAgent", "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBDocument", "LBCrypto", "LBGossipService", "LBVRRPLab",
+            dependencies: ["LBTestKit", "LBAgent", "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBDocument", "LBCrypto", "LBGossipService", "LBVRRPLab",
                            "LBAgentConfig", "lb-agent", "lbctl", .product(name: "Logging", package: "swift-log")]
         ),
     ],

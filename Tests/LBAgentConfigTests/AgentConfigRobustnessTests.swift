@@ -1,8 +1,9 @@
-import XCTest
 import Foundation
+import LBAgentConfig
 import LBSpec
 import LBSpecYAML
-import LBAgentConfig
+import LBTestKit
+import XCTest
 
 /// Thousands of broken, truncated and mutated files through the loader: it must never crash or hang, and
 /// what it returns must keep its promises (a configuration exactly when there is no error, positions

@@ -1,4 +1,5 @@
 import Foundation
+import LBTestKit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -336,7 +337,7 @@ final class AgentNamespaceTests: XCTestCase {
         pushAndConverge(lab, try lab.sign(lab.spec(realServers: ["rs1"], directors: [("lvs1", 100), ("lvs2", 99)]), version: 1),
                         version: 1, from: "rs1", nodes: ["rs1"])
 
-        var rng = SplitMix(seed: UInt64(Date().timeIntervalSince1970 * 1000))
+        var rng = SplitMix64(seed: UInt64(Date().timeIntervalSince1970 * 1000))
         print("agent-netns garbage: seed \(rng.seed)")
         func noise(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) } }
         let ns = lab.namespace("rs1"), outside = lab.namespace("x"), gossipAddress = "\(lab.address("rs1"))"
@@ -396,21 +397,3 @@ final class AgentNamespaceTests: XCTestCase {
     }
 }
 
-/// A small seeded generator, so a failing garbage run can be repeated from the printed seed.
-struct SplitMix: RandomNumberGenerator {
-    let seed: UInt64
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        self.seed = seed
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

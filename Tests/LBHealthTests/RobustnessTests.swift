@@ -1,25 +1,14 @@
 import LBHealth
 import LBSpec
+import LBTestKit
 import NIOCore
 import XCTest
 
 /// Whatever a server sends, an http or websocket probe ends in a failure within its timeout: no crash, no
 /// hang, no unbounded buffering.
 final class RobustnessTests: ProbeTestCase {
-    /// Seeded, so a failure can be replayed.
-    private struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     func testRandomBytesFailBothKinds() async throws {
-        var random = SplitMix64(state: 11)
+        var random = SplitMix64(seed: 11)
         for round in 0..<40 {
             let length = Int.random(in: 1...4096, using: &random)
             var bytes = (0..<length).map { _ in UInt8.random(in: 0 ... 255, using: &random) }

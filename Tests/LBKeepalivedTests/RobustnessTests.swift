@@ -1,26 +1,13 @@
 import Foundation
 import LBKeepalived
 import LBSpec
+import LBTestKit
 import XCTest
 
 /// No input crashes the importer: every prefix of real files, random edits, random token soup and
 /// random bytes go through lexer, parser, interpreter, merger and validator. Seeded, so a failure
 /// repeats; bounded, so the run stays short.
 final class RobustnessTests: XCTestCase {
-    /// SplitMix64: small, fast, and the same sequence on every machine.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-        mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-    }
-
     /// Imports text as one or two files and checks what any result must satisfy.
     func survive(_ texts: [String], file: StaticString = #filePath, line: UInt = #line) {
         let trees = texts.enumerated().map { KeepalivedParser.parse(text: $0.element, file: "f\($0.offset).conf") }
@@ -50,7 +37,7 @@ final class RobustnessTests: XCTestCase {
     }
 
     func testRandomEditsOfRealFiles() {
-        var rng = Random(state: 0x1B_2024)
+        var rng = SplitMix64(seed: 0x1B_2024)
         let alphabet: [String] = ["{", "}", "\"", "#", "!", "\\", "\n", " ", "\t", "\r\n", "'", "@", "$X=1\n", "~SEQ", "0", "9", "-", ".", "/",
                                   "255", "65536", "999999999999999999999", "::", "ü", "\u{A0}", "\u{0}", "include /nonexistent/*\n", "include f0.conf\n"]
         let sources = [Fixtures.lvs1, Fixtures.lvs2, Corpus.unknown, Corpus.lbknows, Corpus.vrrp]
@@ -69,7 +56,7 @@ final class RobustnessTests: XCTestCase {
     }
 
     func testRandomTokenSoup() {
-        var rng = Random(state: 42)
+        var rng = SplitMix64(seed: 42)
         let words = ["global_defs", "vrrp_instance", "virtual_server", "real_server", "TCP_CHECK", "HTTP_GET", "MISC_CHECK", "url",
                      "virtual_ipaddress", "unicast_peer", "authentication", "auth_type", "PASS", "auth_pass", "priority",
                      "virtual_router_id", "interface", "eth0", "state", "MASTER", "BACKUP", "router_id", "lvs1", "lb_algo", "wrr",
@@ -84,7 +71,7 @@ final class RobustnessTests: XCTestCase {
     }
 
     func testRandomBytesFromDisk() throws {
-        var rng = Random(state: 7)
+        var rng = SplitMix64(seed: 7)
         let dir = try KeepalivedTool.temporaryDirectory(self)
         for i in 0..<50 {
             let bytes = (0..<rng.below(2000)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }

@@ -1,4 +1,5 @@
 import LBSpec
+import LBTestKit
 @testable import LBVRRP
 import XCTest
 
@@ -338,7 +339,7 @@ final class VRRPReconfigureTests: XCTestCase {
     /// Random changes of every in-place setting, at random instants of a master's and a backup's life:
     /// never a transition, never a kept address removed, never an added address missing on the master.
     func testRandomChangesAreAlwaysHitless() throws {
-        var rng = SplitMix(seed: 5798)
+        var rng = SplitMix64(seed: 5798)
         let pool = (200...207).map { CIDR("10.99.0.\($0)/24")! }
         func randomConfig(version: VRRPVersion) -> VRRPConfiguration {
             var vips = pool.filter { _ in rng.next() % 2 == 0 }
@@ -469,15 +470,3 @@ final class VRRPReconfigureTests: XCTestCase {
     }
 }
 
-/// A small deterministic generator, so a failing random test fails the same way every run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
