@@ -63,7 +63,8 @@ bench-ipvs: deps
 # network namespaces, beside keepalived's memory for the same VIP; a release build, as installed.
 bench-health: deps
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-bench
-	.build-release/release/lb-bench health --checks 10000 --interval-ms 5000 --rounds 4
+	.build-release/release/lb-bench health --checks 10000 --interval-ms 5000 --rounds 4 --listener remote
+	.build-release/release/lb-bench health --checks 10000 --interval-ms 5000 --rounds 4 --listener loopback
 
 bench-agent: deps
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-agent

@@ -42,18 +42,24 @@ enum Bench {
             guard (0..<1).contains(loss) else { print("lb-bench gossip: --loss is a probability below 1, such as 0.1"); exit(2) }
             print(GossipBench.run(members: members, seed: seed, quiet: .seconds(Int64(value("--quiet-s", args) ?? "") ?? 20), loss: loss,
                                     counters: args.contains("--counters")))
+        case "health-listener":
+            do { try HealthBench.listen(port: Int(args.dropFirst().first ?? "") ?? 8080) } catch { print("lb-bench health-listener: \(error)"); exit(1) }
         case "health":
             let checks = Int(value("--checks", args) ?? "") ?? 10_000
             let interval = Duration.milliseconds(Int(value("--interval-ms", args) ?? "") ?? 5000)
             let rounds = Int(value("--rounds", args) ?? "") ?? 4
+            guard let mode = HealthBench.Mode(rawValue: value("--listener", args) ?? "remote") else {
+                print("lb-bench health: --listener is remote or loopback")
+                exit(2)
+            }
             do {
-                print(try await HealthBench.run(checks: checks, interval: interval, rounds: rounds))
+                print(try await HealthBench.run(checks: checks, interval: interval, rounds: rounds, mode: mode))
             } catch {
                 print("lb-bench health: \(error)")
                 exit(1)
             }
         default:
-            print("usage: lb-bench health [--checks N] [--interval-ms MS] [--rounds R]   (root: a network namespace of its own)")
+            print("usage: lb-bench health [--checks N] [--interval-ms MS] [--rounds R] [--listener remote|loopback]   (root: namespaces of its own)")
             print("usage: lb-bench gossip [--members N] [--seed S] [--quiet-s SECONDS] [--loss P] [--counters]")
             print("usage: lb-bench ipvs --scratch-host [--services N] [--destinations M] [--ipvsadm PATH]")
             print("usage: lb-bench drift --agent PATH [--runs N] [--keepalived PATH]   (root: network namespaces)")

@@ -11,19 +11,26 @@ import NIOPosix
 import Glibc
 #endif
 
-/// `lb-bench health`: the agent's own health service (the checker, the scheduler loop and the NIO
-/// probes, as `lb-agent run` has them) running N TCP checks every interval against a real listener, in
-/// a network namespace of its own so nothing leaves the machine: 127.0.x.y are N destinations on the
-/// namespace's loopback, all answered by one accepting process (a child, so its CPU is not counted).
-/// Prints CPU % of one core, RSS, how evenly check starts spread over the interval, and the results.
+/// `lb-bench health`: the agent's own health service (the checker, its timer and the NIO probes on one
+/// event loop, as `lb-agent run` has them) running N TCP checks every interval against a real listener,
+/// in network namespaces of its own so nothing leaves the machine. Prints CPU % of one core, RSS, how
+/// evenly check starts spread over the interval, and the results.
+///
+/// Two listeners: `loopback`, one accepting process answering 127.0.x.y in the checker's namespace, where
+/// the kernel charges both ends of every handshake to the checker; and `remote`, the listener in a second
+/// namespace behind a veth pair whose receive side is steered (RPS) to another CPU than the checker's,
+/// so the listener's kernel work is done elsewhere, as a real server's is.
 enum HealthBench {
-    static func run(checks: Int, interval: Duration, rounds: Int) async throws -> String {
+    enum Mode: String { case loopback, remote }
+
+    static func run(checks: Int, interval: Duration, rounds: Int, mode: Mode) async throws -> String {
         // The namespace is entered before any thread starts: this process runs itself again under
         // unshare(1), since a namespace is per thread and the event loops would not follow a late one.
+        // In `remote` mode it is pinned to CPU 0, and the listener's side is steered to CPU 1.
         guard ProcessInfo.processInfo.environment["LB_BENCH_NETNS"] != nil else {
             let child = Process()
-            child.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-            child.arguments = ["--net", "--", CommandLine.arguments[0]] + CommandLine.arguments.dropFirst()
+            child.executableURL = URL(fileURLWithPath: mode == .remote ? "/usr/bin/taskset" : "/usr/bin/unshare")
+            child.arguments = (mode == .remote ? ["-c", "0", "/usr/bin/unshare"] : []) + ["--net", "--", CommandLine.arguments[0]] + CommandLine.arguments.dropFirst()
             child.environment = ProcessInfo.processInfo.environment.merging(["LB_BENCH_NETNS": "1"]) { $1 }
             let out = Pipe()
             child.standardOutput = out
@@ -35,8 +42,24 @@ enum HealthBench {
         }
         guard system("ip link set lo up") == 0 else { throw BenchError("cannot bring lo up in the bench's namespace") }
         let port = 8080
-        let listener = try startListener(port: port)
-        defer { kill(listener, SIGKILL); waitpid(listener, nil, 0) }
+        let namespace = "lb-bench-health-\(getpid())"
+        let listener: pid_t
+        let target: (Int) -> IPAddress
+        switch mode {
+        case .loopback:
+            listener = try startListener(port: port)
+            target = { i in .v4(0x7F00_0000 | UInt32(i / 250) << 8 | UInt32(i % 250 + 1)) }
+        case .remote:
+            try remoteListenerNamespace(namespace)
+            listener = try spawn(["/usr/sbin/ip", "netns", "exec", namespace, "/usr/bin/taskset", "-c", "1", CommandLine.arguments[0], "health-listener", "\(port)"])
+            target = { i in .v4(0x0AC8_0000 | UInt32(i / 250) << 8 | UInt32(i % 250 + 1)) }
+            try waitForListener(IPAddress("10.200.0.1")!, port: port)
+        }
+        defer {
+            kill(listener, SIGKILL)
+            waitpid(listener, nil, 0)
+            if mode == .remote { _ = system("ip netns del \(namespace) 2>/dev/null") }
+        }
 
         // As `lb-agent run` sets it up: one loop for the service, its timer and its sockets.
         let loop = MultiThreadedEventLoopGroup.singleton.next()
@@ -47,8 +70,7 @@ enum HealthBench {
         var plan = HostPlan(node: "bench")
         let check = HealthCheck(kind: .tcp, intervalMilliseconds: Int(interval / .milliseconds(1)), connectTimeoutMilliseconds: 1000, retries: 3)
         plan.healthChecks = (0..<checks).map { i in
-            let target = Endpoint(address: .v4(0x7F00_0000 | UInt32(i / 250) << 8 | UInt32(i % 250 + 1)), port: port)
-            return HealthCheckPlan(service: "10.0.0.1:80/tcp", target: target, check: check)
+            HealthCheckPlan(service: "10.0.0.1:80/tcp", target: Endpoint(address: target(i), port: port), check: check)
         }
         await health.setPlan(plan)
         let running = Task { try await health.run() }
@@ -76,7 +98,7 @@ enum HealthBench {
         let sd = (counts.map { (Double($0) - mean) * (Double($0) - mean) }.reduce(0, +) / Double(slices)).squareRoot()
         let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
         return """
-        {"checks": \(checks), "interval_s": \(Double(interval / .milliseconds(1)) / 1000), "measured_s": \(String(format: "%.1f", seconds)), \
+        {"mode": "\(mode.rawValue)", "checks": \(checks), "interval_s": \(Double(interval / .milliseconds(1)) / 1000), "measured_s": \(String(format: "%.1f", seconds)), \
         "probes": \(starts.count), "succeeded": \(ok), "failed": \(failed), \
         "cpu_percent_of_one_core": \(String(format: "%.1f", cpu / seconds * 100)), \
         "user_percent": \(String(format: "%.1f", user / seconds * 100)), "system_percent": \(String(format: "%.1f", system / seconds * 100)), "rss_kb": \(rss), \
@@ -85,8 +107,53 @@ enum HealthBench {
         """
     }
 
-    /// The accepting side, a child process: accept and close, as fast as connections come.
-    static func startListener(port: Int) throws -> pid_t {
+    /// A second namespace behind a veth pair: 10.200.0.0/16 is local there (any address answers), and
+    /// what it receives is processed on CPU 1 (RPS), away from the checker pinned to CPU 0.
+    static func remoteListenerNamespace(_ ns: String) throws {
+        let commands = [
+            "ip netns add \(ns)",
+            "ip link add hc0 type veth peer name hc1 netns \(ns)",
+            "ip addr add 10.199.0.1/30 dev hc0", "ip link set hc0 up", "ip route add 10.200.0.0/16 via 10.199.0.2",
+            "ip -n \(ns) link set lo up", "ip -n \(ns) addr add 10.199.0.2/30 dev hc1", "ip -n \(ns) link set hc1 up",
+            "ip -n \(ns) route add local 10.200.0.0/16 dev lo",
+            "ip netns exec \(ns) sh -c 'echo 2 > /sys/class/net/hc1/queues/rx-0/rps_cpus'",
+        ]
+        for c in commands where system(c) != 0 {
+            _ = system("ip netns del \(ns) 2>/dev/null")
+            throw BenchError("cannot set up the listener's namespace: \(c)")
+        }
+    }
+
+    static func spawn(_ argv: [String]) throws -> pid_t {
+        var pid: pid_t = 0
+        let cargs = argv.map { strdup($0) } + [nil]
+        defer { cargs.forEach { free($0) } }
+        guard posix_spawn(&pid, argv[0], nil, nil, cargs, environ) == 0 else { throw BenchError("cannot run \(argv[0])") }
+        return pid
+    }
+
+    /// Until a connect to the listener succeeds (a few milliseconds), at most 5 s.
+    static func waitForListener(_ address: IPAddress, port: Int) throws {
+        for _ in 0..<500 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var a = sockaddr_in()
+            a.sin_family = sa_family_t(AF_INET)
+            a.sin_port = UInt16(port).bigEndian
+            if case .v4(let v) = address { a.sin_addr.s_addr = v.bigEndian }
+            let ok = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+            close(fd)
+            if ok { return }
+            usleep(10_000)
+        }
+        throw BenchError("the listener did not come up")
+    }
+
+    /// `lb-bench health-listener PORT`: the accepting side in the remote namespace.
+    static func listen(port: Int) throws -> Never {
+        acceptForever(try listeningSocket(port: port))
+    }
+
+    static func listeningSocket(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -95,15 +162,23 @@ enum HealthBench {
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = INADDR_ANY
         let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0, listen(fd, 4096) == 0 else { throw BenchError("cannot listen on port \(port): \(String(cString: strerror(errno)))") }
+        guard bound == 0, Glibc.listen(fd, 4096) == 0 else { throw BenchError("cannot listen on port \(port): \(String(cString: strerror(errno)))") }
+        return fd
+    }
+
+    static func acceptForever(_ fd: Int32) -> Never {
+        while true {
+            let c = accept(fd, nil, nil)
+            if c >= 0 { close(c) }
+        }
+    }
+
+    /// The accepting side, a child process: accept and close, as fast as connections come.
+    static func startListener(port: Int) throws -> pid_t {
+        let fd = try listeningSocket(port: port)
         let pid = fork()
         guard pid >= 0 else { throw BenchError("fork: \(String(cString: strerror(errno)))") }
-        if pid == 0 {
-            while true {
-                let c = accept(fd, nil, nil)
-                if c >= 0 { close(c) }
-            }
-        }
+        if pid == 0 { acceptForever(fd) }
         close(fd)
         return pid
     }
