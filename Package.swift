@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -125,6 +126,8 @@ let package = Package(
         // libFuzzer driver for document decoding and verification (built with -DFUZZ, see Makefile).
         // Seed writing and libFuzzer's driver, shared by the fuzz targets.
         .target(name: "LBFuzzSupport"),
+        // The controller's history in SQLite (GRDB): accepted versions with their envelopes, and the event timeline.
+        .target(name: "LBHistory", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // What tests share: a seeded generator for random input that replays.
         .target(name: "LBTestKit"),
         .executableTarget(name: "DocumentFuzz", dependencies: ["LBDocument", "LBCrypto", "LBFuzzSupport"]),
@@ -187,6 +190,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "LBHistoryTests", dependencies: ["LBHistory"]),
         .testTarget(name: "LBGossipTests", dependencies: ["LBGossip", "LBGossipSim"]),
         .testTarget(name: "LBGossipNetTests", dependencies: ["LBGossipNet", "LBGossip", "LBCrypto"]),
         .testTarget(
