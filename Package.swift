@@ -38,8 +38,11 @@ let package = Package(
         .target(name: "LBSpec"),
         // Reading a spec from YAML with file/line/column for every diagnostic.
         .target(name: "LBSpecYAML", dependencies: ["LBSpec", .product(name: "Yams", package: "Yams")]),
+        // What the agent's and the controller's configuration files share (gossip, keyring, trust, log_level):
+        // the types, and how they are read, checked and written, once for both.
+        .target(name: "LBDaemonConfig", dependencies: ["LBSpec", "LBSpecYAML", .product(name: "Yams", package: "Yams")]),
         // The agent's own configuration (/etc/lb/agent.yaml): read with the spec's YAML reader, checked, written.
-        .target(name: "LBAgentConfig", dependencies: ["LBSpec", "LBSpecYAML", .product(name: "Yams", package: "Yams")]),
+        .target(name: "LBAgentConfig", dependencies: ["LBDaemonConfig", "LBSpec", "LBSpecYAML", .product(name: "Yams", package: "Yams")]),
         // keepalived.conf: parse, interpret and merge into a spec (import); write one from a spec (export).
         .target(name: "LBKeepalived", dependencies: ["LBSpec"]),
         // Typed netlink over Glibc sockets: rtnetlink links/addresses/events, generic netlink IPVS.

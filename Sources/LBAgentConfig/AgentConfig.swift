@@ -1,3 +1,4 @@
+import LBDaemonConfig
 import LBSpec
 
 /// What one lb-agent needs to know before any signed document arrives: who it is, which cluster it
@@ -10,7 +11,7 @@ public struct AgentConfig: Sendable, Equatable {
     /// Where the daemon reads its configuration unless told otherwise.
     public static let defaultPath = "/etc/lb/agent.yaml"
     /// Default of `keyring`.
-    public static let defaultKeyring = "/etc/lb/cluster.keyring"
+    public static let defaultKeyring = DaemonConfig.defaultKeyring
     /// Default of `stateDirectory`.
     public static let defaultStateDirectory = "/var/lib/lb"
 
@@ -53,58 +54,11 @@ public struct AgentConfig: Sendable, Equatable {
 }
 
 extension AgentConfig {
-    /// `gossip`: the member this agent runs (LBGossipService), one port for UDP and TCP.
-    public struct Gossip: Sendable, Equatable {
-        /// `gossip.listen`, required: the ADDRESS:PORT gossip binds for UDP and TCP. A wildcard
-        /// (`0.0.0.0`, `[::]`) needs `advertise`.
-        public var listen: Endpoint
-        /// `gossip.advertise`, default: `listen`. The ADDRESS:PORT peers are told to use (behind NAT, or
-        /// when `listen` is a wildcard). Never a wildcard.
-        public var advertise: Endpoint?
-        /// `gossip.seeds`, default empty (the first member): members to join through. The loader drops
-        /// this node's own address and repeats, with a warning each.
-        public var seeds: [Endpoint]
-        /// `gossip.profile`, default `lan`.
-        public var profile: Profile
+    /// `gossip`: the member this agent runs, as the controller's (`DaemonConfig.Gossip`).
+    public typealias Gossip = DaemonConfig.Gossip
 
-        public init(listen: Endpoint, advertise: Endpoint? = nil, seeds: [Endpoint] = [], profile: Profile = .lan) {
-            self.listen = listen
-            self.advertise = advertise
-            self.seeds = seeds
-            self.profile = profile
-        }
-
-        /// The address peers reach this node at: `advertise`, or `listen` without one.
-        public var advertised: Endpoint { advertise ?? listen }
-
-        /// Gossip timing, as LBGossip's `GossipConfig` presets of the same names.
-        public enum Profile: String, Sendable, CaseIterable {
-            /// memberlist's LAN defaults (`GossipConfig.lan`): a probe every second with a 500 ms timeout.
-            case lan
-            /// One rack or a lab (`GossipConfig.fast`): a probe every 500 ms with a 200 ms timeout; about
-            /// half the LAN detection time at twice the probe traffic.
-            case fast
-        }
-    }
-
-    /// `trust`: the operator keys a document must be signed with.
-    public struct Trust: Sendable, Equatable {
-        /// Default of `keys`.
-        public static let defaultKeys = "/etc/lb/operators.pub"
-
-        /// `trust.keys`, default `/etc/lb/operators.pub`: the trusted operator public keys, one
-        /// `lb-public-key` line each (docs/keys.md). An absolute path.
-        public var keys: String
-        /// `trust.threshold`, default 1, at least 1: how many distinct trusted keys must have signed a
-        /// document. A threshold above the number of distinct keys in `keys` is refused when the daemon
-        /// builds its trust policy (the file is not read here).
-        public var threshold: Int
-
-        public init(keys: String = Trust.defaultKeys, threshold: Int = 1) {
-            self.keys = keys
-            self.threshold = threshold
-        }
-    }
+    /// `trust`: the operator keys a document must be signed with, as the controller's.
+    public typealias Trust = DaemonConfig.Trust
 
     /// `status`: local status and Prometheus /metrics over plain HTTP, without authentication.
     public struct Status: Sendable, Equatable {
@@ -120,10 +74,8 @@ extension AgentConfig {
         }
     }
 
-    /// `log_level`: the least severe message logged. The names are swift-log's `Logger.Level` raw values.
-    public enum LogLevel: String, Sendable, CaseIterable {
-        case trace, debug, info, notice, warning, error, critical
-    }
+    /// `log_level`: the least severe message logged, as the controller's.
+    public typealias LogLevel = DaemonConfig.LogLevel
 
     /// `drift`: the periodic passes that find and repair what changed behind the agent's back (a deleted
     /// address, a sysctl reset, an IPVS service edited with ipvsadm): the longest the agent goes without

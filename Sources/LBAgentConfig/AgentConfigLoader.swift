@@ -1,3 +1,4 @@
+import LBDaemonConfig
 import LBSpec
 import LBSpecYAML
 import Yams
@@ -59,49 +60,12 @@ public enum AgentConfigLoader {
     }
 
     public static func load(yaml: String, file: String = "<agent.yaml>") -> LoadedAgentConfig {
-        let root: YAMLNode?
-        do {
-            root = try YAMLFile.compose(yaml: yaml, file: file, format: .agentConfig)
-        } catch {
-            var d = error
-            if d.diagnostic.message.hasPrefix("YAML syntax:"), let token = unquotedBracketEndpoint(in: yaml, line: d.location.line) {
-                d.diagnostic.message += "; an IPv6 ADDRESS:PORT must be quoted: \"\(token)\""
-            }
-            return LoadedAgentConfig(config: nil, diagnostics: [d])
-        }
-        guard let root else {
-            return LoadedAgentConfig(config: nil, diagnostics: [.fileError(file,
-                "the agent configuration is empty; it needs at least node, cluster and gossip.listen (docs/agent.md shows an example)")])
-        }
-        var reader = YAMLReader(format: .agentConfig)
-        var config = reader.readAgentConfig(root)
-        var diagnostics = reader.diagnostics
-        if var c = config, !reader.budgetExceeded {
-            let broken = reader.diagnostics.filter { $0.severity == .error }.map(\.path)
-            diagnostics += YAMLFile.unlessBroken(AgentConfigValidator.validate(c, broken: broken), by: reader.diagnostics)
-            c.gossip.seeds = AgentConfigValidator.usefulSeeds(c.gossip)
-            config = c
-        }
-        let located = YAMLFile.locate(diagnostics, in: reader.sourceMap, file: file)
-        let hasErrors = located.contains { $0.diagnostic.severity == .error }
-        return LoadedAgentConfig(config: hasErrors ? nil : config, diagnostics: located)
-    }
-}
-
-extension AgentConfigLoader {
-    /// `[::]:7946` written without quotes on `line` (YAML starts a flow list at the `[` and then fails).
-    static func unquotedBracketEndpoint(in yaml: String, line: Int) -> String? {
-        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
-        guard line >= 1, line <= lines.count else { return nil }
-        let text = lines[line - 1]
-        guard let open = text.firstIndex(of: "["), let close = text[open...].firstIndex(of: "]") else { return nil }
-        let before = text[..<open]
-        // Quoted already: then the parser stumbled on something else.
-        guard !before.contains("\""), !before.contains("'") else { return nil }
-        let port = text[text.index(after: close)...].prefix { $0 == ":" || $0.isNumber }
-        let token = String(text[open...close] + port)
-        guard port.count > 1, Endpoint(token) != nil else { return nil }
-        return token
+        let (config, diagnostics) = DaemonConfigLoading.load(
+            yaml: yaml, file: file, format: .agentConfig,
+            emptyMessage: "the agent configuration is empty; it needs at least node, cluster and gossip.listen (docs/agent.md shows an example)",
+            read: { $0.readAgentConfig($1) }, validate: AgentConfigValidator.validate(_:broken:),
+            finish: { $0.gossip.seeds = $0.gossip.usefulSeeds })
+        return LoadedAgentConfig(config: config, diagnostics: diagnostics)
     }
 }
 
@@ -109,7 +73,6 @@ extension AgentConfigLoader {
 /// placeholder; the validator is told which paths those are and checks nothing that depends on them.
 extension YAMLReader {
     static let agentKeys = ["node", "cluster", "gossip", "keyring", "trust", "state_dir", "status", "log_level", "drift"]
-    static let placeholderEndpoint = Endpoint(address: .v4(0), port: 0)
 
     mutating func readAgentConfig(_ root: YAMLNode) -> AgentConfig? {
         guard var m = mapping(root, at: .root, keys: Self.agentKeys) else { return nil }
@@ -127,36 +90,6 @@ extension YAMLReader {
         return c
     }
 
-    mutating func readGossip(_ node: YAMLNode, _ path: SpecPath) -> AgentConfig.Gossip? {
-        guard var m = mapping(node, at: path, keys: ["listen", "advertise", "seeds", "profile"]) else { return nil }
-        let listen = required(&m, "listen", "the ADDRESS:PORT gossip listens on (UDP and TCP), e.g. listen: 192.168.1.102:7946") {
-            $0.endpoint($1, $2, example: "192.168.1.102:7946")
-        }
-        var g = AgentConfig.Gossip(listen: listen ?? Self.placeholderEndpoint)
-        g.advertise = optional(&m, "advertise") { $0.endpoint($1, $2, example: "192.168.1.102:7946") }
-        g.seeds = optional(&m, "seeds") { r, n, p -> [Endpoint]? in
-            if case .scalar(let s) = n {
-                r.record(p, n)
-                r.error(p, s.string.isEmpty ? "expected a list of ADDRESS:PORT, found nothing; write seeds: [] for none, or e.g. seeds: [192.168.1.100:7946]"
-                                            : "expected a list of ADDRESS:PORT, found '\(s.string)'; write seeds: [\(s.string)]")
-                return nil
-            }
-            return r.list(n, p, placeholder: Self.placeholderEndpoint) { $0.endpoint($1, $2, example: "192.168.1.100:7946") }
-        } ?? []
-        g.profile = optional(&m, "profile") { $0.enumValue($1, $2, AgentConfig.Gossip.Profile.self, what: "gossip profile") } ?? g.profile
-        finish(m)
-        return g
-    }
-
-    mutating func readTrust(_ node: YAMLNode, _ path: SpecPath) -> AgentConfig.Trust? {
-        guard var m = mapping(node, at: path, keys: ["keys", "threshold"]) else { return nil }
-        var t = AgentConfig.Trust()
-        t.keys = optional(&m, "keys") { $0.string($1, $2) } ?? t.keys
-        t.threshold = optional(&m, "threshold") { $0.int($1, $2) } ?? t.threshold
-        finish(m)
-        return t
-    }
-
     mutating func readStatus(_ node: YAMLNode, _ path: SpecPath) -> AgentConfig.Status? {
         guard var m = mapping(node, at: path, keys: ["listen"]) else { return nil }
         var s = AgentConfig.Status()
@@ -168,53 +101,10 @@ extension YAMLReader {
     mutating func readDrift(_ node: YAMLNode, _ path: SpecPath) -> AgentConfig.Drift? {
         guard var m = mapping(node, at: path, keys: ["sysctl_interval", "ipvs_interval", "retry_max"]) else { return nil }
         var d = AgentConfig.Drift()
-        d.sysctlInterval = optional(&m, "sysctl_interval") { $0.duration($1, $2, unit: 1).map(Duration.milliseconds) } ?? d.sysctlInterval
-        d.ipvsInterval = optional(&m, "ipvs_interval") { $0.duration($1, $2, unit: 1).map(Duration.milliseconds) } ?? d.ipvsInterval
-        d.retryMax = optional(&m, "retry_max") { $0.duration($1, $2, unit: 1).map(Duration.milliseconds) } ?? d.retryMax
+        d.sysctlInterval = optional(&m, "sysctl_interval") { $0.configDuration($1, $2) } ?? d.sysctlInterval
+        d.ipvsInterval = optional(&m, "ipvs_interval") { $0.configDuration($1, $2) } ?? d.ipvsInterval
+        d.retryMax = optional(&m, "retry_max") { $0.configDuration($1, $2) } ?? d.retryMax
         finish(m)
         return d
     }
-
-    /// One of swift-log's level names; a unique abbreviation (`warn`, `err`, `crit`) gets the full name as a hint.
-    mutating func logLevel(_ node: YAMLNode, _ path: SpecPath) -> AgentConfig.LogLevel? {
-        let names = AgentConfig.LogLevel.allCases.map(\.rawValue)
-        if case .scalar(let s) = node, AgentConfig.LogLevel(rawValue: s.string) == nil, s.string.count >= 3,
-           Suggest.closest(to: s.string, among: names) == nil {
-            let longer = names.filter { $0.hasPrefix(s.string.lowercased()) }
-            if longer.count == 1 {
-                record(path, node)
-                error(path, "unknown log level '\(s.string)'; did you mean '\(longer[0])'? expected one of \(names.joined(separator: ", "))")
-                return nil
-            }
-        }
-        return enumValue(node, path, AgentConfig.LogLevel.self, what: "log level")
-    }
-
-    /// `192.168.1.102:7946` or `"[2001:db8::1]:7946"`: an IP address (host names are not looked up) and a
-    /// port; `example` shows the right form in messages.
-    mutating func endpoint(_ node: YAMLNode, _ path: SpecPath, example: String) -> Endpoint? {
-        let port = Self.port(of: example)
-        if case .sequence(let items) = node, items.count == 1, case .scalar(let s) = items[0], let a = IPAddress(s.string) {
-            // `[2001:db8::1]` unquoted: YAML reads a list of one address.
-            record(path, node)
-            error(path, "expected ADDRESS:PORT, found a list: [\(a)] without quotes is a YAML list; write \"\(Endpoint(address: a, port: port))\"")
-            return nil
-        }
-        guard let s = scalar(node, path, expecting: "ADDRESS:PORT") else { return nil }
-        if let e = Endpoint(s) { return e }
-        let bare = s.hasPrefix("[") && s.hasSuffix("]") ? String(s.dropFirst().dropLast()) : s
-        if let a = IPAddress(bare) {
-            let suggestion = SpecYAMLWriter.scalar(Endpoint(address: a, port: port).description)
-            if a.family == .ipv6 {
-                error(path, "'\(s)' has no port; write ADDRESS:PORT with the IPv6 address in brackets, e.g. \(suggestion)")
-            } else {
-                error(path, "'\(s)' has no port; write ADDRESS:PORT, e.g. \(suggestion)")
-            }
-        } else {
-            error(path, "'\(s)' is not ADDRESS:PORT; write an IP address (not a host name) and a port, e.g. \(example) or \"[2001:db8::1]:\(port)\"")
-        }
-        return nil
-    }
-
-    static func port(of example: String) -> Int { Endpoint(example)?.port ?? 0 }
 }

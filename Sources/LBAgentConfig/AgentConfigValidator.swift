@@ -1,3 +1,4 @@
+import LBDaemonConfig
 import LBSpec
 
 /// Checks an `AgentConfig`'s values: names, addresses, paths and ranges. Every problem is reported,
@@ -11,159 +12,21 @@ public enum AgentConfigValidator {
     /// The seeds worth contacting: without this node's own address (`listen` or `advertised`) and without
     /// repeats, in the order written.
     public static func usefulSeeds(_ gossip: AgentConfig.Gossip) -> [Endpoint] {
-        var seen: Set<Endpoint> = []
-        return gossip.seeds.filter { seed in
-            seed != gossip.listen && seed != gossip.advertised && seen.insert(seed).inserted
-        }
+        gossip.usefulSeeds
     }
 
     /// `broken`: paths the reader could not read (their values are placeholders); nothing at, inside or
     /// depending on them is checked.
     static func validate(_ config: AgentConfig, broken: [SpecPath]) -> [Diagnostic] {
-        var run = Run(config: config, broken: broken)
-        run.run()
-        return run.diagnostics
-    }
-
-    private struct Run {
-        let config: AgentConfig
-        let broken: [SpecPath]
-        var diagnostics: [Diagnostic] = []
-        let root = SpecPath.root
-
-        init(config: AgentConfig, broken: [SpecPath]) {
-            self.config = config
-            self.broken = broken
-        }
-
-        mutating func error(_ path: SpecPath, _ message: String) { diagnostics.append(.error(path, message)) }
-        mutating func warning(_ path: SpecPath, _ message: String) { diagnostics.append(.warning(path, message)) }
-
-        /// True when `path` and everything above it was read.
-        func readable(_ path: SpecPath) -> Bool {
-            !broken.contains { b in b.components.count <= path.components.count && Array(path.components.prefix(b.components.count)) == b.components }
-        }
-
-        mutating func run() {
-            if readable(root["node"]), let problem = SpecValidator.nameProblem(config.node, what: "node name") {
-                error(root["node"], problem)
-            }
-            if readable(root["cluster"]), let problem = SpecValidator.nameProblem(config.cluster, what: "cluster name") {
-                error(root["cluster"], problem)
-            }
-            checkGossip()
-            checkPath(config.keyring, at: root["keyring"], what: "keyring path", example: AgentConfig.defaultKeyring)
-            checkPath(config.trust.keys, at: root["trust"]["keys"], what: "trusted keys path", example: AgentConfig.Trust.defaultKeys)
-            if readable(root["trust"]["threshold"]) && config.trust.threshold < 1 {
-                error(root["trust"]["threshold"], "trust threshold \(config.trust.threshold) must be at least 1: the number of trusted keys that must sign a document")
-            }
-            checkPath(config.stateDirectory, at: root["state_dir"], what: "state directory", example: AgentConfig.defaultStateDirectory)
-            checkStatus()
-            checkDuration(config.drift.sysctlInterval, AgentConfig.Drift.sysctlIntervalRange, at: root["drift"]["sysctl_interval"])
-            checkDuration(config.drift.ipvsInterval, AgentConfig.Drift.ipvsIntervalRange, at: root["drift"]["ipvs_interval"])
-            checkDuration(config.drift.retryMax, AgentConfig.Drift.retryMaxRange, at: root["drift"]["retry_max"])
-        }
-
-        // MARK: gossip
-
-        mutating func checkGossip() {
-            let g = config.gossip
-            let p = root["gossip"]
-            let listenRead = readable(p["listen"])
-            let advertiseRead = readable(p["advertise"])
-            if listenRead {
-                checkPort(g.listen, at: p["listen"])
-                let unicast = checkUnicast(g.listen, at: p["listen"], what: "gossip listen address", fix: "listen on this host's own address")
-                if unicast && g.listen.address.isUnspecified && g.advertise == nil && advertiseRead {
-                    error(p["listen"], "gossip listen address \(g.listen) is a wildcard, which peers cannot reach; add advertise: with this host's address and port, or listen on that address")
-                }
-            }
-            if advertiseRead, let advertise = g.advertise {
-                checkPort(advertise, at: p["advertise"])
-                if advertise.address.isUnspecified {
-                    error(p["advertise"], "advertise address \(advertise) is a wildcard, which peers cannot reach; advertise this host's own address")
-                } else if checkUnicast(advertise, at: p["advertise"], what: "advertise address", fix: "advertise this host's own address"),
-                          listenRead, let problem = Self.familyProblem(listen: g.listen, advertise: advertise) {
-                    error(p["advertise"], problem)
-                }
-            }
-            let ownKnown = listenRead && advertiseRead && !(g.listen.address.isUnspecified && g.advertise == nil)
-            var first: [Endpoint: Int] = [:]
-            for (i, seed) in g.seeds.enumerated() where readable(p["seeds"][i]) {
-                let at = p["seeds"][i]
-                checkPort(seed, at: at)
-                if seed.address.isUnspecified {
-                    error(at, "seed \(seed) is a wildcard, which cannot be contacted; list the other nodes' gossip addresses")
-                    continue
-                }
-                guard checkUnicast(seed, at: at, what: "seed", fix: "list the other nodes' gossip addresses") else { continue }
-                if ownKnown && (seed == g.listen || seed == g.advertised) {
-                    warning(at, "seed \(seed) is this node's own gossip address; dropped (list the other nodes)")
-                } else if let j = first[seed] {
-                    warning(at, "seed \(seed) is listed twice (first at \(p["seeds"][j])); dropped")
-                } else {
-                    first[seed] = i
-                }
-            }
-        }
-
-        /// A wildcard IPv4 or any specific address can only be reached on its own family; `[::]` also takes
-        /// IPv4 (Linux binds it dual-stack by default).
-        static func familyProblem(listen: Endpoint, advertise: Endpoint) -> String? {
-            if listen.address.family == advertise.address.family { return nil }
-            if listen.address.family == .ipv6 && listen.address.isUnspecified { return nil }
-            let (a, l) = (advertise.address.family == .ipv4 ? "IPv4" : "IPv6", listen.address.family == .ipv4 ? "IPv4" : "IPv6")
-            return "advertise address \(advertise) is \(a) but gossip listens on \(l) (\(listen)), so peers could not reach it; advertise an \(l) address or listen on \(a)"
-        }
-
-        // MARK: status
-
-        mutating func checkStatus() {
-            let at = root["status"]["listen"]
-            guard readable(at) else { return }
-            let listen = config.status.listen
-            checkPort(listen, at: at)
-            guard checkUnicast(listen, at: at, what: "status listen address", fix: "use 127.0.0.1:\(listen.port)") else { return }
-            if !listen.address.isLoopback {
-                warning(at, "status listen address \(listen) is not loopback: whoever reaches it reads status and /metrics without authentication; use 127.0.0.1:\(listen.port) unless a firewall guards it")
-            }
-        }
-
-        // MARK: values
-
-        mutating func checkPort(_ e: Endpoint, at path: SpecPath) {
-            if !(1...65_535).contains(e.port) {
-                error(path, "port \(e.port) is out of range 1–65535")
-            }
-        }
-
-        /// False (with an error) for a multicast or broadcast address.
-        mutating func checkUnicast(_ e: Endpoint, at path: SpecPath, what: String, fix: String) -> Bool {
-            if e.address.isMulticast || e.address.isBroadcast {
-                error(path, "\(what) \(e.address) is \(e.address.isBroadcast ? "the broadcast address" : "a multicast address"), not a host's; \(fix)")
-                return false
-            }
-            return true
-        }
-
-        mutating func checkPath(_ path: String, at p: SpecPath, what: String, example: String) {
-            guard readable(p) else { return }
-            if path.isEmpty {
-                error(p, "\(what) is empty; write the full path, e.g. \(example)")
-            } else if path.contains("\0") {
-                error(p, "\(what) contains a NUL character; write the full path, e.g. \(example)")
-            } else if !path.hasPrefix("/") {
-                error(p, "\(what) '\(path)' is not absolute; write the full path, e.g. \(example)")
-            }
-        }
-
-        mutating func checkDuration(_ d: Duration, _ range: ClosedRange<Duration>, at p: SpecPath) {
-            guard readable(p) else { return }
-            if d.wholeMilliseconds == nil {
-                error(p, "\(p) \(d) is not a whole number of milliseconds")
-            } else if !range.contains(d) {
-                error(p, "\(p) \(d.configText) is out of range \(range.configText)")
-            }
-        }
+        var checks = DaemonConfigChecks(broken: broken)
+        let root = checks.root
+        checks.checkName(config.node, at: root["node"], what: "node name")
+        checks.checkShared(cluster: config.cluster, gossip: config.gossip, keyring: config.keyring, trust: config.trust)
+        checks.checkPath(config.stateDirectory, at: root["state_dir"], what: "state directory", example: AgentConfig.defaultStateDirectory)
+        checks.checkStatusListen(config.status.listen)
+        checks.checkDuration(config.drift.sysctlInterval, AgentConfig.Drift.sysctlIntervalRange, at: root["drift"]["sysctl_interval"])
+        checks.checkDuration(config.drift.ipvsInterval, AgentConfig.Drift.ipvsIntervalRange, at: root["drift"]["ipvs_interval"])
+        checks.checkDuration(config.drift.retryMax, AgentConfig.Drift.retryMaxRange, at: root["drift"]["retry_max"])
+        return checks.diagnostics
     }
 }

@@ -1,3 +1,4 @@
+import LBDaemonConfig
 import LBSpec
 import LBSpecYAML
 
@@ -9,63 +10,31 @@ import LBSpecYAML
 /// writes what it is given, so a value the validator refuses is refused again on reading.
 public enum AgentConfigWriter {
     public static func yaml(_ config: AgentConfig) -> String {
-        var out = ""
-        func comment(_ text: String, indent: Int = 0) { out += String(repeating: " ", count: indent) + "# \(text)\n" }
-        func line(_ key: String, _ value: String, indent: Int = 0) {
-            out += String(repeating: " ", count: indent) + key + ":" + (value.isEmpty ? "" : " \(value)") + "\n"
-        }
-        let g = config.gossip
-
-        comment("lb-agent configuration; docs/agent.md explains every key and its default.")
-        out += "\n"
-        comment("This host's name among the spec's nodes.")
-        line("node", SpecYAMLWriter.scalar(config.node))
-        comment("Documents signed for any other cluster are refused.")
-        line("cluster", SpecYAMLWriter.scalar(config.cluster))
-        out += "\n"
-        line("gossip", "")
-        comment("UDP and TCP on one port. A wildcard (0.0.0.0, \"[::]\") needs advertise.", indent: 2)
-        line("listen", endpoint(g.listen), indent: 2)
-        if let advertise = g.advertise {
-            comment("The address peers are told to use.", indent: 2)
-            line("advertise", endpoint(advertise), indent: 2)
-        } else {
-            comment("advertise: ADDRESS:PORT  (the address peers are told to use; default: listen)", indent: 2)
-        }
-        comment("Members to join through; none for the first member.", indent: 2)
-        line("seeds", g.seeds.isEmpty ? "[]" : "", indent: 2)
-        for seed in g.seeds { out += "    - \(endpoint(seed))\n" }
-        comment("lan (memberlist's LAN timing) or fast (one rack or a lab).", indent: 2)
-        line("profile", g.profile.rawValue, indent: 2)
-        out += "\n"
-        comment("The cluster keyring that seals gossip (secret, mode 0600).")
-        line("keyring", SpecYAMLWriter.scalar(config.keyring))
-        out += "\n"
-        line("trust", "")
-        comment("Trusted operator public keys, one lb-public-key line each.", indent: 2)
-        line("keys", SpecYAMLWriter.scalar(config.trust.keys), indent: 2)
-        comment("How many of them must have signed a document.", indent: 2)
-        line("threshold", "\(config.trust.threshold)", indent: 2)
-        out += "\n"
-        comment("What must survive a restart: the newest verified document.")
-        line("state_dir", SpecYAMLWriter.scalar(config.stateDirectory))
-        out += "\n"
-        line("status", "")
-        comment("Status and /metrics over HTTP without authentication: keep it on loopback.", indent: 2)
-        line("listen", endpoint(config.status.listen), indent: 2)
-        out += "\n"
-        comment("trace, debug, info, notice, warning, error or critical.")
-        line("log_level", config.logLevel.rawValue)
-        out += "\n"
-        line("drift", "")
-        comment("The longest the agent goes without checking sysctls and addresses (\(AgentConfig.Drift.sysctlIntervalRange.configText)),", indent: 2)
-        line("sysctl_interval", config.drift.sysctlInterval.configText, indent: 2)
-        comment("without checking IPVS (\(AgentConfig.Drift.ipvsIntervalRange.configText)),", indent: 2)
-        line("ipvs_interval", config.drift.ipvsInterval.configText, indent: 2)
-        comment("and between retries of a failing action (\(AgentConfig.Drift.retryMaxRange.configText)).", indent: 2)
-        line("retry_max", config.drift.retryMax.configText, indent: 2)
-        return out
+        var out = DaemonConfigText()
+        out.comment("lb-agent configuration; docs/agent.md explains every key and its default.")
+        out.blank()
+        out.comment("This host's name among the spec's nodes.")
+        out.line("node", DaemonConfigText.string(config.node))
+        out.comment("Documents signed for any other cluster are refused.")
+        out.line("cluster", DaemonConfigText.string(config.cluster))
+        out.blank()
+        out.gossip(config.gossip)
+        out.keys(keyring: config.keyring, trust: config.trust)
+        out.blank()
+        out.comment("What must survive a restart: the newest verified document.")
+        out.line("state_dir", DaemonConfigText.string(config.stateDirectory))
+        out.blank()
+        out.status(config.status.listen)
+        out.blank()
+        out.logLevel(config.logLevel)
+        out.blank()
+        out.line("drift", "")
+        out.comment("The longest the agent goes without checking sysctls and addresses (\(AgentConfig.Drift.sysctlIntervalRange.configText)),", indent: 2)
+        out.line("sysctl_interval", config.drift.sysctlInterval.configText, indent: 2)
+        out.comment("without checking IPVS (\(AgentConfig.Drift.ipvsIntervalRange.configText)),", indent: 2)
+        out.line("ipvs_interval", config.drift.ipvsInterval.configText, indent: 2)
+        out.comment("and between retries of a failing action (\(AgentConfig.Drift.retryMaxRange.configText)).", indent: 2)
+        out.line("retry_max", config.drift.retryMax.configText, indent: 2)
+        return out.text
     }
-
-    static func endpoint(_ e: Endpoint) -> String { SpecYAMLWriter.scalar(e.description) }
 }
