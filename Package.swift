@@ -43,6 +43,8 @@ let package = Package(
         .target(name: "LBDaemonConfig", dependencies: ["LBSpec", "LBSpecYAML", .product(name: "Yams", package: "Yams")]),
         // The agent's own configuration (/etc/lb/agent.yaml): read with the spec's YAML reader, checked, written.
         .target(name: "LBAgentConfig", dependencies: ["LBDaemonConfig", "LBSpec", "LBSpecYAML", .product(name: "Yams", package: "Yams")]),
+        // The controller's configuration (/etc/lb/controller.yaml), the same way.
+        .target(name: "LBControllerConfig", dependencies: ["LBDaemonConfig", "LBSpec", "LBSpecYAML", .product(name: "Yams", package: "Yams")]),
         // keepalived.conf: parse, interpret and merge into a spec (import); write one from a spec (export).
         .target(name: "LBKeepalived", dependencies: ["LBSpec"]),
         // Typed netlink over Glibc sockets: rtnetlink links/addresses/events, generic netlink IPVS.
