@@ -3,6 +3,7 @@ import Foundation
 import LBSpec
 import LBSpecYAML
 import LBAgentConfig
+import LBTestKit
 
 final class AgentConfigLoaderTests: XCTestCase {
     let allowedTop = "(allowed here: node, cluster, gossip, keyring, trust, state_dir, status, log_level, drift)"

@@ -18,47 +18,8 @@ final class AgentConfigRobustnessTests: XCTestCase {
                             "!!str ", "<<: *a", "? ", "--- ", "...", "|\n  x", ">-\n  y", "'q'", "\"\\x00\"", "#c", "\n", "\t"]
 
     func testLoaderSurvivesMalformedInput() throws {
-        var inputs: [String] = []
-        let base = rs1YAML
-        let chars = Array(base)
-        // Every truncation of the example.
-        for n in 0...chars.count { inputs.append(String(chars[..<n])) }
         var rng = SplitMix64(seed: 0xA6E17)
-        func pick<T>(_ options: [T]) -> T { options[Int(rng.next() % UInt64(options.count))] }
-        func index(_ count: Int) -> Int { Int(rng.next() % UInt64(max(count, 1))) }
-        // Mutations: replace, insert and delete characters, duplicate, drop, swap and re-indent lines, splice fragments.
-        for _ in 0..<2500 {
-            var text = chars
-            for _ in 0..<(1 + index(4)) {
-                switch rng.next() % 7 {
-                case 0: if !text.isEmpty { text[index(text.count)] = pick(Self.alphabet) }
-                case 1: text.insert(pick(Self.alphabet), at: index(text.count + 1))
-                case 2:
-                    if !text.isEmpty {
-                        let start = index(text.count)
-                        text.removeSubrange(start..<min(text.count, start + 1 + index(8)))
-                    }
-                case 3: text.insert(contentsOf: pick(Self.fragments), at: index(text.count + 1))
-                default:
-                    var lines = String(text).components(separatedBy: "\n")
-                    let i = index(lines.count), j = index(lines.count)
-                    switch rng.next() % 4 {
-                    case 0: lines.insert(lines[i], at: j)
-                    case 1: lines.remove(at: i)
-                    case 2: lines.swapAt(i, j)
-                    default: lines[i] = String(repeating: " ", count: index(6)) + lines[i].drop { $0 == " " }
-                    }
-                    text = Array(lines.joined(separator: "\n"))
-                }
-            }
-            inputs.append(String(text))
-        }
-        // Soups of fragments and random characters with no example to start from.
-        for _ in 0..<500 {
-            var text = ""
-            for _ in 0..<(1 + index(30)) { text += rng.next() % 2 == 0 ? pick(Self.fragments) : String(pick(Self.alphabet)) }
-            inputs.append(text)
-        }
+        let inputs = TextMutations.inputs(from: rs1YAML, alphabet: Self.alphabet, fragments: Self.fragments, rng: &rng)
         XCTAssertGreaterThan(inputs.count, 4000)
 
         let all = inputs

@@ -3,6 +3,7 @@ import Foundation
 import LBSpec
 import LBSpecYAML
 import LBAgentConfig
+import LBTestKit
 
 /// /etc/lb/agent.yaml for the reference scenario's rs1, as `AgentConfigWriter` writes it and docs/agent.md
 /// shows it; embedded so the line and column numbers the tests assert do not move when the docs change.
@@ -121,24 +122,4 @@ func loadValid(_ yaml: String, file: StaticString = #filePath, line: UInt = #lin
     let loaded = loadAgent(yaml)
     XCTAssertEqual(loaded.diagnostics.map(\.description), [], file: file, line: line)
     return try XCTUnwrap(loaded.config, file: file, line: line)
-}
-
-/// Holds a value produced on another thread.
-final class ResultBox<T>: @unchecked Sendable {
-    let lock = NSLock()
-    let done = DispatchSemaphore(value: 0)
-    var value: T?
-}
-
-/// Runs `body` on its own thread and waits at most `seconds`; nil when it did not finish in time.
-func finishes<T>(within seconds: Double, _ body: @escaping @Sendable () -> T) -> T? {
-    let box = ResultBox<T>()
-    Thread.detachNewThread {
-        let v = body()
-        box.lock.lock(); box.value = v; box.lock.unlock()
-        box.done.signal()
-    }
-    guard box.done.wait(timeout: .now() + seconds) == .success else { return nil }
-    box.lock.lock(); defer { box.lock.unlock() }
-    return box.value
 }
