@@ -175,6 +175,7 @@ let package = Package(
 
         .testTarget(name: "LBSpecTests", dependencies: ["LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBAgentConfigTests", dependencies: ["LBTestKit", "LBAgentConfig", "LBSpec", "LBSpecYAML"]),
+        .testTarget(name: "LBControllerConfigTests", dependencies: ["LBTestKit", "LBControllerConfig", "LBDaemonConfig", "LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCryptoTests", dependencies: ["LBCrypto"]),
         .testTarget(name: "LBDocumentTests", dependencies: ["LBDocument", "LBCrypto", "LBSpec"]),
         .testTarget(name: "LBNetlinkTests", dependencies: ["LBNetlink", "LBSpec"]),
