@@ -86,7 +86,7 @@ gossip:
 """
 
 /// The name the tests' loads default to, instead of this machine's.
-let testDefaultName = "controller-ctl1"
+let hostDefaultName = "controller-ctl1"
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -107,7 +107,7 @@ func ctl1(_ edits: (String, String)..., file: StaticString = #filePath, line: UI
 }
 
 func loadController(_ yaml: String, checkingFiles: Bool = false) -> LoadedControllerConfig {
-    ControllerConfigLoader.load(yaml: yaml, file: "controller.yaml", defaultName: testDefaultName, checkingFiles: checkingFiles)
+    ControllerConfigLoader.load(yaml: yaml, file: "controller.yaml", defaultName: hostDefaultName, checkingFiles: checkingFiles)
 }
 
 /// Loads `yaml` as "controller.yaml" and asserts the exact diagnostics, in order, and that a
