@@ -173,7 +173,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "LBSpecTests", dependencies: ["LBSpec", "LBSpecYAML"]),
+        .testTarget(name: "LBSpecTests", dependencies: ["LBTestKit", "LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBAgentConfigTests", dependencies: ["LBTestKit", "LBAgentConfig", "LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBControllerConfigTests", dependencies: ["LBTestKit", "LBControllerConfig", "LBDaemonConfig", "LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCryptoTests", dependencies: ["LBCrypto"]),

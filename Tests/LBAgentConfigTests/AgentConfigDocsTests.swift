@@ -3,6 +3,7 @@ import Foundation
 import LBSpec
 import LBSpecYAML
 import LBAgentConfig
+import LBTestKit
 
 /// docs/agent.md shows real files and real output; these tests keep it that way.
 final class AgentConfigDocsTests: XCTestCase {
@@ -57,12 +58,7 @@ final class AgentConfigDocsTests: XCTestCase {
 
     /// Every key the loader reads has a row in the table, and the table has no others.
     func testKeyTableListsEveryKey() throws {
-        let text = try docs()
-        let section = try XCTUnwrap(text.components(separatedBy: "\n## Keys\n").dropFirst().first?.components(separatedBy: "\n## ").first)
-        let keys = section.split(separator: "\n").compactMap { line -> String? in
-            guard line.hasPrefix("| `") else { return nil }
-            return line.dropFirst(3).prefix { $0 != "`" }.description
-        }
+        let keys = try XCTUnwrap(MarkdownTable.codeKeys(in: try docs(), section: "Keys"))
         XCTAssertEqual(keys, ["node", "cluster", "gossip.listen", "gossip.advertise", "gossip.seeds", "gossip.profile", "keyring",
                               "trust.keys", "trust.threshold", "state_dir", "status.listen", "log_level",
                               "drift.sysctl_interval", "drift.ipvs_interval", "drift.retry_max"])

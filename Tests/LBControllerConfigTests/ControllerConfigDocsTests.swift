@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import LBControllerConfig
+import LBTestKit
 
 /// docs/controller.md shows real files and real output; these tests keep it that way.
 final class ControllerConfigDocsTests: XCTestCase {
@@ -52,12 +53,7 @@ final class ControllerConfigDocsTests: XCTestCase {
 
     /// Every key the loader reads has a row in the table, and the table has no others.
     func testKeyTableListsEveryKey() throws {
-        let text = try docs()
-        let section = try XCTUnwrap(text.components(separatedBy: "\n## Keys\n").dropFirst().first?.components(separatedBy: "\n## ").first)
-        let keys = section.split(separator: "\n").compactMap { line -> String? in
-            guard line.hasPrefix("| `") else { return nil }
-            return line.dropFirst(3).prefix { $0 != "`" }.description
-        }
+        let keys = try XCTUnwrap(MarkdownTable.codeKeys(in: try docs(), section: "Keys"))
         XCTAssertEqual(keys, ["name", "cluster", "gossip.listen", "gossip.advertise", "gossip.seeds", "gossip.profile", "keyring",
                               "trust.keys", "trust.threshold", "state_dir", "api.listen", "api.tls.certificate", "api.tls.key",
                               "api.insecure_without_tls", "api.clock_window", "status.listen", "notifications.webhook.url",

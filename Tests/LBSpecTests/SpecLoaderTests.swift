@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 @testable import LBSpec
 import LBSpecYAML
+import LBTestKit
 
 final class SpecLoaderTests: XCTestCase {
 
