@@ -104,7 +104,7 @@ public actor HealthService: Service {
             case nil: nil
             }
             return CheckView(service: id.service, destination: id.destination.description, node: nodes[id.destination],
-                             kind: plan?.healthChecks.first { $0.service == id.service && $0.destination == id.destination }?.check.kind.rawValue ?? "",
+                             kind: checker.check(id)?.kind.rawValue ?? "",
                              health: s.health.rawValue, failures: s.consecutiveFailures, lastResult: failure,
                              latencyMilliseconds: s.last.map { Self.milliseconds($0.latency) },
                              lastChange: s.lastChange.map { Date(timeIntervalSinceNow: -Self.seconds(now - $0)) })
@@ -166,8 +166,7 @@ public actor HealthService: Service {
         if timer != nil, wakeAt <= at { return }
         timer?.cancel()
         wakeAt = at
-        let (seconds, attoseconds) = wait.components
-        timer = loop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) { [weak self] in
+        timer = loop.scheduleTask(in: TimeAmount(wait)) { [weak self] in
             self?.assumeIsolated { $0.tick() }
         }
     }

@@ -196,6 +196,9 @@ public struct HealthChecker: Sendable {
 
     public func status(_ id: ID) -> Status? { entries[id]?.status }
 
+    /// The check `id` runs now.
+    public func check(_ id: ID) -> HealthCheck? { entries[id]?.check }
+
     /// Every check's health by service and destination, what `ServingState` carries.
     public var health: [String: [Endpoint: DestinationHealth]] {
         var out: [String: [Endpoint: DestinationHealth]] = [:]

@@ -59,66 +59,50 @@ public final class NIOHealthProbe: HealthProbe {
     }
 
     /// Socket kinds run on `group.next()` and call `done` there: with a one-loop group whose loop is the
-    /// caller's own (the agent's health service), a probe never changes thread. exec goes through `probe`.
+    /// caller's own (the agent's health service), a probe never changes thread. exec runs as a task.
     public func start(_ check: HealthCheck, target: Endpoint, done: @escaping @Sendable (ProbeResult) -> Void) {
         let start = ContinuousClock.now
         let port = check.port ?? target.port
         let budget = Duration.milliseconds(max(check.connectTimeoutMilliseconds, 1))
-        guard check.kind != .exec, let exchange = Self.exchange(check, target: target, port: port, done: done, start: start) else {
-            if check.kind == .exec { Task { done(await probe(check, target: target)) } }
+        if check.kind == .exec {
+            Task {
+                let run = await ExecProbe.run(check.command ?? "", address: target.address, port: port, budget: budget)
+                done(ProbeResult(outcome: run.outcome, latency: ContinuousClock.now - start, output: run.output))
+            }
             return
         }
-        SocketProbe.start(exchange, address: target.address, port: port, budget: budget, on: group.next()).whenComplete { result in
-            let outcome: ProbeResult.Outcome = switch result {
-            case .success(let o): o
-            case .failure(let error): .failure("probe not run: \(error)")
+        switch Self.exchange(check, target: target, port: port) {
+        case .failure(let unsendable):
+            done(ProbeResult(outcome: .failure(unsendable.reason), latency: ContinuousClock.now - start))
+        case .success(let exchange):
+            SocketProbe.start(exchange, address: target.address, port: port, budget: budget, on: group.next()).whenComplete { result in
+                let outcome: ProbeResult.Outcome = switch result {
+                case .success(let o): o
+                case .failure(let error): .failure("probe not run: \(error)")  // the loop is shutting down
+                }
+                done(ProbeResult(outcome: outcome, latency: ContinuousClock.now - start))
             }
-            done(ProbeResult(outcome: outcome, latency: ContinuousClock.now - start))
-        }
-    }
-
-    /// What the socket kinds exchange, or nil after answering `done` for a check that cannot be sent.
-    private static func exchange(_ check: HealthCheck, target: Endpoint, port: Int, done: (ProbeResult) -> Void,
-                                 start: ContinuousClock.Instant) -> SocketExchange? {
-        guard (1...65535).contains(port) else {
-            done(ProbeResult(outcome: .failure("port \(port) is out of range"), latency: ContinuousClock.now - start))
-            return nil
-        }
-        switch check.kind {
-        case .http, .websocket:
-            if let problem = HTTPExchange.unsendable(check) {
-                done(ProbeResult(outcome: .failure(problem), latency: ContinuousClock.now - start))
-                return nil
-            }
-            return .http(check.kind == .http ? HTTPExchange.get(check, address: target.address, port: port)
-                                             : HTTPExchange.upgrade(check, address: target.address, port: port))
-        default:
-            return .connectOnly
         }
     }
 
     public func probe(_ check: HealthCheck, target: Endpoint) async -> ProbeResult {
-        let start = ContinuousClock.now
-        let port = check.port ?? target.port
-        let budget = Duration.milliseconds(max(check.connectTimeoutMilliseconds, 1))
-        if check.kind == .exec {
-            let run = await ExecProbe.run(check.command ?? "", address: target.address, port: port, budget: budget)
-            return ProbeResult(outcome: run.outcome, latency: ContinuousClock.now - start, output: run.output)
-        }
-        let exchange: SocketExchange
+        await withCheckedContinuation { c in start(check, target: target) { c.resume(returning: $0) } }
+    }
+
+    /// Why a socket check cannot even be sent.
+    struct Unsendable: Error { var reason: String }
+
+    /// What the socket kinds exchange.
+    private static func exchange(_ check: HealthCheck, target: Endpoint, port: Int) -> Result<SocketExchange, Unsendable> {
         switch check.kind {
         case .http, .websocket:
-            if let problem = HTTPExchange.unsendable(check) {
-                return ProbeResult(outcome: .failure(problem), latency: ContinuousClock.now - start)
-            }
-            exchange = .http(check.kind == .http ? HTTPExchange.get(check, address: target.address, port: port)
-                                                 : HTTPExchange.upgrade(check, address: target.address, port: port))
+            if let problem = HTTPExchange.unsendable(check) { return .failure(Unsendable(reason: problem)) }
+            guard (1...65535).contains(port) else { return .failure(Unsendable(reason: "port \(port) is out of range")) }
+            return .success(.http(check.kind == .http ? HTTPExchange.get(check, address: target.address, port: port)
+                                                      : HTTPExchange.upgrade(check, address: target.address, port: port)))
         default:
-            exchange = .connectOnly
+            guard (1...65535).contains(port) else { return .failure(Unsendable(reason: "port \(port) is out of range")) }
+            return .success(.connectOnly)
         }
-        let outcome = (1...65535).contains(port)
-            ? await SocketProbe.run(exchange, address: target.address, port: port, budget: budget, on: group.next())
-            : .failure("port \(port) is out of range")
-        return ProbeResult(outcome: outcome, latency: ContinuousClock.now - start)
     }
 }

@@ -14,15 +14,6 @@ enum SocketExchange: Sendable {
 /// A socket probe: connect, at most one HTTP exchange, close. Everything happens on one event loop under one
 /// deadline, so a probe costs a socket and a timer, never a thread.
 enum SocketProbe {
-    static func run(_ exchange: SocketExchange, address: IPAddress, port: Int, budget: Duration,
-                    on loop: any EventLoop) async -> ProbeResult.Outcome {
-        do {
-            return try await start(exchange, address: address, port: port, budget: budget, on: loop).get()
-        } catch {
-            return .failure("probe not run: \(error)")  // the loop is shutting down
-        }
-    }
-
     static func start(_ exchange: SocketExchange, address: IPAddress, port: Int, budget: Duration,
                       on loop: any EventLoop) -> EventLoopFuture<ProbeResult.Outcome> {
         let socketAddress: SocketAddress
@@ -40,8 +31,7 @@ enum SocketProbe {
     private static func start(_ exchange: SocketExchange, to address: SocketAddress, budget: Duration,
                               on loop: any EventLoop) -> EventLoopFuture<ProbeResult.Outcome> {
         let verdict = NIOLoopBound(Verdict(loop.makePromise()), eventLoop: loop)
-        let timeAmount = TimeAmount.nanoseconds(Int64(budget.components.seconds) * 1_000_000_000
-            + budget.components.attoseconds / 1_000_000_000)
+        let timeAmount = TimeAmount(budget)
         // A tcp check is its connect, which `connectTimeout` bounds: one timer per probe, not two.
         var deadline: Scheduled<Void>?
         if case .http = exchange {
