@@ -54,8 +54,9 @@ public actor Reconciler: Service {
     public private(set) var lastFullPass: Duration = .zero
     private var lastPassAt: Date?
     private var ipvsObservedAt: ContinuousClock.Instant?
-    /// The last IPVS listing that held every desired service: the order an `ipvsadm -C` deletes them in,
-    /// for `HostDiff.trashOrder`. A listing taken while a flush was under way would order nothing.
+    /// The last IPVS listing of a full pass that found nothing left to do, so it held every desired
+    /// service: the order an `ipvsadm -C` deletes them in, for `HostDiff.trashOrder`. A listing taken
+    /// while a flush was under way would order nothing.
     private var listing: IPVSTable?
     /// The kernel's IPv4 service count when the last full pass looked; nil when unknown (no IPVS).
     private var ipvsServiceCount: UInt32?
@@ -188,7 +189,8 @@ public actor Reconciler: Service {
             observed = after
             if scope == .full {
                 ipvsObservedAt = afterAt
-                if let table = after.ipvs.table, Self.holdsEveryService(table, of: engine.target) { listing = table }
+                // A full pass that left nothing to do saw every desired service in this listing.
+                if engine.ipvsConverged, engine.target?.state.ipvs != nil, let table = after.ipvs.table { listing = table }
             }
         } else if var merged = observed {
             // A light pass saw addresses and sysctls only; keep the last IPVS view beside them.
@@ -207,14 +209,6 @@ public actor Reconciler: Service {
         metrics?.recordPass(engine: engine, events: events)
         if let due = engine.nextRetry { scheduleRetry(after: max(.zero, due - clock.now)) }
         return PassResult(actions: decided.actions, report: report, waiting: decided.waiting, events: events, converged: engine.isConverged)
-    }
-
-    static func holdsEveryService(_ table: IPVSTable, of target: ReconcileEngine.Target?) -> Bool {
-        guard let desired = target?.state.ipvs?.services, !desired.isEmpty, table.services.count >= desired.count else { return false }
-        var listed = Set<IPVSServiceKey>()
-        listed.reserveCapacity(table.services.count)
-        for e in table.services { listed.insert(e.service.key) }
-        return desired.allSatisfy { listed.contains($0.service.key) }
     }
 
     public var snapshot: Snapshot {
