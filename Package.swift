@@ -74,7 +74,7 @@ let package = Package(
             name: "LBAgent",
             dependencies: [
                 "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBVRRPRuntime", "LBGossip", "LBGossipService", "LBDocument", "LBCrypto",
-                "LBAgentConfig", "LBHealth",
+                "LBAgentConfig", "LBHealth", "LBReport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -131,6 +131,11 @@ let package = Package(
         // libFuzzer driver for document decoding and verification (built with -DFUZZ, see Makefile).
         // Seed writing and libFuzzer's driver, shared by the fuzz targets.
         .target(name: "LBFuzzSupport"),
+        // What a node tells the cluster about itself over gossip (AgentReport): written by agents, read by the controller.
+        .target(name: "LBReport"),
+        // The cluster as the controller sees it: membership, reports and versions folded into status, events and
+        // alarms (split brain), as plain values fed events and the time. No I/O.
+        .target(name: "LBClusterView", dependencies: ["LBSpec", "LBReport", "LBGossip"]),
         // The controller's history in SQLite (GRDB): accepted versions with their envelopes, and the event timeline.
         .target(name: "LBHistory", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // What tests share: a seeded generator for random input that replays.
@@ -141,7 +146,7 @@ let package = Package(
         // libFuzzer driver for health-probe answers (the probe's HTTP pipeline) and gossiped node reports.
         .executableTarget(
             name: "HealthFuzz",
-            dependencies: ["LBHealth", "LBAgent", "LBSpec", "LBFuzzSupport", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["LBHealth", "LBAgent", "LBReport", "LBSpec", "LBFuzzSupport", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         // libFuzzer driver for the VRRP decoders and the state machine's receive path (same build flags).
@@ -205,7 +210,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LBAgentTests",
-            dependencies: ["LBTestKit", "LBAgent", "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBDocument", "LBCrypto", "LBGossipService", "LBVRRPLab",
+            dependencies: ["LBTestKit", "LBAgent", "LBReport", "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBDocument", "LBCrypto", "LBGossipService", "LBVRRPLab",
                            "LBAgentConfig", "lb-agent", "lbctl", .product(name: "Logging", package: "swift-log")]
         ),
     ],

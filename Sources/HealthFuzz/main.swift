@@ -5,6 +5,7 @@
 #if FUZZ
 @testable import LBAgent
 import LBFuzzSupport
+import LBReport
 @testable import LBHealth
 import LBSpec
 import NIOCore

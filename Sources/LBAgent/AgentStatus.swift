@@ -4,6 +4,7 @@ import LBGossipService
 import LBHealth
 import LBHost
 import LBNetlink
+import LBReport
 import LBSpec
 import Logging
 import NIOConcurrencyHelpers

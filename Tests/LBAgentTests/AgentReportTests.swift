@@ -1,6 +1,7 @@
 @testable import LBAgent
 import LBHost
 import LBNetlink
+import LBReport
 import LBSpec
 import LBVRRP
 import XCTest

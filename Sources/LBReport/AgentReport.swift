@@ -1,7 +1,4 @@
 import Foundation
-import LBHost
-import LBNetlink
-import LBSpec
 
 /// What a node tells the cluster about itself over gossip: versioned JSON of at most 1,024 bytes
 /// (docs/agent.md). Keys are short because every byte is gossiped to every member; when a director's
@@ -32,12 +29,35 @@ public struct AgentReport: Codable, Sendable, Equatable {
     /// Drains that finished, and how many connections were still open then.
     public var drained: [Drained]?
 
+    public init(node: String, at: Int, version: UInt64?, digest: String?, converged: Bool, roles: [String], vrrp: [VRRP],
+                services: [ServiceCounts]?, repairs: [String: Int], error: String?, refused: Refusal?, drained: [Drained]? = nil) {
+        self.node = node
+        self.at = at
+        self.version = version
+        self.digest = digest
+        self.converged = converged
+        self.roles = roles
+        self.vrrp = vrrp
+        self.services = services
+        self.repairs = repairs
+        self.error = error
+        self.refused = refused
+        self.drained = drained
+    }
+
     /// One VRRP instance as this director runs it.
     public struct VRRP: Codable, Sendable, Equatable {
         public var name: String
         public var vrid: Int
         public var state: String
         public var priority: Int
+
+        public init(name: String, vrid: Int, state: String, priority: Int) {
+            self.name = name
+            self.vrid = vrid
+            self.state = state
+            self.priority = priority
+        }
     }
 
     /// Connection counts of one IPVS service, with its destinations when they fit.
@@ -46,6 +66,13 @@ public struct AgentReport: Codable, Sendable, Equatable {
         public var active: UInt32
         public var inactive: UInt32
         public var destinations: [Destination]?
+
+        public init(key: String, active: UInt32, inactive: UInt32, destinations: [Destination]?) {
+            self.key = key
+            self.active = active
+            self.inactive = inactive
+            self.destinations = destinations
+        }
     }
 
     /// One real server as this director sees it.
@@ -55,6 +82,14 @@ public struct AgentReport: Codable, Sendable, Equatable {
         public var active: UInt32
         public var inactive: UInt32
         public var health: String
+
+        public init(endpoint: String, weight: Int32, active: UInt32, inactive: UInt32, health: String) {
+            self.endpoint = endpoint
+            self.weight = weight
+            self.active = active
+            self.inactive = inactive
+            self.health = health
+        }
     }
 
     /// A drained real server, removed when idle or at its deadline.
@@ -64,6 +99,13 @@ public struct AgentReport: Codable, Sendable, Equatable {
         public var open: Int
         public var deadline: Bool
 
+        public init(service: String, endpoint: String, open: Int, deadline: Bool) {
+            self.service = service
+            self.endpoint = endpoint
+            self.open = open
+            self.deadline = deadline
+        }
+
         enum CodingKeys: String, CodingKey { case service = "s", endpoint = "e", open = "o", deadline = "dl" }
     }
 
@@ -72,6 +114,12 @@ public struct AgentReport: Codable, Sendable, Equatable {
         public var version: UInt64
         public var reason: String
         public var from: String?
+
+        public init(version: UInt64, reason: String, from: String?) {
+            self.version = version
+            self.reason = reason
+            self.from = from
+        }
     }
 
     enum CodingKeys: String, CodingKey {
