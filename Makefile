@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
 SWIFT ?= swift
 # Debian packages for building (libsodium) and for the test run.
-APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config keepalived qemu-system-x86 busybox-static ipvsadm cpio kmod iproute2
+APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config keepalived qemu-system-x86 busybox-static ipvsadm cpio kmod iproute2 python3-aiosmtpd chromium openssl
 FUZZ_SECONDS ?= 30
 
 .PHONY: demo test deps build fuzz lab-test bench-ipvs bench-gossip bench-agent bench-health clean
