@@ -136,6 +136,8 @@ let package = Package(
         // The cluster as the controller sees it: membership, reports and versions folded into status, events and
         // alarms (split brain), as plain values fed events and the time. No I/O.
         .target(name: "LBClusterView", dependencies: ["LBSpec", "LBReport", "LBGossip"]),
+        // The controller's HTTP API as both ends see it: routes, bodies, server-sent events, and request signing.
+        .target(name: "LBControllerAPI", dependencies: ["LBClusterView", "LBCrypto"]),
         // The controller's history in SQLite (GRDB): accepted versions with their envelopes, and the event timeline.
         .target(name: "LBHistory", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // What tests share: a seeded generator for random input that replays.

@@ -162,7 +162,7 @@ public actor ReportPublisher: Service {
     }
 
     /// Connection counts of the planned services, from an observation of the kernel.
-    static func services(_ table: IPVSTable?, plan: HostPlan?, serving: ServingState = .unchecked) -> [AgentReport.ServiceCounts] {
+    public static func services(_ table: IPVSTable?, plan: HostPlan?, serving: ServingState = .unchecked) -> [AgentReport.ServiceCounts] {
         guard let table, let plan else { return [] }
         // By key: a director may hold thousands of services, and this runs for every report.
         var entries: [IPVSServiceKey: IPVSTable.Entry] = [:]
@@ -172,11 +172,21 @@ public actor ReportPublisher: Service {
         return plan.ipvsServices.compactMap { s in
             let key = IPVSServiceKey(address: s.address, port: UInt16(s.port), protocol: s.protocol)
             guard let entry = entries[key] else { return nil }
-            let destinations = entry.destinations.map {
+            var destinations = entry.destinations.map {
                 // A service without a health check has no health to tell: its destinations are "up".
                 let health = checked.contains(s.key) ? serving.health(of: Endpoint(address: $0.address, port: Int($0.port)), in: s.key) : .up
                 return AgentReport.Destination(endpoint: "\($0.endpoint)", weight: $0.weight, active: $0.activeConnections,
                                                inactive: $0.inactiveConnections, health: health.rawValue)
+            }
+            // A real server that is down is out of the kernel, yet it is the one the controller must hear about.
+            if checked.contains(s.key) {
+                let inKernel = Set(entry.destinations.map { Endpoint(address: $0.address, port: Int($0.port)) })
+                for d in s.destinations {
+                    let endpoint = Endpoint(address: d.address, port: d.port)
+                    guard !inKernel.contains(endpoint) else { continue }
+                    destinations.append(AgentReport.Destination(endpoint: "\(endpoint)", weight: 0, active: 0, inactive: 0,
+                                                                health: serving.health(of: endpoint, in: s.key).rawValue))
+                }
             }
             return AgentReport.ServiceCounts(key: s.key, active: destinations.reduce(0) { $0 + $1.active },
                                              inactive: destinations.reduce(0) { $0 + $1.inactive }, destinations: destinations)

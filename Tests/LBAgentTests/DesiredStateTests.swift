@@ -36,6 +36,16 @@ final class DesiredStateTests: XCTestCase {
         (s.ipvs!.conditional[s.ipvs!.services[0].service.key] ?? []).map { "\($0.address):\($0.port)\($0.configuration.map { " w\($0.weight)" } ?? " as is")" }
     }
 
+    func testTheReportNamesARealServerThatIsDownAndOutOfTheKernel() throws {
+        let p = try plan()
+        let key = IPVSServiceKey(address: IPAddress("192.168.1.200")!, port: 80, protocol: .tcp)
+        let inKernel = IPVSDestination(address: rs1.address, port: 80, forwarding: .dr, weight: 1)
+        let table = IPVSTable(services: [.init(service: IPVSService(key: key, scheduler: "wrr"), destinations: [inKernel])])
+        let counts = ReportPublisher.services(table, plan: p, serving: serving(p, [rs1: .up, rs2: .down]))
+        XCTAssertEqual(counts.first?.destinations?.map { "\($0.endpoint) \($0.health) w\($0.weight)" },
+                       ["192.168.1.102:80 up w1", "192.168.1.103:80 down w0"])
+    }
+
     func testUpIsHeldDownIsRemovedUnknownIsLeftAsTheKernelHasIt() throws {
         let p = try plan()
         let s = DesiredState.compose(p, serving(p, [rs1: .up, rs2: .down]))
