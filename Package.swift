@@ -204,6 +204,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LBHistoryTests", dependencies: ["LBHistory"]),
+        .testTarget(name: "LBControllerTests", dependencies: ["LBClusterView", "LBControllerAPI", "LBReport", "LBSpec", "LBCrypto", "LBTestKit"]),
         .testTarget(name: "LBGossipTests", dependencies: ["LBGossip", "LBGossipSim"]),
         .testTarget(name: "LBGossipNetTests", dependencies: ["LBGossipNet", "LBGossip", "LBCrypto"]),
         .testTarget(
