@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "lbctl", targets: ["lbctl"]),
         .executable(name: "lb-agent", targets: ["lb-agent"]),
+        .executable(name: "lb-controller", targets: ["lb-controller"]),
         .library(name: "LBSpec", targets: ["LBSpec"]),
         .library(name: "LBDocument", targets: ["LBDocument"]),
     ],
@@ -25,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
     ],
     targets: [
         .systemLibrary(
@@ -39,7 +42,7 @@ let package = Package(
         // Reading a spec from YAML with file/line/column for every diagnostic.
         .target(name: "LBSpecYAML", dependencies: ["LBSpec", .product(name: "Yams", package: "Yams")]),
         // What the agent's and the controller's configuration files share (gossip, keyring, trust, log_level):
-        // the types, and how they are read, checked and written, once for both.
+        // the types, and how they are read, checked and written, once for both; and the locked state directory.
         .target(name: "LBDaemonConfig", dependencies: ["LBSpec", "LBSpecYAML", .product(name: "Yams", package: "Yams")]),
         // The agent's own configuration (/etc/lb/agent.yaml): read with the spec's YAML reader, checked, written.
         .target(name: "LBAgentConfig", dependencies: ["LBDaemonConfig", "LBSpec", "LBSpecYAML", .product(name: "Yams", package: "Yams")]),
@@ -63,8 +66,13 @@ let package = Package(
             name: "LBCtl",
             dependencies: [
                 "LBSpec", "LBSpecYAML", "LBCrypto", "LBDocument", "LBKeepalived", "LBGossip", "LBGossipService",
+                "LBClusterView", "LBControllerAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(name: "lbctl", dependencies: ["LBCtl"]),
@@ -74,7 +82,7 @@ let package = Package(
             name: "LBAgent",
             dependencies: [
                 "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBVRRPRuntime", "LBGossip", "LBGossipService", "LBDocument", "LBCrypto",
-                "LBAgentConfig", "LBHealth", "LBReport",
+                "LBAgentConfig", "LBDaemonConfig", "LBHealth", "LBReport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -91,7 +99,7 @@ let package = Package(
             name: "LBAgentCommands",
             dependencies: [
                 "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBVRRPRuntime", "LBGossip", "LBGossipService", "LBDocument", "LBCrypto",
-                "LBAgent", "LBAgentConfig", "LBSpecYAML",
+                "LBAgent", "LBAgentConfig", "LBDaemonConfig", "LBSpecYAML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -138,6 +146,30 @@ let package = Package(
         .target(name: "LBClusterView", dependencies: ["LBSpec", "LBReport", "LBGossip"]),
         // The controller's HTTP API as both ends see it: routes, bodies, server-sent events, and request signing.
         .target(name: "LBControllerAPI", dependencies: ["LBClusterView", "LBCrypto"]),
+        // The controller daemon: its state (history + cluster view), the signed API, the status listener, the
+        // gossip feed, each a Service under one ServiceGroup.
+        .target(
+            name: "LBController",
+            dependencies: [
+                "LBClusterView", "LBControllerAPI", "LBControllerConfig", "LBDaemonConfig", "LBHistory", "LBReport", "LBSpec", "LBDocument",
+                "LBCrypto", "LBGossip", "LBGossipService",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "lb-controller",
+            dependencies: ["LBController", "LBControllerConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         // The controller's history in SQLite (GRDB): accepted versions with their envelopes, and the event timeline.
         .target(name: "LBHistory", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // What tests share: a seeded generator for random input that replays.
@@ -168,7 +200,9 @@ let package = Package(
         ),
         // A running gossip member for the agent and the controller: engine + transport + clock, documents
         // fetched and verified with the trust policy, reports, all as async sequences.
-        .target(name: "LBGossipService", dependencies: ["LBGossip", "LBGossipNet", "LBDocument", "LBCrypto"]),
+        .target(name: "LBGossipService", dependencies: ["LBGossip", "LBGossipNet", "LBDocument", "LBCrypto",
+                                                   .product(name: "Logging", package: "swift-log"),
+                                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // libFuzzer driver for the gossip packet decoder and the engine's receive path (same build flags).
         .executableTarget(name: "GossipFuzz", dependencies: ["LBGossip", "LBFuzzSupport"]),
         // libFuzzer driver for what LBGossipNet reads off the network: frame splitting, opening, decoding (same build flags).
@@ -204,7 +238,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LBHistoryTests", dependencies: ["LBHistory"]),
-        .testTarget(name: "LBControllerTests", dependencies: ["LBClusterView", "LBControllerAPI", "LBReport", "LBSpec", "LBCrypto", "LBTestKit"]),
+        .testTarget(
+            name: "LBControllerTests",
+            dependencies: ["LBClusterView", "LBControllerAPI", "LBController", "LBHistory", "LBReport", "LBSpec", "LBCrypto", "LBDocument",
+                           "LBTestKit", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]
+        ),
         .testTarget(name: "LBGossipTests", dependencies: ["LBGossip", "LBGossipSim"]),
         .testTarget(name: "LBGossipNetTests", dependencies: ["LBGossipNet", "LBGossip", "LBCrypto"]),
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import LBAgentConfig
+import LBDaemonConfig
 import LBCrypto
 import LBDocument
 import LBGossip
@@ -50,8 +51,13 @@ public struct AgentDaemon: Sendable {
     /// Runs until SIGTERM or SIGINT. Throws, before changing anything, when it cannot start.
     public func run(logger: Logger) async throws {
         let prepared = try prepare()
-        try StateDirectory.create(config.stateDirectory)
-        let lock = try StateDirectory.lock(config.stateDirectory)
+        let lock: Int32
+        do {
+            try StateDirectory.create(config.stateDirectory)
+            lock = try StateDirectory.lock(config.stateDirectory, file: "agent.lock", holder: "lb-agent", stop: "systemctl stop lb-agent")
+        } catch let error as StateDirectory.Failure {
+            throw AgentError(error.description)
+        }
         defer { close(lock) }
 
         let metrics = AgentMetrics()
@@ -100,7 +106,7 @@ public struct AgentDaemon: Sendable {
         let watcher = DriftWatcher(reconciler: reconciler, vrrp: supervisor, sysctlInterval: config.drift.sysctlInterval,
                                    ipvsInterval: config.drift.ipvsInterval, logger: logger)
         let services: [any Service] = [
-            status, GossipMember(gossip: gossip, seeds: AgentConfigValidator.usefulSeeds(config.gossip).map { "\($0)" }, logger: logger),
+            status, GossipMemberService(gossip: gossip, seeds: AgentConfigValidator.usefulSeeds(config.gossip).map { "\($0)" }, logger: logger),
             health, follower, publisher, reconciler, watcher, supervisor, Hangup(reconciler: reconciler, logger: logger),
             StartupPages(logger: logger),
         ]
@@ -125,24 +131,6 @@ public final class Wakeup: Sendable {
     func finish() { continuation.finish() }
 }
 
-/// The gossip member as a Service: joins on start, leaves gracefully on shutdown (so the others mark
-/// this node left, not dead).
-struct GossipMember: Service {
-    let gossip: GossipService
-    let seeds: [String]
-    let logger: Logger
-
-    func run() async throws {
-        await gossip.start(seeds: seeds)
-        do {
-            try await gracefulShutdown()
-            await gossip.leave()
-        } catch {
-            await gossip.stop()
-        }
-    }
-}
-
 /// SIGHUP: a full pass at once (operators send it after changing something by hand and want it checked
 /// now); the configuration itself is read only at start.
 struct Hangup: Service {
@@ -154,41 +142,5 @@ struct Hangup: Service {
             logger.info("SIGHUP: checking everything now")
             reconciler.kick(.full)
         }
-    }
-}
-
-/// The agent's state directory: created private, and locked while an agent uses it.
-public enum StateDirectory {
-    public static func create(_ path: String) throws {
-        var info = stat()
-        if stat(path, &info) == 0 {
-            guard info.st_mode & S_IFMT == S_IFDIR else { throw AgentError("state_dir \(path) exists and is not a directory") }
-            return
-        }
-        // Parents as `mkdir -p` makes them; the directory itself private, since it holds the ledger.
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw AgentError("cannot create state_dir \(path): \(error.localizedDescription)")
-        }
-    }
-
-    /// An exclusive lock on `path/agent.lock`, held until the descriptor is closed: two agents on one host
-    /// would fight over the kernel, and `lb-agent reset` under a running agent would be undone at once.
-    public static func lock(_ path: String) throws -> Int32 {
-        let file = path + "/agent.lock"
-        let fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw AgentError("cannot open \(file): \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            var buffer = [UInt8](repeating: 0, count: 32)
-            let n = read(fd, &buffer, buffer.count)
-            close(fd)
-            let pid = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
-            throw AgentError("another lb-agent (pid \(pid)) uses \(path); stop it first (systemctl stop lb-agent)")
-        }
-        _ = ftruncate(fd, 0)
-        let pid = Array("\(getpid())\n".utf8)
-        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        return fd
     }
 }

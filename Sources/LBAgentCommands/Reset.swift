@@ -1,5 +1,6 @@
 import ArgumentParser
 import LBAgent
+import LBDaemonConfig
 import LBAgentConfig
 import LBGossipService
 import LBHost
@@ -28,7 +29,7 @@ extension Agent {
         func run() async throws {
             let config = try options.load()
             let lock: Int32
-            do { lock = try StateDirectory.lock(config.stateDirectory) } catch { throw AgentFailure("\(error)") }
+            do { lock = try StateDirectory.lock(config.stateDirectory, file: "agent.lock", holder: "lb-agent", stop: "systemctl stop lb-agent") } catch { throw AgentFailure("\(error)") }
             defer { close(lock) }
             let host = LinuxHost()
             let reconciler = try Reconciler(host: host, ledgerPath: LedgerFile.path(in: config.stateDirectory),

@@ -112,6 +112,9 @@ public struct VRRPState: Codable, Sendable, Equatable {
     public var state: String
     public var priority: Int
 
+    // `routerId` so that the API's snake_case JSON (`router_id`) reads back.
+    enum CodingKeys: String, CodingKey { case name, routerID = "routerId", state, priority }
+
     public init(name: String, routerID: Int, state: String, priority: Int) {
         self.name = name
         self.routerID = routerID
@@ -151,6 +154,8 @@ public struct VIPStatus: Codable, Sendable, Equatable {
     public var masters: [String]
     /// The spec's directors of this VIP, by priority.
     public var directors: [String]
+
+    enum CodingKeys: String, CodingKey { case name, address, routerID = "routerId", master, masters, directors }
 
     public init(name: String, address: String, routerID: Int, master: String?, masters: [String], directors: [String]) {
         self.name = name

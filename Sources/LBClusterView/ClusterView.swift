@@ -288,6 +288,9 @@ public struct ClusterView: Sendable {
                              convergence: Array(progress), alarms: alarms.values.sorted { ($0.since, $0.id) < ($1.since, $1.id) })
     }
 
+    /// The newest version the view follows.
+    public var headVersion: UInt64? { head?.version }
+
     /// Whether the version has settled: true converged, false timed out, nil still pending or unknown.
     public func outcome(of version: UInt64) -> Bool? { settled[version] }
 }

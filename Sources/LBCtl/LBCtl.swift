@@ -6,7 +6,8 @@ public struct LBCtl: AsyncParsableCommand {
         commandName: "lbctl",
         abstract: "Declare, check, sign and inspect lb load-balancer clusters.",
         discussion: "A cluster is one YAML spec (see docs/spec.md). Validate and plan it, sign it into a desired-state document, and hand it to the controller.",
-        subcommands: [Init.self, Validate.self, Plan.self, Sign.self, Verify.self, Push.self, Import.self, Export.self]
+        subcommands: [Init.self, Validate.self, Plan.self, Apply.self, Status.self, History.self, Diff.self, Get.self, Rollback.self, Drain.self,
+                      Undrain.self, Sign.self, Verify.self, Push.self, Import.self, Export.self]
     )
 
     public init() {}

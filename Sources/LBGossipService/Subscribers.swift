@@ -1,10 +1,12 @@
 /// Continuations of one kind of event, so any number of observers each get every event.
-struct Subscribers<Element: Sendable> {
+public struct Subscribers<Element: Sendable> {
     var next = 0
     var continuations: [Int: AsyncStream<Element>.Continuation] = [:]
 
+    public init() {}
+
     /// A new stream that first yields `initial`; it stops being fed when the consumer drops it.
-    mutating func subscribe(initial: [Element], onTermination: @escaping @Sendable (Int) -> Void) -> AsyncStream<Element> {
+    public mutating func subscribe(initial: [Element], onTermination: @escaping @Sendable (Int) -> Void) -> AsyncStream<Element> {
         let (stream, continuation) = AsyncStream<Element>.makeStream(bufferingPolicy: .bufferingNewest(4096))
         next += 1
         let id = next
@@ -14,11 +16,11 @@ struct Subscribers<Element: Sendable> {
         return stream
     }
 
-    func yield(_ e: Element) { for c in continuations.values { c.yield(e) } }
+    public func yield(_ e: Element) { for c in continuations.values { c.yield(e) } }
 
-    mutating func remove(_ id: Int) { continuations[id] = nil }
+    public mutating func remove(_ id: Int) { continuations[id] = nil }
 
-    mutating func finish() {
+    public mutating func finish() {
         for c in continuations.values { c.finish() }
         continuations = [:]
     }

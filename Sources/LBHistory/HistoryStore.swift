@@ -212,6 +212,13 @@ public final class HistoryStore: Sendable {
         }
     }
 
+    /// The newest `limit` events, oldest first (the status page's timeline).
+    public func recentEvents(limit: Int) async throws -> [StoredEvent] {
+        try await pool.read { db in
+            try StoredEvent.order(Column("id").desc).limit(limit).fetchAll(db).reversed()
+        }
+    }
+
     /// The journal mode SQLite reports: `wal`.
     public func journalMode() async throws -> String {
         try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
