@@ -136,6 +136,9 @@ let package = Package(
         // The cluster as the controller sees it: membership, reports and versions folded into status, events and
         // alarms (split brain), as plain values fed events and the time. No I/O.
         .target(name: "LBClusterView", dependencies: ["LBSpec", "LBReport", "LBGossip"]),
+        // The controller's read-only status page: one self-contained HTML document drawn from ClusterStatus,
+        // and the SSE fragments that keep it live. Strings only, no I/O: the controller serves them.
+        .target(name: "LBStatusPage", dependencies: ["LBClusterView"]),
         // The controller's history in SQLite (GRDB): accepted versions with their envelopes, and the event timeline.
         .target(name: "LBHistory", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // What tests share: a seeded generator for random input that replays.
