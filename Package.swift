@@ -141,7 +141,7 @@ let package = Package(
         .target(name: "LBStatusPage", dependencies: ["LBClusterView"]),
         // The controller's history in SQLite (GRDB): accepted versions with their envelopes, and the event timeline.
         .target(name: "LBHistory", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        // What tests share: a seeded generator for random input that replays.
+        // What tests share: a seeded generator for random input that replays, and a headless Chromium runner.
         .target(name: "LBTestKit"),
         .executableTarget(name: "DocumentFuzz", dependencies: ["LBDocument", "LBCrypto", "LBFuzzSupport"]),
         // libFuzzer driver for the netlink reply decoders (same build flags as DocumentFuzz).
