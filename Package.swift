@@ -205,6 +205,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LBHistoryTests", dependencies: ["LBHistory"]),
+        .testTarget(
+            name: "LBStatusPageTests",
+            dependencies: ["LBStatusPage", "LBClusterView", "LBTestKit", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "LBGossipTests", dependencies: ["LBGossip", "LBGossipSim"]),
         .testTarget(name: "LBGossipNetTests", dependencies: ["LBGossipNet", "LBGossip", "LBCrypto"]),
         .testTarget(
