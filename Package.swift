@@ -119,12 +119,14 @@ let package = Package(
         // Failover time of lb-agent against keepalived in namespaces (scripts/bench-vrrp.sh).
         .executableTarget(name: "lb-vrrp-bench", dependencies: ["LBVRRPLab", "LBVRRP", "LBSpec"]),
         // Benchmarks anyone can rerun (README): `lb-bench ipvs` in the lab, `lb-bench gossip` in the simulator,
-        // `lb-bench drift` against real agents in network namespaces, `lb-bench health` with real listeners.
+        // `lb-bench drift` against real agents in network namespaces, `lb-bench health` with real listeners,
+        // `lb-bench status-page` in headless Chromium.
         .executableTarget(
             name: "lb-bench",
             dependencies: ["LBHost", "LBNetlink", "LBSpec", "LBGossip", "LBGossipSim", "LBVRRPLab", "LBCrypto", "LBDocument", "LBAgentConfig",
-                           "LBAgent", "LBHealth", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+                           "LBAgent", "LBHealth", "LBClusterView", "LBStatusPage", "LBTestKit", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         // Runs LBHostConformance against the kernel, inside a scratch network namespace or the qemu lab.
         .executableTarget(name: "lb-hostcheck", dependencies: ["LBHostConformance", "LBHost", "LBNetlink", "LBSpec"]),
