@@ -127,12 +127,14 @@ let package = Package(
         // Failover time of lb-agent against keepalived in namespaces (scripts/bench-vrrp.sh).
         .executableTarget(name: "lb-vrrp-bench", dependencies: ["LBVRRPLab", "LBVRRP", "LBSpec"]),
         // Benchmarks anyone can rerun (README): `lb-bench ipvs` in the lab, `lb-bench gossip` in the simulator,
-        // `lb-bench drift` against real agents in network namespaces, `lb-bench health` with real listeners.
+        // `lb-bench drift` against real agents in network namespaces, `lb-bench health` with real listeners,
+        // `lb-bench status-page` in headless Chromium.
         .executableTarget(
             name: "lb-bench",
             dependencies: ["LBHost", "LBNetlink", "LBSpec", "LBGossip", "LBGossipSim", "LBVRRPLab", "LBCrypto", "LBDocument", "LBAgentConfig",
-                           "LBAgent", "LBHealth", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+                           "LBAgent", "LBHealth", "LBClusterView", "LBStatusPage", "LBTestKit", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         // Runs LBHostConformance against the kernel, inside a scratch network namespace or the qemu lab.
         .executableTarget(name: "lb-hostcheck", dependencies: ["LBHostConformance", "LBHost", "LBNetlink", "LBSpec"]),
@@ -152,7 +154,7 @@ let package = Package(
             name: "LBController",
             dependencies: [
                 "LBClusterView", "LBControllerAPI", "LBControllerConfig", "LBDaemonConfig", "LBHistory", "LBReport", "LBSpec", "LBDocument",
-                "LBCrypto", "LBGossip", "LBGossipService",
+                "LBCrypto", "LBGossip", "LBGossipService", "LBStatusPage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -170,9 +172,12 @@ let package = Package(
             dependencies: ["LBController", "LBControllerConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]
         ),
+        // The controller's read-only status page: one self-contained HTML document drawn from ClusterStatus,
+        // and the SSE fragments that keep it live. Strings only, no I/O: the controller serves them.
+        .target(name: "LBStatusPage", dependencies: ["LBClusterView"]),
         // The controller's history in SQLite (GRDB): accepted versions with their envelopes, and the event timeline.
         .target(name: "LBHistory", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        // What tests share: a seeded generator for random input that replays.
+        // What tests share: a seeded generator for random input that replays, and a headless Chromium runner.
         .target(name: "LBTestKit"),
         .executableTarget(name: "DocumentFuzz", dependencies: ["LBDocument", "LBCrypto", "LBFuzzSupport"]),
         // libFuzzer driver for the netlink reply decoders (same build flags as DocumentFuzz).
@@ -245,6 +250,11 @@ let package = Package(
                            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "LBStatusPageTests",
+            dependencies: ["LBStatusPage", "LBClusterView", "LBTestKit", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "LBGossipTests", dependencies: ["LBGossip", "LBGossipSim"]),
         .testTarget(name: "LBGossipNetTests", dependencies: ["LBGossipNet", "LBGossip", "LBCrypto"]),

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import LBClusterView
+import LBStatusPage
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -15,13 +16,13 @@ public enum StatusListener {
         router.get("/") { _, _ -> Response in
             let status = await state.status()
             let events = await state.recentEvents()
-            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(string: StatusPageRendering.page(status, events))))
+            return Response(status: .ok, headers: [.contentType: StatusPage.htmlContentType, .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: StatusPage.render(status: status, events: events, now: Date()))))
         }
         router.get("events") { _, _ -> Response in
             let events = try await state.events(after: nil)
-            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: .init { writer in
-                try await APIServer.stream(events, to: &writer, after: 0, shutdown: shutdown) { _ in nil }
+            return Response(status: .ok, headers: [.contentType: StatusPage.sseContentType, .cacheControl: "no-cache"], body: .init { writer in
+                try await pageUpdates(events, state: state, to: &writer, shutdown: shutdown)
             })
         }
         router.get("status.json") { _, _ -> Response in
@@ -39,10 +40,44 @@ public enum StatusListener {
     }
 }
 
-/// Where the status page's HTML comes from (the LBStatusPage renderer once it is wired in).
-enum StatusPageRendering {
-    static func page(_ status: ClusterStatus, _ events: [ClusterEvent]) -> String {
-        let rows = status.nodes.map { "<tr data-node=\"\($0.name)\"><td>\($0.name)</td><td>\($0.member)</td></tr>" }.joined()
-        return "<!doctype html><title>lb \(status.cluster)</title><table>\(rows)</table>"
+extension StatusListener {
+    /// At most one page update a second: a 1,000-node fragment is half a megabyte, and a burst of
+    /// reports would otherwise send one per report.
+    static let updateInterval: Duration = .seconds(1)
+
+    /// The page's live stream: the current fragment at once (a reconnecting browser catches up), then a
+    /// new one after each burst of events, and a keep-alive comment when idle, until shutdown.
+    static func pageUpdates(_ events: AsyncStream<ClusterEvent>, state: ControllerState, to writer: inout any ResponseBodyWriter,
+                            shutdown: ShutdownSignal) async throws {
+        let (ticks, tick) = AsyncStream<Bool>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let changes = Task {
+            for await _ in events { tick.yield(true) }
+            tick.finish()
+        }
+        let beat = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: APIServer.heartbeat)
+                tick.yield(false)
+            }
+        }
+        let stop = Task {
+            await shutdown.wait()
+            tick.finish()
+        }
+        defer { changes.cancel(); beat.cancel(); stop.cancel() }
+        func send() async throws {
+            let fragment = StatusPage.fragment(status: await state.status(), events: await state.recentEvents(), now: Date())
+            try await writer.write(ByteBuffer(string: StatusPage.sseMessage(fragment: fragment)))
+        }
+        try await send()
+        for await changed in ticks {
+            if changed {
+                try await Task.sleep(for: updateInterval)
+                try await send()
+            } else {
+                try await writer.write(ByteBuffer(string: StatusPage.sseKeepAlive))
+            }
+        }
+        try await writer.finish(nil)
     }
 }

@@ -58,7 +58,16 @@ enum Bench {
                 print("lb-bench health: \(error)")
                 exit(1)
             }
+        case "status-page":
+            guard let nodes = Int(value("--nodes", args) ?? "1000"), nodes > 0 else { print("lb-bench status-page: --nodes is a positive number"); exit(2) }
+            do {
+                print(try await StatusPageBench.run(nodes: nodes))
+            } catch {
+                print("lb-bench status-page: \(error)")
+                exit(1)
+            }
         default:
+            print("usage: lb-bench status-page [--nodes N]   (needs chromium: make deps)")
             print("usage: lb-bench health [--checks N] [--interval-ms MS] [--rounds R] [--listener remote|loopback]   (root: namespaces of its own)")
             print("usage: lb-bench gossip [--members N] [--seed S] [--quiet-s SECONDS] [--loss P] [--counters]")
             print("usage: lb-bench ipvs --scratch-host [--services N] [--destinations M] [--ipvsadm PATH]")
