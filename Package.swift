@@ -265,7 +265,8 @@ let package = Package(
         .testTarget(
             name: "LBAgentTests",
             dependencies: ["LBTestKit", "LBAgent", "LBReport", "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBDocument", "LBCrypto", "LBGossipService", "LBVRRPLab",
-                           "LBAgentConfig", "lb-agent", "lbctl", .product(name: "Logging", package: "swift-log")]
+                           "LBAgentConfig", "lb-agent", "lbctl", "lb-controller", "LBControllerConfig", "LBClusterView", "LBControllerAPI",
+                           "LBSpecYAML", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

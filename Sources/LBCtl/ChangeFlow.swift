@@ -150,9 +150,11 @@ struct Waiter {
             }
             return
         }
-        let final = try await client.status().convergence.first { $0.version == version }
+        let status = try await client.status()
+        let final = status.convergence.first { $0.version == version }
+        let errors = Dictionary(status.nodes.map { ($0.name, $0.lastError) }, uniquingKeysWith: { a, _ in a })
         let laggards = (final?.pending.map { "\($0.node) (\($0.reason ?? $0.version.map { "at v\($0)" } ?? "no report"))" } ?? [])
-            + (final?.applying.map { "\($0) (applied, not converged)" } ?? [])
+            + (final?.applying.map { node in "\(node) (applied, not converged\((errors[node] ?? nil).map { ": \($0)" } ?? ""))" } ?? [])
         switch output {
         case .text: printError("lbctl: error: v\(version) is not on every node after \(options(timeout)): \(laggards.joined(separator: ", "))")
         case .json: printJSON(["changed": true, "version": version, "digest": digest, "converged": false, "laggards": laggards, "seconds": seconds])

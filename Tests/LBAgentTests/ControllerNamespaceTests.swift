@@ -1,0 +1,197 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import LBClusterView
+import LBControllerAPI
+import LBCrypto
+import LBDocument
+import LBSpec
+import LBVRRPLab
+import XCTest
+
+/// lb-controller, lb-agent and lbctl as separate processes in network namespaces, talking over real
+/// sockets: the operator's story from `lbctl apply --wait` to every node confirming, the refusals, the
+/// controller's crash and absence. This kernel has no IPVS, so the directors here run VRRP and report
+/// that IPVS is unavailable: the success of `--wait` is shown on real servers, its laggard path on the
+/// directors, and the qemu lab shows directors converging (lab/agent.sh).
+final class ControllerNamespaceTests: XCTestCase {
+    let vip = "10.99.0.200"
+
+    override func setUpWithError() throws {
+        guard geteuid() == 0 else {
+            XCTFail("ControllerNamespaceTests need root to create network namespaces; run `make test` as root (CI does)")
+            throw XCTSkip("not root")
+        }
+        XCTAssertEqual(access(AgentLab.controllerBinary, X_OK), 0, "lb-controller not built at \(AgentLab.controllerBinary)")
+    }
+
+    /// Real servers only, no VIP: every node can converge on this kernel.
+    func quiet(_ lab: AgentLab, nodes: [String]) -> ClusterSpec {
+        var spec = lab.spec(realServers: nodes, directors: [("d1", 100)])
+        spec.vips = []
+        spec.nodes.removeAll { $0.name == "d1" }
+        return spec
+    }
+
+    func testApplyWaitsForEveryNodeAndRefusalsChangeNothing() throws {
+        let lab = try AgentLab(hosts: ["ctl", "rs1", "rs2", "d1", "d2"])
+        defer { lab.destroy() }
+        try lab.startController("ctl", seeds: [])
+        for n in ["rs1", "rs2"] { try lab.start(n, seeds: ["ctl"]) }
+
+        // v1: the two real servers, nothing to hold yet. --wait returns when both have confirmed.
+        let v1 = try lab.specFile(quiet(lab, nodes: ["rs1", "rs2"]), "v1")
+        let applied = lab.lbctl("ctl", ["apply", v1, "--yes", "--wait", "--timeout", "30s"])
+        XCTAssertEqual(applied.status, 0, applied.output + lab.controllerLog("ctl"))
+        XCTAssertTrue(applied.output.contains("v1 converged on all 2 nodes"), applied.output)
+        let again = lab.lbctl("ctl", ["apply", v1, "--yes"])
+        XCTAssertEqual(again.status, 0)
+        XCTAssertTrue(again.output.contains("no changes"), again.output)
+
+        // v2: a VIP with directors d1 and d2, which this kernel cannot give IPVS: the real servers take the
+        // VIP on lo and confirm, the directors elect a master but never converge, and --wait names them.
+        for n in ["d1", "d2"] { try lab.start(n, seeds: ["ctl", "rs1"]) }
+        let full = lab.spec(realServers: ["rs1", "rs2"], directors: [("d1", 100), ("d2", 90)])
+        let v2 = try lab.specFile(full, "v2")
+        let plan = lab.lbctl("ctl", ["apply", v2, "--yes", "--wait", "--timeout", "8s"])
+        XCTAssertEqual(plan.status, 4, plan.output)
+        XCTAssertTrue(plan.output.contains("+ address \(vip)/32 on lo"), "the plan diff shows what each node gets:\n\(plan.output)")
+        XCTAssertTrue(plan.output.contains("d1 (applied, not converged: this node is a director, but IPVS is not available"), plan.output)
+        XCTAssertTrue(plan.output.contains("d2 (applied, not converged: this node is a director, but IPVS is not available"), plan.output)
+        XCTAssertFalse(plan.output.contains("rs1 ("), "rs1 confirmed:\n\(plan.output)")
+        XCTAssertTrue(lab.holds("rs1", "\(vip)/32", on: "lo"))
+
+        let elected = lab.wait(20) { (try? lab.clusterStatus("ctl"))?.vips.first?.master == "d1" }
+        XCTAssertNotNil(elected, "status shows d1 as master of the VIP\n\(lab.controllerLog("ctl"))")
+        let status = try lab.clusterStatus("ctl")
+        XCTAssertEqual(Set(status.nodes.map(\.name)), ["ctl", "rs1", "rs2", "d1", "d2"])
+        XCTAssertTrue(status.nodes.filter { $0.expected }.allSatisfy { $0.member == "alive" && $0.version == 2 }, "\(status.nodes)")
+        let table = lab.lbctl("ctl", ["status"])
+        XCTAssertTrue(table.output.contains("vip1") && table.output.contains("d1"), table.output)
+
+        // Two operators at once: A reads the plan against v2 and stops at the question (on a terminal, which
+        // `script` gives it); B applies v3 meanwhile; A says yes and is refused with who applied what (exit 3).
+        var a = full, b = full
+        a.vips[0].services[0].realServers[0].weight = 2
+        b.vips[0].services[0].realServers[0].weight = 3
+        let (fa, fb) = (try lab.specFile(a, "v3a"), try lab.specFile(b, "v3b"))
+        let operatorA = Process()
+        operatorA.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        let command = [AgentLab.lbctl, "apply", fa, "--controller", "http://127.0.0.1:\(AgentLab.apiPort)", "--key", lab.operatorKeyPath].joined(separator: " ")
+        operatorA.arguments = ["netns", "exec", lab.namespace("ctl"), "/usr/bin/script", "-qefc", command, "/dev/null"]
+        let (answer, screen) = (Pipe(), Pipe())
+        operatorA.standardInput = answer
+        operatorA.standardOutput = screen
+        operatorA.standardError = screen
+        try operatorA.run()
+        defer { if operatorA.isRunning { operatorA.terminate() } }
+        let seen = Screen(screen.fileHandleForReading)
+        XCTAssertNotNil(lab.wait(15) { seen.text.contains("Apply v3?") }, "A is asked to confirm v3:\n\(seen.text)")
+        let operatorB = lab.lbctl("ctl", ["apply", fb, "--yes"])
+        XCTAssertEqual(operatorB.status, 0, operatorB.output)
+        answer.fileHandleForWriting.write(Data("yes\n".utf8))
+        operatorA.waitUntilExit()
+        XCTAssertEqual(operatorA.terminationStatus, 3, seen.text)
+        XCTAssertTrue(seen.text.contains("does not extend the head: v3 was applied"), seen.text)
+        XCTAssertTrue(lab.lbctl("ctl", ["get"]).output.contains("weight: 3"), "B's version is the head")
+
+        // Refused at the API and stored nowhere: unsigned, a stranger's document, the same request replayed.
+        let head = try XCTUnwrap(lab.lbctl("ctl", ["history", "-o", "json"]).output.data(using: .utf8))
+        let before = try APIJSON.decoder().decode(HistoryPage.self, from: head).versions.count
+        let forged = try DesiredStateDocument(spec: full, version: 4, issuedAt: Date()).signed(by: [lab.stranger]).jsonEncoded()
+        let unsigned = try lab.request("ctl", port: AgentLab.apiPort, "POST", APIRoute.documents, headers: [], body: forged)
+        XCTAssertEqual(unsigned.status, 401)
+        let signedHeaders = RequestSigning.headers(method: "POST", path: APIRoute.documents, body: forged, key: lab.signer)
+        let strangers = try lab.request("ctl", port: AgentLab.apiPort, "POST", APIRoute.documents, headers: signedHeaders, body: forged)
+        XCTAssertEqual(strangers.status, 401, String(decoding: strangers.body, as: UTF8.self))
+        XCTAssertTrue(String(decoding: strangers.body, as: UTF8.self).contains("document_refused"))
+        let replay = try lab.request("ctl", port: AgentLab.apiPort, "POST", APIRoute.documents, headers: signedHeaders, body: forged)
+        XCTAssertTrue(String(decoding: replay.body, as: UTF8.self).contains("replayed"), String(decoding: replay.body, as: UTF8.self))
+        let after = try APIJSON.decoder().decode(HistoryPage.self, from: Data(lab.lbctl("ctl", ["history", "-o", "json"]).output.utf8)).versions
+        XCTAssertEqual(after.count, before)
+        XCTAssertNotNil(lab.wait(20) { ["rs1", "rs2", "d1", "d2"].allSatisfy { lab.status($0)?.version == 3 } }, "no agent took the forged document")
+
+        // A drain arrives at every agent as a new version; a rollback to v1 takes the VIP off the real servers.
+        let drained = lab.lbctl("ctl", ["drain", "rs1", "--yes"])
+        XCTAssertEqual(drained.status, 0, drained.output)
+        XCTAssertTrue(drained.output.contains("(rs1): drain none → yes"), drained.output)
+        XCTAssertNotNil(lab.wait(20) { ["rs1", "rs2", "d1", "d2"].allSatisfy { lab.status($0)?.version == 4 } }, lab.logs)
+        XCTAssertTrue(lab.lbctl("ctl", ["get"]).output.contains("drain: true"))
+        let back = lab.lbctl("ctl", ["rollback", "--to", "1", "--yes"])
+        XCTAssertEqual(back.status, 0, back.output)
+        XCTAssertTrue(back.output.contains("- address \(vip)/32 on lo"), back.output)
+        XCTAssertNotNil(lab.wait(20) { !lab.holds("rs1", "\(vip)/32", on: "lo") && lab.status("rs2")?.version == 5 }, lab.logs)
+        let diff = lab.lbctl("ctl", ["diff", "1", "2"])
+        XCTAssertTrue(diff.output.contains("+ address \(vip)/32 on lo"), diff.output)
+        let listed = lab.lbctl("ctl", ["history"]).output
+        for v in 1...5 { XCTAssertTrue(listed.contains("v\(v) "), listed) }
+    }
+
+    func testTheControllerCrashingMidApplyLosesNothingAndTheClusterGoesOnWithoutIt() throws {
+        let lab = try AgentLab(hosts: ["ctl", "rs1", "rs2", "rs3"])
+        defer { lab.destroy() }
+        let controller = try lab.startController("ctl", seeds: [])
+        for n in ["rs1", "rs2"] { try lab.start(n, seeds: ["ctl"]) }
+        let full = lab.spec(realServers: ["rs1", "rs2", "rs3"], directors: [("d1", 100)])
+        XCTAssertEqual(lab.lbctl("ctl", ["apply", try lab.specFile(full, "v1"), "--yes"]).status, 0)
+
+        // Versions applied one after another while the controller is killed -9 in the middle of them.
+        var acknowledged: [UInt64] = []
+        let killer = Thread { usleep(300_000); controller.crash() }
+        killer.start()
+        for w in 2...12 {
+            var s = full
+            s.vips[0].services[0].realServers[0].weight = w
+            let r = lab.lbctl("ctl", ["apply", try lab.specFile(s, "w\(w)"), "--yes"])
+            if r.status == 0, let v = r.output.split(separator: "\n").first(where: { $0.hasPrefix("applied v") })?.dropFirst(9).split(separator: " ").first {
+                acknowledged.append(UInt64(v)!)
+            }
+            if r.status != 0 { break }
+        }
+        XCTAssertTrue(controller.waitForExit(timeout: 5))
+        XCTAssertLessThan(acknowledged.count, 11, "the kill came in the middle of the applies")
+        let restarted = try lab.startController("ctl", seeds: ["rs1"])
+        let page = try APIJSON.decoder().decode(HistoryPage.self, from: Data(lab.lbctl("ctl", ["history", "-o", "json"]).output.utf8))
+        let stored = Set(page.versions.map(\.version))
+        for v in [1] + acknowledged { XCTAssertTrue(stored.contains(v), "v\(v) was acknowledged, so it must survive kill -9: \(stored.sorted())") }
+        XCTAssertEqual(page.versions.map(\.version), Array((1...(page.versions.first?.version ?? 1)).reversed()), "no gap, no corruption")
+        let next = try XCTUnwrap(page.versions.first?.version) + 1
+        var s = full
+        s.vips[0].services[0].realServers[1].weight = 7
+        let resumed = lab.lbctl("ctl", ["apply", try lab.specFile(s, "resumed"), "--yes"])
+        XCTAssertEqual(resumed.status, 0, resumed.output + lab.controllerLog("ctl"))
+        XCTAssertTrue(resumed.output.contains("applied v\(next)"), resumed.output)
+        XCTAssertNotNil(lab.wait(20) { ["rs1", "rs2"].allSatisfy { lab.status($0)?.version == next } }, lab.logs)
+
+        // The controller gone: agents keep their state and repair drift, and a new agent gets the document from them.
+        restarted.crash()
+        XCTAssertTrue(restarted.waitForExit(timeout: 5))
+        lab.exec("rs2", ["ip", "addr", "del", "\(vip)/32", "dev", "lo"])
+        XCTAssertNotNil(lab.wait(5) { lab.holds("rs2", "\(vip)/32", on: "lo") }, "rs2 repairs its VIP without a controller\n\(lab.log("rs2"))")
+        try lab.start("rs3", seeds: ["rs1"])
+        XCTAssertNotNil(lab.wait(20) { lab.status("rs3").map { $0.version == next && $0.converged } ?? false },
+                        "rs3 gets v\(next) from its peers\n\(lab.log("rs3"))")
+        XCTAssertTrue(lab.holds("rs3", "\(vip)/32", on: "lo"))
+    }
+}
+
+/// Everything a process writes to a pipe, collected as it comes.
+final class Screen: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes = Data()
+
+    init(_ handle: FileHandle) {
+        handle.readabilityHandler = { [weak self] h in
+            let chunk = h.availableData
+            guard let self else { return }
+            if chunk.isEmpty { h.readabilityHandler = nil; return }
+            self.lock.lock(); self.bytes.append(chunk); self.lock.unlock()
+        }
+    }
+
+    var text: String {
+        lock.lock(); defer { lock.unlock() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
