@@ -265,7 +265,7 @@ let package = Package(
         .testTarget(
             name: "LBAgentTests",
             dependencies: ["LBTestKit", "LBAgent", "LBReport", "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBDocument", "LBCrypto", "LBGossipService", "LBVRRPLab",
-                           "LBAgentConfig", "lb-agent", "lbctl", "lb-controller", "LBControllerConfig", "LBClusterView", "LBControllerAPI",
+                           "LBAgentConfig", "lb-agent", "lbctl", "lb-controller", "LBControllerConfig", "LBClusterView", "LBControllerAPI", "LBTestKit",
                            "LBSpecYAML", .product(name: "Logging", package: "swift-log")]
         ),
     ],

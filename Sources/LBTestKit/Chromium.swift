@@ -32,28 +32,33 @@ public enum Chromium {
     }
 
     /// The DOM after the page loaded (and after `virtualTimeBudget` of virtual time, when given), as HTML.
-    public static func dumpDOM(url: String, timeout: Duration = .seconds(30), virtualTimeBudget: Duration? = nil) async throws -> String {
-        let out = try await run(["--dump-dom"] + budget(virtualTimeBudget) + [url], timeout: timeout)
+    /// With `namespace`, the browser runs inside that network namespace (`ip netns exec`), to load a page
+    /// served on the namespace's own loopback.
+    public static func dumpDOM(url: String, timeout: Duration = .seconds(30), virtualTimeBudget: Duration? = nil,
+                               namespace: String? = nil) async throws -> String {
+        let out = try await run(["--dump-dom"] + budget(virtualTimeBudget) + [url], timeout: timeout, namespace: namespace)
         return String(decoding: out, as: UTF8.self)
     }
 
     /// A PNG of the page at `size` written to `path` (its directory must exist).
     public static func screenshot(url: String, to path: String, size: (width: Int, height: Int) = (1400, 1800),
-                                  timeout: Duration = .seconds(30), virtualTimeBudget: Duration? = nil) async throws {
+                                  timeout: Duration = .seconds(30), virtualTimeBudget: Duration? = nil, namespace: String? = nil) async throws {
         try? FileManager.default.removeItem(atPath: path)
-        _ = try await run(["--screenshot=\(path)", "--window-size=\(size.width),\(size.height)"] + budget(virtualTimeBudget) + [url], timeout: timeout)
+        _ = try await run(["--screenshot=\(path)", "--window-size=\(size.width),\(size.height)"] + budget(virtualTimeBudget) + [url],
+                          timeout: timeout, namespace: namespace)
         guard FileManager.default.fileExists(atPath: path) else { throw Failure(description: "chromium exited without writing \(path)") }
     }
 
     /// Runs Chromium headless with `arguments` after the fixed flags and returns its standard output;
     /// throws when it exits with a failure or outlives `timeout`.
-    public static func run(_ arguments: [String], timeout: Duration) async throws -> Data {
+    public static func run(_ arguments: [String], timeout: Duration, namespace: String? = nil) async throws -> Data {
         let binary = try binary()
         var template = Array("/tmp/lb-chromium.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw Failure(description: "mkdtemp: \(String(cString: strerror(errno)))") }
         let dir = String(cString: made)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let argv = [
+        // `ip netns exec` execs the browser itself, so the pid and process group stay the browser's.
+        let argv = (namespace.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? []) + [
             binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(dir)/profile", "--no-first-run",
             "--no-default-browser-check", "--disable-extensions", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--disable-breakpad", "--mute-audio", "--hide-scrollbars",

@@ -8,6 +8,7 @@ import LBControllerConfig
 import LBCrypto
 import LBSpec
 import LBSpecYAML
+import LBTestKit
 import LBVRRPLab
 
 /// `lb-controller run` in a lab host's namespace, with `lbctl` run there too: the API listens on that
@@ -81,5 +82,25 @@ extension AgentLab {
         let r = lbctl(host, ["status", "-o", "json"])
         guard r.status == 0 else { throw LabError("lbctl status exited \(r.status): \(r.output)") }
         return try APIJSON.decoder().decode(ClusterStatus.self, from: Data(r.output.utf8))
+    }
+
+    /// The status page as headless Chromium shows it, loaded inside `host`'s namespace; with `screenshot`,
+    /// a PNG of it is kept there too (a test artifact).
+    func browse(_ host: String, screenshot: String? = nil) throws -> String {
+        final class Outcome: @unchecked Sendable { var value: Result<String, any Error> = .failure(LabError("not run")) }
+        let result = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        let (url, namespace) = ("http://127.0.0.1:\(Self.pagePort)/", self.namespace(host))
+        Task {
+            do {
+                if let screenshot { try await Chromium.screenshot(url: url, to: screenshot, namespace: namespace) }
+                result.value = .success(try await Chromium.dumpDOM(url: url, namespace: namespace))
+            } catch {
+                result.value = .failure(error)
+            }
+            done.signal()
+        }
+        done.wait()
+        return try result.value.get()
     }
 }

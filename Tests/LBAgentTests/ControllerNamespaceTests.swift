@@ -67,6 +67,15 @@ final class ControllerNamespaceTests: XCTestCase {
         let status = try lab.clusterStatus("ctl")
         XCTAssertEqual(Set(status.nodes.map(\.name)), ["ctl", "rs1", "rs2", "d1", "d2"])
         XCTAssertTrue(status.nodes.filter { $0.expected }.allSatisfy { $0.member == "alive" && $0.version == 2 }, "\(status.nodes)")
+        // The status page, in a real browser: every node, the VIP's master, the health matrix, the timeline.
+        let artifacts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/artifacts").path
+        try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
+        let dom = try lab.browse("ctl", screenshot: artifacts + "/controller-status-page.png")
+        for node in ["rs1", "rs2", "d1", "d2"] { XCTAssertTrue(dom.contains("data-node=\"\(node)\""), "the page lists \(node)") }
+        XCTAssertTrue(dom.contains("data-master=\"d1\""), "the page shows d1 as master")
+        XCTAssertTrue(dom.contains("<svg id=\"timeline\""), "the page draws the timeline")
+        XCTAssertTrue(dom.contains("data-kind=\"version-accepted\""), "the timeline has the applies")
         let table = lab.lbctl("ctl", ["status"])
         XCTAssertTrue(table.output.contains("vip1") && table.output.contains("d1"), table.output)
 
