@@ -183,6 +183,36 @@ final class ControllerNamespaceTests: XCTestCase {
                         "rs3 gets v\(next) from its peers\n\(lab.log("rs3"))")
         XCTAssertTrue(lab.holds("rs3", "\(vip)/32", on: "lo"))
     }
+    func testTwoMastersForOneRouterIDRaiseTheSplitBrainAlarmUntilOneYields() throws {
+        let hosts = ["ctl", "d1", "d2"]
+        let lab = try AgentLab(hosts: hosts)
+        defer { lab.destroy() }
+        try lab.startController("ctl", seeds: [])
+        for n in ["d1", "d2"] { try lab.start(n, seeds: ["ctl"]) }
+        var spec = lab.spec(realServers: ["rs1"], directors: [("d1", 100), ("d2", 90)])
+        spec.vips[0].services = []
+        spec.nodes.removeAll { $0.name == "rs1" }
+        XCTAssertEqual(lab.lbctl("ctl", ["apply", try lab.specFile(spec, "v1"), "--yes"]).status, 0)
+        XCTAssertNotNil(lab.wait(20) { (try? lab.clusterStatus("ctl"))?.vips.first?.masters == ["d1"] }, lab.controllerLog("ctl"))
+
+        // The bridge stops flooding multicast to d2's port: d2 no longer hears d1's adverts and becomes master
+        // too, while gossip (unicast) still carries both reports to the controller.
+        let bridge = "\(lab.lab.prefix)-sw", port = "p\(hosts.firstIndex(of: "d2")!)"
+        XCTAssertEqual(shell(["ip", "netns", "exec", bridge, "bridge", "link", "set", "dev", port, "mcast_flood", "off"]).status, 0)
+        let raised = lab.wait(20) { (try? lab.clusterStatus("ctl"))?.alarms.map(\.id) == ["split-brain/51"] }
+        XCTAssertNotNil(raised, "two masters raise the alarm\n\(lab.controllerLog("ctl"))")
+        let status = try lab.clusterStatus("ctl")
+        XCTAssertEqual(status.vips.first?.masters, ["d1", "d2"])
+        XCTAssertTrue(status.alarms.first?.message.contains("d1 and d2 are all MASTER of vip1") ?? false, "\(status.alarms)")
+        XCTAssertTrue(lab.lbctl("ctl", ["status"]).output.contains("SPLIT BRAIN: d1+d2"))
+        let dom = try lab.browse("ctl")
+        XCTAssertTrue(dom.contains("data-split-brain"), "the page shows the split brain")
+
+        XCTAssertEqual(shell(["ip", "netns", "exec", bridge, "bridge", "link", "set", "dev", port, "mcast_flood", "on"]).status, 0)
+        let cleared = lab.wait(20) { (try? lab.clusterStatus("ctl")).map { $0.alarms.isEmpty && $0.vips.first?.masters == ["d1"] } ?? false }
+        XCTAssertNotNil(cleared, "d2 hears d1 again, yields, and the alarm clears\n\(lab.controllerLog("ctl"))")
+        XCTAssertTrue(lab.controllerLog("ctl").contains("split-brain-cleared"))
+    }
 }
 
 /// Everything a process writes to a pipe, collected as it comes.
