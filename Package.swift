@@ -188,6 +188,8 @@ let package = Package(
             dependencies: ["LBHealth", "LBAgent", "LBReport", "LBSpec", "LBFuzzSupport", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
+        // libFuzzer driver for what reaches the controller and lbctl: signature headers, reports, events, API bodies.
+        .executableTarget(name: "ControllerFuzz", dependencies: ["LBClusterView", "LBControllerAPI", "LBCrypto", "LBReport", "LBSpec", "LBFuzzSupport"]),
         // libFuzzer driver for the VRRP decoders and the state machine's receive path (same build flags).
         .executableTarget(name: "VRRPFuzz", dependencies: ["LBVRRP", "LBSpec", "LBFuzzSupport"]),
         // SWIM membership with Lifeguard as a value fed events and the time, plus its packet codec. No NIO, no I/O.

@@ -6,10 +6,11 @@
 #   gossip:    gossip packet decoder and the SWIM engine's receive path (GossipFuzz)
 #   gossipnet: the sealed transport's receive path: frame splitting, opening, decoding (GossipNetFuzz)
 #   health:    health-probe answers through the probe's HTTP pipeline, and gossiped node reports (HealthFuzz)
+#   controller: request signature headers, reports through the cluster view, the event stream and API bodies (ControllerFuzz)
 # Exits non-zero when the fuzzer finds a crash; the input is kept under .fuzz/artifacts/TARGET/.
 set -euo pipefail
 
-target="${1:?usage: scripts/fuzz.sh document|netlink|vrrp|gossip|gossipnet|health [SECONDS]}"
+target="${1:?usage: scripts/fuzz.sh document|netlink|vrrp|gossip|gossipnet|health|controller [SECONDS]}"
 seconds="${2:-30}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -21,7 +22,8 @@ case "$target" in
     gossip) product=GossipFuzz ;;
     gossipnet) product=GossipNetFuzz ;;
     health) product=HealthFuzz ;;
-    *) echo "fuzz.sh: unknown target '$target' (document, netlink, vrrp, gossip, gossipnet, health)" >&2; exit 2 ;;
+    controller) product=ControllerFuzz ;;
+    *) echo "fuzz.sh: unknown target '$target' (document, netlink, vrrp, gossip, gossipnet, health, controller)" >&2; exit 2 ;;
 esac
 
 scratch=.build-fuzz
