@@ -103,6 +103,9 @@ let package = Package(
         .target(name: "LBVRRP", dependencies: ["LBSpec"]),
         // The VRRP speaker: an actor driving LBVRRP with raw sockets, a monotonic clock and HostControl.
         .target(name: "LBVRRPRuntime", dependencies: ["LBVRRP", "LBHost", "LBSpec"]),
+        // Running a child program under a deadline: its own process group, killed whole at the deadline or on
+        // cancellation, output capped, never a zombie. Shared by the exec health check and the notify script.
+        .target(name: "LBProcess", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]),
         // Health checks: the pure checker (when each is due, rise and fall, transitions) and the probes, the
         // I/O: TCP, HTTP and WebSocket over SwiftNIO, exec as a child process.
         .target(
@@ -111,7 +114,7 @@ let package = Package(
                 "LBSpec", .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
+                "LBProcess",
             ]
         ),
         // Network namespaces on a bridge with keepalived and lb-agent in them, for interop tests and benchmarks.
