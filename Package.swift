@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -139,6 +140,21 @@ let package = Package(
         // The cluster as the controller sees it: membership, reports and versions folded into status, events and
         // alarms (split brain), as plain values fed events and the time. No I/O.
         .target(name: "LBClusterView", dependencies: ["LBSpec", "LBReport", "LBGossip"]),
+        // The controller's notifications: each event to e-mail (a small SMTP client over SwiftNIO), webhooks
+        // (signed JSON POSTs) and a local script, each channel on its own, as one Service.
+        .target(
+            name: "LBNotify",
+            dependencies: [
+                "LBClusterView", "LBSpec", "LBCrypto", "LBProcess",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The controller's history in SQLite (GRDB): accepted versions with their envelopes, and the event timeline.
         .target(name: "LBHistory", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // What tests share: a seeded generator for random input that replays.
@@ -205,6 +221,20 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LBHistoryTests", dependencies: ["LBHistory"]),
+        .testTarget(
+            name: "LBNotifyTests",
+            dependencies: [
+                "LBNotify", "LBClusterView", "LBSpec", "LBCrypto", "LBProcess", "LBTestKit",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "LBGossipTests", dependencies: ["LBGossip", "LBGossipSim"]),
         .testTarget(name: "LBGossipNetTests", dependencies: ["LBGossipNet", "LBGossip", "LBCrypto"]),
         .testTarget(
