@@ -23,10 +23,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
     ],
     targets: [
@@ -111,6 +111,9 @@ let package = Package(
         .target(name: "LBVRRP", dependencies: ["LBSpec"]),
         // The VRRP speaker: an actor driving LBVRRP with raw sockets, a monotonic clock and HostControl.
         .target(name: "LBVRRPRuntime", dependencies: ["LBVRRP", "LBHost", "LBSpec"]),
+        // Running a child program under a deadline: its own process group, killed whole at the deadline or on
+        // cancellation, output capped, never a zombie. Shared by the exec health check and the notify script.
+        .target(name: "LBProcess", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]),
         // Health checks: the pure checker (when each is due, rise and fall, transitions) and the probes, the
         // I/O: TCP, HTTP and WebSocket over SwiftNIO, exec as a child process.
         .target(
@@ -119,7 +122,7 @@ let package = Package(
                 "LBSpec", .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
+                "LBProcess",
             ]
         ),
         // Network namespaces on a bridge with keepalived and lb-agent in them, for interop tests and benchmarks.
@@ -154,7 +157,7 @@ let package = Package(
             name: "LBController",
             dependencies: [
                 "LBClusterView", "LBControllerAPI", "LBControllerConfig", "LBDaemonConfig", "LBHistory", "LBReport", "LBSpec", "LBDocument",
-                "LBCrypto", "LBGossip", "LBGossipService", "LBStatusPage",
+                "LBCrypto", "LBGossip", "LBGossipService", "LBStatusPage", "LBNotify",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -175,6 +178,21 @@ let package = Package(
         // The controller's read-only status page: one self-contained HTML document drawn from ClusterStatus,
         // and the SSE fragments that keep it live. Strings only, no I/O: the controller serves them.
         .target(name: "LBStatusPage", dependencies: ["LBClusterView"]),
+        // The controller's notifications: each event to e-mail (a small SMTP client over SwiftNIO), webhooks
+        // (signed JSON POSTs) and a local script, each channel on its own, as one Service.
+        .target(
+            name: "LBNotify",
+            dependencies: [
+                "LBClusterView", "LBSpec", "LBCrypto", "LBProcess",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The controller's history in SQLite (GRDB): accepted versions with their envelopes, and the event timeline.
         .target(name: "LBHistory", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // What tests share: a seeded generator for random input that replays, and a headless Chromium runner.
@@ -257,6 +275,20 @@ let package = Package(
             name: "LBStatusPageTests",
             dependencies: ["LBStatusPage", "LBClusterView", "LBTestKit", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "LBNotifyTests",
+            dependencies: [
+                "LBNotify", "LBClusterView", "LBSpec", "LBCrypto", "LBProcess", "LBTestKit",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(name: "LBGossipTests", dependencies: ["LBGossip", "LBGossipSim"]),
         .testTarget(name: "LBGossipNetTests", dependencies: ["LBGossipNet", "LBGossip", "LBCrypto"]),

@@ -133,13 +133,17 @@ extension ControllerConfig {
         }
     }
 
-    /// `notifications`: where the controller reports what happened.
+    /// `notifications`: where the controller reports what happened (docs/controller.md, Notifications).
     public struct Notifications: Sendable, Equatable {
         /// `notifications.webhook`, default none.
         public var webhook: Webhook?
+        /// `notifications.script`, default none: a program run for each event with `KIND NODE VERSION` as
+        /// its arguments and the event as JSON on its standard input. An absolute path.
+        public var script: String?
 
-        public init(webhook: Webhook? = nil) {
+        public init(webhook: Webhook? = nil, script: String? = nil) {
             self.webhook = webhook
+            self.script = script
         }
     }
 

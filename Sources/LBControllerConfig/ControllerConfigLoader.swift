@@ -41,14 +41,15 @@ extension YAMLFormat {
 ///   listen: 127.0.0.1:9121           # not loopback: a warning
 /// notifications:
 ///   webhook: { url: https://hooks.example.com/lb, secret_file: /etc/lb/webhook.secret, retries: 5 }
+///   script: /etc/lb/notify.sh        # default: none
 /// log_level: info
 /// ```
 public enum ControllerConfigLoader {
     /// A controller configuration is a page of YAML; anything larger is a mistake.
     public static let maxBytes = YAMLFormat.controllerConfig.maxBytes
 
-    /// `checkingFiles`: also report TLS and webhook secret files that cannot be read
-    /// (`ControllerConfigValidator.fileProblems`), at the keys that name them.
+    /// `checkingFiles`: also report TLS and webhook secret files that cannot be read, and a notify script
+    /// that cannot be run (`ControllerConfigValidator.fileProblems`), at the keys that name them.
     public static func load(file: String, checkingFiles: Bool = false) -> LoadedControllerConfig {
         do {
             return load(yaml: try YAMLFile.read(file: file, format: .controllerConfig), file: file, checkingFiles: checkingFiles)
@@ -90,9 +91,10 @@ extension YAMLReader {
             return ControllerConfig.Status(listen: r.optional(&s, "listen") { $0.endpoint($1, $2, example: "127.0.0.1:9121") } ?? ControllerConfig.Status.defaultListen)
         } ?? c.status
         c.notifications = optional(&m, "notifications") { r, n, p in
-            guard var s = r.mapping(n, at: p, keys: ["webhook"]) else { return nil }
+            guard var s = r.mapping(n, at: p, keys: ["webhook", "script"]) else { return nil }
             defer { r.finish(s) }
-            return ControllerConfig.Notifications(webhook: r.optional(&s, "webhook") { $0.readWebhook($1, $2) })
+            return ControllerConfig.Notifications(webhook: r.optional(&s, "webhook") { $0.readWebhook($1, $2) },
+                                                  script: r.optional(&s, "script") { $0.string($1, $2) })
         } ?? c.notifications
         c.logLevel = optional(&m, "log_level") { $0.logLevel($1, $2) } ?? c.logLevel
         finish(m)

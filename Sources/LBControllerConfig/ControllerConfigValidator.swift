@@ -16,8 +16,9 @@ public enum ControllerConfigValidator {
     }
 
     /// The files the controller will read that the configuration names but this process cannot read:
-    /// the TLS certificate and key, and the webhook's secret. Not part of `validate`, which never looks
-    /// at the disk, so a file written on one host can be checked for another.
+    /// the TLS certificate and key, and the webhook's secret; and the notify script, if this process cannot
+    /// run it. Not part of `validate`, which never looks at the disk, so a file written on one host can be
+    /// checked for another.
     public static func fileProblems(_ config: ControllerConfig) -> [Diagnostic] {
         let root = SpecPath.root
         var files: [(String, SpecPath, String)] = []
@@ -28,10 +29,23 @@ public enum ControllerConfigValidator {
         if let webhook = config.notifications.webhook {
             files.append((webhook.secretFile, root["notifications"]["webhook"]["secret_file"], "webhook secret file"))
         }
-        return files.compactMap { path, at, what in
+        var problems: [Diagnostic] = files.compactMap { path, at, what in
             guard path.hasPrefix("/"), !path.contains("\0") else { return nil }  // validate reports those
             return readProblem(path).map { .error(at, "\(what) \(path) cannot be read: \($0)") }
         }
+        if let script = config.notifications.script, script.hasPrefix("/"), !script.contains("\0"), let problem = runProblem(script) {
+            problems.append(.error(root["notifications"]["script"], "notify script \(script) cannot be run: \(problem)"))
+        }
+        return problems
+    }
+
+    /// Why `path` cannot be run as a program by this process, or nil when it can.
+    static func runProblem(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return errno == ENOENT ? "no such file" : String(cString: strerror(errno)) }
+        if (info.st_mode & S_IFMT) == S_IFDIR { return "it is a directory" }
+        if access(path, X_OK) != 0 { return "it is not executable; run chmod +x \(path)" }
+        return nil
     }
 
     /// Why `path` cannot be opened for reading as a file, or nil when it can.
@@ -67,6 +81,9 @@ public enum ControllerConfigValidator {
             }
             checks.checkPath(webhook.secretFile, at: p["secret_file"], what: "webhook secret file", example: "/etc/lb/webhook.secret")
             checks.checkRange(webhook.retries, ControllerConfig.Webhook.retriesRange, at: p["retries"])
+        }
+        if let script = config.notifications.script {
+            checks.checkPath(script, at: root["notifications"]["script"], what: "notify script", example: "/etc/lb/notify.sh")
         }
         return checks.diagnostics
     }

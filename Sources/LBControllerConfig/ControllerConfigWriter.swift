@@ -3,7 +3,7 @@ import LBSpec
 
 /// Writes a `ControllerConfig` as commented YAML, in the agent file's style (the shared sections are
 /// written by the same code). Deterministic; every key is written, defaults too, each under a comment;
-/// `advertise`, `api.tls` and `notifications` appear only when set, as a comment otherwise.
+/// `advertise`, `api.tls` and each of `notifications` appear only when set, as a comment otherwise.
 /// `ControllerConfigLoader` reads the text back to an equal configuration whenever
 /// `ControllerConfigValidator` finds no error in it and its seeds are already `usefulSeeds`.
 public enum ControllerConfigWriter {
@@ -42,17 +42,29 @@ public enum ControllerConfigWriter {
         out.blank()
         out.status(config.status.listen)
         out.blank()
-        if let webhook = config.notifications.webhook {
-            out.line("notifications", "")
-            out.line("webhook", "", indent: 2)
-            out.comment("Each event is POSTed here as JSON,", indent: 4)
-            out.line("url", string(webhook.url), indent: 4)
-            out.comment("signed with HMAC-SHA256 under this key (secret),", indent: 4)
-            out.line("secret_file", string(webhook.secretFile), indent: 4)
-            out.comment("and tried again this many times when it fails (\(ControllerConfig.Webhook.retriesRange.lowerBound)–\(ControllerConfig.Webhook.retriesRange.upperBound)).", indent: 4)
-            out.line("retries", "\(webhook.retries)", indent: 4)
+        let notifications = config.notifications
+        let webhookExample = "webhook: { url: https://hooks.example.com/lb, secret_file: /etc/lb/webhook.secret }"
+        if notifications.webhook == nil && notifications.script == nil {
+            out.comment("notifications: { \(webhookExample), script: /etc/lb/notify.sh }  (default: none)")
         } else {
-            out.comment("notifications: { webhook: { url: https://hooks.example.com/lb, secret_file: /etc/lb/webhook.secret } }  (default: none)")
+            out.line("notifications", "")
+            if let webhook = notifications.webhook {
+                out.line("webhook", "", indent: 2)
+                out.comment("Each event is POSTed here as JSON,", indent: 4)
+                out.line("url", string(webhook.url), indent: 4)
+                out.comment("signed with HMAC-SHA256 under this key (secret),", indent: 4)
+                out.line("secret_file", string(webhook.secretFile), indent: 4)
+                out.comment("and tried again this many times when it fails (\(ControllerConfig.Webhook.retriesRange.lowerBound)–\(ControllerConfig.Webhook.retriesRange.upperBound)).", indent: 4)
+                out.line("retries", "\(webhook.retries)", indent: 4)
+            } else {
+                out.comment("\(webhookExample)  (default: none)", indent: 2)
+            }
+            if let script = notifications.script {
+                out.comment("Run for each event: KIND NODE VERSION, the event as JSON on its standard input.", indent: 2)
+                out.line("script", string(script), indent: 2)
+            } else {
+                out.comment("script: /etc/lb/notify.sh  (run for each event; default: none)", indent: 2)
+            }
         }
         out.blank()
         out.logLevel(config.logLevel)

@@ -57,6 +57,6 @@ final class ControllerConfigDocsTests: XCTestCase {
         XCTAssertEqual(keys, ["name", "cluster", "gossip.listen", "gossip.advertise", "gossip.seeds", "gossip.profile", "keyring",
                               "trust.keys", "trust.threshold", "state_dir", "api.listen", "api.tls.certificate", "api.tls.key",
                               "api.insecure_without_tls", "api.clock_window", "status.listen", "notifications.webhook.url",
-                              "notifications.webhook.secret_file", "notifications.webhook.retries", "log_level"])
+                              "notifications.webhook.secret_file", "notifications.webhook.retries", "notifications.script", "log_level"])
     }
 }

@@ -24,6 +24,7 @@ final class ControllerConfigLoaderTests: XCTestCase {
         XCTAssertEqual(config.api.clockWindow, .seconds(30))
         XCTAssertEqual(config.status.listen, endpoint("127.0.0.1:9121"))
         XCTAssertNil(config.notifications.webhook)
+        XCTAssertNil(config.notifications.script)
         XCTAssertEqual(config.logLevel, .info)
         XCTAssertEqual(ControllerConfig.defaultPath, "/etc/lb/controller.yaml")
         let webhook = try loadValid(minimalYAML + "notifications: { webhook: { url: https://h/x, secret_file: /etc/lb/webhook.secret } }\n")
@@ -99,7 +100,7 @@ final class ControllerConfigLoaderTests: XCTestCase {
             "controller.yaml:10:11: error: gossip listen address 0.0.0.0:7946 is a wildcard, which peers cannot reach; add advertise: with this host's address and port, or listen on that address",
             "controller.yaml:22:10: error: keyring path 'cluster.keyring' is not absolute; write the full path, e.g. /etc/lb/cluster.keyring",
             "controller.yaml:28:14: error: trust threshold 0 must be at least 1: the number of trusted keys that must sign a document",
-            "controller.yaml:59:12: error: unknown log level 'warn'; did you mean 'warning'? expected one of trace, debug, info, notice, warning, error, critical",
+            "controller.yaml:61:12: error: unknown log level 'warn'; did you mean 'warning'? expected one of trace, debug, info, notice, warning, error, critical",
         ])
         let loaded = assertDiagnostics(ctl1(("    - 192.168.1.100:7946\n", "    - 192.168.1.10:7946\n")), [
             "controller.yaml:14:7: warning: seed 192.168.1.10:7946 is this node's own gossip address; dropped (list the other nodes)",
@@ -162,14 +163,25 @@ final class ControllerConfigLoaderTests: XCTestCase {
             "controller.yaml:38:18: error: TLS certificate /etc/lb/controller.crt cannot be read: no such file",
             "controller.yaml:39:10: error: TLS key /etc/lb/controller.key cannot be read: no such file",
             "controller.yaml:54:18: error: webhook secret file /etc/lb/webhook.secret cannot be read: no such file",
+            "controller.yaml:58:11: error: notify script /etc/lb/notify.sh cannot be run: no such file",
         ], checkingFiles: true)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lbctl-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
-        for name in ["c.pem", "k.pem", "secret"] { try Data("x".utf8).write(to: dir.appendingPathComponent(name)) }
+        for name in ["c.pem", "k.pem", "secret", "notify.sh"] { try Data("x".utf8).write(to: dir.appendingPathComponent(name)) }
+        let script = dir.appendingPathComponent("notify.sh").path
         let present = ctl1(("/etc/lb/controller.crt", dir.appendingPathComponent("c.pem").path), ("/etc/lb/controller.key", dir.appendingPathComponent("k.pem").path),
-                           ("/etc/lb/webhook.secret", dir.path))
-        assertDiagnostics(present, ["controller.yaml:54:18: error: webhook secret file \(dir.path) cannot be read: it is a directory"], checkingFiles: true)
+                           ("/etc/lb/webhook.secret", dir.path), ("/etc/lb/notify.sh", script))
+        assertDiagnostics(present, [
+            "controller.yaml:54:18: error: webhook secret file \(dir.path) cannot be read: it is a directory",
+            "controller.yaml:58:11: error: notify script \(script) cannot be run: it is not executable; run chmod +x \(script)",
+        ], checkingFiles: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        assertDiagnostics(ctl1(("/etc/lb/controller.crt", dir.appendingPathComponent("c.pem").path), ("/etc/lb/controller.key", dir.appendingPathComponent("k.pem").path),
+                               ("/etc/lb/webhook.secret", dir.appendingPathComponent("secret").path), ("/etc/lb/notify.sh", script)), [], checkingFiles: true)
+        assertDiagnostics(ctl1(("/etc/lb/controller.crt", dir.appendingPathComponent("c.pem").path), ("/etc/lb/controller.key", dir.appendingPathComponent("k.pem").path),
+                               ("/etc/lb/webhook.secret", dir.appendingPathComponent("secret").path), ("/etc/lb/notify.sh", dir.path)),
+                          ["controller.yaml:58:11: error: notify script \(dir.path) cannot be run: it is a directory"], checkingFiles: true)
     }
 
     func testUnreadableTLSKey() throws {
@@ -206,5 +218,19 @@ final class ControllerConfigLoaderTests: XCTestCase {
             "controller.yaml:53:5: warning: notifications.webhook has no url, so no webhook is sent; add url: with an http or https URL, e.g. url: https://hooks.example.com/lb",
         ])
         XCTAssertNil(loaded.config?.notifications.webhook)
+    }
+
+    // MARK: script
+
+    func testScript() throws {
+        assertDiagnostics(ctl1(("script: /etc/lb/notify.sh", "script: notify.sh")), [
+            "controller.yaml:58:11: error: notify script 'notify.sh' is not absolute; write the full path, e.g. /etc/lb/notify.sh",
+        ])
+        assertDiagnostics(ctl1(("script: /etc/lb/notify.sh", "script: [a]")), [
+            "controller.yaml:58:11: error: expected a string, found a list",
+        ])
+        // A script alone, without a webhook.
+        let alone = try loadValid(minimalYAML + "notifications: { script: /usr/local/bin/page-me }\n")
+        XCTAssertEqual(alone.notifications, .init(webhook: nil, script: "/usr/local/bin/page-me"))
     }
 }

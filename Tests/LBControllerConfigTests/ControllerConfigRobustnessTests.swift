@@ -10,7 +10,7 @@ import XCTest
 final class ControllerConfigRobustnessTests: XCTestCase {
     static let alphabet: [Character] = Array(":-[]{}&*!|>'\"#%@`?,\\ \t\n0123456789abcxyz.é/") + ["\u{0}", "\u{7}", "\u{FEFF}", "\u{2028}", "\r\n"]
     static let fragments = ["name: ", "cluster: ", "gossip:", "\n  listen: ", "api:", "\n  tls: {certificate: /c, key: ", "insecure_without_tls: true",
-                            "clock_window: ", "notifications: {webhook: {url: ", "secret_file: /s", "retries: ", "status: {listen: ",
+                            "clock_window: ", "notifications: {webhook: {url: ", "secret_file: /s", "retries: ", "script: /n", "notifications: {script: ", "status: {listen: ",
                             "&a ", "*a", "[", "]", "{", "}", ", ", "0.0.0.0:9120", "\"[::]:9120\"", "10.0.0.1", "250ms", "~", "true", "https://h/",
                             "!!str ", "<<: *a", "? ", "--- ", "|\n  x", "'q'", "#c", "\n", "\t"]
 

@@ -8,15 +8,38 @@ final class ControllerConfigWriterTests: XCTestCase {
         XCTAssertEqual(ControllerConfigWriter.yaml(ctl1Config), ctl1YAML)
     }
 
+    /// Each part of `notifications` that is not set is written as a comment showing it.
+    func testNotificationsWhenPartlySet() {
+        func notifications(_ n: ControllerConfig.Notifications) -> String {
+            let yaml = ControllerConfigWriter.yaml(ControllerConfig(name: "c", cluster: "c", gossip: .init(listen: endpoint("10.0.0.1:1")), notifications: n))
+            let lines = yaml.components(separatedBy: "\n")
+            let start = lines.firstIndex { $0.hasPrefix("notifications") || $0.hasPrefix("# notifications") }!
+            let end = lines[start...].firstIndex { $0.isEmpty }!
+            return lines[start..<end].joined(separator: "\n")
+        }
+        XCTAssertEqual(notifications(.init()), """
+            # notifications: { webhook: { url: https://hooks.example.com/lb, secret_file: /etc/lb/webhook.secret }, script: /etc/lb/notify.sh }  (default: none)
+            """)
+        XCTAssertEqual(notifications(.init(script: "/usr/local/bin/page-me")), """
+            notifications:
+              # webhook: { url: https://hooks.example.com/lb, secret_file: /etc/lb/webhook.secret }  (default: none)
+              # Run for each event: KIND NODE VERSION, the event as JSON on its standard input.
+              script: /usr/local/bin/page-me
+            """)
+        XCTAssertEqual(notifications(.init(webhook: .init(url: "https://h/x", secretFile: "/s"))).components(separatedBy: "\n").last,
+                       "  # script: /etc/lb/notify.sh  (run for each event; default: none)")
+    }
+
     func testRoundTrip() throws {
         let configs = [
             ctl1Config,
             ControllerConfig(name: "c", cluster: "c", gossip: .init(listen: endpoint("10.0.0.1:1"))),
+            ControllerConfig(name: "c", cluster: "c", gossip: .init(listen: endpoint("10.0.0.1:1")), notifications: .init(script: "/bin/true")),
             ControllerConfig(name: "null", cluster: "123", gossip: .init(listen: endpoint("[::]:7000"), advertise: endpoint("[2001:db8::1]:7000"), profile: .fast),
                              keyring: "/srv/#k: x", trust: .init(keys: "/srv/\"t\".pub", threshold: 3), stateDirectory: "/srv/état\t",
                              api: .init(listen: endpoint("[2001:db8::1]:443"), insecureWithoutTLS: true, clockWindow: .milliseconds(1001)),
                              status: .init(listen: endpoint("[::1]:1")),
-                             notifications: .init(webhook: .init(url: "http://10.0.0.9:8080/hook?a=1#x", secretFile: "/s p", retries: 0)),
+                             notifications: .init(webhook: .init(url: "http://10.0.0.9:8080/hook?a=1#x", secretFile: "/s p", retries: 0), script: "/x: y #z"),
                              logLevel: .critical),
         ]
         for config in configs {
@@ -57,7 +80,7 @@ final class ControllerConfigWriterTests: XCTestCase {
                                                                            secretFile: path(), retries: rng.below(21))
         return ControllerConfig(name: name(), cluster: name(), gossip: gossip, keyring: path(),
                                 trust: .init(keys: path(), threshold: 1 + rng.below(5)), stateDirectory: path(), api: api,
-                                status: .init(listen: endpoint(loopback: true)), notifications: .init(webhook: webhook),
+                                status: .init(listen: endpoint(loopback: true)), notifications: .init(webhook: webhook, script: rng.below(2) == 0 ? nil : path()),
                                 logLevel: rng.pick(ControllerConfig.LogLevel.allCases))
     }
 }

@@ -63,6 +63,8 @@ notifications:
     secret_file: /etc/lb/webhook.secret
     # and tried again this many times when it fails (0–20).
     retries: 5
+  # Run for each event: KIND NODE VERSION, the event as JSON on its standard input.
+  script: /etc/lb/notify.sh
 
 # trace, debug, info, notice, warning, error or critical.
 log_level: info
@@ -75,7 +77,7 @@ let ctl1Config = ControllerConfig(
     gossip: .init(listen: endpoint("192.168.1.10:7946"),
                   seeds: ["192.168.1.100:7946", "192.168.1.101:7946", "192.168.1.102:7946", "192.168.1.103:7946"].map { endpoint($0) }),
     api: .init(listen: endpoint("192.168.1.10:9120"), tls: .init(certificate: "/etc/lb/controller.crt", key: "/etc/lb/controller.key")),
-    notifications: .init(webhook: .init(url: "https://hooks.example.com/lb", secretFile: "/etc/lb/webhook.secret")))
+    notifications: .init(webhook: .init(url: "https://hooks.example.com/lb", secretFile: "/etc/lb/webhook.secret"), script: "/etc/lb/notify.sh"))
 
 /// The smallest file the loader accepts.
 let minimalYAML = """
