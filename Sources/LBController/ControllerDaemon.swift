@@ -10,6 +10,7 @@ import LBDocument
 import LBGossip
 import LBGossipService
 import LBHistory
+import LBNotify
 import Logging
 import NIOSSL
 import ServiceLifecycle
@@ -20,7 +21,7 @@ import Glibc
 
 /// `lb-controller run`: one process, one ServiceGroup. The services, in start order (shutdown runs in
 /// reverse): the status listener, the gossip member, the cluster feed (gossip into the state), the
-/// notifier, the API listener, and the stream closer that ends event streams when shutdown begins.
+/// notifications, the API listener, and the stream closer that ends event streams when shutdown begins.
 public struct ControllerDaemon: Sendable {
     public let config: ControllerConfig
 
@@ -33,6 +34,7 @@ public struct ControllerDaemon: Sendable {
         public var keyring: Keyring
         public var policy: TrustPolicy
         public var tls: TLSConfiguration?
+        public var webhook: WebhookTarget?
     }
 
     public func prepare() throws -> Prepared {
@@ -47,7 +49,13 @@ public struct ControllerDaemon: Sendable {
             throw ControllerError("trust: \(error)")
         }
         let tls = try config.api.tls.map { try APIServer.tls(certificate: $0.certificate, key: $0.key) }
-        return Prepared(keyring: keyring, policy: policy, tls: tls)
+        let webhook: WebhookTarget?
+        do {
+            webhook = try config.notifications.webhook.map { try WebhookTarget(url: $0.url, secretFile: $0.secretFile, retries: $0.retries) }
+        } catch {
+            throw ControllerError("notifications.webhook.secret_file: \(error)")
+        }
+        return Prepared(keyring: keyring, policy: policy, tls: tls, webhook: webhook)
     }
 
     public var gossipConfig: GossipConfig { config.gossip.profile == .fast ? .fast : .lan }
@@ -67,8 +75,15 @@ public struct ControllerDaemon: Sendable {
         do { history = try HistoryStore(path: config.stateDirectory + "/history.sqlite") } catch { throw ControllerError("history: \(error)") }
 
         let metrics = ControllerMetrics()
+        // E-mail and the spec's webhook follow the spec of the version in force; the rest is this host's.
+        let notifications = NotificationService(cluster: config.cluster, email: nil, webhook: prepared.webhook, script: config.notifications.script,
+                                                logger: logger, metrics: metrics.factory)
         let state = ControllerState(history: history, cluster: config.cluster, controller: config.name, policy: prepared.policy, logger: logger,
-                                    notify: { metrics.event(kind: $0.kind) })
+                                    notify: { event in
+                                        metrics.event(kind: event.kind)
+                                        notifications.notify(event)
+                                    },
+                                    onVersion: { notifications.update(spec: $0.notifications) })
         let listen = config.gossip.listen
         let gossip: GossipService
         do {
@@ -102,7 +117,7 @@ public struct ControllerDaemon: Sendable {
                                          metrics: metrics, shutdown: shutdown, logger: logger)
         let services: [any Service] = [
             status, GossipMemberService(gossip: gossip, seeds: config.gossip.usefulSeeds.map { "\($0)" }, logger: logger),
-            ClusterFeed(gossip: gossip, state: state, metrics: metrics, logger: logger), apiService, StreamCloser(shutdown: shutdown, state: state),
+            ClusterFeed(gossip: gossip, state: state, metrics: metrics, logger: logger), notifications, apiService, StreamCloser(shutdown: shutdown, state: state),
         ]
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

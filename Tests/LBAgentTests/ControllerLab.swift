@@ -25,21 +25,22 @@ extension AgentLab {
 
     /// The controller's configuration on `host`: gossip on its lab address (fast profile), joining
     /// through `seeds`, API and page on the namespace's loopback.
-    func controllerConfig(_ host: String, seeds: [String]) -> ControllerConfig {
+    func controllerConfig(_ host: String, seeds: [String], webhook: ControllerConfig.Webhook? = nil) -> ControllerConfig {
         ControllerConfig(name: host, cluster: Self.cluster,
                          gossip: .init(listen: Endpoint(address: address(host), port: Self.gossipPort),
                                        seeds: seeds.map { Endpoint(address: address($0), port: Self.gossipPort) }, profile: .fast),
                          keyring: keyring, trust: .init(keys: trust), stateDirectory: controllerDirectory(host) + "/state",
                          api: .init(listen: Endpoint(address: IPAddress("127.0.0.1")!, port: Self.apiPort)),
-                         status: .init(listen: Endpoint(address: IPAddress("127.0.0.1")!, port: Self.pagePort)))
+                         status: .init(listen: Endpoint(address: IPAddress("127.0.0.1")!, port: Self.pagePort)),
+                         notifications: .init(webhook: webhook))
     }
 
     /// Starts `lb-controller run` on `host` and waits until its API answers.
     @discardableResult
-    func startController(_ host: String, seeds: [String]) throws -> Daemon {
+    func startController(_ host: String, seeds: [String], webhook: ControllerConfig.Webhook? = nil) throws -> Daemon {
         mkdir(controllerDirectory(host), 0o755)
         let path = controllerDirectory(host) + "/controller.yaml"
-        try Lab.write(path, ControllerConfigWriter.yaml(controllerConfig(host, seeds: seeds)))
+        try Lab.write(path, ControllerConfigWriter.yaml(controllerConfig(host, seeds: seeds, webhook: webhook)))
         if !FileManager.default.fileExists(atPath: operatorKeyPath) { try KeyFile.writeSigningKey(signer, to: operatorKeyPath) }
         let daemon = try lab.start("controller-\(host)", on: host, [Self.controllerBinary, "run", "--config", path])
         let up = lab.wait(timeout: 20) { daemon.hasExited || (try? page(host, "/healthz"))?.status == 200 }
@@ -102,5 +103,28 @@ extension AgentLab {
         }
         done.wait()
         return try result.value.get()
+    }
+
+    /// aiosmtpd on `smtpPort` and a webhook receiver on `webhookPort`, on `host`'s loopback, each writing
+    /// what it receives into its directory under the lab's; returns those directories.
+    func startNotificationSinks(on host: String, smtpPort: Int, webhookPort: Int) throws -> (mail: String, hooks: String) {
+        let (mail, hooks) = ("\(lab.directory)/mail", "\(lab.directory)/hooks")
+        for d in [mail, hooks] { mkdir(d, 0o755) }
+        try Lab.write("\(lab.directory)/smtp-sink.py", NotificationSinks.smtp)
+        try Lab.write("\(lab.directory)/webhook-sink.py", NotificationSinks.webhook)
+        _ = try lab.start("smtp-sink", on: host, ["/usr/bin/python3", "\(lab.directory)/smtp-sink.py", mail, "", "", "\(smtpPort)"])
+        _ = try lab.start("webhook-sink", on: host, ["/usr/bin/python3", "\(lab.directory)/webhook-sink.py", hooks, "\(webhookPort)"])
+        guard lab.wait(timeout: 10, until: { FileManager.default.fileExists(atPath: mail + "/port") }) != nil else {
+            throw LabError("aiosmtpd did not start (is python3-aiosmtpd installed? run `make deps`):\n\(Lab.read("\(lab.directory)/smtp-sink.log") ?? "")")
+        }
+        return (mail, hooks)
+    }
+
+    /// The JSON files a sink wrote, decoded as dictionaries, oldest first.
+    func received(_ directory: String) -> [[String: Any]] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }
+        return names.sorted { $0.count == $1.count ? $0 < $1 : $0.count < $1.count }.compactMap {
+            (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/" + $0)))) as? [String: Any]
+        }
     }
 }

@@ -187,11 +187,17 @@ final class ControllerNamespaceTests: XCTestCase {
         let hosts = ["ctl", "d1", "d2"]
         let lab = try AgentLab(hosts: hosts)
         defer { lab.destroy() }
-        try lab.startController("ctl", seeds: [])
+        // Notifications go to a real SMTP server (aiosmtpd) and a webhook receiver on the controller's loopback.
+        let sinks = try lab.startNotificationSinks(on: "ctl", smtpPort: 2525, webhookPort: 8099)
+        let secret = "\(lab.lab.directory)/webhook.secret"
+        try Lab.write(secret, "s3cret-for-the-lab\n")
+        chmod(secret, 0o600)
+        try lab.startController("ctl", seeds: [], webhook: .init(url: "http://127.0.0.1:8099/hook", secretFile: secret, retries: 2))
         for n in ["d1", "d2"] { try lab.start(n, seeds: ["ctl"]) }
         var spec = lab.spec(realServers: ["rs1"], directors: [("d1", 100), ("d2", 90)])
         spec.vips[0].services = []
         spec.nodes.removeAll { $0.name == "rs1" }
+        spec.notifications.email = EmailNotification(to: ["ops@example.com"], from: "lb@example.com", smtpServer: "127.0.0.1", smtpPort: 2525)
         XCTAssertEqual(lab.lbctl("ctl", ["apply", try lab.specFile(spec, "v1"), "--yes"]).status, 0)
         XCTAssertNotNil(lab.wait(20) { (try? lab.clusterStatus("ctl"))?.vips.first?.masters == ["d1"] }, lab.controllerLog("ctl"))
 
@@ -212,6 +218,22 @@ final class ControllerNamespaceTests: XCTestCase {
         let cleared = lab.wait(20) { (try? lab.clusterStatus("ctl")).map { $0.alarms.isEmpty && $0.vips.first?.masters == ["d1"] } ?? false }
         XCTAssertNotNil(cleared, "d2 hears d1 again, yields, and the alarm clears\n\(lab.controllerLog("ctl"))")
         XCTAssertTrue(lab.controllerLog("ctl").contains("split-brain-cleared"))
+
+        // Both the alarm and its end reached the SMTP server and the webhook, the webhook signed.
+        func mails(_ kind: String) -> [[String: Any]] { lab.received(sinks.mail).filter { ($0["content"] as? String)?.contains(kind) ?? false } }
+        func hooks(_ kind: String) -> [[String: Any]] {
+            lab.received(sinks.hooks).filter { (($0["headers"] as? [String: String])?["x-lb-event"]) == kind }
+        }
+        XCTAssertNotNil(lab.wait(15) { !mails("split-brain-cleared").isEmpty && !hooks("split-brain-cleared").isEmpty },
+                        "mail: \(lab.received(sinks.mail).count), hooks: \(lab.received(sinks.hooks).count)\n\(lab.controllerLog("ctl"))")
+        let mail = try XCTUnwrap(mails("split-brain").first)
+        XCTAssertEqual(mail["rcpt_tos"] as? [String], ["ops@example.com"])
+        XCTAssertTrue((mail["content"] as? String)?.contains("d1 and d2 are all MASTER") ?? false, "\(mail)")
+        let hook = try XCTUnwrap(hooks("split-brain").first)
+        let body = try XCTUnwrap(Data(base64Encoded: hook["body"] as? String ?? ""))
+        let signature = (hook["headers"] as? [String: String])?["x-lb-signature"]
+        XCTAssertEqual(signature, "sha256=" + Hex.encode(HMACSHA256.authenticationCode(for: Array(body), key: SecretBytes(copying: Array("s3cret-for-the-lab".utf8)))))
+        XCTAssertTrue(String(decoding: body, as: UTF8.self).contains(#""kind":"split-brain""#))
     }
 }
 

@@ -6,6 +6,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import LBTestKit
 import XCTest
 
 #if canImport(Glibc)
@@ -96,49 +97,7 @@ struct SMTPSink {
     let directory: URL
     let program: BackgroundProgram
 
-    static let script = #"""
-    import asyncio, json, os, ssl, sys
-    from aiosmtpd.smtp import SMTP
-
-    out, refuse, certs = sys.argv[1], set(filter(None, sys.argv[2].split(","))), sys.argv[3]
-    count = 0
-
-    class Handler:
-        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-            if address in refuse:
-                return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
-            envelope.rcpt_tos.append(address)
-            return "250 2.1.5 Ok"
-
-        async def handle_DATA(self, server, session, envelope):
-            global count
-            count += 1
-            record = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
-                      "mail_options": envelope.mail_options, "content": envelope.content.decode("utf-8"),
-                      "tls": session.ssl is not None, "helo": session.host_name}
-            path = os.path.join(out, "message-%d.json" % count)
-            with open(path + ".tmp", "w") as f:
-                json.dump(record, f)
-            os.rename(path + ".tmp", path)
-            return "250 2.0.0 Ok: queued"
-
-    context = None
-    if certs:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(os.path.join(certs, "cert.pem"), os.path.join(certs, "key.pem"))
-
-    async def main():
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(
-            lambda: SMTP(Handler(), hostname="sink.test", tls_context=context, require_starttls=context is not None),
-            "127.0.0.1", 0)
-        with open(os.path.join(out, "port.tmp"), "w") as f:
-            f.write(str(server.sockets[0].getsockname()[1]))
-        os.rename(os.path.join(out, "port.tmp"), os.path.join(out, "port"))
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
-    """#
+    static let script = NotificationSinks.smtp
 
     /// One message the sink took.
     struct Message: Decodable {
