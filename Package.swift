@@ -135,7 +135,10 @@ let package = Package(
         .executableTarget(
             name: "lb-bench",
             dependencies: ["LBHost", "LBNetlink", "LBSpec", "LBGossip", "LBGossipSim", "LBVRRPLab", "LBCrypto", "LBDocument", "LBAgentConfig",
-                           "LBAgent", "LBHealth", "LBClusterView", "LBStatusPage", "LBTestKit", .product(name: "Logging", package: "swift-log"),
+                           "LBAgent", "LBHealth", "LBClusterView", "LBStatusPage", "LBTestKit", "LBController", "LBControllerAPI",
+                           "LBControllerConfig", "LBHistory", "LBReport", "LBSpecYAML",
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),

@@ -66,7 +66,29 @@ enum Bench {
                 print("lb-bench status-page: \(error)")
                 exit(1)
             }
+        case "apply":
+            guard let controller = value("--controller", args), let agent = value("--agent", args), let lbctl = value("--lbctl", args) else {
+                print("usage: lb-bench apply --controller PATH --agent PATH --lbctl PATH [--agents N] [--runs R] [--profile lan|fast]")
+                exit(2)
+            }
+            guard let profile = ControllerBench.DaemonProfile(rawValue: value("--profile", args) ?? "lan") else { print("lb-bench apply: --profile is lan or fast"); exit(2) }
+            do {
+                print(try ControllerBench.apply(controller: controller, agent: agent, lbctl: lbctl, agents: Int(value("--agents", args) ?? "") ?? 4,
+                                                runs: Int(value("--runs", args) ?? "") ?? 10, profile: profile))
+            } catch {
+                print("lb-bench apply: \(error)")
+                exit(1)
+            }
+        case "status-api":
+            do {
+                print(try await ControllerBench.statusAPI(nodes: Int(value("--nodes", args) ?? "") ?? 1000, requests: Int(value("--requests", args) ?? "") ?? 50))
+            } catch {
+                print("lb-bench status-api: \(error)")
+                exit(1)
+            }
         default:
+            print("usage: lb-bench apply --controller PATH --agent PATH --lbctl PATH [--agents N] [--runs R] [--profile lan|fast]   (root)")
+            print("usage: lb-bench status-api [--nodes N] [--requests R]")
             print("usage: lb-bench status-page [--nodes N]   (needs chromium: make deps)")
             print("usage: lb-bench health [--checks N] [--interval-ms MS] [--rounds R] [--listener remote|loopback]   (root: namespaces of its own)")
             print("usage: lb-bench gossip [--members N] [--seed S] [--quiet-s SECONDS] [--loss P] [--counters]")
