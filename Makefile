@@ -8,7 +8,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config keepalived qemu-system-x86 busybox-static ipvsadm cpio kmod iproute2 python3-aiosmtpd chromium openssl
 FUZZ_SECONDS ?= 30
 
-.PHONY: demo test deps build fuzz lab-test bench-ipvs bench-gossip bench-agent bench-health clean
+.PHONY: demo test deps build fuzz lab-test bench-ipvs bench-gossip bench-agent bench-health bench-controller clean
 
 deps:
 	@scripts/install-deps.sh $(APT_PACKAGES)
@@ -67,6 +67,20 @@ bench-health: deps
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-bench
 	.build-release/release/lb-bench health --checks 10000 --interval-ms 5000 --rounds 4 --listener remote
 	.build-release/release/lb-bench health --checks 10000 --interval-ms 5000 --rounds 4 --listener loopback
+
+# The controller benchmark (README, root): lbctl apply to every real agent converged, 4 and 100 agents in
+# network namespaces; the status API over 1,000 nodes' reports; the status page in Chromium.
+bench-controller: deps
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-agent
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-controller
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lbctl
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-bench
+	.build-release/release/lb-bench apply --controller .build-release/release/lb-controller --agent .build-release/release/lb-agent \
+		--lbctl .build-release/release/lbctl --agents 4 --runs 10
+	.build-release/release/lb-bench apply --controller .build-release/release/lb-controller --agent .build-release/release/lb-agent \
+		--lbctl .build-release/release/lbctl --agents 100 --runs 10
+	.build-release/release/lb-bench status-api --nodes 1000 --requests 50
+	.build-release/release/lb-bench status-page --nodes 1000
 
 bench-agent: deps
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-agent
