@@ -2,7 +2,8 @@
 # The tests that need a kernel with IPVS, in the qemu lab (lab/run.sh): the lab's self-tests and smoke
 # scenario, the host layer's conformance suite with ipvsadm as witness (lab/scenarios/hostcheck.sh), the
 # reference scenario end to end (lab/scenarios/reference.sh), and the same five hosts run by the daemon,
-# `lb-agent run`, fed over gossip by `lbctl push` (lab/scenarios/agent.sh), using the debug binaries that
+# `lb-agent run`, fed over gossip by `lbctl push` (lab/scenarios/agent.sh), and again through lb-controller
+# and `lbctl apply --wait` (lab/scenarios/controller.sh), using the debug binaries that
 # `swift build --build-tests` made. Prints `lab-tests: N passed, M failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,11 @@ run "reference scenario end to end" lab/run.sh --timeout 300 --no-keepalived \
 lab/agent-inputs.sh "$bin/lbctl" "$inputs/lb"
 run "the daemon on five hosts: push, hitless changes, drift repair, failover, health checks, quorum, drain" lab/run.sh --timeout 720 --no-keepalived \
     --bin "$bin/lb-agent" --bin "$bin/lbctl" --file "$inputs/lb:/etc/lb" lab/scenarios/agent.sh
+
+# The same hosts through lb-controller and lbctl apply --wait; a throwaway operator key goes into the VM.
+lab/controller-inputs.sh "$bin/lbctl" "$inputs/ctl"
+run "the controller: apply --wait, status, health notifications by e-mail and webhook" lab/run.sh --timeout 600 --no-keepalived \
+    --bin "$bin/lb-agent" --bin "$bin/lb-controller" --bin "$bin/lbctl" --file "$inputs/ctl:/etc/lb" lab/scenarios/controller.sh
 
 echo "lab-tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

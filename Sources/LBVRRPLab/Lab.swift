@@ -70,6 +70,20 @@ public final class Lab: @unchecked Sendable {
 
     public func host(_ name: String) -> Host { hosts[name]! }
 
+    /// Every host knows every other's MAC address for good (permanent neighbour entries), so nobody
+    /// ARPs. With a hundred hosts on one software bridge, the first round of ARP broadcasts is flooded
+    /// to every port at once and overflows the CPUs' receive backlogs; the drops come back to the
+    /// senders as ENOBUFS (UDP's SndbufErrors) and look like an unreliable network to whatever runs on it.
+    public func learnNeighbours() throws {
+        for host in hosts.values {
+            let lines = hosts.values.filter { $0.name != host.name }
+                .map { "neigh replace \($0.address) lladdr \($0.macText) dev eth0 nud permanent" }
+            let batch = "\(directory)/neighbours-\(host.name)"
+            try Lab.write(batch, lines.joined(separator: "\n") + "\n")
+            try ip(["-n", host.namespace, "-batch", batch])
+        }
+    }
+
     /// Starts `arguments` inside `host`'s namespace; the lab kills it on `destroy()`.
     public func start(_ name: String, on host: String, _ arguments: [String]) throws -> Daemon {
         let log = "\(directory)/\(name).log"

@@ -7,6 +7,7 @@ import LBControllerAPI
 import LBCrypto
 import LBDocument
 import LBSpec
+import LBTestKit
 import LBVRRPLab
 import XCTest
 
@@ -138,12 +139,33 @@ final class ControllerNamespaceTests: XCTestCase {
     }
 
     func testTheControllerCrashingMidApplyLosesNothingAndTheClusterGoesOnWithoutIt() throws {
-        let lab = try AgentLab(hosts: ["ctl", "rs1", "rs2", "rs3"])
+        let lab = try AgentLab(hosts: ["ctl", "ctl2", "rs1", "rs2", "rs3", "x"])
         defer { lab.destroy() }
         let controller = try lab.startController("ctl", seeds: [])
         for n in ["rs1", "rs2"] { try lab.start(n, seeds: ["ctl"]) }
+        // A second controller: it stores every version it sees on gossip.
+        let second = try lab.startController("ctl2", seeds: ["ctl"])
         let full = lab.spec(realServers: ["rs1", "rs2", "rs3"], directors: [("d1", 100)])
         XCTAssertEqual(lab.lbctl("ctl", ["apply", try lab.specFile(full, "v1"), "--yes"]).status, 0)
+        XCTAssertNotNil(lab.wait(20) { lab.lbctl("ctl2", ["history"]).output.contains("v1 ") }, "ctl2 stores v1 from gossip\n\(lab.controllerLog("ctl2"))")
+
+        // Garbage at both of the controller's ports changes and crashes nothing.
+        var rng = SplitMix64(seed: UInt64(Date().timeIntervalSince1970 * 1000))
+        print("controller-netns garbage: seed \(rng.seed)")
+        func noise(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) } }
+        let ns = lab.namespace("ctl")
+        for port in [AgentLab.apiPort, AgentLab.pagePort] {
+            for _ in 0..<30 { _ = try? Netns.exchange(ns, "127.0.0.1", port, noise(Int.random(in: 1...4096, using: &rng)), timeout: 0.5) }
+            _ = try? Netns.exchange(ns, "127.0.0.1", port, Array("GET /v1/status HTTP/1.1\r\nX-Long: \(String(repeating: "a", count: 1 << 20))\r\n\r\n".utf8), timeout: 1)
+            _ = try? Netns.exchange(ns, "127.0.0.1", port, Array("POST /v1/documents HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\nshort".utf8), timeout: 1)
+        }
+        for _ in 0..<30 {
+            let body = noise(Int.random(in: 0...2048, using: &rng))
+            let headers = RequestSigning.headers(method: "POST", path: APIRoute.documents, body: body, key: lab.signer)
+            let r = try lab.request("ctl", port: AgentLab.apiPort, "POST", APIRoute.documents, headers: headers, body: body)
+            XCTAssertEqual(r.status, 400, "random bytes as a document are a bad request: \(String(decoding: r.body, as: UTF8.self))")
+        }
+        XCTAssertFalse(controller.hasExited, lab.controllerLog("ctl"))
 
         // Versions applied one after another while the controller is killed -9 in the middle of them.
         var acknowledged: [UInt64] = []
@@ -172,17 +194,30 @@ final class ControllerNamespaceTests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.output + lab.controllerLog("ctl"))
         XCTAssertTrue(resumed.output.contains("applied v\(next)"), resumed.output)
         XCTAssertNotNil(lab.wait(20) { ["rs1", "rs2"].allSatisfy { lab.status($0)?.version == next } }, lab.logs)
+        XCTAssertNotNil(lab.wait(20) { lab.lbctl("ctl2", ["get"]).output.contains("v\(next) ") }, "ctl2 follows the head")
 
         // The controller gone: agents keep their state and repair drift, and a new agent gets the document from them.
         restarted.crash()
         XCTAssertTrue(restarted.waitForExit(timeout: 5))
+        // The other controller takes the next apply; lbctl, given a dead controller first, uses the one that answers.
+        var t = s
+        t.vips[0].services[0].realServers[2].weight = 9
+        let failover = lab.lbctl("ctl2", ["apply", try lab.specFile(t, "via-ctl2"), "--yes", "--controller", "http://127.0.0.1:1"])
+        XCTAssertEqual(failover.status, 0, failover.output + lab.controllerLog("ctl2"))
+        XCTAssertTrue(failover.output.contains("applied v\(next + 1)"), failover.output)
+        XCTAssertNotNil(lab.wait(20) { ["rs1", "rs2"].allSatisfy { lab.status($0)?.version == next + 1 } }, lab.logs)
+        second.crash()
+        XCTAssertTrue(second.waitForExit(timeout: 5))
+
+        // No controller at all: agents keep their state and repair drift, and a new agent gets the document from them.
         lab.exec("rs2", ["ip", "addr", "del", "\(vip)/32", "dev", "lo"])
         XCTAssertNotNil(lab.wait(5) { lab.holds("rs2", "\(vip)/32", on: "lo") }, "rs2 repairs its VIP without a controller\n\(lab.log("rs2"))")
         try lab.start("rs3", seeds: ["rs1"])
-        XCTAssertNotNil(lab.wait(20) { lab.status("rs3").map { $0.version == next && $0.converged } ?? false },
-                        "rs3 gets v\(next) from its peers\n\(lab.log("rs3"))")
+        XCTAssertNotNil(lab.wait(20) { lab.status("rs3").map { $0.version == next + 1 && $0.converged } ?? false },
+                        "rs3 gets v\(next + 1) from its peers\n\(lab.log("rs3"))")
         XCTAssertTrue(lab.holds("rs3", "\(vip)/32", on: "lo"))
     }
+
     func testTwoMastersForOneRouterIDRaiseTheSplitBrainAlarmUntilOneYields() throws {
         let hosts = ["ctl", "d1", "d2"]
         let lab = try AgentLab(hosts: hosts)
