@@ -42,6 +42,10 @@ public struct GossipConfig: Sendable, Equatable {
     public var maxReportBytes: Int
     /// How long a document fetch may take before another holder is tried (5 s).
     public var fetchTimeout: Duration
+    /// Members advertising one of these roles get every new report sent to them at once, besides the
+    /// epidemic: the controller must hear each node's report within a round trip of it being made, and
+    /// when every node reports at once (an apply) the rumour queue takes several seconds to drain.
+    public var directReportRoles: Set<String> = ["controller"]
 
     /// memberlist's DefaultLANConfig with Serf's reconnect and tombstone windows.
     public static let lan = GossipConfig(

@@ -589,7 +589,12 @@ public struct GossipInstance: Sendable {
         nextReportVersion = Self.after(nextReportVersion)
         reports[r.node] = r
         enqueue(.report(r))
-        return [.reportChanged(r), .scheduleTimer(at: nextWake(now))]
+        var out: [GossipDirective] = [.reportChanged(r)]
+        for m in members.values where m.status == .alive && !config.directReportRoles.isDisjoint(with: m.metadata.roles) {
+            out.append(.send(GossipPacket(sender: me.node, head: head, body: .gossip, reports: [r]), to: m.node.address, reliable: false))
+        }
+        out.append(.scheduleTimer(at: nextWake(now)))
+        return out
     }
 
     /// Applies a report rumour: newer versions of known members' reports replace older ones.

@@ -27,6 +27,24 @@ final class GossipInstanceTests: XCTestCase {
         XCTAssertThrowsError(try bad.validate())
     }
 
+    func testANewReportGoesAtOnceToEveryControllerBesidesTheEpidemic() throws {
+        var g = try GossipInstance(node: me, config: .lan, seed: 5)
+        _ = g.start(now: .zero)
+        let controller = GossipNode(name: "ctl", address: "10.0.0.9:7946")
+        let agents = (1...3).map { GossipNode(name: "n\($0)", address: "10.0.1.\($0):7946") }
+        _ = g.receive(GossipPacket(sender: controller, body: .gossip, updates:
+            [MemberUpdate(node: controller, incarnation: 0, status: .alive, metadata: MemberMetadata(roles: ["controller"]), origin: "ctl")] +
+            agents.map { MemberUpdate(node: $0, incarnation: 0, status: .alive, metadata: MemberMetadata(roles: ["real-server"]), origin: $0.name) }),
+            now: .zero)
+        let out = try g.publishReport(Array("converged".utf8), now: .seconds(1))
+        let sent = out.compactMap { d -> (GossipPacket, String)? in if case .send(let p, let to, _) = d { (p, to) } else { nil } }
+        XCTAssertEqual(sent.map(\.1), [controller.address], "only the controller gets it directly")
+        XCTAssertEqual(sent.first?.0.reports.map(\.bytes), [Array("converged".utf8)])
+        // The epidemic still carries it to everyone else on the next rounds.
+        let rounds = (2...4).flatMap { g.tick(now: .seconds($0)) }
+        XCTAssertTrue(rounds.contains { if case .send(let p, _, _) = $0 { !p.reports.isEmpty } else { false } })
+    }
+
     func testSuspicionAboutMeIsRefutedWithHigherIncarnation() throws {
         var g = try GossipInstance(node: me, config: .lan, seed: 1)
         _ = g.start(now: .zero)
