@@ -128,6 +128,7 @@ lab_check "a real-server-down webhook call reached the receiver" hooked real-ser
 lab_http_server rs2 "hello from rs2"
 lab_wait 60 hooked real-server-up
 lab_check "real-server-up followed by webhook" hooked real-server-up
+lab_wait 30 mailed real-server-up
 lab_check "and by e-mail" mailed real-server-up
 
 # ---------------------------------------------------------------------------------------------
