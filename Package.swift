@@ -199,7 +199,7 @@ let package = Package(
         // The controller's history in SQLite (GRDB): accepted versions with their envelopes, and the event timeline.
         .target(name: "LBHistory", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // What tests share: a seeded generator for random input that replays, and a headless Chromium runner.
-        .target(name: "LBTestKit"),
+        .target(name: "LBTestKit", dependencies: ["LBClusterView"]),
         .executableTarget(name: "DocumentFuzz", dependencies: ["LBDocument", "LBCrypto", "LBFuzzSupport"]),
         // libFuzzer driver for the netlink reply decoders (same build flags as DocumentFuzz).
         .executableTarget(name: "NetlinkFuzz", dependencies: ["LBNetlink", "LBSpec", "LBFuzzSupport"]),

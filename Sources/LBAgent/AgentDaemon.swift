@@ -35,14 +35,12 @@ public struct AgentDaemon: Sendable {
     }
 
     public func prepare() throws -> Prepared {
-        let keyring: Keyring
-        do { keyring = try KeyFile.readKeyring(at: config.keyring) } catch { throw AgentError("keyring: \(error)") }
-        let keys: [PublicKey]
-        do { keys = try KeyFile.readPublicKeys(at: config.trust.keys).map(\.key) } catch { throw AgentError("trust.keys: \(error)") }
         do {
-            return Prepared(keyring: keyring, policy: try TrustPolicy(trustedKeys: keys, threshold: config.trust.threshold, expectedCluster: config.cluster))
+            let c = try MemberCredentials.load(keyring: config.keyring, trustKeys: config.trust.keys, threshold: config.trust.threshold,
+                                               cluster: config.cluster)
+            return Prepared(keyring: c.keyring, policy: c.policy)
         } catch {
-            throw AgentError("trust: \(error)")
+            throw AgentError(error.description)
         }
     }
 
@@ -63,7 +61,7 @@ public struct AgentDaemon: Sendable {
         let metrics = AgentMetrics()
         let reports = Wakeup()
         let reconciler = try Reconciler(host: LinuxHost(), ledgerPath: LedgerFile.path(in: config.stateDirectory),
-                                        retryMax: config.drift.retryMax, logger: logger, metrics: metrics)
+                                        retryMax: config.drift.retryMax, logger: logger, metrics: metrics, onChange: { reports.signal() })
         let vrrpThread = HostThread()
         let supervisor = VRRPSupervisor(makeHost: { LinuxHost(thread: vrrpThread) }, logger: logger, metrics: metrics,
                                         onChange: { reports.signal() })

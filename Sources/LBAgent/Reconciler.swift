@@ -63,13 +63,18 @@ public actor Reconciler: Service {
     private var loggedWaiting: Set<String> = []
     private var retryTask: Task<Void, Never>?
     private let pending = NIOLockedValueBox<Scope?>(nil)
+    private let onChange: @Sendable () -> Void
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
     /// - Parameter ledgerPath: where the ledger is kept (read here, written after every apply); nil keeps
     ///   it in memory only (`lb-agent apply --dry-run`, tests).
+    ///   - onChange: called after a pass that changed what the node reports (convergence, a repair or a
+    ///     failure, the last error), so the report goes out then and not at the next periodic one.
     public init(host: any HostControl, ledgerPath: String?, clock: any GossipClock = SystemGossipClock(),
-                retryMax: Duration = .seconds(30), logger: Logger, metrics: AgentMetrics? = nil) throws {
+                retryMax: Duration = .seconds(30), logger: Logger, metrics: AgentMetrics? = nil,
+                onChange: @escaping @Sendable () -> Void = {}) throws {
+        self.onChange = onChange
         self.host = host
         self.ledgerPath = ledgerPath
         self.clock = clock
@@ -183,6 +188,7 @@ public actor Reconciler: Service {
             }
         }
         let ledgerBefore = engine.ledger
+        let (convergedBefore, errorBefore) = (engine.isConverged, engine.lastError)
         let events = engine.record(decided, report, before: before, remaining: remaining, now: clock.now)
         if engine.ledger != ledgerBefore { persistLedger() }
         if scope == .full || observed == nil {
@@ -208,6 +214,7 @@ public actor Reconciler: Service {
         log(events)
         metrics?.recordPass(engine: engine, events: events)
         if let due = engine.nextRetry { scheduleRetry(after: max(.zero, due - clock.now)) }
+        if engine.isConverged != convergedBefore || engine.lastError != errorBefore || !events.isEmpty { onChange() }
         return PassResult(actions: decided.actions, report: report, waiting: decided.waiting, events: events, converged: engine.isConverged)
     }
 

@@ -38,16 +38,14 @@ public struct ControllerDaemon: Sendable {
     }
 
     public func prepare() throws -> Prepared {
-        let keyring: Keyring
-        do { keyring = try KeyFile.readKeyring(at: config.keyring) } catch { throw ControllerError("keyring: \(error)") }
-        let keys: [PublicKey]
-        do { keys = try KeyFile.readPublicKeys(at: config.trust.keys).map(\.key) } catch { throw ControllerError("trust.keys: \(error)") }
-        let policy: TrustPolicy
+        let credentials: MemberCredentials
         do {
-            policy = try TrustPolicy(trustedKeys: keys, threshold: config.trust.threshold, expectedCluster: config.cluster)
+            credentials = try MemberCredentials.load(keyring: config.keyring, trustKeys: config.trust.keys, threshold: config.trust.threshold,
+                                                     cluster: config.cluster)
         } catch {
-            throw ControllerError("trust: \(error)")
+            throw ControllerError(error.description)
         }
+        let (keyring, policy) = (credentials.keyring, credentials.policy)
         let tls = try config.api.tls.map { try APIServer.tls(certificate: $0.certificate, key: $0.key) }
         let webhook: WebhookTarget?
         do {

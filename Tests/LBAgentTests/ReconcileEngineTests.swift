@@ -287,6 +287,19 @@ final class ReconcilerTests: XCTestCase {
         XCTAssertEqual(after.lastError, error)
     }
 
+    func testAPassThatChangesWhatTheNodeReportsSaysSoAndAQuietOneDoesNot() async throws {
+        final class Count: @unchecked Sendable { var n = 0 }
+        let count = Count()
+        let reconciler = try Reconciler(host: InMemoryHost(), ledgerPath: nil, logger: Logger(label: "test"), onChange: { count.n += 1 })
+        await reconciler.setTarget(.init(state: DesiredState.compose(try XCTUnwrap(HostPlanner.plan(Fixtures.reference(), node: "rs1"))), version: 1))
+        let first = await reconciler.pass(.full)
+        XCTAssertTrue(first.converged)
+        XCTAssertEqual(count.n, 1, "converging is news: the report must go out now, not at the next periodic one")
+        _ = await reconciler.pass(.light)
+        _ = await reconciler.pass(.full)
+        XCTAssertEqual(count.n, 1, "passes that change nothing say nothing")
+    }
+
     func testALightPassAfterAConvergedFullPassStaysConverged() async throws {
         let reconciler = try Reconciler(host: InMemoryHost(), ledgerPath: nil, logger: Logger(label: "test"))
         await reconciler.setTarget(.init(state: DesiredState.compose(try XCTUnwrap(HostPlanner.plan(Fixtures.reference(), node: "lvs1"))), version: 1))

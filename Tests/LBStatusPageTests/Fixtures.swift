@@ -1,5 +1,6 @@
 import Foundation
 import LBClusterView
+import LBTestKit
 
 /// A small cluster with something of everything: two directors sharing two VIPs, three real servers one
 /// of which lags behind the head with a hostile error message, a controller and a stranger outside the
@@ -65,42 +66,6 @@ enum Fixtures {
         ]
     }
 
-    /// `nodes` nodes as lb-bench draws them: 4 directors holding 2 VIPs and checking 50 real servers over
-    /// 2 services, the rest real servers or plain hosts, some dead, some behind, with errors; 200 events.
-    static func large(nodes count: Int) -> (ClusterStatus, [ClusterEvent]) {
-        let directors = (1...4).map { "d\($0)" }
-        let servers = (0..<50).map { "10.0.\($0 / 250).\($0 % 250 + 10)" }
-        let destinations = servers.enumerated().map { i, address in
-            DestinationHealth(service: i < 25 ? service : webService, endpoint: "\(address):\(i < 25 ? 443 : 80)",
-                              health: i % 17 == 3 ? "down" : i % 23 == 5 ? "drain" : "up", weight: 100, active: i)
-        }
-        var nodes: [NodeStatus] = directors.enumerated().map { i, name in
-            NodeStatus(name: name, member: "alive", expected: true, roles: ["director"], version: 40, converged: true, reportedAt: now - 2,
-                       vrrp: [VRRPState(name: "vip-ws", routerID: 51, state: i == 0 ? "MASTER" : "BACKUP", priority: 200 - i),
-                              VRRPState(name: "vip-api", routerID: 52, state: i == 1 ? "MASTER" : "BACKUP", priority: 150 - i)],
-                       activeConnections: 1000 + i, inactiveConnections: 200, destinations: destinations, repairs: ["route": i])
-        }
-        for i in nodes.count..<count {
-            nodes.append(NodeStatus(name: "n\(i)", member: i % 97 == 0 ? "dead" : i % 89 == 0 ? "suspect" : "alive", address: "10.1.\(i / 250).\(i % 250)",
-                                    expected: i % 50 != 1, roles: i < 54 ? ["real-server"] : ["host"], version: i % 31 == 0 ? 39 : 40,
-                                    converged: i % 13 != 0, reportedAt: now - Double(i % 60), activeConnections: i % 100,
-                                    repairs: i % 7 == 0 ? ["address": 1] : [:], lastError: i % 31 == 0 ? "refused v40: stale signature" : nil))
-        }
-        let status = ClusterStatus(
-            cluster: "bench", controller: "c1", generatedAt: now,
-            head: VersionSummary(version: 40, digest: "sha256:" + String(repeating: "ab", count: 32), previous: nil, acceptedAt: now - 900,
-                                 signers: ["ops"], summary: "bench"),
-            nodes: nodes,
-            vips: [VIPStatus(name: "vip-ws", address: "192.168.1.200", routerID: 51, master: "d1", masters: ["d1"], directors: directors),
-                   VIPStatus(name: "vip-api", address: "192.168.1.201", routerID: 52, master: "d2", masters: ["d2"], directors: directors)],
-            convergence: [Convergence(version: 40, converged: nodes.filter { $0.version == 40 && $0.converged }.map(\.name),
-                                      applying: nodes.filter { $0.version == 40 && !$0.converged }.map(\.name),
-                                      pending: nodes.filter { $0.version == 39 }.map { Laggard(node: $0.name, version: 39, reason: $0.lastError) },
-                                      complete: false)])
-        let kinds = ClusterEvent.Kind.allCases
-        let events = (0..<200).map { i in
-            ClusterEvent(id: Int64(i), at: now - Double(3600 - i * 18), kind: kinds[i % kinds.count], node: "n\(i + 4)", message: "event \(i)")
-        }
-        return (status, events)
-    }
+    /// `nodes` nodes as lb-bench draws them: the benchmark's cluster (`lb-bench status-page`), so the test and the figure measure one page.
+    static func large(nodes count: Int) -> (ClusterStatus, [ClusterEvent]) { SampleStatus.cluster(nodes: count) }
 }
