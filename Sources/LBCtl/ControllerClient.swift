@@ -7,6 +7,7 @@ import LBCrypto
 import LBDocument
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Yams
 
 /// Where lbctl finds the controller and the operator's keys: flags, then `LB_CONTROLLER` / `LB_KEY` /
@@ -24,6 +25,9 @@ struct ControllerOptions: ParsableArguments {
     @Option(help: "Signatures a document needs (the cluster's trust threshold).")
     var threshold: Int = 1
 
+    @Option(help: "PEM file of the CA (or the certificate itself) an https:// controller's certificate is checked against (default: the system's).")
+    var ca: String?
+
     /// The file read when flags and environment leave something unset.
     static var configPath: String {
         let env = ProcessInfo.processInfo.environment
@@ -36,6 +40,7 @@ struct ControllerOptions: ParsableArguments {
         var controllers: [String]?
         var key: String?
         var trust: [String]?
+        var ca: String?
     }
 
     func resolved() throws -> ControllerClient.Settings {
@@ -61,7 +66,9 @@ struct ControllerOptions: ParsableArguments {
         let signing = try KeyFile.readSigningKey(at: keyPath)
         let trustPaths = !trustFiles.isEmpty ? trustFiles : env["LB_TRUST"].map { $0.split(separator: ",").map(String.init) } ?? file.trust ?? []
         let trusted = trustPaths.isEmpty ? [signing.publicKey] : try trustPaths.flatMap { try KeyFile.readPublicKeys(at: $0).map(\.key) }
-        return ControllerClient.Settings(controllers: urls, key: signing, trusted: trusted, threshold: threshold)
+        let caFile = ca ?? env["LB_CA"] ?? file.ca
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) { throw CommandFailure("--ca \(caFile) cannot be read") }
+        return ControllerClient.Settings(controllers: urls, key: signing, trusted: trusted, threshold: threshold, caFile: caFile)
     }
 }
 
@@ -72,6 +79,8 @@ final class ControllerClient: Sendable {
         var key: SigningKey
         var trusted: [PublicKey]
         var threshold: Int
+        /// The CA an https:// controller is verified against; nil: the system's trust store.
+        var caFile: String?
     }
 
     let settings: Settings
@@ -79,7 +88,13 @@ final class ControllerClient: Sendable {
 
     init(_ settings: Settings) {
         self.settings = settings
-        http = HTTPClient(eventLoopGroupProvider: .singleton)
+        var configuration = HTTPClient.Configuration()
+        if let ca = settings.caFile {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(ca)
+            configuration.tlsConfiguration = tls
+        }
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     func shutdown() async { try? await http.shutdown() }
@@ -120,6 +135,12 @@ final class ControllerClient: Sendable {
         let text = "\(error)"
         if text.contains("connectTimeout") || text.contains("connect(descriptor") || text.contains("connection refused") || text.contains("Connection refused") {
             return "connection refused or timed out"
+        }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "its TLS certificate does not verify: pass the CA that signed it (or the certificate itself) with --ca or LB_CA"
+        }
+        if text.contains("remoteConnectionClosed") {
+            return "it closed the connection without answering (an https:// controller asked over http://?)"
         }
         return text
     }

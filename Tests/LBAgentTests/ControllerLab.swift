@@ -25,22 +25,22 @@ extension AgentLab {
 
     /// The controller's configuration on `host`: gossip on its lab address (fast profile), joining
     /// through `seeds`, API and page on the namespace's loopback.
-    func controllerConfig(_ host: String, seeds: [String], webhook: ControllerConfig.Webhook? = nil) -> ControllerConfig {
+    func controllerConfig(_ host: String, seeds: [String], webhook: ControllerConfig.Webhook? = nil, tls: ControllerConfig.TLS? = nil) -> ControllerConfig {
         ControllerConfig(name: host, cluster: Self.cluster,
                          gossip: .init(listen: Endpoint(address: address(host), port: Self.gossipPort),
                                        seeds: seeds.map { Endpoint(address: address($0), port: Self.gossipPort) }, profile: .fast),
                          keyring: keyring, trust: .init(keys: trust), stateDirectory: controllerDirectory(host) + "/state",
-                         api: .init(listen: Endpoint(address: IPAddress("127.0.0.1")!, port: Self.apiPort)),
+                         api: .init(listen: Endpoint(address: IPAddress("127.0.0.1")!, port: Self.apiPort), tls: tls),
                          status: .init(listen: Endpoint(address: IPAddress("127.0.0.1")!, port: Self.pagePort)),
                          notifications: .init(webhook: webhook))
     }
 
     /// Starts `lb-controller run` on `host` and waits until its API answers.
     @discardableResult
-    func startController(_ host: String, seeds: [String], webhook: ControllerConfig.Webhook? = nil) throws -> Daemon {
+    func startController(_ host: String, seeds: [String], webhook: ControllerConfig.Webhook? = nil, tls: ControllerConfig.TLS? = nil) throws -> Daemon {
         mkdir(controllerDirectory(host), 0o755)
         let path = controllerDirectory(host) + "/controller.yaml"
-        try Lab.write(path, ControllerConfigWriter.yaml(controllerConfig(host, seeds: seeds, webhook: webhook)))
+        try Lab.write(path, ControllerConfigWriter.yaml(controllerConfig(host, seeds: seeds, webhook: webhook, tls: tls)))
         if !FileManager.default.fileExists(atPath: operatorKeyPath) { try KeyFile.writeSigningKey(signer, to: operatorKeyPath) }
         let daemon = try lab.start("controller-\(host)", on: host, [Self.controllerBinary, "run", "--config", path])
         let up = lab.wait(timeout: 20) { daemon.hasExited || (try? page(host, "/healthz"))?.status == 200 }

@@ -218,6 +218,31 @@ final class ControllerNamespaceTests: XCTestCase {
         XCTAssertTrue(lab.holds("rs3", "\(vip)/32", on: "lo"))
     }
 
+    func testTheAPIOverTLSIsReachedByLbctlTrustingTheControllersCertificate() throws {
+        let lab = try AgentLab(hosts: ["ctl"])
+        defer { lab.destroy() }
+        let dir = lab.lab.directory
+        let made = shell(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                          "-subj", "/CN=lb-controller", "-addext", "subjectAltName=IP:127.0.0.1",
+                          "-keyout", "\(dir)/api.key", "-out", "\(dir)/api.crt"])
+        XCTAssertEqual(made.status, 0, "openssl (make deps installs it): \(made.output)")
+        chmod("\(dir)/api.key", 0o600)
+        try lab.startController("ctl", seeds: [], tls: .init(certificate: "\(dir)/api.crt", key: "\(dir)/api.key"))
+        XCTAssertTrue(lab.controllerLog("ctl").contains("(TLS)"), lab.controllerLog("ctl"))
+        func status(_ extra: [String]) -> (status: Int32, output: String) {
+            lab.exec("ctl", [AgentLab.lbctl, "status", "--key", lab.operatorKeyPath] + extra)
+        }
+        let trusted = status(["--controller", "https://127.0.0.1:\(AgentLab.apiPort)", "--ca", "\(dir)/api.crt"])
+        XCTAssertEqual(trusted.status, 0, trusted.output)
+        XCTAssertTrue(trusted.output.contains("cluster lab (controller ctl)"), trusted.output)
+        let untrusted = status(["--controller", "https://127.0.0.1:\(AgentLab.apiPort)"])
+        XCTAssertNotEqual(untrusted.status, 0, "a certificate nobody vouches for is refused: \(untrusted.output)")
+        XCTAssertTrue(untrusted.output.contains("does not verify: pass the CA"), untrusted.output)
+        let plain = status(["--controller", "http://127.0.0.1:\(AgentLab.apiPort)"])
+        XCTAssertNotEqual(plain.status, 0, "plain HTTP to the TLS listener gets nowhere: \(plain.output)")
+        XCTAssertTrue(plain.output.contains("closed the connection without answering"), plain.output)
+    }
+
     func testTwoMastersForOneRouterIDRaiseTheSplitBrainAlarmUntilOneYields() throws {
         let hosts = ["ctl", "d1", "d2"]
         let lab = try AgentLab(hosts: hosts)
