@@ -173,12 +173,14 @@ extension LBCtl {
 
         func run() async throws {
             try await withController(controller) { client in
-                try print(render(await client.status()))
+                // Written unbuffered: a watcher reading a pipe must see each status when it is printed.
+                func show(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+                show(try render(await client.status()))
                 guard watch else { return }
                 for try await _ in try await client.events() {
                     let status = try await client.status()
-                    if output == .table && isatty(1) == 1 { print("\u{1B}[H\u{1B}[2J", terminator: "") }
-                    try print(render(status))
+                    if output == .table && isatty(1) == 1 { show("\u{1B}[H\u{1B}[2J") }
+                    show(try render(status))
                 }
             }
         }

@@ -77,6 +77,14 @@ final class ControllerNamespaceTests: XCTestCase {
         XCTAssertTrue(dom.contains("data-master=\"d1\""), "the page shows d1 as master")
         XCTAssertTrue(dom.contains("<svg id=\"timeline\""), "the page draws the timeline")
         XCTAssertTrue(dom.contains("data-kind=\"version-accepted\""), "the timeline has the applies")
+        // `lbctl status --watch` prints the status again when something happens.
+        let watch = try lab.lab.start("watch", on: "ctl", [AgentLab.lbctl, "status", "--watch", "--controller", "http://127.0.0.1:\(AgentLab.apiPort)",
+                                                           "--key", lab.operatorKeyPath])
+        XCTAssertNotNil(lab.wait(10) { watch.output.components(separatedBy: "cluster lab (controller ctl)").count == 2 }, watch.output)
+        lab.exec("rs1", ["ip", "addr", "del", "\(vip)/32", "dev", "lo"])
+        XCTAssertNotNil(lab.wait(10) { watch.output.components(separatedBy: "cluster lab (controller ctl)").count >= 3 },
+                        "the repair's events make --watch print again:\n\(watch.output)")
+        watch.stop()
         let table = lab.lbctl("ctl", ["status"])
         XCTAssertTrue(table.output.contains("vip1") && table.output.contains("d1"), table.output)
 
