@@ -126,6 +126,16 @@ let package = Package(
                 "LBProcess",
             ]
         ),
+        // The lab's WebSocket scenario tools: an echo server and a load client (pure tracker, schedules and
+        // summary; a thin SwiftNIO shell), run as `lb-bench websocket serve|clients`.
+        .target(
+            name: "LBWebSocketLoad",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // Network namespaces on a bridge with keepalived and lb-agent in them, for interop tests and benchmarks.
         .target(name: "LBVRRPLab", dependencies: ["LBVRRP", "LBSpec", "LBHostConformance"]),
         // Failover time of lb-agent against keepalived in namespaces (scripts/bench-vrrp.sh).
@@ -293,6 +303,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
+        ),
+        .testTarget(
+            name: "LBWebSocketLoadTests",
+            dependencies: ["LBWebSocketLoad", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(name: "LBGossipTests", dependencies: ["LBGossip", "LBGossipSim"]),
         .testTarget(name: "LBGossipNetTests", dependencies: ["LBGossipNet", "LBGossip", "LBCrypto"]),
