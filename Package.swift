@@ -142,12 +142,12 @@ let package = Package(
         .executableTarget(name: "lb-vrrp-bench", dependencies: ["LBVRRPLab", "LBVRRP", "LBSpec"]),
         // Benchmarks anyone can rerun (README): `lb-bench ipvs` in the lab, `lb-bench gossip` in the simulator,
         // `lb-bench drift` against real agents in network namespaces, `lb-bench health` with real listeners,
-        // `lb-bench status-page` in headless Chromium.
+        // `lb-bench status-page` in headless Chromium, `lb-bench websocket` for the lab's WebSocket scenario.
         .executableTarget(
             name: "lb-bench",
             dependencies: ["LBHost", "LBNetlink", "LBSpec", "LBGossip", "LBGossipSim", "LBVRRPLab", "LBCrypto", "LBDocument", "LBAgentConfig",
                            "LBAgent", "LBHealth", "LBClusterView", "LBStatusPage", "LBTestKit", "LBController", "LBControllerAPI",
-                           "LBControllerConfig", "LBHistory", "LBReport", "LBSpecYAML",
+                           "LBControllerConfig", "LBHistory", "LBReport", "LBSpecYAML", "LBWebSocketLoad",
                            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -86,7 +86,10 @@ enum Bench {
                 print("lb-bench status-api: \(error)")
                 exit(1)
             }
+        case "websocket":
+            exit(await WebSocketBench.main(Array(args.dropFirst())))
         default:
+            print(WebSocketBench.usage)
             print("usage: lb-bench apply --controller PATH --agent PATH --lbctl PATH [--agents N] [--runs R] [--profile lan|fast]   (root)")
             print("usage: lb-bench status-api [--nodes N] [--requests R]")
             print("usage: lb-bench status-page [--nodes N]   (needs chromium: make deps)")
