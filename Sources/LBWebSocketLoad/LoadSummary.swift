@@ -39,6 +39,7 @@ public struct ConnectionReport: Sendable, Equatable {
 
 /// The one JSON line `lb-bench websocket clients` prints. Its keys are stable; add, never rename.
 public struct LoadSummary: Sendable, Equatable, Codable {
+    /// What happened to the connections: opened, kept, lost and why.
     public struct Connections: Sendable, Equatable, Codable {
         public var requested = 0
         public var opened = 0
@@ -56,6 +57,7 @@ public struct LoadSummary: Sendable, Equatable, Codable {
         }
     }
 
+    /// Every message sent, and what came back for it.
     public struct Messages: Sendable, Equatable, Codable {
         public var sent = 0
         public var echoed = 0
