@@ -317,7 +317,7 @@ let package = Package(
         .testTarget(
             name: "LBAgentTests",
             dependencies: ["LBTestKit", "LBAgent", "LBReport", "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBDocument", "LBCrypto", "LBGossipService", "LBVRRPLab",
-                           "LBAgentConfig", "lb-agent", "lbctl", "lb-controller", "LBControllerConfig", "LBClusterView", "LBControllerAPI", "LBTestKit",
+                           "LBAgentConfig", "lb-agent", "lbctl", "lb-controller", "LBControllerConfig", "LBClusterView", "LBControllerAPI",
                            "LBSpecYAML", .product(name: "Logging", package: "swift-log")]
         ),
     ],
