@@ -50,6 +50,11 @@ name: ctl
 cluster: web
 gossip:
   listen: 192.168.1.50:7946
+  seeds:
+    - 192.168.1.100:7946
+    - 192.168.1.101:7946
+    - 192.168.1.102:7946
+    - 192.168.1.103:7946
   profile: lan
 keyring: /etc/lb/cluster.keyring
 trust:
