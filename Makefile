@@ -28,6 +28,7 @@ test: deps
 	scripts/fuzz.sh gossipnet $(FUZZ_SECONDS)
 	scripts/fuzz.sh health $(FUZZ_SECONDS)
 	scripts/fuzz.sh controller $(FUZZ_SECONDS)
+	scripts/fuzz.sh connsync $(FUZZ_SECONDS)
 
 # The lab demo of the reference scenario: keys, validate, plan, sign, verify, then in the qemu lab
 # lb-agent run on every host, lbctl push, VRRP election, hitless changes, drift repair, failover.
@@ -44,6 +45,7 @@ fuzz: deps
 	scripts/fuzz.sh gossipnet $(FUZZ_SECONDS)
 	scripts/fuzz.sh health $(FUZZ_SECONDS)
 	scripts/fuzz.sh controller $(FUZZ_SECONDS)
+	scripts/fuzz.sh connsync $(FUZZ_SECONDS)
 
 # Only the tests that need the qemu lab (a kernel with IPVS).
 lab-test: deps

@@ -52,6 +52,9 @@ let package = Package(
         .target(name: "LBKeepalived", dependencies: ["LBSpec"]),
         // Typed netlink over Glibc sockets: rtnetlink links/addresses/events, generic netlink IPVS.
         .target(name: "LBNetlink", dependencies: ["LBSpec"]),
+        // The IPVS connection table: read from /proc/net/ip_vs_conn, and carried in the kernel's sync format
+        // (encode, decode, multicast) so a master can hand a backup every entry, idle ones included.
+        .target(name: "LBConnSync", dependencies: ["LBSpec"]),
         // This host's state that lb manages, as one protocol: Linux (netlink, /proc/sys) and in-memory.
         .target(
             name: "LBHost",
@@ -83,7 +86,7 @@ let package = Package(
             name: "LBAgent",
             dependencies: [
                 "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBVRRPRuntime", "LBGossip", "LBGossipService", "LBDocument", "LBCrypto",
-                "LBAgentConfig", "LBDaemonConfig", "LBHealth", "LBReport",
+                "LBAgentConfig", "LBDaemonConfig", "LBHealth", "LBReport", "LBConnSync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -100,7 +103,7 @@ let package = Package(
             name: "LBAgentCommands",
             dependencies: [
                 "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBVRRPRuntime", "LBGossip", "LBGossipService", "LBDocument", "LBCrypto",
-                "LBAgent", "LBAgentConfig", "LBDaemonConfig", "LBSpecYAML",
+                "LBAgent", "LBAgentConfig", "LBDaemonConfig", "LBSpecYAML", "LBConnSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -224,6 +227,8 @@ let package = Package(
         .executableTarget(name: "ControllerFuzz", dependencies: ["LBClusterView", "LBControllerAPI", "LBCrypto", "LBReport", "LBSpec", "LBFuzzSupport"]),
         // libFuzzer driver for the VRRP decoders and the state machine's receive path (same build flags).
         .executableTarget(name: "VRRPFuzz", dependencies: ["LBVRRP", "LBSpec", "LBFuzzSupport"]),
+        // libFuzzer driver for IPVS sync messages and the connection listing (same build flags).
+        .executableTarget(name: "ConnSyncFuzz", dependencies: ["LBConnSync", "LBSpec", "LBFuzzSupport"]),
         // SWIM membership with Lifeguard as a value fed events and the time, plus its packet codec. No NIO, no I/O.
         .target(name: "LBGossip"),
         // Test kit: a deterministic in-process network (virtual clock, seeded loss, latency, partitions).
@@ -259,6 +264,7 @@ let package = Package(
         .testTarget(name: "LBCryptoTests", dependencies: ["LBCrypto"]),
         .testTarget(name: "LBDocumentTests", dependencies: ["LBDocument", "LBCrypto", "LBSpec"]),
         .testTarget(name: "LBNetlinkTests", dependencies: ["LBNetlink", "LBSpec"]),
+        .testTarget(name: "LBConnSyncTests", dependencies: ["LBConnSync", "LBSpec"]),
         .testTarget(name: "LBHostTests", dependencies: ["LBHost", "LBHostConformance", "LBNetlink", "LBSpec", "lb-agent", "lb-hostcheck"]),
         .testTarget(name: "LBKeepalivedTests", dependencies: ["LBTestKit", "LBKeepalived", "LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCtlTests", dependencies: ["LBCtl", "lbctl"]),

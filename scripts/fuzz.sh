@@ -7,10 +7,11 @@
 #   gossipnet: the sealed transport's receive path: frame splitting, opening, decoding (GossipNetFuzz)
 #   health:    health-probe answers through the probe's HTTP pipeline, and gossiped node reports (HealthFuzz)
 #   controller: request signature headers, reports through the cluster view, the event stream and API bodies (ControllerFuzz)
+#   connsync:  IPVS sync datagrams and the kernel's connection listing, as the connection handover reads them (ConnSyncFuzz)
 # Exits non-zero when the fuzzer finds a crash; the input is kept under .fuzz/artifacts/TARGET/.
 set -euo pipefail
 
-target="${1:?usage: scripts/fuzz.sh document|netlink|vrrp|gossip|gossipnet|health|controller [SECONDS]}"
+target="${1:?usage: scripts/fuzz.sh document|netlink|vrrp|gossip|gossipnet|health|controller|connsync [SECONDS]}"
 seconds="${2:-30}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -23,7 +24,8 @@ case "$target" in
     gossipnet) product=GossipNetFuzz ;;
     health) product=HealthFuzz ;;
     controller) product=ControllerFuzz ;;
-    *) echo "fuzz.sh: unknown target '$target' (document, netlink, vrrp, gossip, gossipnet, health, controller)" >&2; exit 2 ;;
+    connsync) product=ConnSyncFuzz ;;
+    *) echo "fuzz.sh: unknown target '$target' (document, netlink, vrrp, gossip, gossipnet, health, controller, connsync)" >&2; exit 2 ;;
 esac
 
 scratch=.build-fuzz

@@ -19,7 +19,7 @@ import Glibc
 
 /// `lb-agent run`: one process, one ServiceGroup. The services, in start order (shutdown runs in
 /// reverse): the status listener, the gossip member, the health checks, the document follower, the report publisher, the
-/// reconciler, the drift watcher, the VRRP supervisor, the SIGHUP handler. So on SIGTERM the VRRP masters
+/// reconciler, the drift watcher, the connection handover, the VRRP supervisor, the SIGHUP handler. So on SIGTERM the VRRP masters
 /// resign first, the gossip member leaves last but one, and the kernel state stays as it is.
 public struct AgentDaemon: Sendable {
     public let config: AgentConfig
@@ -63,8 +63,10 @@ public struct AgentDaemon: Sendable {
         let reconciler = try Reconciler(host: LinuxHost(), ledgerPath: LedgerFile.path(in: config.stateDirectory),
                                         retryMax: config.drift.retryMax, logger: logger, metrics: metrics, onChange: { reports.signal() })
         let vrrpThread = HostThread()
+        // Preemption starts held: a director that starts does not take its VIPs back before it has the
+        // master's connection table (HandoverService releases it at once when there is nothing to wait for).
         let supervisor = VRRPSupervisor(makeHost: { LinuxHost(thread: vrrpThread) }, logger: logger, metrics: metrics,
-                                        onChange: { reports.signal() })
+                                        preemptionHeld: true, onChange: { reports.signal() })
         let listen = config.gossip.listen
         let gossip: GossipService
         do {
@@ -80,8 +82,11 @@ public struct AgentDaemon: Sendable {
                                    logger: logger, metrics: metrics, onChange: { reports.signal() })
         let follower = DocumentFollower(node: config.node, reconciler: reconciler, vrrp: supervisor, gossip: gossip, logger: logger,
                                         metrics: metrics, health: health, onChange: { reports.signal() })
+        let handover = HandoverService(node: config.node, follower: follower, reconciler: reconciler, vrrp: supervisor, gossip: gossip,
+                                       logger: logger, onChange: { reports.signal() })
         let publisher = ReportPublisher(node: config.node, cluster: config.cluster, reconciler: reconciler, follower: follower,
-                                        vrrp: supervisor, health: health, gossip: gossip, metrics: metrics, wakeup: reports, logger: logger)
+                                        vrrp: supervisor, health: health, handover: handover, gossip: gossip, metrics: metrics,
+                                        wakeup: reports, logger: logger)
 
         // Restore first: the last document this node verified is applied before gossip has converged,
         // so a rebooted host is right again without any controller or peer.
@@ -105,7 +110,7 @@ public struct AgentDaemon: Sendable {
                                    ipvsInterval: config.drift.ipvsInterval, logger: logger)
         let services: [any Service] = [
             status, GossipMemberService(gossip: gossip, seeds: AgentConfigValidator.usefulSeeds(config.gossip).map { "\($0)" }, logger: logger),
-            health, follower, publisher, reconciler, watcher, supervisor, Hangup(reconciler: reconciler, logger: logger),
+            health, follower, publisher, reconciler, watcher, handover, supervisor, Hangup(reconciler: reconciler, logger: logger),
             StartupPages(logger: logger),
         ]
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },

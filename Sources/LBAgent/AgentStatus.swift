@@ -32,6 +32,8 @@ public struct AgentStatus: Codable, Sendable, Equatable {
     public var checks: [HealthService.CheckView] = []
     /// Drains that finished, with the connections still open then.
     public var drains: [HealthService.DrainView] = []
+    /// The connection-table handover: the request this director waits on, the ones it answered.
+    public var handover: AgentReport.Handover?
 
     /// The last document this node refused.
     public struct Refused: Codable, Sendable, Equatable {
@@ -55,7 +57,8 @@ public struct AgentStatus: Codable, Sendable, Equatable {
                     roles: roles, vrrp: vrrp.map { .init(name: $0.name, vrid: $0.routerID, state: $0.state.rawValue, priority: $0.priority) },
                     services: services.isEmpty ? nil : services, repairs: repairs, error: lastError ?? vrrp.compactMap(\.error).first,
                     refused: refused.map { .init(version: $0.version, reason: $0.reason, from: $0.from) },
-                    drained: drains.isEmpty ? nil : drains.map { .init(service: $0.service, endpoint: $0.destination, open: $0.openConnections, deadline: $0.byDeadline) })
+                    drained: drains.isEmpty ? nil : drains.map { .init(service: $0.service, endpoint: $0.destination, open: $0.openConnections, deadline: $0.byDeadline) },
+                    handover: handover)
     }
 }
 
@@ -69,6 +72,7 @@ public actor ReportPublisher: Service {
     let follower: DocumentFollower
     let vrrp: VRRPSupervisor
     let health: HealthService?
+    let handover: HandoverService?
     let gossip: GossipService?
     let metrics: AgentMetrics?
     let interval: Duration
@@ -79,9 +83,10 @@ public actor ReportPublisher: Service {
 
     /// `wakeup` is what the other parts signal after a change.
     public init(node: String, cluster: String, reconciler: Reconciler, follower: DocumentFollower, vrrp: VRRPSupervisor,
-                health: HealthService? = nil, gossip: GossipService?, metrics: AgentMetrics?, interval: Duration = .seconds(5),
-                wakeup: Wakeup = Wakeup(), logger: Logger) {
+                health: HealthService? = nil, handover: HandoverService? = nil, gossip: GossipService?, metrics: AgentMetrics?,
+                interval: Duration = .seconds(5), wakeup: Wakeup = Wakeup(), logger: Logger) {
         self.health = health
+        self.handover = handover
         self.node = node
         self.cluster = cluster
         self.reconciler = reconciler
@@ -136,6 +141,7 @@ public actor ReportPublisher: Service {
             if !forReport { status.checks = await health.checks }
             status.drains = await health.finishedDrains
         }
+        status.handover = await handover?.report
         return status
     }
 

@@ -43,6 +43,11 @@ public actor VRRPSupervisor: Service {
     private let commandSink: AsyncStream<Command>.Continuation
     private var stopping = false
     private var notifyScript: NotifyScript?
+    /// The plans as last applied, so a change of the preemption hold can apply them again.
+    private var plans: [VRRPInstancePlan] = []
+    /// Preemption is held while this director waits for the master's connection table (HandoverEngine);
+    /// it starts held, so no speaker preempts before the first look.
+    public private(set) var preemptionHeld: Bool
     /// VIPs put back on masters, by kind (always `vrrp_address`), for reports.
     public private(set) var repairs: [DriftKind: Int] = [:]
 
@@ -53,7 +58,8 @@ public actor VRRPSupervisor: Service {
     ///   - onChange: called after every state change, so the node's report goes out at once.
     public init(makeHost: @escaping @Sendable () -> any HostControl,
                 transport: @escaping @Sendable (VRRPConfiguration) -> (any VRRPTransport)? = { _ in nil },
-                logger: Logger, metrics: AgentMetrics? = nil, onChange: @escaping @Sendable () -> Void = {}) {
+                logger: Logger, metrics: AgentMetrics? = nil, preemptionHeld: Bool = false, onChange: @escaping @Sendable () -> Void = {}) {
+        self.preemptionHeld = preemptionHeld
         self.makeHost = makeHost
         self.transport = transport
         self.logger = logger
@@ -74,7 +80,13 @@ public actor VRRPSupervisor: Service {
         let previousScript = self.notifyScript
         self.notifyScript = script
         let scriptChanged = script?.path != previousScript?.path
-        let wanted = plans.map(VRRPConfiguration.init(plan:))
+        self.plans = plans
+        let held = preemptionHeld
+        let wanted = plans.map { p in
+            var c = VRRPConfiguration(plan: p)
+            if held { c.preempt = false }
+            return c
+        }
         let wantedKeys = Set(wanted.map(Self.key))
         for (key, r) in running where !wantedKeys.contains(key) {
             logger.info("\(r.configuration.name): no longer planned: stopping")
@@ -108,6 +120,14 @@ public actor VRRPSupervisor: Service {
             }
         }
         onChange()
+    }
+
+    /// Holds or releases preemption on every speaker (in place: no transition, no VIP flap).
+    public func holdPreemption(_ held: Bool) async {
+        guard held != preemptionHeld else { return }
+        preemptionHeld = held
+        logger.info(held ? "preemption held until the master's connection table is here" : "preemption as planned")
+        await apply(plans, notifyScript: notifyScript?.path)
     }
 
     private func start(_ c: VRRPConfiguration) {

@@ -28,9 +28,13 @@ public struct AgentReport: Codable, Sendable, Equatable {
     public var refused: Refusal?
     /// Drains that finished, and how many connections were still open then.
     public var drained: [Drained]?
+    /// The connection-table handover between directors (docs/connection-sync.md); kept to the last
+    /// shedding step, since a returning director waits for it before it takes its VIPs back.
+    public var handover: Handover?
 
     public init(node: String, at: Int, version: UInt64?, digest: String?, converged: Bool, roles: [String], vrrp: [VRRP],
-                services: [ServiceCounts]?, repairs: [String: Int], error: String?, refused: Refusal?, drained: [Drained]? = nil) {
+                services: [ServiceCounts]?, repairs: [String: Int], error: String?, refused: Refusal?, drained: [Drained]? = nil,
+                handover: Handover? = nil) {
         self.node = node
         self.at = at
         self.version = version
@@ -43,6 +47,7 @@ public struct AgentReport: Codable, Sendable, Equatable {
         self.error = error
         self.refused = refused
         self.drained = drained
+        self.handover = handover
     }
 
     /// One VRRP instance as this director runs it.
@@ -109,6 +114,36 @@ public struct AgentReport: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey { case service = "s", endpoint = "e", open = "o", deadline = "dl" }
     }
 
+    /// A director's side of the handover: the table it asks for, and the tables it gave.
+    public struct Handover: Codable, Sendable, Equatable {
+        /// The token of this director's open request for the master's table.
+        public var want: String?
+        /// The requests this director answered as master.
+        public var gave: [Gave]?
+
+        public init(want: String? = nil, gave: [Gave]? = nil) {
+            self.want = want
+            self.gave = gave
+        }
+
+        /// One answered request: to whom, its token, and how many entries were sent.
+        public struct Gave: Codable, Sendable, Equatable {
+            public var to: String
+            public var token: String
+            public var entries: Int
+
+            public init(to: String, token: String, entries: Int) {
+                self.to = to
+                self.token = token
+                self.entries = entries
+            }
+
+            enum CodingKeys: String, CodingKey { case to, token = "tk", entries = "e" }
+        }
+
+        enum CodingKeys: String, CodingKey { case want = "w", gave = "g" }
+    }
+
     /// The last document this node refused.
     public struct Refusal: Codable, Sendable, Equatable {
         public var version: UInt64
@@ -125,6 +160,7 @@ public struct AgentReport: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case format = "v", node = "n", at = "t", version = "ver", digest = "dig", converged = "ok", roles = "r"
         case vrrp = "vrrp", services = "svc", repairs = "fix", error = "err", refused = "ref", drained = "drn"
+        case handover = "ho"
     }
 
     /// The report's bytes, at most `maximumBytes`: detail is shed until it fits.
