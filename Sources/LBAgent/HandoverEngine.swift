@@ -80,6 +80,8 @@ public struct HandoverEngine: Sendable {
     private var wasBackup = false
     /// This node became BACKUP (or started) and has not had a master's table since.
     private var needTable = true
+    /// When that was first seen: patience counts from there, ready or not.
+    private var needSince: Duration?
     private(set) public var holding: Bool
     /// Requests answered, the latest per peer.
     private(set) public var gave: [AgentReport.Handover.Gave] = []
@@ -120,6 +122,7 @@ public struct HandoverEngine: Sendable {
         guard o.syncing, o.vrrp else {
             phase = .idle
             needTable = false
+            needSince = nil
             gave = []
             release(&out)
             return out
@@ -141,14 +144,24 @@ public struct HandoverEngine: Sendable {
             if want != nil { out.append(.log(.info, "handover: this node is master now; nothing to wait for")) }
             phase = .idle
             needTable = false
+            needSince = nil
             release(&out)
             return out
         }
         if becameBackup { needTable = true }
-        if needTable { hold(&out) }
+        if needTable {
+            hold(&out)
+            if needSince == nil { needSince = now }
+        }
         switch phase {
         case .idle:
-            if needTable && o.backup && o.ready { startRound(now: now, attempt: 1, roundStart: now, token: token, &out) }
+            guard needTable, o.backup else { break }
+            if o.ready {
+                startRound(now: now, attempt: 1, roundStart: needSince ?? now, token: token, &out)
+            } else if let since = needSince, now - since >= patience {
+                // A plan that does not converge must not keep this director from ever taking its VIPs back.
+                finish(&out, .warning, "handover: this node's plan is not in the kernel after \(Self.seconds(patience)); preempting without the master's table")
+            }
         case .asking(let t, _, let attempt, let roundStart):
             if let (from, n) = answer(to: t, in: o.peers) {
                 phase = .verifying(token: t, from: from, expected: n, since: now, attempt: attempt, roundStart: roundStart)
@@ -175,6 +188,7 @@ public struct HandoverEngine: Sendable {
     private mutating func finish(_ out: inout [Action], _ level: Level, _ message: String) {
         phase = .idle
         needTable = false
+        needSince = nil
         out.append(.log(level, message))
         release(&out)
     }

@@ -65,6 +65,17 @@ import Testing
         #expect(a.isEmpty && e.want == nil)
     }
 
+    @Test func aPlanThatNeverConvergesDoesNotHoldForever() {
+        var e = HandoverEngine(patience: .seconds(60))
+        var tokens = Tokens()
+        var a = e.step(now: .zero, Self.backup(ready: false, peers: []), token: { tokens.next() })
+        #expect(e.holding && e.want == nil)
+        a = e.step(now: .seconds(59), Self.backup(ready: false, peers: []), token: { tokens.next() })
+        #expect(e.holding && a.isEmpty)
+        a = e.step(now: .seconds(60), Self.backup(ready: false, peers: []), token: { tokens.next() })
+        #expect(a.contains(.holdPreemption(false)))
+    }
+
     @Test func becomingMasterEndsTheWaitAndTheMasterGivesEachRequestOnce() {
         var e = HandoverEngine()
         var tokens = Tokens()
