@@ -29,7 +29,7 @@ public struct GossipConfig: Sendable, Equatable {
     /// Lifeguard's local health multiplier ceiling: the score stays in 0..<awarenessMaxMultiplier (LAN 8).
     public var awarenessMaxMultiplier: Int
     /// Time between attempts to sync with one dead (not left) member, so a healed partition merges back
-    /// by itself (Serf ReconnectInterval, 30 s).
+    /// by itself (Serf ReconnectInterval, 30 s). Also the longest wait between two joins to a seed.
     public var reconnectInterval: Duration
     /// Dead members are retried, then forgotten, after this long (Serf ReconnectTimeout, 24 h).
     public var reconnectTimeout: Duration
@@ -46,6 +46,11 @@ public struct GossipConfig: Sendable, Equatable {
     /// epidemic: the controller must hear each node's report within a round trip of it being made, and
     /// when every node reports at once (an apply) the rumour queue takes several seconds to drain.
     public var directReportRoles: Set<String> = ["controller"]
+    /// How long after the first join a seed with no live member known at its address is joined again
+    /// (1 s); each further try waits twice as long, up to reconnectInterval, which is also the pace once
+    /// the member at a seed dies or leaves. memberlist stops at the first seed that answers, so a seed
+    /// that starts after the members listing it, and lists none of them, would never be found.
+    public var joinRetryInterval: Duration = .seconds(1)
 
     /// memberlist's DefaultLANConfig with Serf's reconnect and tombstone windows.
     public static let lan = GossipConfig(
@@ -58,7 +63,8 @@ public struct GossipConfig: Sendable, Equatable {
         fetchTimeout: .seconds(5))
 
     /// A faster profile for one rack or a lab: probes every 500 ms with a 200 ms timeout, more retransmits,
-    /// 5 s reconnects. Detection takes about half the LAN time at twice the probe traffic.
+    /// 5 s reconnects, seeds retried from 500 ms. Detection takes about half the LAN time at twice the
+    /// probe traffic.
     public static let fast: GossipConfig = {
         var c = GossipConfig.lan
         c.probeInterval = .milliseconds(500)
@@ -70,6 +76,7 @@ public struct GossipConfig: Sendable, Equatable {
         c.gossipToTheDeadTime = .seconds(15)
         c.pushPullInterval = .seconds(10)
         c.reconnectInterval = .seconds(5)
+        c.joinRetryInterval = .milliseconds(500)
         return c
     }()
 
@@ -78,7 +85,7 @@ public struct GossipConfig: Sendable, Equatable {
         guard probeInterval > .zero, probeTimeout > .zero, probeTimeout <= probeInterval else {
             throw .invalidConfig("probeTimeout must be positive and no longer than probeInterval")
         }
-        guard gossipInterval > .zero, pushPullInterval > .zero, reconnectInterval > .zero else {
+        guard gossipInterval > .zero, pushPullInterval > .zero, reconnectInterval > .zero, joinRetryInterval > .zero else {
             throw .invalidConfig("intervals must be positive")
         }
         guard indirectChecks >= 0, gossipNodes >= 1, suspicionMult >= 1, suspicionMaxTimeoutMult >= 1,

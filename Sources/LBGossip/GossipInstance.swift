@@ -33,7 +33,10 @@ public struct GossipInstance: Sendable {
     // member once per pass like SWIM's shuffled round robin, in O(1) memory.
     var probePosition = 0, probeStride = 1, probeStep = 0, probeCount = 0
     var sequence: UInt32 = 0
-    var seeds: [String] = []
+    // Seeds are tried for as long as no live member is known at their address, not only until the first
+    // answers: a seed that starts after the members that list it would otherwise never be found.
+    struct Seed { var address: String; var holder: String?; var wait: Duration; var nextAt: Duration }
+    var seeds: [Seed] = []
     var joined = false
 
     struct Probe { var sequence: UInt32; var target: GossipNode; var indirectAt: Duration; var endAt: Duration; var indirectSent = false; var expectedNacks = 0; var nacks = 0; var acked = false }
@@ -115,10 +118,13 @@ public struct GossipInstance: Sendable {
 
     // MARK: Events
 
-    /// Starts probing and gossiping; contacts every seed address (reliable join) until one answers.
+    /// Starts probing and gossiping; contacts every seed address (reliable join), and again with backoff
+    /// whenever no live member is known at it.
     public mutating func start(now: Duration, seeds: [String] = []) -> [GossipDirective] {
         me.since = now
-        self.seeds = seeds.filter { $0 != me.node.address }
+        var addresses: [String] = []
+        for s in seeds where s != me.node.address && !addresses.contains(s) { addresses.append(s) }
+        self.seeds = addresses.map { Seed(address: $0, wait: config.joinRetryInterval, nextAt: now + config.joinRetryInterval) }
         joined = self.seeds.isEmpty
         nextProbeAt = now + jitter(config.probeInterval)
         nextGossipAt = now + config.gossipInterval
@@ -127,13 +133,13 @@ public struct GossipInstance: Sendable {
         nextReconnectAt = now + jitter(config.reconnectInterval)
         nextReapAt = now + config.reconnectInterval
         var out: [GossipDirective] = [.memberChanged(me, previous: nil)]
-        for s in self.seeds { out.append(.send(joinPacket, to: s, reliable: true)) }
+        for s in self.seeds { out.append(.send(joinPacket, to: s.address, reliable: true)) }
         out.append(.scheduleTimer(at: nextWake(now)))
         return out
     }
 
     /// Advances timers: probe rounds, indirect probes, relay nacks, suspicion expiry, gossip, push-pull,
-    /// reconnects to dead members and reaping.
+    /// seed retries, reconnects to dead members and reaping.
     public mutating func tick(now: Duration) -> [GossipDirective] {
         var out: [GossipDirective] = []
         if var p = probe {
@@ -174,12 +180,11 @@ public struct GossipInstance: Sendable {
         }
         if now >= nextPushPullAt {
             nextPushPullAt = now + config.pushPullInterval(members: liveCount)
-            // Until a seed answered, keep asking the seeds; afterwards sync with one random live member.
-            if !joined { for s in seeds { out.append(.send(joinPacket, to: s, reliable: true)) } }
-            else if let m = pick(1, where: { $0.status == .alive }).first {
+            if let m = pick(1, where: { $0.status == .alive }).first {
                 out.append(.send(fullStatePacket(reply: false), to: m.node.address, reliable: true))
             }
         }
+        if !leaving { retrySeeds(now: now, &out) }
         if now >= nextReconnectAt {
             nextReconnectAt = now + config.reconnectInterval
             // Serf's reconnect: a dead (not left) member is asked for a full sync so a healed partition merges.
@@ -278,6 +283,35 @@ public struct GossipInstance: Sendable {
         gossip(now: now, &out)
         out.append(.scheduleTimer(at: nextWake(now)))
         return out
+    }
+
+    /// Joins every seed due whose address has no live member known. A dead seed is retried here besides
+    /// Serf's reconnect below because that one only reaches members still remembered: after a partition
+    /// outlasts reconnectTimeout, or once a seed left and came back with no seeds of its own, only the
+    /// configured addresses lead back.
+    mutating func retrySeeds(now: Duration, _ out: inout [GossipDirective]) {
+        for i in seeds.indices {
+            if let name = seeds[i].holder {
+                if let m = members[name], m.node.address == seeds[i].address, m.status == .alive || m.status == .suspect { continue }
+                seeds[i].holder = nil
+                seeds[i].wait = config.reconnectInterval
+                seeds[i].nextAt = now + config.reconnectInterval
+            }
+            guard now >= seeds[i].nextAt else { continue }
+            // Found since the last try (through another seed or gossip): stay quiet until it is lost.
+            if let name = liveMember(at: seeds[i].address) { seeds[i].holder = name; continue }
+            out.append(.send(joinPacket, to: seeds[i].address, reliable: true))
+            seeds[i].wait = min(seeds[i].wait * 2, config.reconnectInterval)
+            seeds[i].nextAt = now + seeds[i].wait
+        }
+    }
+
+    /// The alive or suspect member at `address`, if any; a scan, done only when a seed is due.
+    func liveMember(at address: String) -> String? {
+        for name in names {
+            if let m = members[name], m.node.address == address, m.status == .alive || m.status == .suspect { return name }
+        }
+        return nil
     }
 
     // MARK: Probing
@@ -687,7 +721,10 @@ public struct GossipInstance: Sendable {
 
     func nextWake(_ now: Duration) -> Duration {
         var t = min(nextGossipAt, nextPushPullAt, nextReconnectAt, nextReapAt)
-        if !leaving { t = min(t, nextProbeAt) }
+        if !leaving {
+            t = min(t, nextProbeAt)
+            for s in seeds where s.holder == nil { t = min(t, s.nextAt) }
+        }
         if let p = probe { t = min(t, p.indirectSent || p.acked ? p.endAt : p.indirectAt) }
         for r in relays.values { t = min(t, r.deadline) }
         for s in suspicions.values { t = min(t, s.deadline) }

@@ -84,4 +84,70 @@ final class GossipInstanceTests: XCTestCase {
         XCTAssertGreaterThan(g.members.values.count { $0.status == .suspect }, 0)
         XCTAssertGreaterThan(g.health, 0, "probes that fail without nacks lower local health")
     }
+
+    /// Runs `g` on its own timer from `t` to `end`, the peer acking every ping while `peerUp`; returns the
+    /// joins sent, with their times (the fake clock jumps from one requested wake time to the next).
+    func drive(_ g: inout GossipInstance, from t: Duration, to end: Duration, peerUp: Bool, _ first: [GossipDirective] = []) -> [(at: Duration, to: String)] {
+        var joins: [(at: Duration, to: String)] = []
+        var now = t, wake = t, out = first
+        while true {
+            var acks: [GossipPacket] = []
+            for d in out {
+                switch d {
+                case .scheduleTimer(let at): wake = at
+                case .send(let p, let to, _):
+                    if case .join = p.body { joins.append((now, to)) }
+                    if case .ping(let seq, _) = p.body, to == peer.address, peerUp { acks.append(GossipPacket(sender: peer, body: .ack(sequence: seq))) }
+                default: break
+                }
+            }
+            if !acks.isEmpty { out = acks.flatMap { g.receive($0, now: now) }; continue }
+            guard wake <= end else { return joins }
+            now = max(wake, now)
+            out = g.tick(now: now)
+        }
+    }
+
+    func answer(from node: GossipNode) -> GossipPacket {
+        GossipPacket(sender: node, body: .sync(reply: true), updates: [MemberUpdate(node: node, incarnation: 0, status: .alive, metadata: MemberMetadata(), origin: node.name)])
+    }
+
+    /// The reconnect path costs nothing for a seed already in the cluster, while one that never answered
+    /// is asked again at joinRetryInterval, doubling up to reconnectInterval (1, 2, 4 … 30 s with `.lan`).
+    func testAKnownAliveSeedIsNotRetriedWhileAnUnansweredOneBacksOff() throws {
+        let absent = GossipNode(name: "absent", address: "10.0.0.3:7946")
+        var g = try GossipInstance(node: me, config: .lan, seed: 7)
+        let started = g.start(now: .zero, seeds: [peer.address, absent.address, me.address])
+        let reply = g.receive(answer(from: peer), now: .milliseconds(2))
+        let joins = drive(&g, from: .zero, to: .seconds(120), peerUp: true, started + reply)
+        XCTAssertEqual(joins.filter { $0.to == peer.address }.map(\.at), [.zero], "the seed that answered is joined once, at start")
+        XCTAssertEqual(joins.filter { $0.to == absent.address }.map(\.at), [0, 1, 3, 7, 15, 31, 61, 91].map { .seconds($0) })
+        XCTAssertFalse(joins.contains { $0.to == me.address }, "its own address in the seed list is skipped")
+        XCTAssertEqual(g.members["peer"]?.status, .alive)
+    }
+
+    /// A seed whose member dies (a partition, a crash) is joined again every reconnectInterval, so the
+    /// configured addresses keep leading back once Serf's reconnect has forgotten it.
+    func testASeedIsJoinedAgainOnceItsMemberIsDead() throws {
+        let c = GossipConfig.lan
+        var g = try GossipInstance(node: me, config: c, seed: 8)
+        let started = g.start(now: .zero, seeds: [peer.address])
+        let reply = g.receive(answer(from: peer), now: .milliseconds(2))
+        let whileUp = drive(&g, from: .zero, to: .seconds(20), peerUp: true, started + reply)
+        XCTAssertEqual(whileUp.map(\.at), [.zero], "no join while the seed's member is alive")
+        let whileDown = drive(&g, from: .seconds(20), to: .seconds(150), peerUp: false)
+        let dead = try XCTUnwrap(g.members["peer"])
+        XCTAssertEqual(dead.status, .dead)
+        let times = whileDown.map(\.at)
+        XCTAssertGreaterThanOrEqual(times.count, 3)
+        guard let firstTry = times.first else { return }
+        XCTAssertGreaterThanOrEqual(firstTry, dead.since + c.reconnectInterval)
+        XCTAssertLessThanOrEqual(firstTry, dead.since + c.reconnectInterval + c.gossipInterval, "retries resume one reconnect interval after the death")
+        XCTAssertEqual(Set(zip(times, times.dropFirst()).map { $1 - $0 }), [c.reconnectInterval], "then every reconnect interval")
+        // It answers again: the retries stop.
+        var back = g.receive(GossipPacket(sender: peer, body: .sync(reply: true), updates:
+            [MemberUpdate(node: peer, incarnation: 1, status: .alive, metadata: MemberMetadata(), origin: peer.name)]), now: .seconds(150))
+        back += g.tick(now: .seconds(150))
+        XCTAssertEqual(drive(&g, from: .seconds(150), to: .seconds(300), peerUp: true, back).count, 0)
+    }
 }

@@ -46,6 +46,63 @@ final class GossipSimulationTests: XCTestCase {
         XCTAssertNotNil(t, "the newcomer joins through the live seed and everyone learns of it")
     }
 
+    /// The lab's controller race: two agents list each other and the controller as seeds and join each
+    /// other; the controller starts later and lists only itself. The agents keep asking the seed that did
+    /// not answer, so they find it within one reconnect interval (the backoff's cap) of it starting.
+    func testLateSeedThatListsNoOtherIsFoundByMembersThatJoinedEachOther() {
+        let sim = GossipSimulator(config: .lan, seed: 21)
+        let a = sim.add(seeds: [1, 2]), b = sim.add(seeds: [0, 2])
+        XCTAssertNotNil(sim.run(until: { converged(sim, [a, b]) }, limit: .seconds(5)))
+        sim.run(until: .seconds(100))
+        let c = sim.add(seeds: [2])
+        XCTAssertEqual(c, 2)
+        let startedAt = sim.now
+        let bound = sim.config.reconnectInterval + .seconds(1)
+        let t = sim.run(until: { converged(sim, [a, b, c]) }, limit: bound)
+        XCTAssertNotNil(t, "the late seed is found by both members and knows them within \(bound)")
+        if let t { print("gossip-sim: seed started 100 s late found after \(t - startedAt) (cap \(sim.config.reconnectInterval))") }
+    }
+
+    /// Every member lists one seed on each side of a split that lasts past reconnectTimeout: each side
+    /// forgets the other, so Serf's reconnect (of remembered dead members) has nobody left to call, and
+    /// only the seeds lead back once the network heals.
+    func testSeedsRemergeAPartitionThatOutlastedTheReconnectTimeout() {
+        var config = GossipConfig.fast
+        config.reconnectTimeout = .seconds(20)
+        let sim = GossipSimulator(config: config, seed: 22)
+        let all = Array(0..<6), left = [0, 1, 2]
+        for _ in all { sim.add(seeds: [0, 3]) }
+        XCTAssertNotNil(sim.run(until: { converged(sim, all) }, limit: .seconds(30)))
+        sim.partition(left)
+        let forgotten = sim.run(until: { all.allSatisfy { sim.nodes[$0]!.members.count == 2 } }, step: .seconds(1), limit: .seconds(120))
+        XCTAssertNotNil(forgotten, "each side forgets the other")
+        sim.run(for: .seconds(30))
+        sim.heal()
+        let healedAt = sim.now
+        let bound = config.reconnectInterval + .seconds(5)
+        let t = sim.run(until: { converged(sim, all) }, limit: bound)
+        XCTAssertNotNil(t, "the seeds bring both sides back together within \(bound)")
+        if let t { print("gossip-sim: partition past reconnectTimeout healed, fast profile: reconverged after \(t - healedAt) through the seeds") }
+    }
+
+    /// A seed that left (the controller shutting down for an upgrade) and restarts with fresh state and
+    /// no seeds of its own: Serf's reconnect never calls members that left, the seed retries do.
+    func testSeedThatLeftAndRestartsWithoutSeedsIsFoundAgain() {
+        let sim = GossipSimulator(config: .fast, seed: 23)
+        let ctl = sim.add()
+        let agents = (1...4).map { _ in sim.add(seeds: [ctl]) }
+        let all = [ctl] + agents
+        XCTAssertNotNil(sim.run(until: { converged(sim, all) }, limit: .seconds(30)))
+        sim.leave(ctl)
+        sim.run(for: .seconds(2))
+        sim.kill(ctl)
+        XCTAssertNotNil(sim.run(until: { allSee(sim, ctl, .left) }, limit: .seconds(10)))
+        sim.run(for: .seconds(20))
+        sim.start(ctl, seeds: [])
+        let bound = sim.config.reconnectInterval + .seconds(2)
+        XCTAssertNotNil(sim.run(until: { converged(sim, all) }, limit: bound), "the restarted seed is alive everywhere within \(bound)")
+    }
+
     func testGracefulLeaveIsLeftNotDead() {
         let sim = cluster(30)
         XCTAssertNotNil(sim.run(until: { converged(sim, Array(0..<30)) }, limit: .seconds(60)))
