@@ -90,8 +90,8 @@ lab_net client httpd -p 127.0.0.1:8099 -h /tmp/www-hook || exit 1
 lab_log "1. lb-controller on the client, lb-agent run on $AGENTS, lbctl apply --wait v1"
 lab_net client lb-controller run --config /etc/lb/controller.yaml >>/tmp/controller.log 2>&1 &
 controller=$!
-# The controller first, as in an install: agents that join each other before it listens never look for it
-# again (a seed that did not answer is not retried once any other one has), and its own seeds are its way in.
+# The controller first, as in an install (agents keep retrying seeds that never answered, but the first
+# retry may be seconds away), and its own seeds are its way in.
 lab_wait 60 grep -q 'listening on 127.0.0.1:9120' /tmp/controller.log || lab_fail "the controller started" "$(tail -n 20 /tmp/controller.log)"
 for h in $AGENTS; do start_agent "$h"; done
 for h in $AGENTS; do
