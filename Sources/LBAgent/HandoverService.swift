@@ -51,12 +51,14 @@ public actor HandoverService: Service {
     }
 
     func step() async {
-        let plan = await follower.snapshot.plan
+        // Before any document there is no speaker to hold or release, and releasing now would let the
+        // first speaker start preempting before its plan says whether it syncs.
+        guard let plan = await follower.snapshot.plan else { return }
         let instances = await vrrp.instances
         let converged = await reconciler.snapshot.converged
         let services = Self.forwarding(plan)
         var o = HandoverEngine.Observation(
-            syncing: !(plan?.syncDaemons.isEmpty ?? true), ready: converged, vrrp: !(plan?.vrrpInstances.isEmpty ?? true),
+            syncing: !plan.syncDaemons.isEmpty, ready: converged, vrrp: !plan.vrrpInstances.isEmpty,
             master: instances.contains { $0.state == .master }, backup: instances.contains { $0.state == .backup },
             peers: await peers())
         if engine.needsLocalEntries { o.localEntries = await table(services)?.count }
