@@ -55,10 +55,14 @@ public actor HandoverService: Service {
         // first speaker start preempting before its plan says whether it syncs.
         guard let plan = await follower.snapshot.plan else { return }
         let instances = await vrrp.instances
-        let converged = await reconciler.snapshot.converged
+        let reconciled = await reconciler.snapshot
+        let converged = reconciled.converged
+        // Without IPVS there is no table to wait for: a director on such a kernel preempts as planned.
+        var ipvsMissing = false
+        if case .unavailable = reconciled.observed?.ipvs { ipvsMissing = true }
         let services = Self.forwarding(plan)
         var o = HandoverEngine.Observation(
-            syncing: !plan.syncDaemons.isEmpty, ready: converged, vrrp: !plan.vrrpInstances.isEmpty,
+            syncing: !plan.syncDaemons.isEmpty && !ipvsMissing, ready: converged, vrrp: !plan.vrrpInstances.isEmpty,
             master: instances.contains { $0.state == .master }, backup: instances.contains { $0.state == .backup },
             peers: await peers())
         if engine.needsLocalEntries { o.localEntries = await table(services)?.count }

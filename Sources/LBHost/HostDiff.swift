@@ -38,7 +38,12 @@ public enum HostDiff {
 
     static func sysctlActions(_ desired: DesiredHostState, _ observed: HostState, _ ledger: Ledger) -> [HostAction] {
         var out: [HostAction] = []
+        // IPVS's own sysctls exist only where IPVS does; without it they are part of what cannot be held,
+        // like the services, and are not invented.
+        var ipvsMissing = false
+        if case .unavailable = observed.ipvs { ipvsMissing = true }
         for (key, value) in desired.sysctls.sorted(by: { $0.key < $1.key }) where observed.sysctls[key] != value {
+            if ipvsMissing && key.hasPrefix("net.ipv4.vs.") { continue }
             out.append(.setSysctl(key: key, value: value))
         }
         // A sysctl lb no longer needs goes back to what it was before lb changed it.

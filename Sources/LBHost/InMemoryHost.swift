@@ -28,6 +28,8 @@ public actor InMemoryHost: HostControl {
     /// The per-interface and global sysctls lb touches, at the kernel's defaults.
     public static func defaultSysctls(_ interfaces: [String]) -> [String: String] {
         var s = ["net.ipv4.ip_forward": "0", "net.ipv6.conf.all.forwarding": "0"]
+        // IPVS's own (they exist once ip_vs is loaded, as the default in-memory host has it).
+        for key in ["sloppy_tcp", "expire_nodest_conn", "conntrack", "expire_quiescent_template"] { s["net.ipv4.vs.\(key)"] = "0" }
         for scope in ["all", "default"] + interfaces {
             s["net.ipv4.conf.\(scope).arp_ignore"] = "0"
             s["net.ipv4.conf.\(scope).arp_announce"] = "0"

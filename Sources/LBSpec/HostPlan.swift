@@ -201,6 +201,9 @@ public enum HostPlanner {
                         let key = vip.address.address.family == .ipv4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding"
                         sysctls.append(Sysctl(key: key, value: "1", purpose: "NAT forwarding routes real servers' replies through the director"))
                     }
+                    if service.persistence != nil {
+                        sysctls.append(Sysctl(key: "net.ipv4.vs.expire_quiescent_template", value: "1", purpose: "a real server at weight 0 gets no new connections from clients whose persistence template names it"))
+                    }
                     if service.scheduler == .mh {
                         sysctls.append(Sysctl(key: "net.ipv4.vs.sloppy_tcp", value: "1", purpose: "after a failover the new director accepts mid-stream packets of connections it did not see start"))
                     }

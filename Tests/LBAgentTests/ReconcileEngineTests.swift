@@ -167,7 +167,7 @@ final class ReconcileEngineTests: XCTestCase {
         XCTAssertEqual(light, [], "nothing but IPVS to do, and this pass did not look at it")
         XCTAssertFalse(engine.isConverged)
         let (_, full) = try await pass(&engine, host, now: .seconds(1))
-        XCTAssertEqual(full, [.applied(version: 1, actions: 6), .converged(version: 1)])
+        XCTAssertEqual(full, [.applied(version: 1, actions: 7), .converged(version: 1)], "IPVS's own sysctl waits for a pass that sees IPVS")
         let (_, quiet) = try await pass(&engine, host, ipvs: .skip, now: .seconds(2))
         XCTAssertEqual(quiet, [])
         XCTAssertTrue(engine.isConverged, "a light pass confirms what the last full pass saw")
