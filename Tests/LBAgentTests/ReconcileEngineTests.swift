@@ -435,7 +435,7 @@ final class ReconcileScaleTests: XCTestCase {
         let host = InMemoryHost()
         let before = try await host.observe(sysctls: engine.sysctlKeys)
         let first = engine.decide(observed: before, now: .zero)
-        XCTAssertEqual(first.actions.count, 3_000 * 3 + 3)
+        XCTAssertEqual(first.actions.count, 3_000 * 3 + 4)   // a service and two destinations each; timeouts, two sync daemons, one sysctl
         let report = await host.apply(first.actions)
         XCTAssertTrue(report.succeeded)
         let after = try await host.observe(sysctls: engine.sysctlKeys)
