@@ -8,7 +8,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config keepalived qemu-system-x86 busybox-static ipvsadm cpio kmod iproute2 python3-aiosmtpd chromium openssl
 FUZZ_SECONDS ?= 30
 
-.PHONY: demo test deps build fuzz lab-test bench-ipvs bench-gossip bench-agent bench-health bench-controller clean
+.PHONY: demo test deps build fuzz lab-test bench-ipvs bench-gossip bench-agent bench-health bench-controller bench-websocket clean
 
 deps:
 	@scripts/install-deps.sh $(APT_PACKAGES)
@@ -83,6 +83,12 @@ bench-controller: deps
 		--lbctl .build-release/release/lbctl --agents 100 --runs 10
 	.build-release/release/lb-bench status-api --nodes 1000 --requests 50
 	.build-release/release/lb-bench status-page --nodes 1000
+
+# The WebSocket story in the qemu lab (README): 5 runs of lb's scenario (200 WebSockets through a director
+# crash and its return), then keepalived 2.2.7 through the same steps, side by side (≈25 min).
+bench-websocket: deps
+	$(SWIFT) build --build-tests
+	scripts/bench-websocket.sh 5
 
 bench-agent: deps
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-agent
