@@ -69,7 +69,7 @@ let package = Package(
             name: "LBCtl",
             dependencies: [
                 "LBSpec", "LBSpecYAML", "LBCrypto", "LBDocument", "LBKeepalived", "LBGossip", "LBGossipService",
-                "LBClusterView", "LBControllerAPI",
+                "LBClusterView", "LBControllerAPI", "LBAgentConfig", "LBControllerConfig", "LBDaemonConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -267,7 +267,7 @@ let package = Package(
         .testTarget(name: "LBConnSyncTests", dependencies: ["LBConnSync", "LBSpec"]),
         .testTarget(name: "LBHostTests", dependencies: ["LBHost", "LBHostConformance", "LBNetlink", "LBSpec", "lb-agent", "lb-hostcheck"]),
         .testTarget(name: "LBKeepalivedTests", dependencies: ["LBTestKit", "LBKeepalived", "LBSpec", "LBSpecYAML"]),
-        .testTarget(name: "LBCtlTests", dependencies: ["LBCtl", "lbctl"]),
+        .testTarget(name: "LBCtlTests", dependencies: ["LBCtl", "lbctl", "LBAgentConfig", "LBControllerConfig", "LBCrypto", "LBSpec"]),
         .testTarget(
             name: "LBVRRPTests",
             dependencies: ["LBTestKit", "LBVRRP", "LBVRRPRuntime", "LBVRRPLab", "LBHost", "LBNetlink", "LBSpec", "lb-agent"],
