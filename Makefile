@@ -19,11 +19,12 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Every test: unit, command-line, namespace and lab tests, then each fuzzer for a bounded time.
+# Every test: unit, command-line, namespace, lab and package tests, then each fuzzer for a bounded time.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/lab-tests.sh
+	scripts/package-tests.sh
 	scripts/fuzz.sh document $(FUZZ_SECONDS)
 	scripts/fuzz.sh netlink $(FUZZ_SECONDS)
 	scripts/fuzz.sh vrrp $(FUZZ_SECONDS)
@@ -63,6 +64,7 @@ fuzz: deps
 lab-test: deps
 	$(SWIFT) build --build-tests
 	scripts/lab-tests.sh
+	scripts/package-tests.sh
 
 # The gossip benchmark (README): the simulator at 1,000 and 10,000 members, one JSON line each.
 bench-gossip: deps
