@@ -12,7 +12,10 @@
 #      check-config; the later version upgrades over it and keeps the copied configuration (no conffile
 #      prompt); remove keeps configuration and state; purge leaves the root as it was before, but for
 #      the operator's keys
-#   5. systemd-analyze verify on both units as installed in that root
+#   5. systemd-analyze verify on both units as installed in that root; then that root booted with
+#      systemd as init in the qemu lab (scripts/package-boot-test.sh): lb-agent enabled with rs1's
+#      file and a stored v1 comes up active with STATUS "v1 applied" and the real-server plan in the
+#      kernel, and `systemctl stop` leaves the VIP in place
 #   6. Agent/install.sh and Controller/install.sh into a scratch root: install, install again (nothing
 #      changes), uninstall
 #
@@ -178,6 +181,10 @@ for unit in lb-agent lb-controller; do
     problems=$(grep -F "$unit.service" "$work/verify.log" || true)
     check "systemd-analyze verify $unit.service${problems:+: $problems}" test "$status" = 0 -a -z "$problems"
 done
+
+step "boot that root with systemd in the qemu lab"
+"$here/package-boot-test.sh" "$root" "$work/boot" || fail "the booted Debian (scripts/package-boot-test.sh)"
+passed=$((passed + 3))
 
 step "Agent/install.sh and Controller/install.sh without dpkg"
 alt=$work/alt
