@@ -38,6 +38,8 @@ export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 mkdir -p "$out"
+# Absolute, since dpkg-shlibdeps runs from a directory of its own below.
+out=$(cd "$out" && pwd) scratch=$(cd "$scratch" && pwd)
 stage=$(mktemp -d "$out/.stage-$name.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 root=$stage/root
