@@ -5,10 +5,13 @@ SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
 SWIFT ?= swift
 # Debian packages for building (libsodium) and for the test run.
-APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config keepalived qemu-system-x86 busybox-static ipvsadm cpio kmod iproute2 python3-aiosmtpd chromium openssl
+APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config keepalived qemu-system-x86 busybox-static ipvsadm cpio kmod iproute2 python3-aiosmtpd chromium openssl \
+	dpkg-dev binutils debootstrap lintian systemd e2fsprogs
+# The packages' version (make package); a native Debian version, so no revision.
+VERSION := $(shell cat VERSION)
 FUZZ_SECONDS ?= 30
 
-.PHONY: demo test deps build fuzz lab-test bench-ipvs bench-gossip bench-agent bench-health bench-controller bench-websocket clean
+.PHONY: demo test deps build package fuzz lab-test bench-ipvs bench-gossip bench-agent bench-health bench-controller bench-websocket clean
 
 deps:
 	@scripts/install-deps.sh $(APT_PACKAGES)
@@ -16,11 +19,12 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Every test: unit, command-line, namespace and lab tests, then each fuzzer for a bounded time.
+# Every test: unit, command-line, namespace, lab and package tests, then each fuzzer for a bounded time.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/lab-tests.sh
+	scripts/package-tests.sh
 	scripts/fuzz.sh document $(FUZZ_SECONDS)
 	scripts/fuzz.sh netlink $(FUZZ_SECONDS)
 	scripts/fuzz.sh vrrp $(FUZZ_SECONDS)
@@ -29,6 +33,15 @@ test: deps
 	scripts/fuzz.sh health $(FUZZ_SECONDS)
 	scripts/fuzz.sh controller $(FUZZ_SECONDS)
 	scripts/fuzz.sh connsync $(FUZZ_SECONDS)
+
+# The Debian packages (README, Install on real hosts): dist/lb-agent_VERSION_amd64.deb and
+# dist/lb-controller_VERSION_amd64.deb (with lbctl), from release binaries with the static Swift stdlib.
+package: deps
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-agent
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lb-controller
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product lbctl
+	scripts/package.sh agent $(VERSION) .build-release dist
+	scripts/package.sh controller $(VERSION) .build-release dist
 
 # The lab demo of the reference scenario: keys, validate, plan, sign, verify, then in the qemu lab
 # lb-agent run on every host, lbctl push, VRRP election, hitless changes, drift repair, failover.
@@ -51,6 +64,7 @@ fuzz: deps
 lab-test: deps
 	$(SWIFT) build --build-tests
 	scripts/lab-tests.sh
+	scripts/package-tests.sh
 
 # The gossip benchmark (README): the simulator at 1,000 and 10,000 members, one JSON line each.
 bench-gossip: deps
@@ -98,4 +112,4 @@ bench-agent: deps
 	scripts/bench-agent-lab.sh .build-release/release 10000
 
 clean:
-	rm -rf .build .build-fuzz .build-release .lab-cache
+	rm -rf .build .build-fuzz .build-release .lab-cache dist

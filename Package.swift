@@ -41,6 +41,10 @@ let package = Package(
         .target(name: "LBSpec"),
         // Reading a spec from YAML with file/line/column for every diagnostic.
         .target(name: "LBSpecYAML", dependencies: ["LBSpec", .product(name: "Yams", package: "Yams")]),
+        // sd_notify without libsystemd (READY, STATUS, WATCHDOG, STOPPING over NOTIFY_SOCKET), and the Service
+        // that tells systemd how a daemon is doing.
+        .target(name: "LBSystemd", dependencies: [.product(name: "Logging", package: "swift-log"),
+                                                  .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // What the agent's and the controller's configuration files share (gossip, keyring, trust, log_level):
         // the types, and how they are read, checked and written, once for both; and the locked state directory.
         .target(name: "LBDaemonConfig", dependencies: ["LBSpec", "LBSpecYAML", .product(name: "Yams", package: "Yams")]),
@@ -69,7 +73,7 @@ let package = Package(
             name: "LBCtl",
             dependencies: [
                 "LBSpec", "LBSpecYAML", "LBCrypto", "LBDocument", "LBKeepalived", "LBGossip", "LBGossipService",
-                "LBClusterView", "LBControllerAPI",
+                "LBClusterView", "LBControllerAPI", "LBAgentConfig", "LBControllerConfig", "LBDaemonConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -86,7 +90,7 @@ let package = Package(
             name: "LBAgent",
             dependencies: [
                 "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBVRRPRuntime", "LBGossip", "LBGossipService", "LBDocument", "LBCrypto",
-                "LBAgentConfig", "LBDaemonConfig", "LBHealth", "LBReport", "LBConnSync",
+                "LBAgentConfig", "LBDaemonConfig", "LBHealth", "LBReport", "LBConnSync", "LBSystemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -174,7 +178,7 @@ let package = Package(
             name: "LBController",
             dependencies: [
                 "LBClusterView", "LBControllerAPI", "LBControllerConfig", "LBDaemonConfig", "LBHistory", "LBReport", "LBSpec", "LBDocument",
-                "LBCrypto", "LBGossip", "LBGossipService", "LBStatusPage", "LBNotify",
+                "LBCrypto", "LBGossip", "LBGossipService", "LBStatusPage", "LBNotify", "LBSystemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -262,12 +266,18 @@ let package = Package(
         .testTarget(name: "LBAgentConfigTests", dependencies: ["LBTestKit", "LBAgentConfig", "LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBControllerConfigTests", dependencies: ["LBTestKit", "LBControllerConfig", "LBDaemonConfig", "LBSpec", "LBSpecYAML"]),
         .testTarget(name: "LBCryptoTests", dependencies: ["LBCrypto"]),
+        .testTarget(
+            name: "LBSystemdTests",
+            dependencies: ["LBSystemd", "LBTestKit", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")]
+        ),
         .testTarget(name: "LBDocumentTests", dependencies: ["LBDocument", "LBCrypto", "LBSpec"]),
         .testTarget(name: "LBNetlinkTests", dependencies: ["LBNetlink", "LBSpec"]),
         .testTarget(name: "LBConnSyncTests", dependencies: ["LBConnSync", "LBSpec"]),
         .testTarget(name: "LBHostTests", dependencies: ["LBHost", "LBHostConformance", "LBNetlink", "LBSpec", "lb-agent", "lb-hostcheck"]),
         .testTarget(name: "LBKeepalivedTests", dependencies: ["LBTestKit", "LBKeepalived", "LBSpec", "LBSpecYAML"]),
-        .testTarget(name: "LBCtlTests", dependencies: ["LBCtl", "lbctl"]),
+        .testTarget(name: "LBCtlTests", dependencies: ["LBCtl", "lbctl", "LBAgentConfig", "LBControllerConfig", "LBCrypto", "LBSpec"]),
         .testTarget(
             name: "LBVRRPTests",
             dependencies: ["LBTestKit", "LBVRRP", "LBVRRPRuntime", "LBVRRPLab", "LBHost", "LBNetlink", "LBSpec", "lb-agent"],

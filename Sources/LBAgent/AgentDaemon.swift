@@ -8,6 +8,7 @@ import LBGossipService
 import LBHealth
 import LBHost
 import LBSpec
+import LBSystemd
 import Logging
 import NIOPosix
 import ServiceLifecycle
@@ -19,8 +20,8 @@ import Glibc
 
 /// `lb-agent run`: one process, one ServiceGroup. The services, in start order (shutdown runs in
 /// reverse): the status listener, the gossip member, the health checks, the document follower, the report publisher, the
-/// reconciler, the drift watcher, the connection handover, the VRRP supervisor, the SIGHUP handler. So on SIGTERM the VRRP masters
-/// resign first, the gossip member leaves last but one, and the kernel state stays as it is.
+/// reconciler, the drift watcher, the connection handover, the VRRP supervisor, the SIGHUP handler, systemd's notifier. So on
+/// SIGTERM systemd hears STOPPING, the VRRP masters resign, the gossip member leaves last but one, and the kernel state stays as it is.
 public struct AgentDaemon: Sendable {
     public let config: AgentConfig
 
@@ -112,12 +113,24 @@ public struct AgentDaemon: Sendable {
             status, GossipMemberService(gossip: gossip, seeds: AgentConfigValidator.usefulSeeds(config.gossip).map { "\($0)" }, logger: logger),
             health, follower, publisher, reconciler, watcher, handover, supervisor, Hangup(reconciler: reconciler, logger: logger),
             StartupPages(logger: logger),
+            // Ready now: the restore above has applied what this host held. Last, so STOPPING=1 goes out first.
+            SystemdNotifyService(status: { Self.systemdStatus(await reconciler.snapshot) },
+                                 stopping: "stopping: VRRP masters resign, the kernel state stays", logger: logger),
         ]
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("lb-agent \(config.node) of cluster \(config.cluster): gossip on \(gossip.node.address), status on \(config.status.listen)")
         try await group.run()
         logger.info("stopped; the kernel state stays in place (lb-agent reset removes it)")
+    }
+}
+
+extension AgentDaemon {
+    /// The line `systemctl status lb-agent` shows: the version in force and whether the host holds it.
+    static func systemdStatus(_ snapshot: Reconciler.Snapshot) -> String {
+        guard let version = snapshot.version else { return "no document yet: waiting for one from gossip" }
+        if snapshot.converged { return "v\(version) applied" }
+        return "v\(version) being applied" + (snapshot.lastError.map { "; last error: \($0)" } ?? "")
     }
 }
 

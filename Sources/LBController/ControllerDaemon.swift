@@ -11,7 +11,9 @@ import LBGossip
 import LBGossipService
 import LBHistory
 import LBNotify
+import LBSystemd
 import Logging
+import NIOCore
 import NIOSSL
 import ServiceLifecycle
 
@@ -21,7 +23,8 @@ import Glibc
 
 /// `lb-controller run`: one process, one ServiceGroup. The services, in start order (shutdown runs in
 /// reverse): the status listener, the gossip member, the cluster feed (gossip into the state), the
-/// notifications, the API listener, and the stream closer that ends event streams when shutdown begins.
+/// notifications, the API listener, the stream closer that ends event streams when shutdown begins, and
+/// systemd's notifier (READY once the API listens).
 public struct ControllerDaemon: Sendable {
     public let config: ControllerConfig
 
@@ -104,18 +107,28 @@ public struct ControllerDaemon: Sendable {
         let auth = RequestAuthenticator(RequestVerifier(trustedKeys: prepared.policy.trustedKeys, window: config.api.clockWindow))
         let api = APIServer.router(state: state, auth: auth, metrics: metrics, shutdown: shutdown)
         let apiAddress = BindAddress.hostname("\(config.api.listen.address)", port: config.api.listen.port)
+        // systemd hears READY once the API is bound: from then on lbctl can reach the controller.
+        let (apiListening, listeningNow) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let onListening: @Sendable (any Channel) async -> Void = { _ in listeningNow.yield() }
         let apiService: any Service
         if let tls = prepared.tls {
             apiService = Application(router: api, server: try .tls(.http1(), tlsConfiguration: tls),
-                                     configuration: .init(address: apiAddress, serverName: "lb-controller"), logger: logger)
+                                     configuration: .init(address: apiAddress, serverName: "lb-controller"), onServerRunning: onListening,
+                                     logger: logger)
         } else {
-            apiService = Application(router: api, configuration: .init(address: apiAddress, serverName: "lb-controller"), logger: logger)
+            apiService = Application(router: api, configuration: .init(address: apiAddress, serverName: "lb-controller"),
+                                     onServerRunning: onListening, logger: logger)
         }
+        let apiListen = config.api.listen
+        let notify = SystemdNotifyService(ready: { for await _ in apiListening { return } },
+                                          status: { await state.headVersion.map { "head v\($0); API on \(apiListen)" } ?? "no version yet; API on \(apiListen)" },
+                                          logger: logger)
         let status = StatusListener.make(host: "\(config.status.listen.address)", port: config.status.listen.port, state: state,
                                          metrics: metrics, shutdown: shutdown, logger: logger)
         let services: [any Service] = [
             status, GossipMemberService(gossip: gossip, seeds: config.gossip.usefulSeeds.map { "\($0)" }, logger: logger),
             ClusterFeed(gossip: gossip, state: state, metrics: metrics, logger: logger), notifications, apiService, StreamCloser(shutdown: shutdown, state: state),
+            notify,
         ]
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -210,6 +210,9 @@ public actor ControllerState {
 
     public func status() -> ClusterStatus { view.status(now: clock()) }
 
+    /// The newest accepted version, without building the whole status.
+    public var headVersion: UInt64? { view.headVersion }
+
     public func head() async throws -> StoredVersion? { try await history.head() }
 
     public func versions(limit: Int) async throws -> [VersionSummary] { try await history.versions(limit: limit).map(Self.summary) }

@@ -46,6 +46,19 @@ final class AgentConfigDocsTests: XCTestCase {
         XCTAssertEqual(AgentConfigWriter.yaml(rs1Config), rs1YAML)
     }
 
+    /// The lb-agent package's placeholder /etc/lb/agent.yaml: the writer's example commented out, so it shows the
+    /// format and can never start a daemon by itself.
+    func testPackagedPlaceholderIsTheExampleCommentedOutAndIsRefused() throws {
+        let file = repositoryRoot.appendingPathComponent("Agent/agent.yaml").path
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let example = rs1YAML.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            .map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined()
+        XCTAssertTrue(text.hasSuffix("#\n" + example), "Agent/agent.yaml must end with the example, each line commented out")
+        let loaded = AgentConfigLoader.load(file: file)
+        XCTAssertNil(loaded.config)
+        XCTAssertEqual(loaded.diagnostics.map(\.description), ["\(file):1:1: error: the agent configuration is empty; it needs at least node, cluster and gossip.listen (docs/agent.md shows an example)"])
+    }
+
     func testRefusedExampleIsRealOutput() throws {
         let loaded = AgentConfigLoader.load(yaml: Self.refusedYAML, file: "/etc/lb/agent.yaml")
         XCTAssertNil(loaded.config)

@@ -395,5 +395,34 @@ final class AgentNamespaceTests: XCTestCase {
         XCTAssertFalse(lab.agents["rs1"]!.hasExited)
         print("agent-netns garbage: \(datagrams.count) datagrams, 33 TCP streams and \(answers.values.reduce(0, +)) status-port connections in \(ms(garbageTime)); repair afterwards in \(ms(repaired))")
     }
-}
 
+    // MARK: 7
+
+    func testSystemdHearsReadyOnlyOnceTheStoredDocumentIsAppliedThenWatchdogAndStopping() throws {
+        let lab = try AgentLab(hosts: ["rs1"])
+        defer { lab.destroy() }
+        // A host that rebooted with v1 on disk: READY=1 must mean the VIP is already back.
+        let doc = try lab.sign(lab.spec(realServers: ["rs1"], directors: [("lvs1", 100), ("lvs2", 99)]), version: 1)
+        mkdir(lab.directory("rs1"), 0o755)
+        mkdir(lab.stateDirectory("rs1"), 0o700)
+        try Lab.write(lab.stateDirectory("rs1") + "/document.json", try XCTUnwrap(Lab.read(doc)))
+        // A file socket: the agent runs in another network namespace, which has its own abstract names.
+        let systemd = try NotifySocket(abstract: false)
+        let config = try lab.write(lab.config("rs1", seeds: []))
+        let daemon = try lab.lab.start("agent-rs1", on: "rs1", ["env", "NOTIFY_SOCKET=\(systemd.name)", "WATCHDOG_USEC=400000",
+                                                               AgentLab.agent, "run", "--config", config])
+        XCTAssertEqual(systemd.receive(), "READY=1\nSTATUS=v1 applied\n", daemon.output)
+        XCTAssertTrue(lab.holds("rs1", "\(vip)/32", on: "lo"), "applied before READY")
+        XCTAssertEqual(systemd.receive(), "WATCHDOG=1\n", "a ping every 200 ms for WatchdogSec=400ms")
+        daemon.signal(SIGTERM)
+        var last: String?
+        while let next = systemd.receive() {
+            last = next
+            if next.hasPrefix("STOPPING") { break }
+        }
+        XCTAssertEqual(last, "STOPPING=1\nSTATUS=stopping: VRRP masters resign, the kernel state stays\n")
+        XCTAssertTrue(daemon.waitForExit(timeout: 10))
+        XCTAssertEqual(daemon.exitCode, 0, daemon.output)
+        XCTAssertTrue(lab.holds("rs1", "\(vip)/32", on: "lo"), "stopping leaves the kernel state")
+    }
+}

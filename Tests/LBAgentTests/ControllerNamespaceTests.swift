@@ -4,6 +4,7 @@ import Glibc
 #endif
 import LBClusterView
 import LBControllerAPI
+import LBControllerConfig
 import LBCrypto
 import LBDocument
 import LBSpec
@@ -249,6 +250,30 @@ final class ControllerNamespaceTests: XCTestCase {
         let plain = status(["--controller", "http://127.0.0.1:\(AgentLab.apiPort)"])
         XCTAssertNotEqual(plain.status, 0, "plain HTTP to the TLS listener gets nowhere: \(plain.output)")
         XCTAssertTrue(plain.output.contains("closed the connection without answering"), plain.output)
+    }
+
+    func testSystemdHearsReadyOnlyOnceTheAPIListens() throws {
+        let lab = try AgentLab(hosts: ["ctl"])
+        defer { lab.destroy() }
+        mkdir(lab.controllerDirectory("ctl"), 0o755)
+        let path = lab.controllerDirectory("ctl") + "/controller.yaml"
+        try Lab.write(path, ControllerConfigWriter.yaml(lab.controllerConfig("ctl", seeds: [])))
+        let systemd = try NotifySocket(abstract: false)
+        let daemon = try lab.lab.start("controller-ctl", on: "ctl", ["env", "NOTIFY_SOCKET=\(systemd.name)",
+                                                                    AgentLab.controllerBinary, "run", "--config", path])
+        XCTAssertEqual(systemd.receive(), "READY=1\nSTATUS=no version yet; API on 127.0.0.1:\(AgentLab.apiPort)\n", daemon.output)
+        // No retry: at READY the API is bound, so the first request is answered (401: it is not signed).
+        let answer = try lab.request("ctl", port: AgentLab.apiPort, "GET", "/v1/status", headers: [], body: [])
+        XCTAssertEqual(answer.status, 401)
+        daemon.signal(SIGTERM)
+        var last: String?
+        while let next = systemd.receive() {
+            last = next
+            if next.hasPrefix("STOPPING") { break }
+        }
+        XCTAssertEqual(last, "STOPPING=1\nSTATUS=stopping\n")
+        XCTAssertTrue(daemon.waitForExit(timeout: 10))
+        XCTAssertEqual(daemon.exitCode, 0, daemon.output)
     }
 
     func testTwoMastersForOneRouterIDRaiseTheSplitBrainAlarmUntilOneYields() throws {

@@ -42,6 +42,19 @@ final class ControllerConfigDocsTests: XCTestCase {
         XCTAssertTrue(try docs().contains("```yaml\n" + ctl1YAML + "```\n"), "docs/controller.md must show ctl1YAML, exactly as ControllerConfigWriter writes it")
     }
 
+    /// The lb-controller package's placeholder /etc/lb/controller.yaml: the writer's example commented out, so it shows the
+    /// format and can never start a daemon by itself.
+    func testPackagedPlaceholderIsTheExampleCommentedOutAndIsRefused() throws {
+        let file = repositoryRoot.appendingPathComponent("Controller/controller.yaml").path
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let example = ctl1YAML.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            .map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined()
+        XCTAssertTrue(text.hasSuffix("#\n" + example), "Controller/controller.yaml must end with the example, each line commented out")
+        let loaded = ControllerConfigLoader.load(file: file)
+        XCTAssertNil(loaded.config)
+        XCTAssertEqual(loaded.diagnostics.map(\.description), ["\(file):1:1: error: the controller configuration is empty; it needs at least cluster and gossip.listen (docs/controller.md shows an example)"])
+    }
+
     func testRefusedExampleIsRealOutput() throws {
         let loaded = ControllerConfigLoader.load(yaml: Self.refusedYAML, file: "/etc/lb/controller.yaml", defaultName: "unused")
         XCTAssertNil(loaded.config)
