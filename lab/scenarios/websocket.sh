@@ -333,6 +333,18 @@ lab_check "lvs2 gave the VIP back" lacks_vip lvs2
 lab_check_output "lvs1 waited for lvs2's connection table before preempting (handover)" 'handover: .*preemption allowed' cat /tmp/agent-lvs1.log
 lab_log "10 s of traffic through lvs1"
 sleep 10
+# Whether the path works, seen from the client's sockets rather than through the client's fixed 2 s final
+# wait: a WebSocket whose sent data stays unacknowledged (Send-Q) across two looks 2 s apart is black-holed.
+unacked() { lab_net client netstat -tn | awk -v vip="$SERVICE" '$5 == vip && $3 > 0 { print $4 }' | sort; }
+unacked >/tmp/unacked.1
+sleep 2
+unacked >/tmp/unacked.2
+stuck=0
+[ ! -s /tmp/unacked.1 ] || stuck=$(grep -cFxf /tmp/unacked.1 /tmp/unacked.2)
+echo "figure: failback_stuck_connections=$stuck"
+lab_check_eq "no WebSocket has data stuck unacknowledged after the return" 0 "$stuck"
+lab_net client netstat -tn >/out/client-sockets-after-failback.txt
+lab_net lvs1 ipvsadm -Lnc >/out/lvs1-connections-after-failback.txt
 lab_check "the failover clients are still running" kill -0 "$clients_failover"
 end_clients failover
 survived failover "$CONNECTIONS"
