@@ -4,14 +4,14 @@
 # client (several source addresses, so persistence spreads them over both real servers):
 #   1. `lbctl apply --wait` of v1 (examples/reference.yaml), lvs2's agent started once lvs1 holds the VIP;
 #      `lbctl status`: lvs1 master, both real servers up;
-#   2. 200 WebSockets through the VIP (fast 10 %, heartbeats 80 %, idle 10 %), all open on lvs1 and known
+#   2. 200 WebSockets through the VIP (fast 2 %, heartbeats 88 %, idle 10 %), all open on lvs1 and known
 #      to lvs2 through the sync daemon;
 #   3. director crash: lvs1's link down and its agent SIGKILLed; lvs2 takes the VIP (`vip_move_ms`, goal
 #      Master_Down_Interval + 100 ms);
 #   4. director return as after a reboot: lvs1's namespace deleted and made again (an empty kernel table),
 #      its agent started on the same state directory; it may preempt only once it carries every open
 #      connection (`failback_ms`); ~10 s more traffic, then the 200 clients end: every one must still be
-#      open, nothing lost (`ws_*` figures from the client's JSON summary);
+#      open, nothing lost (`failover_*` figures from the clients' JSON summaries);
 #   5. real-server failure: rs2's server SIGKILLed, out of IPVS within interval x retries + connect timeout
 #      (`rs_removal_ms`); 20 new WebSockets all go to rs1;
 #   6. drain: rs2's server back; `lbctl drain rs1 --deadline 60s --wait` with the 20 open: weight 0 at once,
