@@ -220,6 +220,10 @@ public enum HostPlanner {
         }
 
         if roles.contains(.director) {
+            // A real server taken out of IPVS (down, or at a drain's deadline) leaves entries behind; the
+            // kernel's default drops their packets silently until the entry times out (hours, with
+            // WebSocket timeouts). Expired at once, the client's next packet draws a reset and it reconnects.
+            sysctls.append(Sysctl(key: "net.ipv4.vs.expire_nodest_conn", value: "1", purpose: "clients of a real server removed from IPVS get a reset and reconnect, instead of hanging until the entry times out"))
             plan.ipvsTimeouts = spec.ipvs.timeouts
             if spec.ipvs.sync.enabled {
                 let iface = spec.ipvs.sync.interface ?? node.interface

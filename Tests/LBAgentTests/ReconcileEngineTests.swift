@@ -167,7 +167,7 @@ final class ReconcileEngineTests: XCTestCase {
         XCTAssertEqual(light, [], "nothing but IPVS to do, and this pass did not look at it")
         XCTAssertFalse(engine.isConverged)
         let (_, full) = try await pass(&engine, host, now: .seconds(1))
-        XCTAssertEqual(full, [.applied(version: 1, actions: 7), .converged(version: 1)], "IPVS's own sysctl waits for a pass that sees IPVS")
+        XCTAssertEqual(full, [.applied(version: 1, actions: 8), .converged(version: 1)], "IPVS's own sysctls wait for a pass that sees IPVS")
         let (_, quiet) = try await pass(&engine, host, ipvs: .skip, now: .seconds(2))
         XCTAssertEqual(quiet, [])
         XCTAssertTrue(engine.isConverged, "a light pass confirms what the last full pass saw")
@@ -435,7 +435,7 @@ final class ReconcileScaleTests: XCTestCase {
         let host = InMemoryHost()
         let before = try await host.observe(sysctls: engine.sysctlKeys)
         let first = engine.decide(observed: before, now: .zero)
-        XCTAssertEqual(first.actions.count, 3_000 * 3 + 4)   // a service and two destinations each; timeouts, two sync daemons, one sysctl
+        XCTAssertEqual(first.actions.count, 3_000 * 3 + 5)   // a service and two destinations each; timeouts, two sync daemons, two sysctls
         let report = await host.apply(first.actions)
         XCTAssertTrue(report.succeeded)
         let after = try await host.observe(sysctls: engine.sysctlKeys)

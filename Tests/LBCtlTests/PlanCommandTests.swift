@@ -24,6 +24,7 @@ final class PlanCommandTests: XCTestCase {
         XCTAssertEqual(r.stdout, """
         node lvs2 (director)
           sysctl net.ipv4.vs.expire_quiescent_template = 1
+          sysctl net.ipv4.vs.expire_nodest_conn = 1
           vrrp VI_51 on eth0: router id 51, v2, priority 99, advert 1s, auth pass, preempt, multicast (expected BACKUP)
             vip 192.168.1.200/24
           ipvs 192.168.1.200:80/tcp wrr persistent 3600s mask 255.255.255.255

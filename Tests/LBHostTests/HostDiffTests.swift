@@ -24,6 +24,7 @@ final class HostDiffTests: XCTestCase {
         let actions = HostDiff.actions(desired: desired, observed: observed)
         let key = IPVSServiceKey(address: IPAddress("192.168.1.200")!, port: 80, protocol: .tcp)
         XCTAssertEqual(actions.map(\.description), [
+            "set net.ipv4.vs.expire_nodest_conn = 1",
             "set net.ipv4.vs.expire_quiescent_template = 1",
             "add service 192.168.1.200:80/tcp wrr",
             "add destination 192.168.1.102:80 to 192.168.1.200:80/tcp dr weight 1",
@@ -32,7 +33,7 @@ final class HostDiffTests: XCTestCase {
             "start sync daemon master on eth0 id 0",
             "start sync daemon backup on eth0 id 0",
         ])
-        guard case .addService(let s) = actions[1] else { return XCTFail("second action") }
+        guard case .addService(let s) = actions[2] else { return XCTFail("third action") }
         XCTAssertEqual(s.key, key)
         XCTAssertTrue(s.isPersistent)
         XCTAssertEqual(s.timeout, 3600)
@@ -85,13 +86,13 @@ final class HostDiffTests: XCTestCase {
                                                                              IPVSDestination(address: rs2, port: 80, forwarding: .dr, weight: 1)])]
         table.timeouts = desired.ipvs!.timeouts
         table.syncDaemons = desired.ipvs!.syncDaemons
-        let observed = HostState(interfaces: InMemoryHost.defaultInterfaces, sysctls: ["net.ipv4.vs.expire_quiescent_template": "1"],
+        let observed = HostState(interfaces: InMemoryHost.defaultInterfaces, sysctls: ["net.ipv4.vs.expire_quiescent_template": "1", "net.ipv4.vs.expire_nodest_conn": "1"],
                                  ipvs: .available(table))
         XCTAssertEqual(HostDiff.actions(desired: desired, observed: observed).map(\.description),
                        ["edit destination 192.168.1.103:80 of 192.168.1.200:80/tcp dr weight 0"])
         // Gone from the kernel (ipvsadm -C): the service comes back without them.
         table.services = []
-        let cleared = HostState(interfaces: InMemoryHost.defaultInterfaces, sysctls: ["net.ipv4.vs.expire_quiescent_template": "1"],
+        let cleared = HostState(interfaces: InMemoryHost.defaultInterfaces, sysctls: ["net.ipv4.vs.expire_quiescent_template": "1", "net.ipv4.vs.expire_nodest_conn": "1"],
                                 ipvs: .available(table))
         XCTAssertEqual(HostDiff.actions(desired: desired, observed: cleared).map(\.description), ["add service 192.168.1.200:80/tcp wrr"])
     }

@@ -31,7 +31,7 @@ final class HostPlanTests: XCTestCase {
         XCTAssertEqual(p.roles, [.director], file: file, line: line)
         XCTAssertEqual(p.addresses, [], "a director holds the VIP through VRRP, not permanently", file: file, line: line)
         // DR with wrr needs no sysctl; persistence needs one, so a drained real server loses its persistent clients' new connections.
-        assertSysctls(p.sysctls, [("net.ipv4.vs.expire_quiescent_template", "1")], file: file, line: line)
+        assertSysctls(p.sysctls, [("net.ipv4.vs.expire_quiescent_template", "1"), ("net.ipv4.vs.expire_nodest_conn", "1")], file: file, line: line)
 
         XCTAssertEqual(p.vrrpInstances.count, 1, file: file, line: line)
         let vi = try XCTUnwrap(p.vrrpInstances.first, file: file, line: line)
@@ -214,7 +214,7 @@ final class HostPlanTests: XCTestCase {
         XCTAssertEqual(lvs1.ipvsServices.map(\.key), ["192.168.1.200:80/tcp"])
         XCTAssertEqual(lvs1.addresses.map(\.address), [cidr("192.168.1.210/32")])
         XCTAssertEqual(lvs1.addresses.map(\.label), ["lo:0"])
-        assertSysctls(lvs1.sysctls, [("net.ipv4.vs.expire_quiescent_template", "1")] + Self.arpSysctls)
+        assertSysctls(lvs1.sysctls, [("net.ipv4.vs.expire_quiescent_template", "1")] + Self.arpSysctls + [("net.ipv4.vs.expire_nodest_conn", "1")])
         XCTAssertNotNil(lvs1.ipvsTimeouts)
         XCTAssertEqual(lvs1.syncDaemons.count, 2)
 
@@ -237,7 +237,7 @@ final class HostPlanTests: XCTestCase {
     func testNATAddsIPForwardOnDirectorsOnly() throws {
         let spec = try loadValid(reference(("        forwarding: dr", "        forwarding: nat")))
         let lvs1 = try plan(spec, "lvs1")
-        assertSysctls(lvs1.sysctls, [("net.ipv4.ip_forward", "1"), ("net.ipv4.vs.expire_quiescent_template", "1")])
+        assertSysctls(lvs1.sysctls, [("net.ipv4.ip_forward", "1"), ("net.ipv4.vs.expire_quiescent_template", "1"), ("net.ipv4.vs.expire_nodest_conn", "1")])
         XCTAssertEqual(lvs1.ipvsServices.first?.destinations.map(\.forwarding), [.nat, .nat])
         let rs1 = try plan(spec, "rs1")
         XCTAssertEqual(rs1.roles, [.realServer])
@@ -247,14 +247,14 @@ final class HostPlanTests: XCTestCase {
 
     func testNATOverIPv6EnablesIPv6Forwarding() throws {
         let spec = try loadValid(edited(ipv6YAML, [("        forwarding: dr", "        forwarding: nat")]))
-        assertSysctls(try plan(spec, "lvs1").sysctls, [("net.ipv6.conf.all.forwarding", "1")])
+        assertSysctls(try plan(spec, "lvs1").sysctls, [("net.ipv6.conf.all.forwarding", "1"), ("net.ipv4.vs.expire_nodest_conn", "1")])
         XCTAssertEqual(try plan(spec, "rs1").sysctls, [])
     }
 
     func testMaglevAddsSloppyTCP() throws {
         let spec = try loadValid(reference(("        scheduler: wrr", "        scheduler: mh")))
         let lvs1 = try plan(spec, "lvs1")
-        assertSysctls(lvs1.sysctls, [("net.ipv4.vs.expire_quiescent_template", "1"), ("net.ipv4.vs.sloppy_tcp", "1")])
+        assertSysctls(lvs1.sysctls, [("net.ipv4.vs.expire_quiescent_template", "1"), ("net.ipv4.vs.sloppy_tcp", "1"), ("net.ipv4.vs.expire_nodest_conn", "1")])
         XCTAssertEqual(lvs1.ipvsServices.first?.scheduler, .mh)
         assertSysctls(try plan(spec, "rs1").sysctls, Self.arpSysctls)
     }
@@ -266,7 +266,7 @@ final class HostPlanTests: XCTestCase {
         XCTAssertEqual(rs1.addresses.map(\.address), [cidr("192.168.1.200/32")])
         XCTAssertEqual(rs1.addresses.map(\.label), [nil])
         assertSysctls(rs1.sysctls, [("net.ipv4.conf.tunl0.rp_filter", "0"), ("net.ipv4.conf.all.rp_filter", "0")] + Self.arpSysctls)
-        assertSysctls(try plan(spec, "lvs1").sysctls, [("net.ipv4.vs.expire_quiescent_template", "1")])
+        assertSysctls(try plan(spec, "lvs1").sysctls, [("net.ipv4.vs.expire_quiescent_template", "1"), ("net.ipv4.vs.expire_nodest_conn", "1")])
         XCTAssertEqual(try plan(spec, "lvs1").ipvsServices.first?.destinations.map(\.forwarding), [.tun, .tun])
     }
 
