@@ -43,11 +43,14 @@ package: deps
 	scripts/package.sh agent $(VERSION) .build-release dist
 	scripts/package.sh controller $(VERSION) .build-release dist
 
-# The lab demo of the reference scenario: keys, validate, plan, sign, verify, then in the qemu lab
-# lb-agent run on every host, lbctl push, VRRP election, hitless changes, drift repair, failover.
+# The lab demo of the reference scenario: keys, validate, plan, sign, verify, then in the qemu lab the
+# WebSocket story narrated (apply, director crash and return, real-server failure, drain, tampering,
+# forgery, controller loss) and its figures beside keepalived's.
 demo: deps
 	$(SWIFT) build --product lbctl
 	$(SWIFT) build --product lb-agent
+	$(SWIFT) build --product lb-controller
+	$(SWIFT) build --product lb-bench
 	scripts/demo.sh
 
 fuzz: deps

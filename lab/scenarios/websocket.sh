@@ -236,6 +236,13 @@ finish() {
     lab_done
 }
 
+# --narrate (make demo): the same story, told for a person: what each step does and what lb is to do, and
+# `lbctl status` after the steps that change it. The checks and figures are the same.
+NARRATE=0
+[ "${1:-}" = --narrate ] && NARRATE=1
+say() { [ "$NARRATE" = 1 ] || return 0; local l; for l in "$@"; do printf '   \033[2m%s\033[0m\n' "$l"; done; }
+show_status() { [ "$NARRATE" = 1 ] || return 0; echo "   \$ lbctl status"; ctl status | sed 's/^/   /'; }
+
 scenario_start=$(now_ms)
 lab_log "hosts: client (.50-.54, the controller on .50), lvs1, lvs2, rs1, rs2; a foreign IPVS service and address"
 lab_topology || exit 1
@@ -246,6 +253,9 @@ ip -n rs1 addr add "$FOREIGN_ADDRESS" dev lo || exit 1
 
 # ---------------------------------------------------------------------------------------------
 lab_log "1. lb-controller, then lb-agent run on $AGENTS and the echo servers on rs1, rs2; lbctl apply --wait v1"
+say "The operator applies examples/reference.yaml through the controller: lbctl shows the plan, signs version 1" \
+    "and waits until every agent confirms that its kernel holds its part (VIP on lo:0 and ARP sysctls on the" \
+    "real servers; IPVS, sync daemons and a VRRP speaker on the directors)."
 lab_net client lb-controller run --config /etc/lb/controller.yaml >>/tmp/controller.log 2>&1 &
 controller=$!
 # The controller first, so the agents find it among their seeds (lab/scenarios/controller.sh says why).
@@ -286,6 +296,9 @@ cp /var/lib/lb/lvs1/document.json /tmp/v1.json
 
 # ---------------------------------------------------------------------------------------------
 lab_log "2. $CONNECTIONS WebSockets through the VIP from $SOURCES"
+say "200 long-lived WebSockets from four client addresses, each echo checked in order: a few chatty, most" \
+    "sending a heartbeat every 2-30 s, some idle between their first and last message. lvs1's kernel sync" \
+    "daemon tells lvs2 about each connection at its third packet."
 t0=$(now_ms)
 clients failover "$CONNECTIONS" "$MIX" lvs1
 measure 0.5 ws_open "$t0" 30 active_at_least lvs1 "$CONNECTIONS"
@@ -298,6 +311,8 @@ for e in $RS1 $RS2; do lab_check "lvs1 sends connections to $e" active_at_least 
 
 # ---------------------------------------------------------------------------------------------
 lab_log "3. director crash: lvs1's link down, its agent SIGKILLed"
+say "lvs1 vanishes without a word: no resignation. lvs2 must take the VIP after Master_Down_Interval" \
+    "(3 x 1 s + skew = 3.61 s) and carry every connection from its synced table."
 t0=$(now_ms)
 ip -n lvs1 link set eth0 down
 ip link set v-lvs1 down
@@ -315,6 +330,10 @@ lab_check "lbctl status: lvs2 is master" master_is lvs2
 
 # ---------------------------------------------------------------------------------------------
 lab_log "4. director return as after a reboot: a fresh lvs1 namespace, its agent on the same state directory"
+say "lvs1 comes back with an empty kernel table. keepalived would preempt at once and reset every quiet" \
+    "connection (the sync daemon never sent it those). lb's agent restores v1 from disk, holds preemption," \
+    "asks lvs2 for its whole table over gossip, and lvs2 multicasts it in the kernel's own sync format;" \
+    "only when lvs1's kernel holds it does lvs1 take the VIP back (docs/connection-sync.md)."
 ip netns del lvs1
 gone() { ! ip link show v-lvs1 >/dev/null 2>&1; }
 lab_wait 20 gone
@@ -332,6 +351,7 @@ lab_wait 10 lacks_vip lvs2
 lab_check "lvs2 gave the VIP back" lacks_vip lvs2
 lab_check_output "lvs1 waited for lvs2's connection table before preempting (handover)" 'handover: .*preemption allowed' cat /tmp/agent-lvs1.log
 lab_log "10 s of traffic through lvs1"
+[ "$NARRATE" = 0 ] || grep 'handover' /tmp/agent-lvs1.log /tmp/agent-lvs2.log | sed 's/^\/tmp\/agent-//; s/+0000 [a-z]* lb-agent: \[LBAgent\]//; s/^/   /'
 sleep 10
 # Whether the path works, seen from the client's sockets rather than through the client's fixed 2 s final
 # wait: a WebSocket whose sent data stays unacknowledged (Send-Q) across two looks 2 s apart is black-holed.
@@ -348,10 +368,12 @@ lab_net lvs1 ipvsadm -Lnc >/out/lvs1-connections-after-failback.txt
 lab_check "the failover clients are still running" kill -0 "$clients_failover"
 end_clients failover
 survived failover "$CONNECTIONS"
+show_status
 
 # ---------------------------------------------------------------------------------------------
 m=$(master)
 lab_log "5. real-server failure: rs2's echo server SIGKILLed ($m is master)"
+say "The directors' TCP checks (every 5 s, 3 tries) must take rs2 out of IPVS; new connections go to rs1."
 t0=$(now_ms)
 kill -KILL "$serve_rs2"
 wait "$serve_rs2" 2>/dev/null
@@ -367,6 +389,8 @@ lab_net "$m" ipvsadm -Ln -t "$SERVICE"
 
 # ---------------------------------------------------------------------------------------------
 lab_log "6. drain: rs2's server again, then lbctl drain rs1 --deadline 60s --wait with 20 WebSockets on rs1"
+say "Maintenance on rs1: its weight goes to 0 at once, the open WebSockets carry on, new ones (persistent" \
+    "clients included) go to rs2, and rs1 leaves IPVS when its last connection closes."
 t0=$(now_ms)
 serve rs2
 measure 0.1 rs_readd "$t0" 25 has_destination "$m" "$RS2"
@@ -402,6 +426,8 @@ lab_check "rs1 is back at weight 1" ipvs_complete "$m"
 
 # ---------------------------------------------------------------------------------------------
 lab_log "7. tampering on rs1 and on the master, $m"
+say "Someone undoes lb's work by hand: rs1's VIP and arp_ignore, the master's IPVS table. Each is put back" \
+    "by the agent on its own; a foreign IPVS service and address made before lb started stay untouched."
 t0=$(now_ms)
 ip -n rs1 addr del "$VIP/32" dev lo
 measure 0.01 repair_rs_vip "$t0" 10 rs_vip rs1
@@ -421,6 +447,8 @@ lab_check_output "$m logged the IPVS repair" 'drift repaired: IPVS service 192\.
 
 # ---------------------------------------------------------------------------------------------
 lab_log "8. forgery: v99 signed by an unknown key, pushed by a member with the cluster key; v1 replayed"
+say "A member holding the cluster key gossips a document signed by a key nobody trusts, then replays v1:" \
+    "every agent refuses the forgery (lbctl status says so) and stays on its version."
 head=$(version_of lvs2)
 lab_check_output "lbctl push of the forgery: no member takes it" 'no member holds v99' \
     lab_net client sh -c 'lbctl push /etc/lb/forged.json --seed 192.168.1.101:7946 --keyring /etc/lb/cluster.keyring \
@@ -441,6 +469,8 @@ for h in $AGENTS; do lab_check_eq "$h still holds v$head" "$head" "$(version_of 
 
 # ---------------------------------------------------------------------------------------------
 lab_log "9. controller loss: lb-controller SIGKILLed; a tampering, and rs2's agent from an empty state directory"
+say "The controller is only the operator's door: without it, agents still repair drift, and a new agent" \
+    "gets the document from its peers."
 kill -KILL "$controller"
 wait "$controller" 2>/dev/null
 controller=""
