@@ -6,8 +6,8 @@
 #      `lbctl status`: lvs1 master, both real servers up;
 #   2. 200 WebSockets through the VIP (fast 2 %, heartbeats 88 %, idle 10 %), all open on lvs1 and known
 #      to lvs2 through the sync daemon;
-#   3. director crash: lvs1's link down and its agent SIGKILLed; lvs2 takes the VIP (`vip_move_ms`, goal
-#      Master_Down_Interval + 100 ms);
+#   3. director crash: lvs1's link down and its agent SIGKILLed; lvs2 takes the VIP (`vip_move_ms` polled
+#      from the crash; the goal, Master_Down_Interval + 100 ms, checked on lvs2's own log: silence + VIP add);
 #   4. director return as after a reboot: lvs1's namespace deleted and made again (an empty kernel table),
 #      its agent started on the same state directory; it may preempt only once it carries every open
 #      connection (`failback_ms`); ~10 s more traffic, then the 200 clients end: every one must still be
@@ -317,12 +317,18 @@ t0=$(now_ms)
 ip -n lvs1 link set eth0 down
 ip link set v-lvs1 down
 kill -KILL "$pid_lvs1"
-if measure 0.02 vip_move "$t0" 15 holds_vip lvs2; then
-    lab_check "the VIP moved within Master_Down_Interval + 100 ms (3710 ms)" [ "$measured" -le 3710 ]
-fi
+# vip_move_ms, polled from here, adds the crash commands' and each poll's own cost under emulation
+# (10-40 ms an `ip` call) to the move; the goal is checked on lvs2's own account instead: how long the
+# master had been silent when lvs2 took over, plus how long adding the VIP took (its log says both).
+measure 0.02 vip_move "$t0" 15 holds_vip lvs2
 wait "$pid_lvs1" 2>/dev/null
 pid_lvs1=""
 lab_check_output "lvs2 took over on the master's silence" 'VI_51: BACKUP -> MASTER: no advertisement' cat /tmp/agent-lvs2.log
+silent=$(sed -n 's/.*VI_51: BACKUP -> MASTER: no advertisement.* for \([0-9.]*\) s (Master_Down_Interval).*/\1/p' /tmp/agent-lvs2.log | tail -n 1)
+added=$(sed -n 's/.*VI_51: added [0-9.\/]* to eth0 in \([0-9.]*\) ms.*/\1/p' /tmp/agent-lvs2.log | tail -n 1)
+takeover=$(awk -v s="${silent:-99}" -v a="${added:-99999}" 'BEGIN { printf "%d", s * 1000 + a }')
+echo "figure: vip_up_after_last_advert_ms=$takeover (silent ${silent:-?} s, VIP added in ${added:-?} ms)"
+lab_check "the VIP was up within Master_Down_Interval + 100 ms (3710 ms) of lvs1's last advertisement" [ "$takeover" -le 3710 ]
 lab_check_output "the client reaches an echo server through lvs2" '^ok rs[12]$' lab_http_get client "http://$VIP/"
 lab_check "lvs2 carries the connections" active_at_least lvs2 1
 lab_wait 30 master_is lvs2
