@@ -76,15 +76,15 @@ step "the figures, beside keepalived's for the same steps"
 fig() { grep -o "figure: .*" "$work/story.log" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
 closed=$(fig failover_closed_early)
 kept=$((200 - ${closed:-200}))
-printf '%-44s %-26s %s\n' "step" "lb (this run)" "keepalived 2.2.7 (lab, same steps)"
-printf '%-44s %-26s %s\n' "director crash: VIP on the backup (polled)" "$(fig vip_move_ms) ms" "3870 ms"
-printf '%-44s %-26s %s\n' "  after the master's last advert (goal 3710)" "$(fig vip_up_after_last_advert_ms) ms" "-"
-printf '%-44s %-26s %s\n' "WebSockets kept through crash and return" "$kept of 200" "200 of 200 on the crash, 20 of 200 on the return"
-printf '%-44s %-26s %s\n' "messages lost" "$(fig failover_lost)" "179 (the reset connections')"
-printf '%-44s %-26s %s\n' "return: VIP back on lvs1" "$(fig failback_ms) ms, after the handover" "4760 ms, without the quiet connections"
-printf '%-44s %-26s %s\n' "real server down: out of IPVS" "$(fig rs_removal_ms) ms" "TCP_CHECK, same bound"
-printf '%-44s %-26s %s\n' "ipvsadm -C on the master: repaired" "$(fig repair_ipvs_clear_ms) ms" "never"
-printf '%-44s %-26s %s\n' "real server's lo VIP deleted: repaired" "$(fig repair_rs_vip_ms) ms" "not managed"
+printf '%-44s %-32s %s\n' "step" "lb (this run)" "keepalived 2.2.7 (lab, same steps)"
+printf '%-44s %-32s %s\n' "director crash: VIP on the backup (polled)" "$(fig vip_move_ms) ms" "3870 ms"
+printf '%-44s %-32s %s\n' "  after the master's last advert (goal 3710)" "$(fig vip_up_after_last_advert_ms) ms" "-"
+printf '%-44s %-32s %s\n' "WebSockets kept through crash and return" "$kept of 200" "200 of 200 on the crash, 20 of 200 on the return"
+printf '%-44s %-32s %s\n' "messages lost" "$(fig failover_lost)" "179 (the reset connections')"
+printf '%-44s %-32s %s\n' "return: VIP back on lvs1" "$(fig failback_ms) ms, after the handover" "4760 ms, without the quiet connections"
+printf '%-44s %-32s %s\n' "real server down: out of IPVS" "$(fig rs_removal_ms) ms" "TCP_CHECK, same bound"
+printf '%-44s %-32s %s\n' "ipvsadm -C on the master: repaired" "$(fig repair_ipvs_clear_ms) ms" "never"
+printf '%-44s %-32s %s\n' "real server's lo VIP deleted: repaired" "$(fig repair_rs_vip_ms) ms" "not managed"
 grep -E '^lab: ' "$work/story.log" || true
 [ "$story" = 0 ] || { echo "demo: the lab story failed (exit $story); its output is above" >&2; exit 1; }
 
