@@ -56,13 +56,13 @@ let package = Package(
         .target(name: "LBKeepalived", dependencies: ["LBSpec"]),
         // Typed netlink over Glibc sockets: rtnetlink links/addresses/events, generic netlink IPVS.
         .target(name: "LBNetlink", dependencies: ["LBSpec"]),
-        // The IPVS connection table: read from /proc/net/ip_vs_conn, and carried in the kernel's sync format
-        // (encode, decode, multicast) so a master can hand a backup every entry, idle ones included.
+        // The IPVS connection table: as /proc/net/ip_vs_conn lists it (LBHost reads the file), and carried in the
+        // kernel's sync format (encode, decode, multicast) so a master can hand a backup every entry, idle ones included.
         .target(name: "LBConnSync", dependencies: ["LBSpec"]),
         // This host's state that lb manages, as one protocol: Linux (netlink, /proc/sys) and in-memory.
         .target(
             name: "LBHost",
-            dependencies: ["LBNetlink", "LBSpec", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["LBConnSync", "LBNetlink", "LBSpec", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         // The behaviour every HostControl shares with the kernel; run by tests, lb-hostcheck and the lab.
         .target(name: "LBHostConformance", dependencies: ["LBHost", "LBNetlink", "LBSpec"]),

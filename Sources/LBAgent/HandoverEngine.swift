@@ -64,8 +64,8 @@ public struct HandoverEngine: Sendable {
 
     enum Phase: Sendable, Equatable {
         case idle
-        /// Asking since `since` (the first ask of this round), `attempt` of `maxAttempts`.
-        case asking(token: String, since: Duration, attempt: Int, roundStart: Duration)
+        /// Asking with `token`, `attempt` of `maxAttempts` of the round begun at `roundStart`.
+        case asking(token: String, attempt: Int, roundStart: Duration)
         /// `from` gave `expected` entries; waiting for this table to hold them.
         case verifying(token: String, from: String, expected: Int, since: Duration, attempt: Int, roundStart: Duration)
     }
@@ -99,7 +99,7 @@ public struct HandoverEngine: Sendable {
     /// The token of the open request, for the report.
     public var want: String? {
         switch phase {
-        case .asking(let t, _, _, _), .verifying(let t, _, _, _, _, _): return t
+        case .asking(let t, _, _), .verifying(let t, _, _, _, _, _): return t
         case .idle: return nil
         }
     }
@@ -157,12 +157,12 @@ public struct HandoverEngine: Sendable {
         case .idle:
             guard needTable, o.backup else { break }
             if o.ready {
-                startRound(now: now, attempt: 1, roundStart: needSince ?? now, token: token, &out)
+                startRound(attempt: 1, roundStart: needSince ?? now, token: token, &out)
             } else if let since = needSince, now - since >= patience {
                 // A plan that does not converge must not keep this director from ever taking its VIPs back.
                 finish(&out, .warning, "handover: this node's plan is not in the kernel after \(Self.seconds(patience)); preempting without the master's table")
             }
-        case .asking(let t, _, let attempt, let roundStart):
+        case .asking(let t, let attempt, let roundStart):
             if let (from, n) = answer(to: t, in: o.peers) {
                 phase = .verifying(token: t, from: from, expected: n, since: now, attempt: attempt, roundStart: roundStart)
                 out.append(.log(.info, "handover: \(from) sent \(n) entries; checking they arrived"))
@@ -176,7 +176,7 @@ public struct HandoverEngine: Sendable {
             } else if now - since >= verifyWindow {
                 if attempt < maxAttempts {
                     out.append(.log(.warning, "handover: \(have) of \(from)'s \(expected) entries arrived; asking again"))
-                    startRound(now: now, attempt: attempt + 1, roundStart: roundStart, token: token, &out)
+                    startRound(attempt: attempt + 1, roundStart: roundStart, token: token, &out)
                 } else {
                     finish(&out, .warning, "handover: \(have) of \(from)'s \(expected) entries after \(attempt) tries; preempting anyway")
                 }
@@ -203,9 +203,9 @@ public struct HandoverEngine: Sendable {
     /// The shell could not send (it logs why); the request is answered again on a later step.
     public mutating func failedToGive(token: String) { giving.remove(token) }
 
-    private mutating func startRound(now: Duration, attempt: Int, roundStart: Duration, token: () -> String, _ out: inout [Action]) {
+    private mutating func startRound(attempt: Int, roundStart: Duration, token: () -> String, _ out: inout [Action]) {
         let t = token()
-        phase = .asking(token: t, since: now, attempt: attempt, roundStart: roundStart)
+        phase = .asking(token: t, attempt: attempt, roundStart: roundStart)
         hold(&out)
         out.append(.log(.info, "handover: asking the master for its connection table (request \(t), try \(attempt))"))
     }

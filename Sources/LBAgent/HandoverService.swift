@@ -1,6 +1,7 @@
 import LBConnSync
 import LBGossip
 import LBGossipService
+import LBHost
 import LBReport
 import LBSpec
 import Logging
@@ -60,12 +61,11 @@ public actor HandoverService: Service {
         // Without IPVS there is no table to wait for: a director on such a kernel preempts as planned.
         var ipvsMissing = false
         if case .unavailable = reconciled.observed?.ipvs { ipvsMissing = true }
-        let services = Self.forwarding(plan)
         var o = HandoverEngine.Observation(
             syncing: !plan.syncDaemons.isEmpty && !ipvsMissing, ready: converged, vrrp: !plan.vrrpInstances.isEmpty,
             master: instances.contains { $0.state == .master }, backup: instances.contains { $0.state == .backup },
             peers: await peers())
-        if engine.needsLocalEntries { o.localEntries = await table(services)?.count }
+        if engine.needsLocalEntries { o.localEntries = await table(plan)?.count }
         let before = engine.report
         let actions = engine.step(now: clock.now - started, o, token: Self.token)
         for a in actions {
@@ -79,20 +79,20 @@ public actor HandoverService: Service {
                 case .warning: logger.warning("\(message)")
                 }
             case .give(let to, let token):
-                await give(to: to, token: token, plan: plan, services: services)
+                await give(to: to, token: token, plan: plan)
             }
         }
         if engine.report != before { onChange() }
     }
 
     /// Reads the table and multicasts the planned services' entries on the sync interface.
-    func give(to peer: String, token: String, plan: HostPlan?, services: [ServiceKey: UInt32]) async {
-        guard let sync = plan?.syncDaemons.first(where: { $0.state == .master }) ?? plan?.syncDaemons.first else {
+    func give(to peer: String, token: String, plan: HostPlan) async {
+        guard let sync = plan.syncDaemons.first(where: { $0.state == .master }) ?? plan.syncDaemons.first else {
             engine.failedToGive(token: token)
             return
         }
         let start = clock.now
-        guard let entries = await table(services) else {
+        guard let entries = await table(plan) else {
             logger.warning("handover to \(peer): cannot read \(listingPath)")
             engine.failedToGive(token: token)
             return
@@ -109,12 +109,14 @@ public actor HandoverService: Service {
         }
     }
 
-    /// The planned services' templates and established connections, with their forwarding flags.
-    func table(_ services: [ServiceKey: UInt32]) async -> [SyncMessage.Entry]? {
+    /// The planned services' templates and established connections, with their forwarding flags. Only
+    /// while verifying or giving: the steps in between need neither the listing nor the services' map.
+    func table(_ plan: HostPlan) async -> [SyncMessage.Entry]? {
+        let services = Self.forwarding(plan)
         let path = listingPath
         let all: [IPVSConnection]?
         do {
-            all = try await NIOThreadPool.singleton.runIfActive { ConnectionListing.read(path: path) }
+            all = try await NIOThreadPool.singleton.runIfActive { ProcIPVS.connections(path: path) }
         } catch {
             return nil
         }
@@ -133,9 +135,9 @@ public actor HandoverService: Service {
         var port: UInt16
     }
 
-    static func forwarding(_ plan: HostPlan?) -> [ServiceKey: UInt32] {
+    static func forwarding(_ plan: HostPlan) -> [ServiceKey: UInt32] {
         var out: [ServiceKey: UInt32] = [:]
-        for s in plan?.ipvsServices ?? [] {
+        for s in plan.ipvsServices {
             let proto = s.protocol == .tcp ? IPVSConnection.tcp : IPVSConnection.udp
             let flag: UInt32
             switch s.destinations.first?.forwarding ?? .dr {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LBConnSync
+import LBHost
 import LBSpec
 
 extension Agent {
@@ -26,7 +27,7 @@ extension Agent {
         var syncID: UInt8 = 0
 
         func run() async throws {
-            guard let table = ConnectionListing.read() else {
+            guard let table = ProcIPVS.connections() else {
                 throw ValidationError("cannot read \(ConnectionListing.path): no IPVS in this kernel or namespace")
             }
             guard send else {

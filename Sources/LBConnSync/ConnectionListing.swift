@@ -1,21 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import LBSpec
 
-/// Reads the kernel's IPVS connection table from /proc/net/ip_vs_conn.
+/// The kernel's IPVS connection table as /proc/net/ip_vs_conn lists it (LBHost's ProcIPVS reads it).
 ///
 /// The kernel has no netlink command for connection entries (generic netlink IPVS manages services,
 /// destinations and sync daemons only); this listing is the one interface, and ipvsadm -Lc reads it too.
 /// It follows the reader's network namespace.
 public enum ConnectionListing {
     public static let path = "/proc/net/ip_vs_conn"
-
-    /// Every entry, or nil when the file is missing (no IPVS in this kernel or namespace).
-    public static func read(path: String = ConnectionListing.path) -> [IPVSConnection]? {
-        guard let bytes = readAll(path) else { return nil }
-        return try? parse(bytes)
-    }
 
     /// What a line of the listing lacks or has wrong, with its number.
     public struct Malformed: Error, Equatable, CustomStringConvertible {
@@ -111,21 +102,5 @@ public enum ConnectionListing {
         if s.count == 8, let v = hex(s, maxDigits: 8) { return .v4(v) }
         guard s.contains(UInt8(ascii: ":")), let a = IPAddress(String(decoding: s, as: UTF8.self)), a.family == .ipv6 else { return nil }
         return a
-    }
-
-    static func readAll(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 1 << 16)
-        var used = 0
-        while true {
-            if used == bytes.count { bytes += [UInt8](repeating: 0, count: bytes.count) }
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            used += n
-        }
-        return Array(bytes[0..<used])
     }
 }

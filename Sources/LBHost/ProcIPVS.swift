@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LBConnSync
 import LBNetlink
 import LBSpec
 
@@ -13,6 +14,12 @@ import LBSpec
 /// timeouts in jiffies (HZ unknown here) and no scheduler flags, so persistent, sh and mh services are
 /// read again through netlink, in one batch. The file follows the network namespace, like the socket.
 public enum ProcIPVS {
+    /// Every entry of the connection table (/proc/net/ip_vs_conn), or nil when the file is missing (no
+    /// IPVS in this kernel or namespace) or does not parse.
+    public static func connections(path: String = ConnectionListing.path) -> [IPVSConnection]? {
+        readAll(path).flatMap { try? ConnectionListing.parse($0) }
+    }
+
     /// Destinations by service, or nil when the file is missing or unreadable.
     public static func destinations(path: String = "/proc/net/ip_vs") -> [IPVSServiceKey: [IPVSDestination]]? {
         guard let bytes = readAll(path) else { return nil }
