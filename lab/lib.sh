@@ -108,6 +108,21 @@ lab_http_get() {
     lab_net "$1" timeout "${3:-5}" wget -q -O - "$2"
 }
 
+# lab_now_ms: milliseconds of VM uptime (/proc/uptime counts centiseconds; busybox date has no %N).
+lab_now_ms() {
+    local up _
+    read -r up _ </proc/uptime
+    echo $((${up%.*}${up#*.} * 10))
+}
+
+# lab_start_agent HOST [LOG]: `lb-agent run --config /etc/lb/HOST.yaml` in HOST's namespace, in the
+# background, its output appended to LOG (default /tmp/agent-HOST.log), its pid in pid_HOST. Started
+# directly, not through lab_ns, so $! is the agent itself (ip netns exec execs) and a signal reaches it.
+lab_start_agent() {
+    "$LAB_IP" netns exec "$1" lb-agent run --config "/etc/lb/$1.yaml" >>"${2:-/tmp/agent-$1.log}" 2>&1 &
+    eval "pid_$1=$!"
+}
+
 # lab_wait SECONDS CMD...: runs CMD every 0.2 s until it succeeds (0) or SECONDS pass (1).
 lab_wait() {
     local limit=$1 tries

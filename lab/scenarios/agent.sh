@@ -26,20 +26,6 @@ AGENTS="lvs1 lvs2 rs1 rs2"
 # A service lb did not make (on both directors): the agents must never touch it.
 FOREIGN=192.168.1.250:8080
 
-# Milliseconds of VM uptime (/proc/uptime counts centiseconds; busybox date has no %N).
-now_ms() {
-    local up _
-    read -r up _ </proc/uptime
-    echo $((${up%.*}${up#*.} * 10))
-}
-
-# start_agent HOST [LOG]: `lb-agent run` in HOST's namespace, its pid in pid_HOST. Started directly, not
-# through lab_ns, so $! is the agent itself and a signal reaches it.
-start_agent() {
-    "$LAB_IP" netns exec "$1" lb-agent run --config "/etc/lb/$1.yaml" >>"${2:-/tmp/agent-$1.log}" 2>&1 &
-    eval "pid_$1=$!"
-}
-
 push() {
     lab_net client lbctl push "/etc/lb/$1.json" --seed "$(lab_addr "$2"):7946" \
         --keyring /etc/lb/cluster.keyring --trust /etc/lb/operator.pub --timeout 60
@@ -112,20 +98,20 @@ rs_vip() { ip -n "$1" -4 addr show dev lo | grep -q "inet $VIP/32 scope global l
 rs_arp_ignore() { [ "$(lab_net "$1" sysctl -n net.ipv4.conf.eth0.arp_ignore)" = 1 ]; }
 
 # repaired FIGURE SINCE LIMIT CHECK...: polls CHECK every 10 ms for up to LIMIT seconds; prints
-# `figure: FIGURE_ms=N`, N counted from SINCE (now_ms just before the drift was made), and records a
+# `figure: FIGURE_ms=N`, N counted from SINCE (lab_now_ms just before the drift was made), and records a
 # check. A CHECK is itself a command (ipvsadm ≈40 ms), so the resolution is that plus 10 ms.
 repaired() {
     local figure=$1 since=$2 limit=$3 deadline
     shift 3
-    deadline=$(($(now_ms) + limit * 1000))
+    deadline=$(($(lab_now_ms) + limit * 1000))
     while ! "$@" >/dev/null 2>&1; do
-        if [ "$(now_ms)" -gt "$deadline" ]; then
+        if [ "$(lab_now_ms)" -gt "$deadline" ]; then
             lab_fail "$figure: repaired within ${limit}s" "\`$*\` still fails"
             return 1
         fi
         sleep 0.01
     done
-    echo "figure: ${figure}_ms=$(($(now_ms) - since))"
+    echo "figure: ${figure}_ms=$(($(lab_now_ms) - since))"
     lab_pass "$figure: repaired"
 }
 
@@ -147,12 +133,12 @@ lab_host rs3 192.168.1.104 && lab_real_server_dr rs3 && lab_http_server rs3 "hel
 
 # ---------------------------------------------------------------------------------------------
 lab_log "1. lb-agent run on $AGENTS; lbctl push v1 from the client"
-started=$(now_ms)
-for h in $AGENTS; do start_agent "$h"; done
+started=$(lab_now_ms)
+for h in $AGENTS; do lab_start_agent "$h"; done
 for h in $AGENTS; do
     lab_wait 60 grep -q 'Server started and listening' "/tmp/agent-$h.log" || lab_fail "$h: agent started" "$(tail -n 20 "/tmp/agent-$h.log")"
 done
-echo "figure: agents_start_ms=$(($(now_ms) - started))"
+echo "figure: agents_start_ms=$(($(lab_now_ms) - started))"
 lab_check_output "lbctl push v1" '^pushed v1 ' push v1 lvs1
 lab_log "v1 pushed"
 
@@ -189,7 +175,7 @@ rm -f /tmp/sampler.stop
 # TCG): the pause is `read -t` on a FIFO nobody writes. Each sample prints lvs1's own address, and the
 # VIP when it is there.
 mkfifo /tmp/never
-sampling_since=$(now_ms)
+sampling_since=$(lab_now_ms)
 (
     exec 3<>/tmp/never
     while [ ! -e /tmp/sampler.stop ]; do
@@ -213,7 +199,7 @@ lab_log "every agent converged at v3; sampling 4 s more"
 # sampling that long after the last change before judging. Nothing to wait for here but time.
 sleep 4
 touch /tmp/sampler.stop
-sampled_ms=$(($(now_ms) - sampling_since))
+sampled_ms=$(($(lab_now_ms) - sampling_since))
 wait "$sampler"
 samples=$(grep -c 'inet 192\.168\.1\.100/24 ' /tmp/vip-samples)
 missing=$((samples - $(grep -c "inet $VIP/24 " /tmp/vip-samples)))
@@ -230,22 +216,22 @@ ALL="192.168.1.102:80 192.168.1.103:80 192.168.1.104:80"
 
 # ---------------------------------------------------------------------------------------------
 lab_log "3. drift on the master and on rs1"
-t0=$(now_ms)
+t0=$(lab_now_ms)
 lab_net lvs1 ipvsadm -C
 # -C flushes every service, the foreign one too: put it back as its owner would, at once.
 lab_net lvs1 ipvsadm -A -t "$FOREIGN" -s rr
 lab_net lvs1 ipvsadm -a -t "$FOREIGN" -r 192.168.1.102:8080 -m
 repaired ipvsadm_clear_repair "$t0" 10 ipvs_complete lvs1 $ALL
-t0=$(now_ms)
+t0=$(lab_now_ms)
 lab_net lvs1 ipvsadm -d -t "$SERVICE" -r 192.168.1.102:80
 repaired ipvsadm_delete_destination_repair "$t0" 10 ipvs_complete lvs1 $ALL
-t0=$(now_ms)
+t0=$(lab_now_ms)
 ip -n lvs1 addr del "$VIP/24" dev eth0
 repaired master_vip_delete_repair "$t0" 10 holds_vip lvs1
-t0=$(now_ms)
+t0=$(lab_now_ms)
 ip -n rs1 addr del "$VIP/32" dev lo
 repaired rs_vip_delete_repair "$t0" 10 rs_vip rs1
-t0=$(now_ms)
+t0=$(lab_now_ms)
 lab_net rs1 sysctl -q -w net.ipv4.conf.eth0.arp_ignore=0
 repaired rs_arp_ignore_repair "$t0" 10 rs_arp_ignore rs1
 lab_check "lvs2 never took the VIP" lacks_vip lvs2
@@ -258,7 +244,7 @@ lab_check_output "rs1 logged both repairs" 'drift repaired: net\.ipv4\.conf\.eth
 
 # ---------------------------------------------------------------------------------------------
 lab_log "4. failover: SIGTERM to lvs1's agent"
-t0=$(now_ms)
+t0=$(lab_now_ms)
 kill -TERM "$pid_lvs1"
 repaired failover "$t0" 10 holds_vip lvs2
 stopped lvs1
@@ -272,8 +258,8 @@ lab_check_output "lvs1 keeps its sync daemons" '^master sync daemon' lab_net lvs
 lab_log "4b. lvs1's agent again, with nothing changed: it restores v3 and preempts"
 from_lvs2=$(lines lvs2)
 mv /tmp/agent-lvs1.log /tmp/agent-lvs1.first.log
-t0=$(now_ms)
-start_agent lvs1
+t0=$(lab_now_ms)
+lab_start_agent lvs1
 lab_wait 60 grep -q 'restoring v3 from /var/lib/lb/lvs1' /tmp/agent-lvs1.log
 lab_check_output "lvs1 restores v3 from its state directory" 'restoring v3 from /var/lib/lb/lvs1' cat /tmp/agent-lvs1.log
 repaired preempt_after_restart "$t0" 30 holds_vip lvs1
@@ -288,7 +274,7 @@ lab_check_output "the client reaches a real server through lvs1 again" '^hello f
 # ---------------------------------------------------------------------------------------------
 lab_log "6. health checks: rs2's listener stopped, then started again"
 # Bound of the spec: interval × retries + connect_timeout = 5 s × 3 + 3 s.
-t0=$(now_ms)
+t0=$(lab_now_ms)
 http_stop rs2
 repaired rs2_down_removed "$t0" 18 lacks_destination lvs1 192.168.1.103:80
 lab_wait 18 lacks_destination lvs2 192.168.1.103:80
@@ -297,7 +283,7 @@ lab_check_output "lvs1 logged rs2 down" 'rs2 192\.168\.1\.103:80 of 192\.168\.1\
 lab_check_output "lvs1's status shows rs2's check down" '^check +rs2 192\.168\.1\.103:80 of 192\.168\.1\.200:80/tcp tcp: down' \
     lab_ns lvs1 lb-agent status --config /etc/lb/lvs1.yaml
 lab_check_output "the client is still served, by the others" '^hello from rs[13]$' lab_http_get client "http://$VIP/"
-t0=$(now_ms)
+t0=$(lab_now_ms)
 lab_http_server rs2 "hello from rs2"
 repaired rs2_up_readded "$t0" 8 ipvs_complete lvs1 $ALL
 lab_check_output "lvs1 logged rs2 up again" 'rs2 192\.168\.1\.103:80 of 192\.168\.1\.200:80/tcp up again' cat /tmp/agent-lvs1.log
@@ -311,11 +297,11 @@ lab_host sorry 192.168.1.105 && lab_real_server_dr sorry && lab_http_server sorr
 lab_check_output "lbctl push v4" '^pushed v4 ' push v4 lvs1
 for h in $AGENTS; do lab_wait 30 converged_at "$h" 4; done
 lab_check "no sorry server while all three are up" lacks_destination lvs1 192.168.1.105:80
-t0=$(now_ms)
+t0=$(lab_now_ms)
 http_stop rs2
 repaired sorry_server_added "$t0" 18 has_destination lvs1 192.168.1.105:80
 lab_check "rs2 is out" lacks_destination lvs1 192.168.1.103:80
-t0=$(now_ms)
+t0=$(lab_now_ms)
 lab_http_server rs2 "hello from rs2"
 repaired sorry_server_removed "$t0" 8 lacks_destination lvs1 192.168.1.105:80
 lab_check "rs2 is back" ipvs_complete lvs1 $ALL
@@ -337,7 +323,7 @@ lab_check "lvs2 holds rs$n at weight 0" weight_zero lvs2 "$drained"
 lab_check "the client's connection is still open" kill -0 "$holder"
 lab_check_no_output "not drained yet: it has a connection" 'drained' cat /tmp/agent-lvs1.log
 lab_check_output "lbctl push v6-rs$n" '^pushed v6 ' push "v6-rs$n" lvs1
-t0=$(now_ms)
+t0=$(lab_now_ms)
 repaired drain_deadline_removed "$t0" 10 lacks_destination lvs1 "$drained"
 lab_check_output "lvs1 logged the drain with its open connections" "rs$n $drained of $SERVICE/tcp drained at its deadline with [1-9][0-9]* connections? still open: removed" \
     cat /tmp/agent-lvs1.log

@@ -19,17 +19,6 @@
 VIP=192.168.1.200
 AGENTS="lvs1 lvs2 rs1 rs2"
 
-now_ms() {
-    local up _
-    read -r up _ </proc/uptime
-    echo $((${up%.*}${up#*.} * 10))
-}
-
-start_agent() {
-    "$LAB_IP" netns exec "$1" lb-agent run --config "/etc/lb/$1.yaml" >>"/tmp/agent-$1.log" 2>&1 &
-    eval "pid_$1=$!"
-}
-
 ctl() { lab_net client lbctl "$@" --controller http://127.0.0.1:9120 --key /etc/lb/operator.key; }
 
 http_stop() {
@@ -93,13 +82,13 @@ controller=$!
 # The controller first, as in an install (agents keep retrying seeds that never answered, but the first
 # retry may be seconds away), and its own seeds are its way in.
 lab_wait 60 grep -q 'listening on 127.0.0.1:9120' /tmp/controller.log || lab_fail "the controller started" "$(tail -n 20 /tmp/controller.log)"
-for h in $AGENTS; do start_agent "$h"; done
+for h in $AGENTS; do lab_start_agent "$h"; done
 for h in $AGENTS; do
     lab_wait 60 grep -q 'Server started and listening' "/tmp/agent-$h.log" || lab_fail "$h: agent started" "$(tail -n 20 "/tmp/agent-$h.log")"
 done
-started=$(now_ms)
+started=$(lab_now_ms)
 lab_check_output "lbctl apply --wait v1: every node confirmed" '^v1 converged on all 4 nodes' ctl apply /etc/lb/v1.yaml --yes --wait --timeout 180s
-echo "figure: apply_v1_wait_ms=$(($(now_ms) - started))"
+echo "figure: apply_v1_wait_ms=$(($(lab_now_ms) - started))"
 
 # ---------------------------------------------------------------------------------------------
 lab_log "2. status: the VRRP master and the real servers' health as the directors see them"
@@ -113,9 +102,9 @@ ctl status | tee /out/status-v1.txt
 
 # ---------------------------------------------------------------------------------------------
 lab_log "3. lbctl apply --wait v2 (lvs2 priority 98)"
-started=$(now_ms)
+started=$(lab_now_ms)
 lab_check_output "lbctl apply --wait v2: every node confirmed" '^v2 converged on all 4 nodes' ctl apply /etc/lb/v2.yaml --yes --wait --timeout 120s
-echo "figure: apply_v2_wait_ms=$(($(now_ms) - started))"
+echo "figure: apply_v2_wait_ms=$(($(lab_now_ms) - started))"
 lab_check_output "lbctl history lists v1 and v2" '^v2 ' ctl history
 
 # ---------------------------------------------------------------------------------------------

@@ -20,12 +20,6 @@ CONNECTIONS=${CONNECTIONS:-200}
 SOURCES=192.168.1.51,192.168.1.52,192.168.1.53,192.168.1.54
 MIX=${MIX:-fast:0.1,heartbeat:0.8,idle:0.1}
 
-now_ms() {
-    local up _
-    read -r up _ </proc/uptime
-    echo $((${up%.*}${up#*.} * 10))
-}
-
 keepalived_on() {
     "$LAB_IP" netns exec "$1" keepalived -n -l -D -f "/etc/lb/ka-$1.conf" -p "/tmp/ka-$1.pid" -r "/tmp/ka-$1-vrrp.pid" \
         -c "/tmp/ka-$1-chk.pid" -b "/tmp/ka-$1-bfd.pid" >>"/tmp/keepalived-$1.log" 2>&1 &
@@ -80,10 +74,10 @@ clients crash
 lab_wait 60 active_at_least lvs1 "$CONNECTIONS"
 lab_check "all $CONNECTIONS open through lvs1" active_at_least lvs1 "$CONNECTIONS"
 sleep 35   # long enough for every quiet connection's third packet, so the sync daemon has sent it
-started=$(now_ms)
+started=$(lab_now_ms)
 crash lvs1
 lab_wait 20 holds_vip lvs2
-echo "figure: ka_vip_move_ms=$(($(now_ms) - started))"
+echo "figure: ka_vip_move_ms=$(($(lab_now_ms) - started))"
 sleep 15
 end_clients crash
 echo "figure: ka_failover_survived=$survivors/$CONNECTIONS"
@@ -96,10 +90,10 @@ sleep 35
 "$LAB_IP" netns del lvs1
 ip link del v-lvs1 2>/dev/null
 lab_host lvs1 192.168.1.100 || lab_fail "lvs1 made again" ""
-started=$(now_ms)
+started=$(lab_now_ms)
 keepalived_on lvs1
 lab_wait 30 holds_vip lvs1
-echo "figure: ka_failback_ms=$(($(now_ms) - started))"
+echo "figure: ka_failback_ms=$(($(lab_now_ms) - started))"
 sleep 15
 end_clients failback
 echo "figure: ka_failback_survived=$survivors/$CONNECTIONS"

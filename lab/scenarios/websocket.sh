@@ -54,17 +54,6 @@ MIX=fast:0.02,heartbeat:0.88,idle:0.1
 FOREIGN_SERVICE=10.9.9.9:81
 FOREIGN_ADDRESS=10.9.9.1/32
 
-now_ms() {
-    local up _
-    read -r up _ </proc/uptime
-    echo $((${up%.*}${up#*.} * 10))
-}
-
-# start_agent HOST: `lb-agent run` in HOST's namespace, its pid in pid_HOST (ip netns exec execs: $! is it).
-start_agent() {
-    "$LAB_IP" netns exec "$1" lb-agent run --config "/etc/lb/$1.yaml" >>"/tmp/agent-$1.log" 2>&1 &
-    eval "pid_$1=$!"
-}
 # serve HOST: the WebSocket echo server on HOST's port 80, its pid in serve_HOST.
 serve() {
     "$LAB_IP" netns exec "$1" lb-bench websocket serve --listen 0.0.0.0:80 --name "$1" >>"/tmp/serve-$1.log" 2>&1 &
@@ -196,7 +185,7 @@ rs_vip() { ip -n "$1" -4 addr show dev lo | grep -q "inet $VIP/32 "; }
 rs_arp_ignore_all() { [ "$(lab_net "$1" sysctl -n net.ipv4.conf.all.arp_ignore)" = 1 ]; }
 
 # measure EVERY FIGURE SINCE LIMIT CHECK...: polls CHECK every EVERY seconds for up to LIMIT seconds;
-# prints `figure: FIGURE_ms=N` (N from SINCE, a now_ms taken just before the event), keeps N in $measured
+# prints `figure: FIGURE_ms=N` (N from SINCE, a lab_now_ms taken just before the event), keeps N in $measured
 # and records a check. The resolution is EVERY plus a check's own cost (ip ≈10-40 ms, ipvsadm ≈40 ms,
 # lbctl 2-3 s). Every poll forks, and the VM has one CPU that the WebSockets need too: a poll every 10 ms
 # for long starves them (the first runs of this scenario timed out all 200 upgrades that way), so EVERY
@@ -204,16 +193,16 @@ rs_arp_ignore_all() { [ "$(lab_net "$1" sysctl -n net.ipv4.conf.all.arp_ignore)"
 measure() {
     local every=$1 figure=$2 since=$3 limit=$4 deadline
     shift 4
-    deadline=$(($(now_ms) + limit * 1000))
+    deadline=$(($(lab_now_ms) + limit * 1000))
     measured=""
     while ! "$@" >/dev/null 2>&1; do
-        if [ "$(now_ms)" -gt "$deadline" ]; then
+        if [ "$(lab_now_ms)" -gt "$deadline" ]; then
             lab_fail "$figure within ${limit}s" "\`$*\` still fails"
             return 1
         fi
         sleep "$every"
     done
-    measured=$(($(now_ms) - since))
+    measured=$(($(lab_now_ms) - since))
     echo "figure: ${figure}_ms=$measured"
     lab_pass "$figure within ${limit}s"
 }
@@ -232,7 +221,7 @@ finish() {
         echo "---- $f (last 15 lines)"
         tail -n 15 "$f"
     done
-    echo "figure: scenario_s=$((($(now_ms) - scenario_start) / 1000))"
+    echo "figure: scenario_s=$((($(lab_now_ms) - scenario_start) / 1000))"
     lab_done
 }
 
@@ -243,7 +232,7 @@ NARRATE=0
 say() { [ "$NARRATE" = 1 ] || return 0; local l; for l in "$@"; do printf '   \033[2m%s\033[0m\n' "$l"; done; }
 show_status() { [ "$NARRATE" = 1 ] || return 0; echo "   \$ lbctl status"; ctl status | sed 's/^/   /'; }
 
-scenario_start=$(now_ms)
+scenario_start=$(lab_now_ms)
 lab_log "hosts: client (.50-.54, the controller on .50), lvs1, lvs2, rs1, rs2; a foreign IPVS service and address"
 lab_topology || exit 1
 for a in 51 52 53 54; do ip -n client addr add "192.168.1.$a/24" dev eth0 || exit 1; done
@@ -264,22 +253,22 @@ lab_wait 60 grep -q 'listening on 127.0.0.1:9120' /tmp/controller.log || lab_fai
 # moment start their speakers together, and the backup's Master_Down_Interval is only 4 ms longer than the
 # master's, so under TCG it sometimes becomes MASTER too for a blink (LAB-NOTES saw the same of keepalived).
 started() { lab_wait 60 grep -q 'Server started and listening' "/tmp/agent-$1.log" || lab_fail "$1: agent started" "$(tail -n 20 "/tmp/agent-$1.log")"; }
-for h in lvs1 rs1 rs2; do start_agent "$h"; done
+for h in lvs1 rs1 rs2; do lab_start_agent "$h"; done
 for h in rs1 rs2; do serve "$h"; done
 for h in lvs1 rs1 rs2; do started "$h"; done
 for h in rs1 rs2; do
     lab_wait 30 grep -q 'listening on' "/tmp/serve-$h.log" || lab_fail "$h: echo server started" "$(cat "/tmp/serve-$h.log")"
 done
-t0=$(now_ms)
+t0=$(lab_now_ms)
 ctl apply /etc/lb/v1.yaml --yes --wait --timeout 180s >/tmp/apply.out 2>&1 &
 apply=$!
 lab_wait 60 holds_vip lvs1
 lab_check "lvs1 is elected alone" holds_vip lvs1
-start_agent lvs2
+lab_start_agent lvs2
 started lvs2
 wait "$apply"
 lab_check_output "lbctl apply --wait v1: every node confirmed" '^v1 converged on all 4 nodes' sh -c "cat /tmp/apply.out; exit $?" || finish
-echo "figure: apply_v1_wait_ms=$(($(now_ms) - t0))"
+echo "figure: apply_v1_wait_ms=$(($(lab_now_ms) - t0))"
 lab_check_no_output "lvs2 never became MASTER" 'BACKUP -> MASTER' cat /tmp/agent-lvs2.log
 lab_wait 30 master_is lvs1
 lab_check "lbctl status: lvs1 is master of the VIP" master_is lvs1
@@ -299,7 +288,7 @@ lab_log "2. $CONNECTIONS WebSockets through the VIP from $SOURCES"
 say "200 long-lived WebSockets from four client addresses, each echo checked in order: a few chatty, most" \
     "sending a heartbeat every 2-30 s, some idle between their first and last message. lvs1's kernel sync" \
     "daemon tells lvs2 about each connection at its third packet."
-t0=$(now_ms)
+t0=$(lab_now_ms)
 clients failover "$CONNECTIONS" "$MIX" lvs1
 measure 0.5 ws_open "$t0" 30 active_at_least lvs1 "$CONNECTIONS"
 # A few that failed to open (the emulation being slow) are counted there; the story goes on with the rest.
@@ -313,7 +302,7 @@ for e in $RS1 $RS2; do lab_check "lvs1 sends connections to $e" active_at_least 
 lab_log "3. director crash: lvs1's link down, its agent SIGKILLed"
 say "lvs1 vanishes without a word: no resignation. lvs2 must take the VIP after Master_Down_Interval" \
     "(3 x 1 s + skew = 3.61 s) and carry every connection from its synced table."
-t0=$(now_ms)
+t0=$(lab_now_ms)
 ip -n lvs1 link set eth0 down
 ip link set v-lvs1 down
 kill -KILL "$pid_lvs1"
@@ -351,8 +340,8 @@ lab_wait 20 gone
 lab_host lvs1 "$(lab_addr lvs1)" || finish
 lab_net lvs1 ipvsadm -A -t "$FOREIGN_SERVICE" -s rr  # as its owner's boot script would
 mv /tmp/agent-lvs1.log /tmp/agent-lvs1.first.log
-t0=$(now_ms)
-start_agent lvs1
+t0=$(lab_now_ms)
+lab_start_agent lvs1
 lab_wait 60 grep -q 'restoring v1 from /var/lib/lb/lvs1' /tmp/agent-lvs1.log
 lab_check_output "lvs1 restores v1 from its state directory" 'restoring v1 from /var/lib/lb/lvs1' cat /tmp/agent-lvs1.log
 if measure 0.1 failback "$t0" 60 holds_vip lvs1; then
@@ -385,7 +374,7 @@ show_status
 m=$(master)
 lab_log "5. real-server failure: rs2's echo server SIGKILLed ($m is master)"
 say "The directors' TCP checks (every 5 s, 3 tries) must take rs2 out of IPVS; new connections go to rs1."
-t0=$(now_ms)
+t0=$(lab_now_ms)
 kill -KILL "$serve_rs2"
 wait "$serve_rs2" 2>/dev/null
 serve_rs2=""
@@ -402,12 +391,12 @@ lab_net "$m" ipvsadm -Ln -t "$SERVICE"
 lab_log "6. drain: rs2's server again, then lbctl drain rs1 --deadline 60s --wait with 20 WebSockets on rs1"
 say "Maintenance on rs1: its weight goes to 0 at once, the open WebSockets carry on, new ones (persistent" \
     "clients included) go to rs2, and rs1 leaves IPVS when its last connection closes."
-t0=$(now_ms)
+t0=$(lab_now_ms)
 serve rs2
 measure 0.1 rs_readd "$t0" 25 has_destination "$m" "$RS2"
 # lbctl in the background, so that the time until rs1's weight is 0 on the master is measured from the
 # operator's command, not from --wait's return.
-t0=$(now_ms)
+t0=$(lab_now_ms)
 ctl drain rs1 --deadline 60s --yes --wait --timeout 120s >/tmp/drain.out 2>&1 &
 drain=$!
 measure 0.05 drain_weight0 "$t0" 60 weight_zero "$m" "$RS1"
@@ -428,7 +417,7 @@ end_clients new
 survived new 8
 end_clients drain
 survived drain 20
-t0=$(now_ms)
+t0=$(lab_now_ms)
 measure 0.5 drain_status_zero "$t0" 60 status_active_zero "$m" "$RS1"
 ctl status | tee /out/status-6-drained.txt
 lab_check_output "lbctl undrain rs1 --wait: every node confirmed" '^v3 converged on all 4 nodes' ctl undrain rs1 --yes --wait --timeout 120s
@@ -439,18 +428,18 @@ lab_check "rs1 is back at weight 1" ipvs_complete "$m"
 lab_log "7. tampering on rs1 and on the master, $m"
 say "Someone undoes lb's work by hand: rs1's VIP and arp_ignore, the master's IPVS table. Each is put back" \
     "by the agent on its own; a foreign IPVS service and address made before lb started stay untouched."
-t0=$(now_ms)
+t0=$(lab_now_ms)
 ip -n rs1 addr del "$VIP/32" dev lo
 measure 0.01 repair_rs_vip "$t0" 10 rs_vip rs1
-t0=$(now_ms)
+t0=$(lab_now_ms)
 lab_net rs1 sysctl -q -w net.ipv4.conf.all.arp_ignore=0
 measure 0.01 repair_rs_arp_ignore "$t0" 10 rs_arp_ignore_all rs1
-t0=$(now_ms)
+t0=$(lab_now_ms)
 lab_net "$m" ipvsadm -C
 # -C flushes every service, the foreign one too: its owner puts it back at once.
 lab_net "$m" ipvsadm -A -t "$FOREIGN_SERVICE" -s rr
 measure 0.01 repair_ipvs_clear "$t0" 10 ipvs_complete "$m"
-t0=$(now_ms)
+t0=$(lab_now_ms)
 lab_net "$m" ipvsadm -d -t "$SERVICE" -r "$RS1"
 measure 0.01 repair_ipvs_destination "$t0" 10 ipvs_complete "$m"
 lab_check_output "rs1 logged the sysctl repair" 'drift repaired: net\.ipv4\.conf\.all\.arp_ignore was 0, want 1' cat /tmp/agent-rs1.log
@@ -485,7 +474,7 @@ say "The controller is only the operator's door: without it, agents still repair
 kill -KILL "$controller"
 wait "$controller" 2>/dev/null
 controller=""
-t0=$(now_ms)
+t0=$(lab_now_ms)
 ip -n rs2 addr del "$VIP/32" dev lo
 measure 0.01 repair_rs2_vip_without_controller "$t0" 10 rs_vip rs2
 kill -TERM "$pid_rs2"
@@ -494,8 +483,8 @@ wait "$pid_rs2"
 lab_check_eq "rs2's agent exited 0 on SIGTERM" 0 "$?"
 rm -rf /var/lib/lb/rs2
 mv /tmp/agent-rs2.log /tmp/agent-rs2.first.log
-t0=$(now_ms)
-start_agent rs2
+t0=$(lab_now_ms)
+lab_start_agent rs2
 measure 0.2 new_agent_document "$t0" 60 converged_at rs2 "$head"
 lab_check_output "rs2 started with no document" "no document in /var/lib/lb/rs2 yet" cat /tmp/agent-rs2.log
 
