@@ -40,8 +40,7 @@ public enum HostDiff {
         var out: [HostAction] = []
         // IPVS's own sysctls exist only where IPVS does; without it they are part of what cannot be held,
         // like the services, and are not invented.
-        var ipvsMissing = false
-        if case .unavailable = observed.ipvs { ipvsMissing = true }
+        let ipvsMissing = observed.ipvs.table == nil
         for (key, value) in desired.sysctls.sorted(by: { $0.key < $1.key }) where observed.sysctls[key] != value {
             if ipvsMissing && key.hasPrefix("net.ipv4.vs.") { continue }
             out.append(.setSysctl(key: key, value: value))
