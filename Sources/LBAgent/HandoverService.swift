@@ -58,9 +58,9 @@ public actor HandoverService: Service {
         let instances = await vrrp.instances
         let reconciled = await reconciler.snapshot
         let converged = reconciled.converged
-        // Without IPVS there is no table to wait for: a director on such a kernel preempts as planned.
-        var ipvsMissing = false
-        if case .unavailable = reconciled.observed?.ipvs { ipvsMissing = true }
+        // Without IPVS there is no table to wait for: a director on such a kernel preempts as planned. A pass
+        // that skipped IPVS says nothing either way, so it does not count as a kernel without it.
+        let ipvsMissing = reconciled.observed.map { $0.ipvs.table == nil && !$0.ipvs.wasSkipped } ?? false
         var o = HandoverEngine.Observation(
             syncing: !plan.syncDaemons.isEmpty && !ipvsMissing, ready: converged, vrrp: !plan.vrrpInstances.isEmpty,
             master: instances.contains { $0.state == .master }, backup: instances.contains { $0.state == .backup },
