@@ -186,6 +186,20 @@ lab_check_output() {
     return 1
 }
 
+# lab_check_log NAME PATTERN FILE [SECONDS]: ok when a line of FILE matches PATTERN within SECONDS
+# (default 3). An agent logs a transition after it has acted on it (the VIP is added first, the line
+# follows from another task), so a check made the moment the kernel shows the effect must wait.
+lab_check_log() {
+    local name=$1 pattern=$2 file=$3 limit=${4:-3}
+    if lab_wait "$limit" grep -Eq -- "$pattern" "$file"; then
+        lab_pass "$name"
+        return 0
+    fi
+    lab_fail "$name" "no line of $file matches /$pattern/ within ${limit}s"
+    [ -s "$file" ] && lab__detail "$(tail -n 20 "$file")"
+    return 1
+}
+
 # lab_check_no_output NAME PATTERN CMD...: ok when CMD exits 0 and no line matches PATTERN.
 lab_check_no_output() {
     local name=$1 pattern=$2 out rc

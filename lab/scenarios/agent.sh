@@ -186,7 +186,7 @@ sampling_since=$(lab_now_ms)
 sampler=$!
 lab_check_output "lbctl push v2" '^pushed v2 ' push v2 lvs2
 lab_wait 30 grep -q 'VI_51: updated in place (BACKUP): priority 99 -> 98' /tmp/agent-lvs2.log
-lab_check_output "lvs2 took priority 98 in place" 'updated in place \(BACKUP\): priority 99 -> 98' cat /tmp/agent-lvs2.log
+lab_check_log "lvs2 took priority 98 in place" 'updated in place \(BACKUP\): priority 99 -> 98' /tmp/agent-lvs2.log
 lab_check_output "lbctl push v3" '^pushed v3 ' push v3 lvs1
 lab_log "v3 pushed"
 for h in lvs1 lvs2; do
@@ -236,11 +236,11 @@ lab_net rs1 sysctl -q -w net.ipv4.conf.eth0.arp_ignore=0
 repaired rs_arp_ignore_repair "$t0" 10 rs_arp_ignore rs1
 lab_check "lvs2 never took the VIP" lacks_vip lvs2
 for h in lvs1 lvs2; do lab_check "$h kept the foreign service $FOREIGN" foreign_kept "$h"; done
-lab_check_output "lvs1 logged the IPVS repairs" 'drift repaired: IPVS service 192\.168\.1\.200:80/tcp missing' cat /tmp/agent-lvs1.log
-lab_check_output "lvs1 logged the VIP repair" "VI_51: $VIP/24 missing on eth0 while MASTER: re-added" cat /tmp/agent-lvs1.log
+lab_check_log "lvs1 logged the IPVS repairs" 'drift repaired: IPVS service 192\.168\.1\.200:80/tcp missing' /tmp/agent-lvs1.log
+lab_check_log "lvs1 logged the VIP repair" "VI_51: $VIP/24 missing on eth0 while MASTER: re-added" /tmp/agent-lvs1.log
 lab_check_output "lvs1's /metrics counts IPVS repairs" '^lb_drift_repairs_total\{kind="ipvs_service"\} [1-9]' \
     lab_net lvs1 wget -q -O - http://127.0.0.1:9110/metrics
-lab_check_output "rs1 logged both repairs" 'drift repaired: net\.ipv4\.conf\.eth0\.arp_ignore was 0, want 1' cat /tmp/agent-rs1.log
+lab_check_log "rs1 logged both repairs" 'drift repaired: net\.ipv4\.conf\.eth0\.arp_ignore was 0, want 1' /tmp/agent-rs1.log
 
 # ---------------------------------------------------------------------------------------------
 lab_log "4. failover: SIGTERM to lvs1's agent"
@@ -248,8 +248,8 @@ t0=$(lab_now_ms)
 kill -TERM "$pid_lvs1"
 repaired failover "$t0" 10 holds_vip lvs2
 stopped lvs1
-lab_check_output "lvs1's agent resigned" 'VI_51: MASTER -> INIT: shut down' cat /tmp/agent-lvs1.log
-lab_check_output "lvs2 took over on the resignation" 'VI_51: BACKUP -> MASTER: master 192\.168\.1\.100 resigned' cat /tmp/agent-lvs2.log
+lab_check_log "lvs1's agent resigned" 'VI_51: MASTER -> INIT: shut down' /tmp/agent-lvs1.log
+lab_check_log "lvs2 took over on the resignation" 'VI_51: BACKUP -> MASTER: master 192\.168\.1\.100 resigned' /tmp/agent-lvs2.log
 lab_check "lvs1 released the VIP" lacks_vip lvs1
 lab_check_output "the client reaches a real server through lvs2" '^hello from rs[123]$' lab_http_get client "http://$VIP/"
 lab_check "lvs1 keeps its IPVS service (the agent leaves kernel state on stop)" ipvs_complete lvs1 $ALL
@@ -261,7 +261,7 @@ mv /tmp/agent-lvs1.log /tmp/agent-lvs1.first.log
 t0=$(lab_now_ms)
 lab_start_agent lvs1
 lab_wait 60 grep -q 'restoring v3 from /var/lib/lb/lvs1' /tmp/agent-lvs1.log
-lab_check_output "lvs1 restores v3 from its state directory" 'restoring v3 from /var/lib/lb/lvs1' cat /tmp/agent-lvs1.log
+lab_check_log "lvs1 restores v3 from its state directory" 'restoring v3 from /var/lib/lb/lvs1' /tmp/agent-lvs1.log
 repaired preempt_after_restart "$t0" 30 holds_vip lvs1
 lab_wait 10 lacks_vip lvs2
 lab_check "lvs2 gave the VIP back" lacks_vip lvs2
@@ -279,14 +279,14 @@ http_stop rs2
 repaired rs2_down_removed "$t0" 18 lacks_destination lvs1 192.168.1.103:80
 lab_wait 18 lacks_destination lvs2 192.168.1.103:80
 lab_check "lvs2 removed rs2 too" lacks_destination lvs2 192.168.1.103:80
-lab_check_output "lvs1 logged rs2 down" 'rs2 192\.168\.1\.103:80 of 192\.168\.1\.200:80/tcp down after 3 failures: connection refused' cat /tmp/agent-lvs1.log
+lab_check_log "lvs1 logged rs2 down" 'rs2 192\.168\.1\.103:80 of 192\.168\.1\.200:80/tcp down after 3 failures: connection refused' /tmp/agent-lvs1.log
 lab_check_output "lvs1's status shows rs2's check down" '^check +rs2 192\.168\.1\.103:80 of 192\.168\.1\.200:80/tcp tcp: down' \
     lab_ns lvs1 lb-agent status --config /etc/lb/lvs1.yaml
 lab_check_output "the client is still served, by the others" '^hello from rs[13]$' lab_http_get client "http://$VIP/"
 t0=$(lab_now_ms)
 lab_http_server rs2 "hello from rs2"
 repaired rs2_up_readded "$t0" 8 ipvs_complete lvs1 $ALL
-lab_check_output "lvs1 logged rs2 up again" 'rs2 192\.168\.1\.103:80 of 192\.168\.1\.200:80/tcp up again' cat /tmp/agent-lvs1.log
+lab_check_log "lvs1 logged rs2 up again" 'rs2 192\.168\.1\.103:80 of 192\.168\.1\.200:80/tcp up again' /tmp/agent-lvs1.log
 lab_check_output "lvs1's /metrics counts the transitions" '^lb_health_transitions_total\{to="down"\} [1-9]' \
     lab_net lvs1 wget -q -O - http://127.0.0.1:9110/metrics
 lab_check_output "lvs1's /metrics has the check latency histogram" '^lb_health_check_latency_seconds_count [1-9]' \

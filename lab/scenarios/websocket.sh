@@ -312,7 +312,7 @@ kill -KILL "$pid_lvs1"
 measure 0.02 vip_move "$t0" 15 holds_vip lvs2
 wait "$pid_lvs1" 2>/dev/null
 pid_lvs1=""
-lab_check_output "lvs2 took over on the master's silence" 'VI_51: BACKUP -> MASTER: no advertisement' cat /tmp/agent-lvs2.log
+lab_check_log "lvs2 took over on the master's silence" 'VI_51: BACKUP -> MASTER: no advertisement' /tmp/agent-lvs2.log
 silent=$(sed -n 's/.*VI_51: BACKUP -> MASTER: no advertisement.* for \([0-9.]*\) s (Master_Down_Interval).*/\1/p' /tmp/agent-lvs2.log | tail -n 1)
 added=$(sed -n 's/.*VI_51: added [0-9.\/]* to eth0 in \([0-9.]*\) ms.*/\1/p' /tmp/agent-lvs2.log | tail -n 1)
 takeover=$(awk -v s="${silent:-99}" -v a="${added:-99999}" 'BEGIN { printf "%d", s * 1000 + a }')
@@ -343,13 +343,13 @@ mv /tmp/agent-lvs1.log /tmp/agent-lvs1.first.log
 t0=$(lab_now_ms)
 lab_start_agent lvs1
 lab_wait 60 grep -q 'restoring v1 from /var/lib/lb/lvs1' /tmp/agent-lvs1.log
-lab_check_output "lvs1 restores v1 from its state directory" 'restoring v1 from /var/lib/lb/lvs1' cat /tmp/agent-lvs1.log
+lab_check_log "lvs1 restores v1 from its state directory" 'restoring v1 from /var/lib/lb/lvs1' /tmp/agent-lvs1.log
 if measure 0.1 failback "$t0" 60 holds_vip lvs1; then
     echo "figure: failback_known_connections=$(known lvs1) of $opened"
 fi
 lab_wait 10 lacks_vip lvs2
 lab_check "lvs2 gave the VIP back" lacks_vip lvs2
-lab_check_output "lvs1 waited for lvs2's connection table before preempting (handover)" 'handover: .*preemption allowed' cat /tmp/agent-lvs1.log
+lab_check_log "lvs1 waited for lvs2's connection table before preempting (handover)" 'handover: .*preemption allowed' /tmp/agent-lvs1.log
 lab_log "10 s of traffic through lvs1"
 [ "$NARRATE" = 0 ] || grep 'handover' /tmp/agent-lvs1.log /tmp/agent-lvs2.log | sed 's/^\/tmp\/agent-//; s/+0000 [a-z]* lb-agent: \[LBAgent\]//; s/^/   /'
 sleep 10
@@ -442,7 +442,7 @@ measure 0.01 repair_ipvs_clear "$t0" 10 ipvs_complete "$m"
 t0=$(lab_now_ms)
 lab_net "$m" ipvsadm -d -t "$SERVICE" -r "$RS1"
 measure 0.01 repair_ipvs_destination "$t0" 10 ipvs_complete "$m"
-lab_check_output "rs1 logged the sysctl repair" 'drift repaired: net\.ipv4\.conf\.all\.arp_ignore was 0, want 1' cat /tmp/agent-rs1.log
+lab_check_log "rs1 logged the sysctl repair" 'drift repaired: net\.ipv4\.conf\.all\.arp_ignore was 0, want 1' /tmp/agent-rs1.log
 lab_check_output "$m logged the IPVS repair" 'drift repaired: IPVS service 192\.168\.1\.200:80/tcp missing' cat "/tmp/agent-$m.log"
 
 # ---------------------------------------------------------------------------------------------
@@ -486,7 +486,7 @@ mv /tmp/agent-rs2.log /tmp/agent-rs2.first.log
 t0=$(lab_now_ms)
 lab_start_agent rs2
 measure 0.2 new_agent_document "$t0" 60 converged_at rs2 "$head"
-lab_check_output "rs2 started with no document" "no document in /var/lib/lb/rs2 yet" cat /tmp/agent-rs2.log
+lab_check_log "rs2 started with no document" "no document in /var/lib/lb/rs2 yet" /tmp/agent-rs2.log
 
 # ---------------------------------------------------------------------------------------------
 lab_log "the foreign IPVS service and address are still there"
