@@ -10,7 +10,7 @@ import NIOPosix
 enum WebSocketBench {
     static let usage = """
         usage: lb-bench websocket serve --listen ADDR:PORT [--name TEXT]
-        usage: lb-bench websocket clients --target ADDR:PORT --connections N [--sources IP,IP,...] [--duration SECONDS] [--mix fast:0.1,heartbeat:0.8,idle:0.1] [--seed S]
+        usage: lb-bench websocket clients --target ADDR:PORT --connections N [--sources IP,IP,...] [--duration SECONDS] [--mix fast:0.1,heartbeat:0.8,idle:0.1] [--seed S] [--parallel-opens P]
         """
 
     static func main(_ args: [String]) async -> Int32 {
@@ -60,10 +60,14 @@ enum WebSocketBench {
             print("lb-bench websocket clients: --mix is kind:fraction,... with kinds fast, heartbeat, idle")
             return 2
         }
+        guard let parallel = Int(Bench.value("--parallel-opens", args) ?? "16"), parallel > 0 else {
+            print("lb-bench websocket clients: --parallel-opens is a number of opens in flight at once (P > 0)")
+            return 2
+        }
         let sources = (Bench.value("--sources", args) ?? "").split(separator: ",").map(String.init)
         let config = LoadConfiguration(host: target.host, port: target.port, connections: connections, sources: sources,
                                        duration: .milliseconds(Int64(seconds * 1000)), mix: mix,
-                                       seed: UInt64(Bench.value("--seed", args) ?? "") ?? 1)
+                                       seed: UInt64(Bench.value("--seed", args) ?? "") ?? 1, maxPendingOpens: parallel)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let run = Task { try await WebSocketLoad.run(config, group: group) }
         // SIGTERM or SIGINT ends the run early; the connections still finish and the summary is printed.
