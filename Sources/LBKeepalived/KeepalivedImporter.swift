@@ -14,9 +14,10 @@ public struct KeepalivedImportResult: Sendable {
 
 /// `lbctl import keepalived`: parse each director's file, interpret it, merge them, validate the result.
 public enum KeepalivedImporter {
-    /// Imports files from disk, one per director, in the order given.
+    /// Imports files from disk, one per director, in the order given; `@ID` lines are read for the name
+    /// `--name` gives a file, else for its router_id.
     public static func importFiles(_ paths: [String], options: KeepalivedImportOptions = .init()) -> KeepalivedImportResult {
-        importTrees(paths.map { KeepalivedParser.parse(file: $0) }, options: options)
+        importTrees(paths.map { KeepalivedParser.parse(file: $0, configID: options.names[$0]) }, options: options)
     }
 
     /// Imports already parsed files (tests parse text in memory).
