@@ -1,9 +1,18 @@
 import Foundation
+import LBKeepalived
 import XCTest
 
 /// Runs the real keepalived (Debian package, 2.2.7) and host tools for tests; never skips.
 enum KeepalivedTool {
     static let path = "/usr/sbin/keepalived"
+
+    /// `keepalived -t` exit statuses (lib/scheduler.h, KEEPALIVED_CHK_EXIT_*, and config_test_exit in
+    /// core/main.c): 0 no message; 4 a file keepalived cannot run (missing file, bad interface, fatal);
+    /// 5 configuration errors keepalived reports and runs anyway (unknown keywords, invalid values it
+    /// ignores); 6 scripts without script security. keepalived keeps the least severe class it met
+    /// (vreport_config_error), so 5 alone does not rule out a fatal error as well: tests also check
+    /// what it printed.
+    static let runsDespiteErrors: Int32 = 5
 
     /// Fails the calling test loudly when keepalived is missing: `make test` installs it.
     static func requireInstalled(file: StaticString = #filePath, line: UInt = #line) throws {
@@ -46,6 +55,35 @@ enum KeepalivedTool {
             let r = try run("/usr/sbin/ip", ["netns", "exec", ns, path, "-t", "-f", file.path])
             return Result(status: r.status, output: r.output)
         }
+    }
+
+    /// The lines `keepalived -t` complains about that `diagnostics` say nothing about, as `(FILE: Line N) message`.
+    /// keepalived reports a block's problem at its closing brace, the import at its keyword: both count; so
+    /// does a diagnostic naming the lines of an unknown block, for what keepalived says about each line in it.
+    static func uncovered(_ keepalived: Result, by diagnostics: [KeepalivedDiagnostic], in tree: KeepalivedSyntaxTree) -> [String] {
+        func name(_ path: String) -> String { (path as NSString).lastPathComponent }
+        var blocks: [String: [(start: Int, end: Int)]] = [:]
+        func collect(_ statements: [KeepalivedStatement]) {
+            for s in statements where s.block != nil {
+                blocks[name(s.file), default: []].append((s.line, s.endLine))
+                collect(s.block!)
+            }
+        }
+        collect(tree.statements)
+        var missing: [String] = []
+        for (kfile, kline, message) in keepalived.located {
+            let file = name(kfile.isEmpty ? tree.file : kfile)
+            let here = diagnostics.filter { name($0.file) == file }
+            let covered = here.contains { $0.line == kline }
+                || here.contains { d in blocks[file, default: []].contains { $0.end == kline && $0.start == d.line } }
+                || here.contains { d in
+                    guard let range = d.message.range(of: #"lines? \d+(–\d+)?"#, options: .regularExpression) else { return false }
+                    let bounds = d.message[range].drop { !$0.isNumber }.split(separator: "–").compactMap { Int($0) }
+                    return !bounds.isEmpty && (bounds[0]...bounds[bounds.count - 1]).contains(kline)
+                }
+            if !covered { missing.append("(\(file): Line \(kline)) \(message)") }
+        }
+        return missing
     }
 
     /// A network namespace with veth interfaces of the given names, removed afterwards.
