@@ -12,6 +12,7 @@ import LBSpec
 public enum KeepalivedInterpreter {
     public static func interpret(_ tree: KeepalivedSyntaxTree) -> (file: KeepalivedFile, diagnostics: [KeepalivedDiagnostic]) {
         var reader = KeepalivedReader(path: tree.file)
+        reader.file.name = tree.name
         reader.read(tree.statements)
         return (reader.file, reader.sink.diagnostics)
     }

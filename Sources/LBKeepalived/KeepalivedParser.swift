@@ -47,7 +47,7 @@ public enum KeepalivedParser {
                 state.sink.error(conditional, "'@' lines are kept or skipped by the director's name, and this file has no router_id outside them: name the director with --name NODE=\(file)")
             }
         }
-        return KeepalivedSyntaxTree(file: file, statements: statements, diagnostics: state.sink.diagnostics, files: state.files)
+        return KeepalivedSyntaxTree(file: file, statements: statements, diagnostics: state.sink.diagnostics, files: state.files, name: configID)
     }
 
     /// The last `global_defs { router_id … }`, as keepalived keeps the last.

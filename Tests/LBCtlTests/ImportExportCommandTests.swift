@@ -314,6 +314,28 @@ final class ImportExportCommandTests: XCTestCase {
         """), spec)
     }
 
+    /// A file with '@NODE' lines serves several directors: each --name reads it for one.
+    func testConditionalFileIsNamedOncePerDirector() throws {
+        let dir = try CommandRunner.temporaryDirectory(self)
+        let shared = Self.tutorial
+            .replacingOccurrences(of: "   router_id LVS_DEVEL\n", with: "@lvs1 router_id lvs1\n@lvs2 router_id lvs2\n")
+            .replacingOccurrences(of: "    state MASTER\n", with: "@lvs1 state MASTER\n@lvs2 state BACKUP\n")
+            .replacingOccurrences(of: "    priority 100\n", with: "@lvs1 priority 100\n@lvs2 priority 50\n    unicast_peer {\n@lvs1 192.168.1.101\n@lvs2 192.168.1.100\n    }\n")
+            .replacingOccurrences(of: "    advert_int 1\n", with: "    advert_int 1\n@lvs1 unicast_src_ip 192.168.1.100\n@lvs2 unicast_src_ip 192.168.1.101\n")
+            .replacingOccurrences(of: "nb_get_retry", with: "retry")
+        try shared.write(to: dir.appendingPathComponent("keepalived.conf"), atomically: true, encoding: .utf8)
+        let r = try CommandRunner.run("lbctl", ["import", "keepalived", "--name", "lvs1=keepalived.conf", "--name", "lvs2=keepalived.conf",
+                                                "--cluster", "web", "-o", "web.yaml"], cwd: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "web.yaml: imported 1 file: cluster 'web', 4 nodes, 1 VIP, 1 service\n")
+        let spec = try String(contentsOf: dir.appendingPathComponent("web.yaml"), encoding: .utf8)
+        XCTAssertTrue(spec.contains("""
+                - { node: lvs1, priority: 100 }
+                - { node: lvs2, priority: 50 }
+        """), spec)
+        XCTAssertTrue(spec.contains("  - { name: lvs2, address: 192.168.1.101/24, interface: eth0 }\n"), spec)
+    }
+
     func testUsageErrors() throws {
         var r = try CommandRunner.run("lbctl", ["import", "keepalived"])
         XCTAssertEqual(r.status, 64)
