@@ -1,5 +1,7 @@
 import Foundation
 import LBKeepalived
+import LBSpec
+import LBSpecYAML
 import XCTest
 
 /// Runs the real keepalived (Debian package, 2.2.7) and host tools for tests; never skips.
@@ -12,7 +14,10 @@ enum KeepalivedTool {
     /// ignores); 6 scripts without script security. keepalived keeps the least severe class it met
     /// (vreport_config_error), so 5 alone does not rule out a fatal error as well: tests also check
     /// what it printed.
+    static let clean: Int32 = 0
     static let runsDespiteErrors: Int32 = 5
+
+    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: path) }
 
     /// Fails the calling test loudly when keepalived is missing: `make test` installs it.
     static func requireInstalled(file: StaticString = #filePath, line: UInt = #line) throws {
@@ -49,10 +54,11 @@ enum KeepalivedTool {
 
     /// `keepalived -t -f FILE` inside a fresh network namespace holding `interfaces` (keepalived -t
     /// checks that the interfaces it is told about exist), so the result does not depend on this host.
-    static func check(_ file: URL, interfaces: [String] = ["eth0"]) throws -> Result {
+    /// `arguments` go before `-t` (`-i NAME` for the config id of `@NAME` lines).
+    static func check(_ file: URL, interfaces: [String] = ["eth0"], arguments: [String] = []) throws -> Result {
         try requireInstalled()
         return try withNamespace(interfaces: interfaces) { ns in
-            let r = try run("/usr/sbin/ip", ["netns", "exec", ns, path, "-t", "-f", file.path])
+            let r = try run("/usr/sbin/ip", ["netns", "exec", ns, path] + arguments + ["-t", "-f", file.path])
             return Result(status: r.status, output: r.output)
         }
     }
@@ -130,5 +136,40 @@ enum KeepalivedTool {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         test.addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         return dir
+    }
+}
+
+extension XCTestCase {
+    /// Exports `spec` for each director, checks each file with keepalived (unless `checked` is false),
+    /// imports them all: `expecting` (by default `spec` itself) comes back, VIPs named by their address.
+    func roundTrip(_ spec: ClusterSpec, directors: [String], interfaces: [String] = ["eth0"], expecting: ClusterSpec? = nil, checked: Bool = true,
+                   file: StaticString = #filePath, line: UInt = #line) throws {
+        let dir = try KeepalivedTool.temporaryDirectory(self)
+        var paths: [String] = []
+        for name in directors {
+            let export = try KeepalivedExporter.export(spec, node: name, source: "\(spec.cluster).yaml")
+            let url = dir.appendingPathComponent("\(name).conf")
+            try export.text.write(to: url, atomically: true, encoding: .utf8)
+            if checked { try assertKeepalivedAccepts(export.text, interfaces: interfaces, file: file, line: line) }
+            paths.append(url.path)
+        }
+        let result = KeepalivedImporter.importFiles(paths, options: .init(cluster: spec.cluster))
+        var expected = expecting ?? spec
+        for i in expected.vips.indices {
+            expected.vips[i].name = expected.vips[i].address.address.description.replacingOccurrences(of: ":", with: "-")
+        }
+        let imported = try XCTUnwrap(result.spec, result.diagnostics.map(\.description).joined(separator: "\n"), file: file, line: line)
+        XCTAssertEqual(SpecYAMLWriter.yaml(imported), SpecYAMLWriter.yaml(expected), file: file, line: line)
+        XCTAssertEqual(imported, expected, file: file, line: line)
+    }
+
+    /// Real `keepalived -t` must print nothing and exit 0.
+    func assertKeepalivedAccepts(_ text: String, interfaces: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let dir = try KeepalivedTool.temporaryDirectory(self)
+        let url = dir.appendingPathComponent("keepalived.conf")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        let r = try KeepalivedTool.check(url, interfaces: interfaces)
+        XCTAssertEqual(r.output, "", "keepalived -t about:\n\(text)", file: file, line: line)
+        XCTAssertEqual(r.status, KeepalivedTool.clean, file: file, line: line)
     }
 }
