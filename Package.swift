@@ -276,7 +276,11 @@ let package = Package(
         .testTarget(name: "LBNetlinkTests", dependencies: ["LBNetlink", "LBSpec"]),
         .testTarget(name: "LBConnSyncTests", dependencies: ["LBConnSync", "LBSpec"]),
         .testTarget(name: "LBHostTests", dependencies: ["LBHost", "LBHostConformance", "LBNetlink", "LBSpec", "lb-agent", "lb-hostcheck"]),
-        .testTarget(name: "LBKeepalivedTests", dependencies: ["LBTestKit", "LBKeepalived", "LBSpec", "LBSpecYAML"]),
+        .testTarget(
+            name: "LBKeepalivedTests",
+            dependencies: ["LBTestKit", "LBKeepalived", "LBSpec", "LBSpecYAML"],
+            resources: [.copy("Resources")]
+        ),
         .testTarget(name: "LBCtlTests", dependencies: ["LBCtl", "lbctl", "LBAgentConfig", "LBControllerConfig", "LBCrypto", "LBSpec"]),
         .testTarget(
             name: "LBVRRPTests",

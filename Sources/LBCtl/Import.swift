@@ -20,18 +20,20 @@ struct ImportKeepalived: ParsableCommand {
         commandName: "keepalived",
         abstract: "Merge the keepalived.conf of every director into one cluster spec.",
         discussion: """
-        Each file is one director (name it with --name NODE=FILE, else its global_defs router_id). The same \
-        virtual_router_id in several files becomes one VRRP group with each director's priority, the same \
-        virtual_server one service; real servers become nodes rs1, rs2, … Problems are printed to standard \
-        error as FILE:LINE: error|warning: message. Exit 0 when the spec validates (warnings allowed), 1 \
-        otherwise; the spec is written only then. docs/keepalived.md lists how every keyword maps.
+        Each file is one director (name it with --name NODE=FILE, else its global_defs router_id); '@NODE' \
+        lines are read for that name, so one file with such lines may be named for several directors. The \
+        same virtual_router_id in several files becomes one VRRP group with each director's priority, the \
+        same virtual_server one service; real servers become nodes rs1, rs2, … What keepalived runs despite \
+        `keepalived -t` (unknown keywords, values it ignores) imports with a warning. Problems are printed to \
+        standard error as FILE:LINE: error|warning: message. Exit 0 when the spec validates (warnings \
+        allowed), 1 otherwise; the spec is written only then. docs/keepalived.md lists how every keyword maps.
         """
     )
 
     @Argument(help: "keepalived.conf files, one per director.")
     var files: [String] = []
 
-    @Option(name: .customLong("name"), help: ArgumentHelp("Name the director of a file (the file is imported too).", valueName: "NODE=FILE"))
+    @Option(name: .customLong("name"), help: ArgumentHelp("Name the director of a file (the file is imported too); a file with '@NODE' lines may be named once per director.", valueName: "NODE=FILE"))
     var names: [String] = []
 
     @Option(name: .customLong("address"), help: ArgumentHelp("A director's own address, for files without unicast_src_ip.", valueName: "NODE=IP[/PREFIX]"))
@@ -74,21 +76,30 @@ struct ImportKeepalived: ParsableCommand {
         return out
     }
 
-    func run() throws {
-        var paths = files
-        var nodeNames: [String: String] = [:]
+    /// One entry per director: the listed files in order, each named by the first `--name` for it; a
+    /// further name for a file is a further director read from it (its `@NODE` lines).
+    func directors() throws -> [(file: String, name: String?)] {
+        var directors: [(file: String, name: String?)] = files.map { ($0, nil) }
         func standard(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
         for (node, given) in try parsedNames() {
             // "./a.conf" and "a.conf" are one file: keep the spelling it was listed with first.
-            let file = paths.first { standard($0) == standard(given) } ?? given
-            if let other = nodeNames[file], other != node {
-                throw CommandFailure("\(file) is named both '\(other)' and '\(node)' with --name")
+            let same = directors.indices.filter { standard(directors[$0].file) == standard(given) }
+            if same.contains(where: { directors[$0].name == node }) { continue }
+            if let unnamed = same.first(where: { directors[$0].name == nil }) {
+                directors[unnamed].name = node
+            } else {
+                directors.append((same.first.map { directors[$0].file } ?? given, node))
             }
-            nodeNames[file] = node
-            if !paths.contains(file) { paths.append(file) }
         }
-        let options = KeepalivedImportOptions(cluster: cluster, names: nodeNames, addresses: try parsedAddresses())
-        let result = KeepalivedImporter.importFiles(paths, options: options)
+        return directors
+    }
+
+    func run() throws {
+        let directors = try directors()
+        var paths: [String] = []
+        for d in directors where !paths.contains(d.file) { paths.append(d.file) }
+        let options = KeepalivedImportOptions(cluster: cluster, addresses: try parsedAddresses())
+        let result = KeepalivedImporter.importDirectors(directors, options: options)
         result.diagnostics.forEach { printError($0.description) }
         guard let spec = result.spec else { throw ExitCode(1) }
 

@@ -14,9 +14,16 @@ public struct KeepalivedImportResult: Sendable {
 
 /// `lbctl import keepalived`: parse each director's file, interpret it, merge them, validate the result.
 public enum KeepalivedImporter {
-    /// Imports files from disk, one per director, in the order given.
+    /// Imports files from disk, one per director, in the order given; `@ID` lines are read for the name
+    /// `--name` gives a file, else for its router_id.
     public static func importFiles(_ paths: [String], options: KeepalivedImportOptions = .init()) -> KeepalivedImportResult {
-        importTrees(paths.map { KeepalivedParser.parse(file: $0) }, options: options)
+        importDirectors(paths.map { ($0, options.names[$0]) }, options: options)
+    }
+
+    /// Imports one file per director, each read for its name when given: a file with `@name` lines
+    /// (conditional configuration) may be listed once per director it serves.
+    public static func importDirectors(_ directors: [(file: String, name: String?)], options: KeepalivedImportOptions = .init()) -> KeepalivedImportResult {
+        importTrees(directors.map { KeepalivedParser.parse(file: $0.file, configID: $0.name) }, options: options)
     }
 
     /// Imports already parsed files (tests parse text in memory).

@@ -2,6 +2,9 @@ import LBSpec
 
 /// virtual_server: services, real servers and their health checks.
 extension KeepalivedReader {
+    /// The schedulers keepalived 2.2.7 accepts (check_parser.c, lvs_schedulers); lb runs the first six of them.
+    static let ipvsSchedulers: Set<String> = ["rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos"]
+
     // MARK: virtual_server
 
     mutating func virtualServer(_ v: KeepalivedStatement) {
@@ -51,10 +54,19 @@ extension KeepalivedReader {
             guard checkBlock(s, takesBlock: k == "real_server") else { continue }
             switch k {
             case "lb_algo", "lvs_sched":
-                if let v = argument(s, 0, "a scheduler") { scheduler = Located(v, at: s.position) }
+                guard let v = argument(s, 0, "a scheduler") else { continue }
+                if Self.ipvsSchedulers.contains(v) {
+                    scheduler = Located(v, at: s.position)
+                } else {
+                    // lbalgo_handler: a name IPVS does not know leaves the scheduler as it was.
+                    written.insert("scheduler")
+                    let hint = Suggest.closest(to: v, among: Scheduler.allCases.map(\.rawValue)).map { " (did you mean \($0)?)" } ?? ""
+                    rejected(s.position, "unknown scheduler '\(v)'\(hint)",
+                             otherwise: "ignores the line and uses \(scheduler?.value ?? KeepalivedDefaults.scheduler)")
+                }
             case "lb_kind", "lvs_method":
                 written.insert("forwarding")
-                if let f = forwardingMethod(s) { forwarding = Located(f, at: s.position) }
+                if let f = forwardingMethod(s, current: forwarding?.value) { forwarding = Located(f, at: s.position) }
             case "protocol":
                 written.insert("protocol")
                 if let v = argument(s, 0, "TCP or UDP") {
@@ -62,23 +74,29 @@ extension KeepalivedReader {
                     case "TCP": proto = Located(.tcp, at: s.position)
                     case "UDP": proto = Located(.udp, at: s.position)
                     case "SCTP": sink.error(s.position, "protocol SCTP is not supported by lb (tcp and udp only)")
-                    default: sink.error(s.position, "unknown protocol '\(v)'; expected TCP or UDP")
+                    default:
+                        let kept = proto.map { "keeps \($0.value.rawValue.uppercased())" } ?? "creates a UDP service, as without a protocol line"
+                        rejected(s.position, "unknown protocol '\(v)'; expected TCP or UDP", otherwise: "ignores the line and \(kept)")
+                        if proto == nil { proto = Located(KeepalivedDefaults.protocol, at: s.position) }
                     }
                 }
             case "persistence_timeout":
                 if s.words.count == 1 {
                     persistence = Located(KeepalivedDefaults.persistenceSeconds, at: s.position)
-                } else if let v = unsigned(s, 0, range: 1...Int(Int32.max), what: "persistence_timeout") {
+                } else if let v = unsigned(s, 0, range: 1...Int(Int32.max), what: "persistence_timeout",
+                                           otherwise: persistence.map { "ignores the line and keeps \($0.value) s" }
+                                               ?? "ignores the line: no persistence, unless a persistence_granularity gives it 360 s") {
                     persistence = Located(v, at: s.position)
                 }
             case "persistence_granularity":
                 if let v = argument(s, 0, "a netmask such as 255.255.255.255") {
-                    granularity = netmask(v, at: s.position)
+                    granularity = netmask(v, at: s.position, family: address.family) ?? granularity
                 }
             case "quorum":
-                if let v = unsigned(s, 0, range: 1...Int(UInt32.max), what: "quorum") { quorum = Located(v, at: s.position) }
+                // quorum_handler: a rejected quorum is 1, not the previous value.
+                quorum = Located(unsigned(s, 0, range: 1...Int(UInt32.max), what: "quorum", otherwise: "uses quorum 1") ?? 1, at: s.position)
             case "hysteresis":
-                if let v = unsigned(s, 0, range: 0...Int(UInt32.max), what: "hysteresis"), v > 0 {
+                if let v = unsigned(s, 0, range: 0...Int(UInt32.max), what: "hysteresis", otherwise: "ignores the line"), v > 0 {
                     ignored(s, "lb has no quorum hysteresis")
                 }
             case "sorry_server":
@@ -108,17 +126,15 @@ extension KeepalivedReader {
 
         if let scheduler {
             positions["scheduler"] = scheduler.position
-            switch scheduler.value {
-            case "rr", "wrr", "lc", "wlc", "sh", "mh":
-                service.scheduler = Scheduler(rawValue: scheduler.value)!
-            case "lblc", "lblcr", "dh", "sed", "nq", "fo", "ovf", "twos":
-                sink.error(scheduler.position, "scheduler \(scheduler.value) is not supported by lb; use one of rr, wrr, lc, wlc, sh, mh")
-            default:
-                let hint = Suggest.closest(to: scheduler.value, among: ["rr", "wrr", "lc", "wlc", "sh", "mh"]).map { "; did you mean \($0)?" } ?? ""
-                sink.error(scheduler.position, "unknown scheduler '\(scheduler.value)' (keepalived ignores it and uses wlc)\(hint)")
+            if let known = Scheduler(rawValue: scheduler.value) {
+                service.scheduler = known
+            } else {
+                sink.error(scheduler.position, "scheduler \(scheduler.value) is not supported by lb; use one of \(Scheduler.allCases.map(\.rawValue).joined(separator: ", "))")
             }
         } else {
-            sink.warning(v.position, "no lb_algo: keepalived uses \(KeepalivedDefaults.scheduler); imported as that")
+            if !written.contains("scheduler") {
+                sink.warning(v.position, "no lb_algo: keepalived uses \(KeepalivedDefaults.scheduler); imported as that")
+            }
             service.scheduler = .wlc
             positions["scheduler"] = v.position
         }
@@ -130,8 +146,10 @@ extension KeepalivedReader {
         if let forwarding {
             service.forwarding = forwarding.value
             positions["forwarding"] = forwarding.position
-        } else if !written.contains("forwarding") {
-            sink.warning(v.position, "no lb_kind: keepalived forwards by NAT then; imported as forwarding: nat")
+        } else {
+            if !written.contains("forwarding") {
+                sink.warning(v.position, "no lb_kind: keepalived forwards by NAT then; imported as forwarding: nat")
+            }
             service.forwarding = KeepalivedDefaults.forwarding
             positions["forwarding"] = v.position
         }
@@ -148,7 +166,11 @@ extension KeepalivedReader {
             positions["persistence"] = persistence.position
             positions["persistence.netmask"] = granularity?.position ?? persistence.position
         } else if let granularity {
-            sink.warning(granularity.position, "ignored: persistence_granularity without persistence_timeout (no persistence)")
+            // pgr_handler gives a service without persistence_timeout IPVS's default timeout.
+            sink.warning(granularity.position, "persistence_granularity without persistence_timeout: keepalived makes the service persistent for \(KeepalivedDefaults.persistenceSeconds) s then; imported as persistence.timeout \(KeepalivedDefaults.persistenceSeconds)")
+            service.persistence = Persistence(timeoutSeconds: KeepalivedDefaults.persistenceSeconds, netmask: granularity.value)
+            positions["persistence"] = granularity.position
+            positions["persistence.netmask"] = granularity.position
         }
         // Real servers: duplicates dropped as keepalived does, DR/TUN ports reset to the service port.
         var seen: [Endpoint: SourcePosition] = [:]
@@ -218,7 +240,8 @@ extension KeepalivedReader {
     mutating func realServerInhibit(_ s: KeepalivedStatement) -> Bool? {
         guard let word = s.arguments.first else { return true }
         guard let v = Self.keepalivedBoolean(word) else {
-            sink.error(s.position, "inhibit_on_failure '\(word)' is not true/false, on/off or yes/no in lower case (keepalived ignores the line)")
+            rejected(s.position, "inhibit_on_failure '\(word)' is not true/false, on/off or yes/no in lower case",
+                     otherwise: "ignores the line and keeps the virtual_server's setting")
             return nil
         }
         extra(s, after: 1)
@@ -252,7 +275,8 @@ extension KeepalivedReader {
         return weights.count
     }
 
-    mutating func forwardingMethod(_ s: KeepalivedStatement) -> Forwarding? {
+    /// `current`: the method an earlier line set, which a rejected one leaves in place.
+    mutating func forwardingMethod(_ s: KeepalivedStatement, current: Forwarding?) -> Forwarding? {
         guard let v = argument(s, 0, "DR, NAT or TUN") else { return nil }
         let f: Forwarding
         switch v {
@@ -260,8 +284,9 @@ extension KeepalivedReader {
         case "NAT": f = .nat
         case "TUN": f = .tun
         default:
-            let hint = ["DR", "NAT", "TUN"].first { $0 == v.uppercased() }.map { "; write \($0) in capitals" } ?? ""
-            sink.error(s.position, "unknown \(s.keyword) '\(v)': keepalived knows DR, NAT and TUN and falls back to NAT\(hint)")
+            let hint = ["DR", "NAT", "TUN"].first { $0 == v.uppercased() }.map { " (write \($0) in capitals)" } ?? ""
+            let kept = current.map { "keeps \($0.rawValue.uppercased())" } ?? "forwards by NAT, its default"
+            rejected(s.position, "unknown \(s.keyword) '\(v)'\(hint); keepalived knows DR, NAT and TUN", otherwise: "ignores the line and \(kept)")
             return nil
         }
         if s.words.count > 2 {
@@ -270,15 +295,18 @@ extension KeepalivedReader {
         return f
     }
 
-    /// A persistence_granularity: a netmask, or a prefix length written where a netmask belongs.
-    mutating func netmask(_ text: String, at position: SourcePosition) -> Located<IPAddress>? {
+    /// A persistence_granularity: a netmask, or a prefix length written where a netmask belongs. For an
+    /// IPv4 service, keepalived ignores a word that is no IPv4 address (pgr_handler), which leaves IPVS's
+    /// per-client netmask: nil then, with a warning.
+    mutating func netmask(_ text: String, at position: SourcePosition, family: IPAddress.Family) -> Located<IPAddress>? {
+        let perClient = "ignores the line, so persistence, if any, is per client (netmask 255.255.255.255)"
         if let a = IPAddress(text) {
             if a.family == .ipv4 && a.contiguousPrefixLength == nil {
                 sink.error(position, "persistence_granularity \(text) is not a contiguous netmask such as 255.255.255.255 (per client) or 255.255.255.0 (per /24)")
                 return nil
             }
             if a.family == .ipv6 {
-                sink.error(position, "persistence_granularity \(text): lb supports IPv4 netmasks only")
+                rejected(position, "persistence_granularity \(text) is no IPv4 netmask", otherwise: family == .ipv4 ? perClient : nil)
                 return nil
             }
             return Located(a, at: position)
@@ -290,21 +318,22 @@ extension KeepalivedReader {
             sink.warning(position, "persistence_granularity is a netmask, not a prefix length: imported \(text) as \(mask)")
             return Located(mask, at: position)
         }
-        sink.error(position, "persistence_granularity '\(text)' is not a netmask such as 255.255.255.255 (per client)")
+        rejected(position, "persistence_granularity '\(text)' is not a netmask such as 255.255.255.255 (per client)", otherwise: family == .ipv4 ? perClient : nil)
         return nil
     }
 
     /// `IP [PORT]`; `address` and `skipped` name the thing in the message about a bad address.
+    /// keepalived skips a server whose address or port it cannot read, with its block (alloc_rs, alloc_ssvr).
     mutating func endpoint(_ s: KeepalivedStatement, defaultPort: Int, what: String,
                            address: String? = nil, skipped: String = "it") -> Endpoint? {
         guard let text = argument(s, 0, "an address") else { return nil }
         guard let a = IPAddress(text) else {
-            sink.error(s.position, "\(address ?? what) '\(text)' is not an IP address (keepalived skips \(skipped))")
+            rejected(s.position, "\(address ?? what) '\(text)' is not an IP address", otherwise: "skips \(skipped)", imported: "imported without it")
             return nil
         }
         var port = defaultPort
         if s.words.count > 2 {
-            guard let p = unsigned(s, 1, range: 1...65535, what: "\(what) port") else { return nil }
+            guard let p = unsigned(s, 1, range: 1...65535, what: "\(what) port", otherwise: "skips \(skipped)") else { return nil }
             port = p
         }
         extra(s, after: 2)
@@ -351,16 +380,19 @@ extension KeepalivedReader {
         var miscTimeout: Int?
     }
 
+    /// A timing line of a virtual_server, real_server or checker; keepalived ignores a rejected value and
+    /// the checker takes the next level's, else the default (check_api.c, check_parser.c).
     mutating func timing(_ s: KeepalivedStatement, into t: inout CheckTiming) {
+        let inherited = "ignores the line and uses the enclosing block's \(s.keyword == "nb_get_retry" ? "retry" : s.keyword), else its default"
         switch s.keyword {
         case "delay_loop":
-            if let v = timer(s, minimum: 1) { t.delayLoop = v }
+            if let v = timer(s, minimum: 1, otherwise: inherited + " 60 s") { t.delayLoop = v }
         case "connect_timeout":
-            if let v = timer(s, minimum: 1) { t.connectTimeout = v }
+            if let v = timer(s, minimum: 1, otherwise: inherited + " 5 s") { t.connectTimeout = v }
         case "delay_before_retry":
-            if let v = timer(s, minimum: 0) { t.delayBeforeRetry = v }
+            if let v = timer(s, minimum: 0, otherwise: inherited + " 1 s (HTTP_GET 3 s)") { t.delayBeforeRetry = v }
         default:  // retry, nb_get_retry
-            if let v = unsigned(s, 0, range: 0...Int(UInt32.max), what: s.keyword) { t.retry = v }
+            if let v = unsigned(s, 0, range: 0...Int(UInt32.max), what: s.keyword, otherwise: inherited + " 1 (MISC_CHECK 0)") { t.retry = v }
         }
     }
 
@@ -381,7 +413,7 @@ extension KeepalivedReader {
             guard checkBlock(s, takesBlock: isChecker) else { continue }
             switch k {
             case "weight":
-                if let v = unsigned(s, 0, range: 0...Int(Int32.max), what: "weight") { rs.weight = v }
+                if let v = unsigned(s, 0, range: 0...Int(Int32.max), what: "weight", otherwise: "ignores the line and keeps weight \(rs.weight)") { rs.weight = v }
             case "inhibit_on_failure":
                 if let v = realServerInhibit(s) { rs.inhibit = v }
             case "lvs_method":
@@ -422,14 +454,22 @@ extension KeepalivedReader {
         for s in c.block ?? [] {
             let k = s.keyword
             guard known.contains(k) else {
-                unknown(s, in: c.keyword, known: known)
+                if k == "nb_get_retry" && s.block == nil {
+                    // 2.2.7 knows nb_get_retry in HTTP_GET and SSL_GET only; elsewhere it is unknown.
+                    sink.warning(s.position, "unknown keyword 'nb_get_retry' in \(c.keyword): keepalived 2.2.7 reads it in HTTP_GET and SSL_GET only (it was renamed retry), so it ignores the line when it runs (keepalived -t reports it), and the checker keeps the enclosing block's retry, else its default \(kind == .misc ? KeepalivedDefaults.miscRetry : KeepalivedDefaults.retry); imported as that (write retry \(s.arguments.first ?? "N") to retry that often)")
+                } else {
+                    unknown(s, in: c.keyword, known: known)
+                }
                 continue
             }
             guard checkBlock(s, takesBlock: k == "url") else { continue }
             switch k {
             case "connect_port":
-                check.connectPort = unsigned(s, 0, range: 1...65535, what: "connect_port")
-            case "delay_loop", "connect_timeout", "retry", "nb_get_retry", "delay_before_retry":
+                check.connectPort = unsigned(s, 0, range: 1...65535, what: "connect_port", otherwise: "ignores the line and checks the real server's own port") ?? check.connectPort
+            case "nb_get_retry":
+                sink.warning(s.position, "nb_get_retry is deprecated (keepalived -t says so; it was renamed retry), but \(c.keyword) still reads it as retry: imported as retry")
+                timing(s, into: &check.timing)
+            case "delay_loop", "connect_timeout", "retry", "delay_before_retry":
                 timing(s, into: &check.timing)
             case "url":
                 urls += 1
@@ -446,19 +486,20 @@ extension KeepalivedReader {
             case "misc_path":
                 check.command = argument(s, 0, "the command to run")
             case "misc_timeout":
-                if let v = unsigned(s, 0, range: 1...Int(UInt32.max), what: "misc_timeout") { check.miscTimeout = v * 1000 }
+                if let v = unsigned(s, 0, range: 1...Int(UInt32.max), what: "misc_timeout",
+                                    otherwise: "ignores the line and gives the command the checker's delay_loop to finish") { check.miscTimeout = v * 1000 }
             default:
                 ignored(s)
             }
         }
         switch kind {
         case .http where urls == 0:
-            sink.error(c.position, "HTTP_GET has no url { path … } (keepalived ignores the checker)")
+            sink.warning(c.position, "HTTP_GET has no url { path … }: keepalived -t reports it, and keepalived, when it runs, ignores the checker; imported without it")
             return nil
         case .http where check.path == nil:
             return nil
         case .misc where check.command == nil:
-            sink.error(c.position, "MISC_CHECK has no misc_path (keepalived skips the checker)")
+            sink.warning(c.position, "MISC_CHECK has no misc_path: keepalived -t reports it, and keepalived, when it runs, skips the checker; imported without it")
             return nil
         default:
             return check
@@ -489,7 +530,7 @@ extension KeepalivedReader {
             }
         }
         guard let path else {
-            sink.error(u.position, "url has no path (keepalived ignores it)")
+            sink.warning(u.position, "url has no path: keepalived -t reports it, and keepalived, when it runs, ignores the url (and a checker left without one); imported without it")
             return (nil, nil, nil)
         }
         if !statusWritten {
@@ -499,19 +540,27 @@ extension KeepalivedReader {
         return (path, status, host)
     }
 
-    /// `status_code 200`, or codes and ranges (`200-299 404`): lb expects one.
+    /// `status_code 200`, or codes and ranges (`200-299 404`): lb expects one. keepalived skips a word it
+    /// cannot read (status_code_handler), and a url left without codes accepts any 2xx.
     mutating func statusCode(_ s: KeepalivedStatement) -> Int? {
-        guard let first = argument(s, 0, "a status code") else { return nil }
+        guard argument(s, 0, "a status code") != nil else { return nil }
+        var valid: [String] = []
         for word in s.arguments {
-            let ends = word.split(separator: "-", maxSplits: 1).map { Self.parseUnsigned(String($0)) }
-            guard !ends.isEmpty, ends.allSatisfy({ $0 != nil && (100...599).contains($0!) }) else {
-                sink.error(s.position, "invalid status_code '\(word)'; HTTP status codes are 100–599")
-                return nil
+            let parts = word.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+            let ends = parts.compactMap { Self.parseUnsigned(String($0)) }.filter { (100...599).contains($0) }
+            guard ends.count == parts.count, ends[0] <= ends[ends.count - 1] else {
+                rejected(s.position, "invalid status_code '\(word)'; HTTP status codes are 100–599", otherwise: "skips it", imported: "imported without it")
+                continue
             }
+            valid.append(word)
+        }
+        guard let first = valid.first else {
+            sink.warning(s.position, "status_code has no valid code left: keepalived then accepts any 2xx, and lb expects one: imported as 200")
+            return 200
         }
         let code = Self.parseUnsigned(String(first.split(separator: "-")[0]))!
-        if s.words.count > 2 || first.contains("-") {
-            sink.warning(s.position, "status_code \(s.arguments.joined(separator: " ")) accepts several codes; lb expects exactly one: imported as \(code)")
+        if valid.count > 1 || first.contains("-") {
+            sink.warning(s.position, "status_code \(valid.joined(separator: " ")) accepts several codes; lb expects exactly one: imported as \(code)")
         }
         return code
     }

@@ -35,28 +35,39 @@ extension KeepalivedReader {
             case "smtp_server":
                 if let v = argument(s, 0, "the SMTP server's address or name") {
                     server = Located(v, at: s.position)
+                    // smtpserver_handler: a port it cannot use leaves no SMTP server at all.
                     if s.words.count > 2 {
-                        if let p = unsigned(s, 1, range: 1...65535, what: "SMTP port") { port = Located(p, at: s.position) }
+                        if let p = unsigned(s, 1, range: 1...65535, what: "SMTP port", otherwise: "has no SMTP server then and sends no mail") {
+                            port = Located(p, at: s.position)
+                        } else {
+                            server = nil
+                        }
                     }
                     extra(s, after: 2)
                 }
             case "smtp_connect_timeout":
-                if let v = unsigned(s, 0, range: 0...4294, what: "smtp_connect_timeout") { timeout = Located(v, at: s.position) }
+                if let v = unsigned(s, 0, range: 0...4294, what: "smtp_connect_timeout",
+                                    otherwise: "ignores the line and waits its default \(KeepalivedDefaults.smtpConnectTimeout) s") { timeout = Located(v, at: s.position) }
             case "vrrp_version":
-                if let v = unsigned(s, 0, range: 2...3, what: "vrrp_version") { globalVersion = Located(v, at: s.position) }
+                if let v = unsigned(s, 0, range: 2...3, what: "vrrp_version", otherwise: "ignores the line and speaks VRRP version 2 (3 for IPv6)") {
+                    globalVersion = Located(v, at: s.position)
+                }
             case "vrrp_garp_master_delay":
-                if let v = unsigned(s, 0, range: 0...4294, what: "vrrp_garp_master_delay") { globalGarpDelay = Located(v, at: s.position) }
+                if let v = unsigned(s, 0, range: 0...4294, what: "vrrp_garp_master_delay", otherwise: "ignores the line and repeats them after its default 5 s") {
+                    globalGarpDelay = Located(v, at: s.position)
+                }
             case "vrrp_garp_master_repeat":
-                if let v = unsigned(s, 0, range: 1...Int(Int32.max), what: "vrrp_garp_master_repeat") { globalGarpRepeat = Located(v, at: s.position) }
+                if let v = garpRepeatCount(s, otherwise: "ignores the line and sends its default 5") { globalGarpRepeat = v }
             case "vrrp_garp_master_refresh":
-                if let v = unsigned(s, 0, range: 0...4294, what: "vrrp_garp_master_refresh") { globalGarpRefresh = Located(v, at: s.position) }
+                // vrrp_garp_refresh_handler: a rejected refresh is 0, no refresh.
+                globalGarpRefresh = Located(unsigned(s, 0, range: 0...4294, what: "vrrp_garp_master_refresh", otherwise: "sends no refreshes") ?? 0, at: s.position)
             case "vrrp_min_garp":
                 if boolean(s, default: true) == true { minGarp = s.position }
             case "lvs_timeouts":
                 lvsTimeouts(s)
             case "lvs_sync_daemon":
                 if let first = syncStatement {
-                    sink.error(s.position, "a second lvs_sync_daemon (the first is at \(first.position)); keepalived runs one")
+                    rejected(s.position, "a second lvs_sync_daemon (the first is at \(first.position))", otherwise: "ignores it and runs the first")
                 } else {
                     syncStatement = s
                 }
@@ -108,22 +119,25 @@ extension KeepalivedReader {
     mutating func lvsTimeouts(_ s: KeepalivedStatement) {
         var t = IPVSTimeouts()
         var args = s.arguments[...]
-        guard !args.isEmpty else {
-            sink.error(s.position, "lvs_timeouts needs at least one of tcp SECONDS, tcpfin SECONDS, udp SECONDS")
+        let kernels = "leaves the kernel's value", lbs = "imported as lb's default"
+        guard args.count >= 2 else {
+            rejected(s.position, "lvs_timeouts needs at least one of tcp SECONDS, tcpfin SECONDS, udp SECONDS",
+                     otherwise: "ignores the line and \(kernels)s", imported: "imported as lb's defaults")
             return
         }
         var given: [String] = []
+        // lvs_timeouts (global_parser.c) goes on after a word it does not know, and reads the next as an option.
         while let key = args.popFirst() {
             guard ["tcp", "tcpfin", "udp"].contains(key) else {
-                sink.error(s.position, "unknown lvs_timeouts option '\(key)'; expected tcp, tcpfin or udp")
-                return
+                rejected(s.position, "unknown lvs_timeouts option '\(key)'; expected tcp, tcpfin or udp", otherwise: "skips the word", imported: "so does the import")
+                continue
             }
             guard let text = args.popFirst() else {
-                sink.error(s.position, "lvs_timeouts \(key) needs a number of seconds")
-                return
+                rejected(s.position, "lvs_timeouts \(key) needs a number of seconds", otherwise: kernels, imported: lbs)
+                continue
             }
             guard let v = Self.parseUnsigned(text), v <= Int(UInt32.max) else {
-                sink.error(s.position, "lvs_timeouts \(key) '\(text)' is not a whole number of seconds")
+                rejected(s.position, "lvs_timeouts \(key) '\(text)' is not a whole number of seconds", otherwise: kernels, imported: lbs)
                 continue
             }
             if v == 0 {
@@ -167,8 +181,9 @@ extension KeepalivedReader {
             }
             if key == "id" {
                 guard let v = Self.parseUnsigned(value), v <= 255 else {
-                    sink.error(s.position, "lvs_sync_daemon id '\(value)' is not 0–255")
-                    return
+                    rejected(s.position, "lvs_sync_daemon id '\(value)' is not 0–255",
+                             otherwise: "uses the vrrp_instance's virtual_router_id (0 without an instance)")
+                    continue
                 }
                 syncID = v
             } else {
@@ -233,11 +248,19 @@ extension KeepalivedReader {
                 routerID = unsigned(s, 0, range: 1...255, what: "virtual_router_id")
                 routerIDPosition = s.position
             case "priority":
-                if let v = unsigned(s, 0, range: 1...255, what: "priority") { priority = Located(v, at: s.position) }
+                // vrrp_prio_handler: a rejected priority is the default, not the previous value.
+                let v = unsigned(s, 0, range: 1...255, what: "priority", otherwise: "uses its default priority \(KeepalivedDefaults.priority)")
+                priority = Located(v ?? KeepalivedDefaults.priority, at: s.position)
             case "advert_int":
-                if let v = decimal(s, 0, range: 0.01...255, what: "advert_int") { advert = Located(v, at: s.position) }
+                if let v = decimal(s, 0, range: 0.01...255, what: "advert_int",
+                                   otherwise: "ignores the line and keeps advert_int \(advert?.value.formatted ?? "1") s") {
+                    advert = Located(v, at: s.position)
+                }
             case "version":
-                if let v = unsigned(s, 0, range: 2...3, what: "version") { version = Located(v, at: s.position) }
+                if let v = unsigned(s, 0, range: 2...3, what: "version",
+                                    otherwise: "ignores the line and keeps the global vrrp_version, else 2 (3 for IPv6)") {
+                    version = Located(v, at: s.position)
+                }
             case "authentication":
                 authPosition = s.position
                 password = authentication(s)
@@ -253,7 +276,9 @@ extension KeepalivedReader {
             case "preempt":
                 break  // keepalived's default, kept for old files.
             case "preempt_delay":
-                if let v = decimal(s, 0, range: 0...1000, what: "preempt_delay") {
+                // vrrp_preempt_delay_handler: a rejected delay is 0.
+                preemptDelay = nil
+                if let v = decimal(s, 0, range: 0...1000, what: "preempt_delay", otherwise: "preempts without delay") {
                     let whole = Int(v.rounded(.up))
                     if Double(whole) != v {
                         sink.warning(s.position, "preempt_delay \(s.arguments[0]) is not whole seconds; imported as \(whole) s")
@@ -265,7 +290,7 @@ extension KeepalivedReader {
                     if let a = IPAddress(v) {
                         if k == "unicast_src_ip" { unicastSource = Located(a, at: s.position) } else { mcastSource = Located(a, at: s.position) }
                     } else {
-                        sink.error(s.position, "\(k) '\(v)' is not an IP address")
+                        rejected(s.position, "\(k) '\(v)' is not an IP address", otherwise: "skips the line", imported: "imported without it")
                     }
                 }
             case "unicast_peer":
@@ -275,17 +300,19 @@ extension KeepalivedReader {
                     if let a = IPAddress(line.keyword) {
                         peers.append(Located(a, at: line.position))
                     } else {
-                        sink.error(line.position, "unicast_peer '\(line.keyword)' is not an IP address (keepalived skips it)")
+                        rejected(line.position, "unicast_peer '\(line.keyword)' is not an IP address", otherwise: "skips it", imported: "imported without it")
                     }
                 }
             case "notify", "notify_master", "notify_backup", "notify_fault", "notify_stop":
                 notify(s)
             case "garp_master_delay":
-                if let v = unsigned(s, 0, range: 0...4294, what: "garp_master_delay") { garpDelay = Located(v, at: s.position) }
+                if let v = unsigned(s, 0, range: 0...4294, what: "garp_master_delay", otherwise: "ignores the line and keeps vrrp_garp_master_delay, else 5 s") {
+                    garpDelay = Located(v, at: s.position)
+                }
             case "garp_master_repeat":
-                if let v = unsigned(s, 0, range: 1...Int(Int32.max), what: "garp_master_repeat") { garpRepeat = Located(v, at: s.position) }
+                if let v = garpRepeatCount(s, otherwise: "ignores the line and keeps vrrp_garp_master_repeat, else 5") { garpRepeat = v }
             case "garp_master_refresh":
-                if let v = unsigned(s, 0, range: 0...4294, what: "garp_master_refresh") { garpRefresh = Located(v, at: s.position) }
+                garpRefresh = Located(unsigned(s, 0, range: 0...4294, what: "garp_master_refresh", otherwise: "sends no refreshes") ?? 0, at: s.position)
             case "lvs_sync_daemon_interface":
                 if let v = argument(s, 0, "an interface") {
                     sink.warning(s.position, "lvs_sync_daemon_interface is deprecated in keepalived; imported as connection sync on \(v) (ipvs.sync)")
@@ -407,6 +434,16 @@ extension KeepalivedReader {
             sourceAddress: unicastSource ?? mcastSource, unicastPeers: peers))
     }
 
+    /// `garp_master_repeat N`: keepalived turns 0 into 1 (vrrp_garp_rep_handler), and ignores what it cannot read.
+    mutating func garpRepeatCount(_ s: KeepalivedStatement, otherwise: String) -> Located<Int>? {
+        guard let v = unsigned(s, 0, range: 0...Int(Int32.max), what: s.keyword, otherwise: otherwise) else { return nil }
+        if v == 0 {
+            rejected(s.position, "\(s.keyword) 0 sends no gratuitous ARP", otherwise: "sends 1")
+            return Located(1, at: s.position)
+        }
+        return Located(v, at: s.position)
+    }
+
     mutating func authentication(_ a: KeepalivedStatement) -> Located<String>? {
         var type: Located<String>?
         var pass: Located<String>?
@@ -430,7 +467,7 @@ extension KeepalivedReader {
             return nil
         case "PASS":
             guard let pass, !pass.value.isEmpty else {
-                sink.error(type!.position, "auth_type PASS without auth_pass (keepalived ignores the authentication block)")
+                rejected(type!.position, "auth_type PASS without auth_pass", otherwise: "sends no authentication", imported: "imported without it")
                 return nil
             }
             let bytes = Array(pass.value.utf8)
@@ -445,7 +482,8 @@ extension KeepalivedReader {
             sink.error(type!.position, "auth_type AH (IPsec authentication header) is not supported by lb; use PASS, or no authentication")
             return nil
         case let other?:
-            sink.error(type!.position, "unknown auth_type '\(other)'; keepalived knows PASS and AH (in capitals)")
+            rejected(type!.position, "unknown auth_type '\(other)'; keepalived knows PASS and AH (in capitals)",
+                     otherwise: "ignores the line and sends no authentication", imported: "imported without it")
             return nil
         }
     }
@@ -456,7 +494,7 @@ extension KeepalivedReader {
         let text = s.keyword
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let address = IPAddress(String(parts[0])) else {
-            sink.error(s.position, "'\(text)' is not an IP address (keepalived skips this VIP)")
+            rejected(s.position, "'\(text)' is not an IP address", otherwise: "skips this VIP", imported: "imported without it")
             return nil
         }
         var prefix = address.bitWidth

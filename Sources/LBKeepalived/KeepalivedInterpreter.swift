@@ -1,15 +1,18 @@
 import LBSpec
 
-/// Reads one director's statement tree as keepalived 2.2.7 would, and states it in lb's terms.
+/// Reads one director's statement tree as keepalived 2.2.7 runs it, and states it in lb's terms.
 ///
-/// Every keyword keepalived knows is either mapped, or reported as `ignored: …` (a warning); a keyword it
-/// does not know is an error, as with `keepalived -t`. Values keepalived rejects are errors, except
-/// where keepalived itself settles on one obvious meaning (a password cut to 8 bytes, a DR real server
-/// port reset to the service port, …): those are imported as keepalived runs them, with a warning
-/// that says so. keepalived's defaults are applied explicitly, so the spec keeps the file's behaviour.
+/// What keepalived runs, lb imports: `keepalived -t` complains about much that keepalived itself, when
+/// it runs, passes over. A keyword it does not know is ignored (a warning, with the nearest known one);
+/// a value it rejects leaves the setting at its default, or keepalived settles on one obvious meaning
+/// (a password cut to 8 bytes, a DR real server port reset to the service port, …): imported as that,
+/// with a warning naming what was assumed. Every keyword keepalived knows is either mapped, or reported
+/// as `ignored: …` (a warning): not carried. Errors are left for what lb cannot carry faithfully.
+/// keepalived's defaults are applied explicitly, so the spec keeps the file's behaviour.
 public enum KeepalivedInterpreter {
     public static func interpret(_ tree: KeepalivedSyntaxTree) -> (file: KeepalivedFile, diagnostics: [KeepalivedDiagnostic]) {
         var reader = KeepalivedReader(path: tree.file)
+        reader.file.name = tree.name
         reader.read(tree.statements)
         return (reader.file, reader.sink.diagnostics)
     }
@@ -91,7 +94,7 @@ struct KeepalivedReader {
 
     mutating func otherTopLevel(_ s: KeepalivedStatement) {
         guard KeepalivedKeywords.topLevel.contains(s.keyword) else {
-            unknown(s, in: "the top level", known: KeepalivedKeywords.topLevel)
+            unknown(s, in: Self.topLevel, known: KeepalivedKeywords.topLevel)
             return
         }
         guard checkBlock(s, takesBlock: Self.topLevelBlocks.contains(s.keyword)) else { return }
@@ -112,17 +115,40 @@ struct KeepalivedReader {
     // MARK: reading values
 
     /// Reports a keyword keepalived does not know, with the nearest one it does.
+    ///
+    /// keepalived runs such a file: it ignores the line, so a line alone is a warning. A block is worse
+    /// (lib/parser.c, process_stream): keepalived ignores its `{`, reads its lines as part of the
+    /// enclosing block and ends that block at its `}`. At the top level that only skips the block, when
+    /// no line inside is a top-level keyword; anywhere else the rest of the enclosing block is read
+    /// outside it, which is no configuration anyone meant: an error.
     mutating func unknown(_ s: KeepalivedStatement, in context: String, known: Set<String>) {
         var message = "unknown keyword '\(s.keyword)' in \(context)"
         if s.keyword.contains("\u{A0}") {
-            message += "; it contains a non-breaking space (U+00A0), often pasted from a web page"
+            message += " (it contains a non-breaking space, U+00A0, often pasted from a web page)"
         } else if let hint = Suggest.closest(to: s.keyword, among: known.sorted()) {
-            message += "; did you mean '\(hint)'?"
+            message += " (did you mean '\(hint)'?)"
         }
-        if s.block != nil {
-            message += " (its block, lines \(s.line)–\(s.endLine), is skipped)"
+        guard let block = s.block else {
+            sink.warning(s.position, message + ": keepalived ignores the line when it runs (keepalived -t reports it); not imported")
+            return
         }
-        sink.error(s.position, message)
+        let first = block.first?.line ?? s.line, last = block.map(\.endLine).max() ?? s.endLine
+        let lines = block.isEmpty ? "its block" : first == last ? "its block (line \(first))" : "its block (lines \(first)–\(last))"
+        if context == Self.topLevel, !Self.flattened(block).contains(where: { KeepalivedKeywords.topLevel.contains($0.keyword) }) {
+            sink.warning(s.position, message + ": keepalived ignores the line when it runs, and \(lines) as unknown top-level keywords too (keepalived -t reports them); not imported")
+            return
+        }
+        let rest = context == Self.topLevel
+            ? "a top-level keyword in it takes effect"
+            : "its '}' at line \(s.endLine) ends \(context) there, so what follows is read outside \(context)"
+        sink.error(s.position, message + " opens a block: keepalived ignores the '{', reads \(lines) as part of \(context), and \(rest); lb cannot import what keepalived makes of that: correct the keyword")
+    }
+
+    static let topLevel = "the top level"
+
+    /// Every statement of a block and of the blocks inside it, as keepalived reads an unknown block.
+    static func flattened(_ block: [KeepalivedStatement]) -> [KeepalivedStatement] {
+        block.flatMap { [$0] + flattened($0.block ?? []) }
     }
 
     static let reasons: [String: String] = [
@@ -139,6 +165,24 @@ struct KeepalivedReader {
         "static_routes": "lb manages no routes",
         "static_rules": "lb manages no routing rules",
         "use_vmac": "lb uses the interface's own MAC address",
+        "vrrp_track_process": "lb tracks no processes: a director's priority does not change",
+        "vrrp_track_file": "lb tracks no files: a director's priority does not change",
+        "bfd_instance": "lb has no BFD",
+        "linkbeat_interfaces": "lb watches no link beat: a director's priority does not change",
+        "linkbeat_use_polling": "lb watches no link beat",
+        "garp_group": "lb sends gratuitous ARP per VRRP group (vrrp.gratuitous_arp)",
+        "net_namespace": "lb-agent runs in the namespace it is started in",
+        "net_namespace_ipvs": "lb-agent runs in the namespace it is started in",
+        "enable_dbus": "lb has no D-Bus interface; lbctl and the controller's API report state",
+        "dbus_service_name": "lb has no D-Bus interface",
+        "enable_snmp_vrrp": "lb has no SNMP agent; lb-agent exports Prometheus metrics",
+        "enable_snmp_checker": "lb has no SNMP agent; lb-agent exports Prometheus metrics",
+        "enable_snmp_rfc": "lb has no SNMP agent; lb-agent exports Prometheus metrics",
+        "enable_snmp_rfcv2": "lb has no SNMP agent; lb-agent exports Prometheus metrics",
+        "enable_snmp_rfcv3": "lb has no SNMP agent; lb-agent exports Prometheus metrics",
+        "enable_snmp_keepalived": "lb has no SNMP agent; lb-agent exports Prometheus metrics",
+        "enable_traps": "lb has no SNMP agent",
+        "snmp_socket": "lb has no SNMP agent",
     ]
 
     mutating func ignored(_ s: KeepalivedStatement, _ reason: String? = nil) {
@@ -174,37 +218,48 @@ struct KeepalivedReader {
         }
     }
 
-    mutating func unsigned(_ s: KeepalivedStatement, _ index: Int, range: ClosedRange<Int>, what: String) -> Int? {
+    /// A value keepalived rejects. `otherwise` says what keepalived does instead when it runs (it ignores
+    /// the line and keeps a default, or uses a fixed value), for a setting lb imports the same way: then
+    /// it is a warning. Without it, an error.
+    mutating func rejected(_ at: SourcePosition, _ problem: String, otherwise: String?, imported: String = "imported as that") {
+        if let otherwise {
+            sink.warning(at, "\(problem): keepalived -t reports it, and keepalived, when it runs, \(otherwise); \(imported)")
+        } else {
+            sink.error(at, problem)
+        }
+    }
+
+    mutating func unsigned(_ s: KeepalivedStatement, _ index: Int, range: ClosedRange<Int>, what: String, otherwise: String? = nil) -> Int? {
         guard let text = argument(s, index, "a whole number") else { return nil }
         if index == 0 { extra(s, after: 1) }
         guard let v = Self.parseUnsigned(text) else {
-            sink.error(s.position, "\(what) '\(text)' is not a whole number")
+            rejected(s.position, "\(what) '\(text)' is not a whole number", otherwise: otherwise)
             return nil
         }
         guard range.contains(v) else {
-            sink.error(s.position, "\(what) \(v) is out of range \(range.lowerBound)–\(range.upperBound)")
+            rejected(s.position, "\(what) \(v) is out of range \(range.lowerBound)–\(range.upperBound)", otherwise: otherwise)
             return nil
         }
         return v
     }
 
-    mutating func decimal(_ s: KeepalivedStatement, _ index: Int, range: ClosedRange<Double>, what: String) -> Double? {
+    mutating func decimal(_ s: KeepalivedStatement, _ index: Int, range: ClosedRange<Double>, what: String, otherwise: String? = nil) -> Double? {
         guard let text = argument(s, index, "a number") else { return nil }
         if index == 0 { extra(s, after: 1) }
         guard let v = Self.parseDecimal(text) else {
-            sink.error(s.position, "\(what) '\(text)' is not a number")
+            rejected(s.position, "\(what) '\(text)' is not a number", otherwise: otherwise)
             return nil
         }
         guard range.contains(v) else {
-            sink.error(s.position, "\(what) \(text) is out of range \(range.lowerBound.formatted)–\(range.upperBound.formatted)")
+            rejected(s.position, "\(what) \(text) is out of range \(range.lowerBound.formatted)–\(range.upperBound.formatted)", otherwise: otherwise)
             return nil
         }
         return v
     }
 
     /// A keepalived TIMER (seconds, decimals allowed) in milliseconds.
-    mutating func timer(_ s: KeepalivedStatement, minimum: Int) -> Int? {
-        guard let v = decimal(s, 0, range: 0...4_294_967, what: s.keyword) else { return nil }
+    mutating func timer(_ s: KeepalivedStatement, minimum: Int, otherwise: String? = nil) -> Int? {
+        guard let v = decimal(s, 0, range: 0...4_294_967, what: s.keyword, otherwise: otherwise) else { return nil }
         let ms = v * 1000
         var rounded = Int(ms.rounded())
         if abs(ms - ms.rounded()) > 1e-6 {
@@ -212,7 +267,7 @@ struct KeepalivedReader {
             sink.warning(s.position, "\(s.keyword) \(s.arguments[0]) is finer than lb's 1 ms; imported as \(rounded) ms")
         }
         guard rounded >= minimum else {
-            sink.error(s.position, "\(s.keyword) \(s.arguments[0]) must be more than 0")
+            rejected(s.position, "\(s.keyword) \(s.arguments[0]) must be more than 0", otherwise: otherwise)
             return nil
         }
         return rounded

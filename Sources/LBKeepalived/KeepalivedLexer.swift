@@ -32,22 +32,58 @@ public struct KeepalivedToken: Sendable, Equatable {
 /// - Words are separated by spaces and tabs. A word starting with `"` runs to the next `"` and may hold
 ///   spaces, braces and comment characters; there are no escapes in it. Single quotes are ordinary
 ///   characters (keepalived gives them meaning only inside script command lines).
-/// - Lines starting with `@` (conditional configuration), `$NAME=` (parameter definitions) and `~SEQ`
-///   (sequences) need keepalived's preprocessor, which lbctl does not implement: they are errors.
+/// - A line starting `@ID ` (conditional configuration) is read, without the prefix, only when ID is the
+///   config id the file is read for; `@^ID ` only when it is not (lib/parser.c, read_line). keepalived's
+///   config id is its `-i`, else the host name up to the first dot; lb's is the director's name. With no
+///   config id, `@ID` lines are skipped and `@^ID` lines read, as keepalived does for an id no line names.
+/// - Lines starting with `$NAME=` (parameter definitions) and `~SEQ` (sequences) need the rest of
+///   keepalived's preprocessor, which lbctl does not implement: they are errors.
 public enum KeepalivedLexer {
+    /// Tokens, problems, and the first `@` line (the parser re-reads a file whose config id it guessed).
+    struct Lexed {
+        var tokens: [KeepalivedToken] = []
+        var sink = DiagnosticSink()
+        var firstConditionalLine: Int?
+    }
+
     /// Characters keepalived counts as white space between words.
     static let whitespace: Set<Character> = [" ", "\t", "\u{0C}", "\u{0B}", "\r"]
 
-    public static func tokenize(_ text: String, file: String) -> (tokens: [KeepalivedToken], diagnostics: [KeepalivedDiagnostic]) {
-        var sink = DiagnosticSink()
-        var tokens: [KeepalivedToken] = []
+    /// `configID`: who the file is read for (`@ID` lines); nil for nobody in particular.
+    public static func tokenize(_ text: String, file: String, configID: String? = nil) -> (tokens: [KeepalivedToken], diagnostics: [KeepalivedDiagnostic]) {
+        let lexed = lex(text, file: file, configID: configID)
+        return (lexed.tokens, lexed.sink.diagnostics)
+    }
+
+    static func lex(_ text: String, file: String, configID: String?) -> Lexed {
+        var lexed = Lexed()
         var lineNumber = 0
         // "\r\n" is one Character in Swift: split on it as well as on "\n".
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
-            tokenizeLine(Array(rawLine), line: lineNumber, file: file, into: &tokens, sink: &sink)
+            var chars = Array(rawLine)
+            let start = chars.firstIndex { !whitespace.contains($0) } ?? chars.count
+            if start < chars.count, chars[start] == "@" {
+                if lexed.firstConditionalLine == nil { lexed.firstConditionalLine = lineNumber }
+                guard let kept = condition(chars, from: start, configID: configID) else { continue }
+                // Blanks keep the columns of what follows the prefix.
+                chars = Array(repeating: " ", count: kept) + chars[kept...]
+            }
+            tokenizeLine(chars, line: lineNumber, file: file, into: &lexed.tokens, sink: &lexed.sink)
         }
-        return (tokens, sink.diagnostics)
+        return lexed
+    }
+
+    /// Where the line goes on after `@ID` or `@^ID` and its blanks, when it is kept for `configID`;
+    /// nil when keepalived skips it, as it does a prefix with nothing after it.
+    static func condition(_ chars: [Character], from start: Int, configID: String?) -> Int? {
+        let negated = start + 1 < chars.count && chars[start + 1] == "^"
+        let idStart = start + (negated ? 2 : 1)
+        // keepalived ends the id at a space or a tab only.
+        guard let idEnd = chars[idStart...].firstIndex(where: { $0 == " " || $0 == "\t" }) else { return nil }
+        let matches = configID.map { String(chars[idStart..<idEnd]) == $0 } ?? false
+        guard matches != negated else { return nil }
+        return chars[idEnd...].firstIndex { $0 != " " && $0 != "\t" } ?? chars.count
     }
 
     static func tokenizeLine(_ chars: [Character], line: Int, file: String, into tokens: inout [KeepalivedToken], sink: inout DiagnosticSink) {
@@ -55,10 +91,6 @@ public enum KeepalivedLexer {
         let firstIndex = chars.firstIndex { !whitespace.contains($0) } ?? chars.count
         if firstIndex < chars.count {
             let rest = String(chars[firstIndex...])
-            if rest.hasPrefix("@") {
-                sink.error(at, "conditional configuration ('@…' lines) is not supported by lbctl import; keep only the lines meant for this director and remove the '@' prefixes")
-                return
-            }
             if rest.hasPrefix("~SEQ") {
                 sink.error(at, "~SEQ sequences are not supported by lbctl import; write the lines out in full")
                 return

@@ -70,7 +70,7 @@ private struct Merge {
         var used: [String: Int] = [:]
         for (i, f) in files.enumerated() {
             var name: String
-            if let given = options.names[f.path] {
+            if let given = f.name ?? options.names[f.path] {
                 name = given
             } else if let id = f.routerID {
                 name = id.value

@@ -18,6 +18,8 @@ extension Located: Equatable where Value: Equatable {}
 public struct KeepalivedFile: Sendable {
     /// The file as named on the command line.
     public var path: String
+    /// The director name it was read for (`--name`); one file may be read for several directors.
+    public var name: String?
     /// global_defs router_id: the default node name.
     public var routerID: Located<String>?
     public var email: Located<EmailNotification>?

@@ -17,18 +17,42 @@ public enum KeepalivedParser {
     public static let maxIncludeDepth = 8
 
     /// Reads `path` and the files it includes. `path` is used as given in every diagnostic.
-    public static func parse(file path: String) -> KeepalivedSyntaxTree {
-        var state = State()
-        let statements = state.parseFile(path, includedFrom: nil, depth: 0)
-        return KeepalivedSyntaxTree(file: path, statements: statements, diagnostics: state.sink.diagnostics, files: state.files)
+    ///
+    /// `configID` is the director the file is read for: its `@ID` lines are kept for that name (see
+    /// KeepalivedLexer). Without one, a file that has such lines is read for its own router_id.
+    public static func parse(file path: String, configID: String? = nil) -> KeepalivedSyntaxTree {
+        read(file: path, configID: configID) { state in state.parseFile(path, includedFrom: nil, depth: 0) }
     }
 
     /// Parses text held in memory; `include` lines are resolved relative to `directory`.
-    public static func parse(text: String, file: String = "keepalived.conf", directory: String = ".") -> KeepalivedSyntaxTree {
-        var state = State()
-        state.files = [file]
-        let statements = state.parseText(text, file: file, directory: directory, depth: 0)
-        return KeepalivedSyntaxTree(file: file, statements: statements, diagnostics: state.sink.diagnostics, files: state.files)
+    public static func parse(text: String, file: String = "keepalived.conf", directory: String = ".", configID: String? = nil) -> KeepalivedSyntaxTree {
+        read(file: file, configID: configID) { state in
+            state.files = [file]
+            return state.parseText(text, file: file, directory: directory, depth: 0)
+        }
+    }
+
+    /// Runs `body` for `configID`; when none is given but `@` lines are found, runs it again for the
+    /// router_id written outside them, which names the director too (KeepalivedMerger) and is usually its
+    /// host name, keepalived's own config id.
+    static func read(file: String, configID: String?, _ body: (inout State) -> [KeepalivedStatement]) -> KeepalivedSyntaxTree {
+        var state = State(configID: configID)
+        var statements = body(&state)
+        if configID == nil, let conditional = state.firstConditional {
+            if let routerID = Self.routerID(in: statements) {
+                state = State(configID: routerID)
+                statements = body(&state)
+                state.sink.warning(conditional, "'@' lines are read for '\(routerID)', this file's router_id (keepalived reads them for its config id: -i, else the host name); if that is not the director's host name, name it with --name NODE=\(file)")
+            } else {
+                state.sink.error(conditional, "'@' lines are kept or skipped by the director's name, and this file has no router_id outside them: name the director with --name NODE=\(file)")
+            }
+        }
+        return KeepalivedSyntaxTree(file: file, statements: statements, diagnostics: state.sink.diagnostics, files: state.files, name: configID)
+    }
+
+    /// The last `global_defs { router_id … }`, as keepalived keeps the last.
+    static func routerID(in statements: [KeepalivedStatement]) -> String? {
+        statements.filter { $0.keyword == "global_defs" }.flatMap { $0.block ?? [] }.last { $0.keyword == "router_id" }?.arguments.first
     }
 
     struct State {
@@ -36,6 +60,12 @@ public enum KeepalivedParser {
         var files: [String] = []
         /// Canonical paths of the files being read, to refuse include cycles.
         var reading: [String] = []
+        /// Who `@ID` lines are read for.
+        var configID: String?
+        /// The first `@` line of any file read.
+        var firstConditional: SourcePosition?
+
+        init(configID: String? = nil) { self.configID = configID }
 
         mutating func parseFile(_ path: String, includedFrom: SourcePosition?, depth: Int) -> [KeepalivedStatement] {
             let at = includedFrom ?? SourcePosition(file: path, line: 1)
@@ -75,9 +105,10 @@ public enum KeepalivedParser {
         }
 
         mutating func parseText(_ text: String, file: String, directory: String, depth: Int) -> [KeepalivedStatement] {
-            let (tokens, lexed) = KeepalivedLexer.tokenize(text, file: file)
-            sink.diagnostics += lexed
-            return build(tokens, file: file, directory: directory, depth: depth)
+            let lexed = KeepalivedLexer.lex(text, file: file, configID: configID)
+            sink.diagnostics += lexed.sink.diagnostics
+            if firstConditional == nil, let line = lexed.firstConditionalLine { firstConditional = SourcePosition(file: file, line: line) }
+            return build(lexed.tokens, file: file, directory: directory, depth: depth)
         }
 
         /// An open block: the statement that opened it (nil for a stray `{`), and what it holds so far.

@@ -35,4 +35,6 @@ public struct KeepalivedSyntaxTree: Sendable {
     public var diagnostics: [KeepalivedDiagnostic]
     /// Every file read, the named one first, then included ones in reading order.
     public var files: [String]
+    /// The director name the file was read for (`--name`), which also chose its `@` lines; nil when none was given.
+    public var name: String?
 }

@@ -402,9 +402,12 @@ public enum SpecValidator {
             }
         }
 
+        /// `local@domain`, or a bare local part (`root`): a mailbox on the SMTP server's own host, as
+        /// keepalived's notification_email takes it and mail servers deliver it (Postfix adds its domain).
         static func looksLikeMailbox(_ s: String) -> Bool {
             let parts = s.split(separator: "@", omittingEmptySubsequences: false)
-            return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && !s.contains(where: \.isWhitespace)
+            guard parts.allSatisfy({ !$0.isEmpty }), !s.contains(where: \.isWhitespace) else { return false }
+            return parts.count <= 2
         }
 
         static let inhibitWithoutCheck = "inhibit_on_failure has no effect without a health_check: no real server is ever marked down"

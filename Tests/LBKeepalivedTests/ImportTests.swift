@@ -77,8 +77,8 @@ final class ImportTests: XCTestCase {
         XCTAssertNil(split.0)
         XCTAssertEqual(split.1, ["k.conf:18: error: auth_pass is 9 bytes; VRRPv2 carries 8 and keepalived cuts it inside a character: choose a password of at most 8 bytes"])
         XCTAssertEqual(auth("        auth_type AH\n        auth_pass x\n").1, ["k.conf:17: error: auth_type AH (IPsec authentication header) is not supported by lb; use PASS, or no authentication"])
-        XCTAssertEqual(auth("        auth_type pass\n        auth_pass x\n").1, ["k.conf:17: error: unknown auth_type 'pass'; keepalived knows PASS and AH (in capitals)"])
-        XCTAssertEqual(auth("        auth_type PASS\n").1, ["k.conf:17: error: auth_type PASS without auth_pass (keepalived ignores the authentication block)"])
+        XCTAssertEqual(auth("        auth_type pass\n        auth_pass x\n").1, ["k.conf:17: warning: unknown auth_type 'pass'; keepalived knows PASS and AH (in capitals): keepalived -t reports it, and keepalived, when it runs, ignores the line and sends no authentication; imported without it"])
+        XCTAssertEqual(auth("        auth_type PASS\n").1, ["k.conf:17: warning: auth_type PASS without auth_pass: keepalived -t reports it, and keepalived, when it runs, sends no authentication; imported without it"])
         XCTAssertEqual(auth("        auth_pass x\n").1, ["k.conf:17: warning: ignored: auth_pass without auth_type (keepalived then sends no authentication)"])
     }
 
@@ -193,7 +193,7 @@ final class ImportTests: XCTestCase {
             "k.conf:24: warning: virtual_server inhibit_on_failure takes no value: keepalived turns it on even when written 'false'; imported as inhibit_on_failure: true (remove the line to leave it off)",
             "k.conf:20: warning: virtual_server 192.168.1.200:80 has no real servers: keepalived ignores it; imported with none (IPVS drops its connections)",
             "k.conf:30: warning: ignored: 'sometimes' after inhibit_on_failure",
-            "k.conf:32: error: inhibit_on_failure 'True' is not true/false, on/off or yes/no in lower case (keepalived ignores the line)",
+            "k.conf:32: warning: inhibit_on_failure 'True' is not true/false, on/off or yes/no in lower case: keepalived -t reports it, and keepalived, when it runs, ignores the line and keeps the virtual_server's setting; imported as that",
             "k.conf:35: warning: ignored: 'please' after inhibit_on_failure",
         ])
         XCTAssertEqual(file.services.map(\.service.inhibitOnFailure), [true, true])
@@ -272,13 +272,13 @@ final class ImportTests: XCTestCase {
         let (_, messages) = Fixtures.interpret(text)
         XCTAssertEqual(messages, [
             "k.conf:5: warning: ignored: vrrp_strict (lb has no equivalent)",
-            "k.conf:6: error: unknown keyword 'bogus_global' in global_defs",
-            "k.conf:18: error: unknown keyword 'priorty' in vrrp_instance; did you mean 'priority'?",
+            "k.conf:6: warning: unknown keyword 'bogus_global' in global_defs: keepalived ignores the line when it runs (keepalived -t reports it); not imported",
+            "k.conf:18: warning: unknown keyword 'priorty' in vrrp_instance (did you mean 'priority'?): keepalived ignores the line when it runs (keepalived -t reports it); not imported",
             "k.conf:19: warning: ignored: track_script (lb has no tracking scripts: a director's priority does not change)",
             "k.conf:22: warning: ignored: dont_track_primary (lb has no equivalent)",
             "k.conf:27: warning: ignored: vrrp_script chk_haproxy (lb has no tracking scripts: a director's priority does not change)",
-            "k.conf:30: error: unknown keyword 'wieght' in vrrp_script; did you mean 'weight'?",
-            "k.conf:32: error: unknown keyword 'frobnicate' in the top level (its block, lines 32–34, is skipped)",
+            "k.conf:30: warning: unknown keyword 'wieght' in vrrp_script (did you mean 'weight'?): keepalived ignores the line when it runs (keepalived -t reports it); not imported",
+            "k.conf:32: warning: unknown keyword 'frobnicate' in the top level: keepalived ignores the line when it runs, and its block (line 33) as unknown top-level keywords too (keepalived -t reports them); not imported",
         ])
     }
 }

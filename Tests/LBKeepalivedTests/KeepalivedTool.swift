@@ -1,9 +1,23 @@
 import Foundation
+import LBKeepalived
+import LBSpec
+import LBSpecYAML
 import XCTest
 
 /// Runs the real keepalived (Debian package, 2.2.7) and host tools for tests; never skips.
 enum KeepalivedTool {
     static let path = "/usr/sbin/keepalived"
+
+    /// `keepalived -t` exit statuses (lib/scheduler.h, KEEPALIVED_CHK_EXIT_*, and config_test_exit in
+    /// core/main.c): 0 no message; 4 a file keepalived cannot run (missing file, bad interface, fatal);
+    /// 5 configuration errors keepalived reports and runs anyway (unknown keywords, invalid values it
+    /// ignores); 6 scripts without script security. keepalived keeps the least severe class it met
+    /// (vreport_config_error), so 5 alone does not rule out a fatal error as well: tests also check
+    /// what it printed.
+    static let clean: Int32 = 0
+    static let runsDespiteErrors: Int32 = 5
+
+    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: path) }
 
     /// Fails the calling test loudly when keepalived is missing: `make test` installs it.
     static func requireInstalled(file: StaticString = #filePath, line: UInt = #line) throws {
@@ -40,12 +54,42 @@ enum KeepalivedTool {
 
     /// `keepalived -t -f FILE` inside a fresh network namespace holding `interfaces` (keepalived -t
     /// checks that the interfaces it is told about exist), so the result does not depend on this host.
-    static func check(_ file: URL, interfaces: [String] = ["eth0"]) throws -> Result {
+    /// `arguments` go before `-t` (`-i NAME` for the config id of `@NAME` lines).
+    static func check(_ file: URL, interfaces: [String] = ["eth0"], arguments: [String] = []) throws -> Result {
         try requireInstalled()
         return try withNamespace(interfaces: interfaces) { ns in
-            let r = try run("/usr/sbin/ip", ["netns", "exec", ns, path, "-t", "-f", file.path])
+            let r = try run("/usr/sbin/ip", ["netns", "exec", ns, path] + arguments + ["-t", "-f", file.path])
             return Result(status: r.status, output: r.output)
         }
+    }
+
+    /// The lines `keepalived -t` complains about that `diagnostics` say nothing about, as `(FILE: Line N) message`.
+    /// keepalived reports a block's problem at its closing brace, the import at its keyword: both count; so
+    /// does a diagnostic naming the lines of an unknown block, for what keepalived says about each line in it.
+    static func uncovered(_ keepalived: Result, by diagnostics: [KeepalivedDiagnostic], in tree: KeepalivedSyntaxTree) -> [String] {
+        func name(_ path: String) -> String { (path as NSString).lastPathComponent }
+        var blocks: [String: [(start: Int, end: Int)]] = [:]
+        func collect(_ statements: [KeepalivedStatement]) {
+            for s in statements where s.block != nil {
+                blocks[name(s.file), default: []].append((s.line, s.endLine))
+                collect(s.block!)
+            }
+        }
+        collect(tree.statements)
+        var missing: [String] = []
+        for (kfile, kline, message) in keepalived.located {
+            let file = name(kfile.isEmpty ? tree.file : kfile)
+            let here = diagnostics.filter { name($0.file) == file }
+            let covered = here.contains { $0.line == kline }
+                || here.contains { d in blocks[file, default: []].contains { $0.end == kline && $0.start == d.line } }
+                || here.contains { d in
+                    guard let range = d.message.range(of: #"lines? \d+(–\d+)?"#, options: .regularExpression) else { return false }
+                    let bounds = d.message[range].drop { !$0.isNumber }.split(separator: "–").compactMap { Int($0) }
+                    return !bounds.isEmpty && (bounds[0]...bounds[bounds.count - 1]).contains(kline)
+                }
+            if !covered { missing.append("(\(file): Line \(kline)) \(message)") }
+        }
+        return missing
     }
 
     /// A network namespace with veth interfaces of the given names, removed afterwards.
@@ -92,5 +136,40 @@ enum KeepalivedTool {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         test.addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         return dir
+    }
+}
+
+extension XCTestCase {
+    /// Exports `spec` for each director, checks each file with keepalived (unless `checked` is false),
+    /// imports them all: `expecting` (by default `spec` itself) comes back, VIPs named by their address.
+    func roundTrip(_ spec: ClusterSpec, directors: [String], interfaces: [String] = ["eth0"], expecting: ClusterSpec? = nil, checked: Bool = true,
+                   file: StaticString = #filePath, line: UInt = #line) throws {
+        let dir = try KeepalivedTool.temporaryDirectory(self)
+        var paths: [String] = []
+        for name in directors {
+            let export = try KeepalivedExporter.export(spec, node: name, source: "\(spec.cluster).yaml")
+            let url = dir.appendingPathComponent("\(name).conf")
+            try export.text.write(to: url, atomically: true, encoding: .utf8)
+            if checked { try assertKeepalivedAccepts(export.text, interfaces: interfaces, file: file, line: line) }
+            paths.append(url.path)
+        }
+        let result = KeepalivedImporter.importFiles(paths, options: .init(cluster: spec.cluster))
+        var expected = expecting ?? spec
+        for i in expected.vips.indices {
+            expected.vips[i].name = expected.vips[i].address.address.description.replacingOccurrences(of: ":", with: "-")
+        }
+        let imported = try XCTUnwrap(result.spec, result.diagnostics.map(\.description).joined(separator: "\n"), file: file, line: line)
+        XCTAssertEqual(SpecYAMLWriter.yaml(imported), SpecYAMLWriter.yaml(expected), file: file, line: line)
+        XCTAssertEqual(imported, expected, file: file, line: line)
+    }
+
+    /// Real `keepalived -t` must print nothing and exit 0.
+    func assertKeepalivedAccepts(_ text: String, interfaces: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let dir = try KeepalivedTool.temporaryDirectory(self)
+        let url = dir.appendingPathComponent("keepalived.conf")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        let r = try KeepalivedTool.check(url, interfaces: interfaces)
+        XCTAssertEqual(r.output, "", "keepalived -t about:\n\(text)", file: file, line: line)
+        XCTAssertEqual(r.status, KeepalivedTool.clean, file: file, line: line)
     }
 }

@@ -67,11 +67,43 @@ final class ParserTests: XCTestCase {
 
     func testPreprocessorLinesAreRefused() {
         let (tokens, diagnostics) = KeepalivedLexer.tokenize("@lvs1 router_id lvs1\n$PRIO=100\n~SEQ(i, 1, 3) x\nrouter_id $x\n", file: "k.conf")
-        XCTAssertEqual(tokens.map(\.text), ["router_id", "$x"])
+        XCTAssertEqual(tokens.map(\.text), ["router_id", "$x"], "read for no director, an @lvs1 line is skipped")
         XCTAssertEqual(diagnostics.map(\.description), [
-            "k.conf:1: error: conditional configuration ('@…' lines) is not supported by lbctl import; keep only the lines meant for this director and remove the '@' prefixes",
             "k.conf:2: error: parameter definitions ('$NAME=…') are not supported by lbctl import; write the values in place",
             "k.conf:3: error: ~SEQ sequences are not supported by lbctl import; write the lines out in full",
+        ])
+    }
+
+    /// keepalived's read_line: `@ID ` keeps the rest of the line only for config id ID, `@^ID ` for any
+    /// other; the id ends at a space or tab, and a prefix with nothing after it drops the line.
+    func testConditionalLinesAreReadForTheConfigID() {
+        let text = "@lvs1 priority 100\n@lvs2 priority 99\n@^lvs1 state BACKUP\n  @lvs1\tstate MASTER\n@lvs1\n@lvs10 x 1\n@ lvs1 y\n"
+        func words(for id: String?) -> [String] {
+            KeepalivedLexer.tokenize(text, file: "k.conf", configID: id).tokens.map { "\($0.text)@\($0.line):\($0.column)" }
+        }
+        XCTAssertEqual(words(for: "lvs1"), ["priority@1:7", "100@1:16", "state@4:9", "MASTER@4:15"])
+        XCTAssertEqual(words(for: "lvs2"), ["priority@2:7", "99@2:16", "state@3:8", "BACKUP@3:14"])
+        XCTAssertEqual(words(for: nil), ["state@3:8", "BACKUP@3:14"], "no config id: as keepalived with an id no line names")
+        XCTAssertEqual(KeepalivedLexer.tokenize(text, file: "k.conf", configID: "lvs1").diagnostics, [])
+    }
+
+    /// Without a name, a file with `@` lines is read for its router_id, and says so; without a router_id
+    /// outside the `@` lines it cannot be read for anyone.
+    func testConditionalFileIsReadForItsRouterIDWhenNotNamed() {
+        let text = "global_defs {\n    router_id lvs2\n}\n@lvs1 priority 100\n@lvs2 priority 99\n"
+        let guessed = KeepalivedParser.parse(text: text, file: "k.conf")
+        XCTAssertEqual(guessed.statements.map(\.keyword), ["global_defs", "priority"])
+        XCTAssertEqual(guessed.statements.last?.arguments, ["99"])
+        XCTAssertEqual(guessed.diagnostics.map(\.description), [
+            "k.conf:4: warning: '@' lines are read for 'lvs2', this file's router_id (keepalived reads them for its config id: -i, else the host name); if that is not the director's host name, name it with --name NODE=k.conf",
+        ])
+        let named = KeepalivedParser.parse(text: text, file: "k.conf", configID: "lvs1")
+        XCTAssertEqual(named.statements.last?.arguments, ["100"])
+        XCTAssertEqual(named.diagnostics, [])
+        let anonymous = KeepalivedParser.parse(text: "@lvs1 global_defs {\n@lvs1     router_id lvs1\n@lvs1 }\n", file: "k.conf")
+        XCTAssertEqual(anonymous.statements.map(\.keyword), [])
+        XCTAssertEqual(anonymous.diagnostics.map(\.description), [
+            "k.conf:1: error: '@' lines are kept or skipped by the director's name, and this file has no router_id outside them: name the director with --name NODE=k.conf",
         ])
     }
 

@@ -254,37 +254,4 @@ final class RoundTripTests: XCTestCase {
         let loaded = SpecLoader.load(yaml: yaml, file: "scenario.yaml")
         return try XCTUnwrap(loaded.spec, loaded.diagnostics.map(\.description).joined(separator: "\n"))
     }
-
-    /// Exports `spec` for each director, checks each file with keepalived, imports them all: `expecting` (by
-    /// default `spec` itself) comes back, VIPs named by their address.
-    func roundTrip(_ spec: ClusterSpec, directors: [String], interfaces: [String] = ["eth0"], expecting: ClusterSpec? = nil,
-                   file: StaticString = #filePath, line: UInt = #line) throws {
-        let dir = try KeepalivedTool.temporaryDirectory(self)
-        var paths: [String] = []
-        for name in directors {
-            let export = try KeepalivedExporter.export(spec, node: name, source: "\(spec.cluster).yaml")
-            let url = dir.appendingPathComponent("\(name).conf")
-            try export.text.write(to: url, atomically: true, encoding: .utf8)
-            try assertKeepalivedAccepts(export.text, interfaces: interfaces, file: file, line: line)
-            paths.append(url.path)
-        }
-        let result = KeepalivedImporter.importFiles(paths, options: .init(cluster: spec.cluster))
-        var expected = expecting ?? spec
-        for i in expected.vips.indices {
-            expected.vips[i].name = expected.vips[i].address.address.description.replacingOccurrences(of: ":", with: "-")
-        }
-        let imported = try XCTUnwrap(result.spec, result.diagnostics.map(\.description).joined(separator: "\n"), file: file, line: line)
-        XCTAssertEqual(SpecYAMLWriter.yaml(imported), SpecYAMLWriter.yaml(expected), file: file, line: line)
-        XCTAssertEqual(imported, expected, file: file, line: line)
-    }
-
-    /// Real `keepalived -t` must print nothing and exit 0.
-    func assertKeepalivedAccepts(_ text: String, interfaces: [String], file: StaticString = #filePath, line: UInt = #line) throws {
-        let dir = try KeepalivedTool.temporaryDirectory(self)
-        let url = dir.appendingPathComponent("keepalived.conf")
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        let r = try KeepalivedTool.check(url, interfaces: interfaces)
-        XCTAssertEqual(r.output, "", "keepalived -t about:\n\(text)", file: file, line: line)
-        XCTAssertEqual(r.status, 0, file: file, line: line)
-    }
 }

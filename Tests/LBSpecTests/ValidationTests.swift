@@ -708,12 +708,19 @@ final class ValidationTests: XCTestCase {
     }
 
     func testEmailRecipientsAreAddresses() {
-        assertDiagnostics(notifying(("oncall@example.com]", "oncall]")),
-                          ["spec.yaml:33:27: error: 'oncall' is not an e-mail address"])
+        assertDiagnostics(notifying(("oncall@example.com]", "oncall@]")),
+                          ["spec.yaml:33:27: error: 'oncall@' is not an e-mail address"])
+    }
+
+    /// A bare local part is a mailbox on the SMTP server's host, as keepalived's notification_email has them.
+    func testEmailTakesBareLocalMailboxes() throws {
+        let spec = try loadValid(notifying(("oncall@example.com]", "root, admin]"), ("from: lb@example.com", "from: keepalived")))
+        XCTAssertEqual(spec.notifications.email?.to, ["ops@example.com", "root", "admin"])
+        XCTAssertEqual(spec.notifications.email?.from, "keepalived")
     }
 
     func testEmailSenderIsAnAddress() {
-        for (written, from) in [("lb", "lb"), ("lb@", "lb@"), (#""@example.com""#, "@example.com"), ("a@b@c", "a@b@c")] {
+        for (written, from) in [(#""lb ops""#, "lb ops"), ("lb@", "lb@"), (#""@example.com""#, "@example.com"), ("a@b@c", "a@b@c")] {
             assertDiagnostics(notifying(("from: lb@example.com", "from: \(written)")),
                               ["spec.yaml:34:11: error: '\(from)' is not an e-mail address"])
         }

@@ -1,0 +1,151 @@
+import Foundation
+import LBKeepalived
+import LBSpec
+import XCTest
+
+/// keepalived.conf files as operators have them (Resources/corpus), each one keepalived runs: `keepalived -t`
+/// exits 0, or 5 for complaints that keepalived itself, when it runs, passes over. Each imports with the
+/// warnings it deserves and no error, the spec validates, its export passes `keepalived -t` without a word,
+/// and importing the export gives the spec back.
+final class CorpusTests: XCTestCase {
+    /// A tutorial's WebSocket setup for two directors: keepalived ignores `persistence_granularity
+    /// SOURCE_IP` (per-client persistence stays), `nb_get_replies` (no such keyword) and TCP_CHECK's
+    /// `nb_get_retry` (2.2.7 reads it in HTTP_GET only); notification_email goes to local mailboxes.
+    func testWebSocketTutorial() throws {
+        let granularity = "warning: persistence_granularity 'SOURCE_IP' is not a netmask such as 255.255.255.255 (per client): keepalived -t reports it, and keepalived, when it runs, ignores the line, so persistence, if any, is per client (netmask 255.255.255.255); imported as that"
+        let replies = "warning: unknown keyword 'nb_get_replies' in TCP_CHECK: keepalived ignores the line when it runs (keepalived -t reports it); not imported"
+        let retry = "warning: unknown keyword 'nb_get_retry' in TCP_CHECK: keepalived 2.2.7 reads it in HTTP_GET and SSL_GET only (it was renamed retry), so it ignores the line when it runs (keepalived -t reports it), and the checker keeps the enclosing block's retry, else its default 1; imported as that (write retry 3 to retry that often)"
+        let spec = try check([("websocket-lvs1.conf", nil), ("websocket-lvs2.conf", nil)], [
+            "websocket-lvs1.conf:43: \(granularity)",
+            "websocket-lvs1.conf:51: \(replies)",
+            "websocket-lvs1.conf:52: \(retry)",
+            "websocket-lvs1.conf:61: \(replies)",
+            "websocket-lvs1.conf:62: \(retry)",
+            "websocket-lvs2.conf:43: \(granularity)",
+            "websocket-lvs2.conf:51: \(replies)",
+            "websocket-lvs2.conf:52: \(retry)",
+            "websocket-lvs2.conf:61: \(replies)",
+            "websocket-lvs2.conf:62: \(retry)",
+        ])
+        let service = try XCTUnwrap(spec.vips.first?.services.first)
+        XCTAssertEqual(service.persistence, Persistence(timeoutSeconds: 3600, netmask: IPAddress("255.255.255.255")!))
+        XCTAssertEqual(service.healthCheck?.retries, 2, "keepalived's retry 1: down after 2 failures")
+        XCTAssertEqual(spec.notifications.email?.to, ["root", "admin"])
+    }
+
+    /// Misspelt keywords are ignored by keepalived, so the import goes on without them and names the
+    /// keyword meant; a misspelt top-level block is dropped whole, as keepalived drops it.
+    func testTypos() throws {
+        let ignores = "keepalived ignores the line when it runs (keepalived -t reports it); not imported"
+        let spec = try check([("typos.conf", nil)], [
+            "typos.conf:6: warning: unknown keyword 'vrrp_garp_master_dealy' in global_defs (did you mean 'vrrp_garp_master_delay'?): \(ignores)",
+            "typos.conf:9: warning: VIP '192.168.1.200' has a single director: nothing takes over if it fails",
+            "typos.conf:14: warning: unknown keyword 'advert_intt' in vrrp_instance (did you mean 'advert_int'?): \(ignores)",
+            "typos.conf:15: warning: unknown keyword 'nopremept' in vrrp_instance (did you mean 'nopreempt'?): \(ignores)",
+            "typos.conf:27: warning: unknown keyword 'persistance_timeout' in virtual_server (did you mean 'persistence_timeout'?): \(ignores)",
+            "typos.conf:30: warning: unknown keyword 'wieght' in real_server (did you mean 'weight'?): \(ignores)",
+            "typos.conf:32: warning: unknown keyword 'conect_timeout' in TCP_CHECK (did you mean 'connect_timeout'?): \(ignores)",
+            "typos.conf:37: warning: unknown keyword 'virtual_sever' in the top level (did you mean 'virtual_server'?): keepalived ignores the line when it runs, and its block (lines 38–44) as unknown top-level keywords too (keepalived -t reports them); not imported",
+        ])
+        let group = try XCTUnwrap(spec.vips.first?.vrrp)
+        XCTAssertEqual(group.advertIntervalCentiseconds, 100, "advert_intt 2 is not read")
+        XCTAssertTrue(group.preempt, "nopremept is not read")
+        let services = spec.vips.flatMap(\.services)
+        XCTAssertEqual(services.map(\.port), [80], "virtual_sever 443 is not read")
+        XCTAssertNil(services[0].persistence)
+        XCTAssertEqual(services[0].realServers.map(\.weight), [1])
+        XCTAssertEqual(services[0].healthCheck?.connectTimeoutMilliseconds, 5000)
+    }
+
+    /// What lb does not carry is reported line by line and the rest imports.
+    func testUnsupportedBlocks() throws {
+        func ignored(_ what: String, _ why: String) -> String { "warning: ignored: \(what) (\(why))" }
+        let priority = "a director's priority does not change"
+        let spec = try check([("unsupported.conf", nil)], [
+            "unsupported.conf:4: " + ignored("enable_dbus", "lb has no D-Bus interface; lbctl and the controller's API report state"),
+            "unsupported.conf:5: " + ignored("enable_snmp_vrrp", "lb has no SNMP agent; lb-agent exports Prometheus metrics"),
+            "unsupported.conf:12: " + ignored("static_ipaddress", "lb manages no static addresses on directors"),
+            "unsupported.conf:16: " + ignored("static_routes", "lb manages no routes"),
+            "unsupported.conf:20: " + ignored("static_rules", "lb manages no routing rules"),
+            "unsupported.conf:24: " + ignored("linkbeat_interfaces", "lb watches no link beat: \(priority)"),
+            "unsupported.conf:28: " + ignored("vrrp_script chk_ws", "lb has no tracking scripts: \(priority)"),
+            "unsupported.conf:33: " + ignored("vrrp_track_process track_ws", "lb tracks no processes: \(priority)"),
+            "unsupported.conf:38: " + ignored("bfd_instance peer", "lb has no BFD"),
+            "unsupported.conf:42: warning: VIP '192.168.1.200' has a single director: nothing takes over if it fails",
+            "unsupported.conf:52: " + ignored("virtual_routes", "lb manages no routes"),
+            "unsupported.conf:55: " + ignored("virtual_rules", "lb manages no routing rules"),
+            "unsupported.conf:58: " + ignored("track_script", "lb has no tracking scripts: \(priority)"),
+            "unsupported.conf:61: " + ignored("track_process", "lb tracks no processes: \(priority)"),
+            "unsupported.conf:64: " + ignored("track_bfd", "lb has no BFD"),
+            "unsupported.conf:69: warning: VIP '192.168.1.201' has a single director: nothing takes over if it fails",
+            "unsupported.conf:81: " + ignored("vrrp_sync_group VG_1", "lb has no sync groups: each VRRP group is elected on its own"),
+        ])
+        XCTAssertEqual(spec.vips.map(\.address.description), ["192.168.1.200/24", "192.168.1.201/24"])
+        XCTAssertEqual(spec.vips.flatMap(\.services).map(\.port), [80])
+    }
+
+    /// One file for both directors: each is read for its name, as keepalived reads it for its config id.
+    func testConditionalConfiguration() throws {
+        let spec = try check([("conditional.conf", "lvs1"), ("conditional.conf", "lvs2")], [])
+        let group = try XCTUnwrap(spec.vips.first?.vrrp)
+        XCTAssertEqual(group.directors, [Director(node: "lvs1", priority: 100), Director(node: "lvs2", priority: 99)])
+        XCTAssertEqual(spec.nodes.prefix(2).map(\.address.description), ["192.168.1.100/24", "192.168.1.101/24"])
+    }
+
+    /// The same file read for one director only. Its unicast_peer is no director of the spec, so the
+    /// export has no peer to write: it comes back as multicast.
+    func testConditionalConfigurationForOneDirector() throws {
+        let spec = try check([("conditional.conf", "lvs2")], roundTrip: { $0.vips[0].vrrp.unicast = false }, [
+            "conditional.conf:10: warning: VIP '192.168.1.200' has a single director: nothing takes over if it fails",
+            "conditional.conf:10: warning: unicast VRRP with one director has no peer to send to",
+            "conditional.conf:21: warning: unicast_peer 192.168.1.100 is none of the imported directors of virtual_router_id 51 (import its keepalived.conf too); lb sends adverts only to the directors in the spec",
+        ])
+        XCTAssertEqual(spec.vips.first?.vrrp.directors, [Director(node: "lvs2", priority: 99)])
+    }
+
+    // MARK: helpers
+
+    static var corpus: URL {
+        get throws {
+            try XCTUnwrap(Bundle.module.url(forResource: "corpus", withExtension: nil, subdirectory: "Resources"), "Resources/corpus is not in the test bundle")
+        }
+    }
+
+    /// Checks the inputs with keepalived, imports them (each file read for its director's name), compares
+    /// the diagnostics, validates, and round-trips the spec through export, keepalived and import.
+    /// `roundTrip` edits the spec into what the export gives back, where keepalived.conf cannot carry it.
+    func check(_ directors: [(file: String, name: String?)], roundTrip edit: (inout ClusterSpec) -> Void = { _ in }, _ expected: [String],
+               file: StaticString = #filePath, line: UInt = #line) throws -> ClusterSpec {
+        let dir = try Self.corpus
+        let keepalived = KeepalivedTool.isInstalled
+        if !keepalived {
+            print("warning: \(KeepalivedTool.path) is missing: the corpus is imported and round-tripped, but not checked with keepalived -t (apt-get install keepalived)")
+        }
+        let inputs = directors.map { (file: dir.appendingPathComponent($0.file).path, name: $0.name) }
+        let result = KeepalivedImporter.importDirectors(inputs, options: .init(cluster: "web"))
+        let said = result.diagnostics.map { $0.description.replacingOccurrences(of: dir.path + "/", with: "") }
+        XCTAssertEqual(said, expected, file: file, line: line)
+        let spec = try XCTUnwrap(result.spec, said.joined(separator: "\n"), file: file, line: line)
+        XCTAssertEqual(SpecValidator.validate(spec).filter { $0.severity == .error }.map(\.message), [], file: file, line: line)
+
+        if keepalived {
+            for input in inputs {
+                // keepalived runs the file when -t finds nothing, or only what it passes over when running.
+                let r = try KeepalivedTool.check(URL(fileURLWithPath: input.file), arguments: input.name.map { ["-i", $0] } ?? [])
+                let report = "keepalived -t -f \(input.file) said:\n\(r.output)"
+                XCTAssertTrue([KeepalivedTool.clean, KeepalivedTool.runsDespiteErrors].contains(r.status), "exit status \(r.status)\n\(report)", file: file, line: line)
+                XCTAssertEqual(r.status == KeepalivedTool.clean, r.output.isEmpty, report, file: file, line: line)
+                XCTAssertEqual(r.unlocated, [], report, file: file, line: line)
+                let tree = KeepalivedParser.parse(file: input.file, configID: input.name)
+                XCTAssertEqual(KeepalivedTool.uncovered(r, by: result.diagnostics, in: tree), [], report, file: file, line: line)
+            }
+        }
+        var names: [String] = []
+        for d in spec.vips.flatMap(\.vrrp.directors) where !names.contains(d.node) { names.append(d.node) }
+        var back = spec
+        edit(&back)
+        try roundTrip(spec, directors: names, expecting: back, checked: keepalived, file: file, line: line)
+        if !keepalived { throw XCTSkip("\(KeepalivedTool.path) is missing: keepalived -t was not asked about the corpus or its export") }
+        return spec
+    }
+}
