@@ -290,7 +290,9 @@ say "200 long-lived WebSockets from four client addresses, each echo checked in 
     "daemon tells lvs2 about each connection at its third packet."
 t0=$(lab_now_ms)
 clients failover "$CONNECTIONS" "$MIX" lvs1
-measure 0.5 ws_open "$t0" 30 active_at_least lvs1 "$CONNECTIONS"
+# Opening is the emulation's pace, not lb's (16-25 s for 200 paced handshakes under TCG): the bound only
+# catches a director that stops forwarding.
+measure 0.5 ws_open "$t0" 60 active_at_least lvs1 "$CONNECTIONS"
 # A few that failed to open (the emulation being slow) are counted there; the story goes on with the rest.
 opened=$(active lvs1)
 lab_check "at least 90 % of them are open" [ "$opened" -ge $((CONNECTIONS * 9 / 10)) ] || finish
