@@ -185,8 +185,7 @@ sampling_since=$(lab_now_ms)
 ) &
 sampler=$!
 lab_check_output "lbctl push v2" '^pushed v2 ' push v2 lvs2
-lab_wait 30 grep -q 'VI_51: updated in place (BACKUP): priority 99 -> 98' /tmp/agent-lvs2.log
-lab_check_log "lvs2 took priority 98 in place" 'updated in place \(BACKUP\): priority 99 -> 98' /tmp/agent-lvs2.log
+lab_check_log "lvs2 took priority 98 in place" 'VI_51: updated in place \(BACKUP\): priority 99 -> 98' /tmp/agent-lvs2.log 30
 lab_check_output "lbctl push v3" '^pushed v3 ' push v3 lvs1
 lab_log "v3 pushed"
 for h in lvs1 lvs2; do
@@ -260,8 +259,7 @@ from_lvs2=$(lines lvs2)
 mv /tmp/agent-lvs1.log /tmp/agent-lvs1.first.log
 t0=$(lab_now_ms)
 lab_start_agent lvs1
-lab_wait 60 grep -q 'restoring v3 from /var/lib/lb/lvs1' /tmp/agent-lvs1.log
-lab_check_log "lvs1 restores v3 from its state directory" 'restoring v3 from /var/lib/lb/lvs1' /tmp/agent-lvs1.log
+lab_check_log "lvs1 restores v3 from its state directory" 'restoring v3 from /var/lib/lb/lvs1' /tmp/agent-lvs1.log 60
 repaired preempt_after_restart "$t0" 30 holds_vip lvs1
 lab_wait 10 lacks_vip lvs2
 lab_check "lvs2 gave the VIP back" lacks_vip lvs2

@@ -344,8 +344,7 @@ lab_net lvs1 ipvsadm -A -t "$FOREIGN_SERVICE" -s rr  # as its owner's boot scrip
 mv /tmp/agent-lvs1.log /tmp/agent-lvs1.first.log
 t0=$(lab_now_ms)
 lab_start_agent lvs1
-lab_wait 60 grep -q 'restoring v1 from /var/lib/lb/lvs1' /tmp/agent-lvs1.log
-lab_check_log "lvs1 restores v1 from its state directory" 'restoring v1 from /var/lib/lb/lvs1' /tmp/agent-lvs1.log
+lab_check_log "lvs1 restores v1 from its state directory" 'restoring v1 from /var/lib/lb/lvs1' /tmp/agent-lvs1.log 60
 if measure 0.1 failback "$t0" 60 holds_vip lvs1; then
     echo "figure: failback_known_connections=$(known lvs1) of $opened"
 fi
