@@ -35,6 +35,8 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // sys/epoll.h and sys/eventfd.h, which Glibc's Swift module leaves out (the tcp checks' epoll thread).
+        .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
         // libsodium wrappers: Ed25519, DSSE envelopes, XChaCha20-Poly1305 keyring, key files.
         .target(name: "LBCrypto", dependencies: ["CSodium"]),
         // The cluster spec as plain values: model, validation, per-host plan. No YAML, no I/O.
@@ -127,7 +129,7 @@ let package = Package(
         .target(
             name: "LBHealth",
             dependencies: [
-                "LBSpec", .product(name: "HeapModule", package: "swift-collections"),
+                "LBSpec", "CEpoll", .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
                 "LBProcess",

@@ -74,7 +74,16 @@ public final class NIOHealthProbe: HealthProbe {
         switch Self.exchange(check, target: target, port: port) {
         case .failure(let unsendable):
             done(ProbeResult(outcome: .failure(unsendable.reason), latency: ContinuousClock.now - start))
-        case .success(let exchange):
+        case .success(.connectOnly):
+            do {
+                let address = try SocketAddress(target.address, port: port)
+                ConnectProbe.shared.start(address, budget: budget, on: group.next()) { outcome in
+                    done(ProbeResult(outcome: outcome, latency: ContinuousClock.now - start))
+                }
+            } catch {
+                done(ProbeResult(outcome: .failure("cannot connect to \(target.address): \(error)"), latency: ContinuousClock.now - start))
+            }
+        case .success(.http(let exchange)):
             SocketProbe.start(exchange, address: target.address, port: port, budget: budget, on: group.next()).whenComplete { result in
                 let outcome: ProbeResult.Outcome = switch result {
                 case .success(let o): o
@@ -104,5 +113,12 @@ public final class NIOHealthProbe: HealthProbe {
             guard (1...65535).contains(port) else { return .failure(Unsendable(reason: "port \(port) is out of range")) }
             return .success(.connectOnly)
         }
+    }
+}
+
+extension SocketAddress {
+    /// From the address's bytes: 2,000 checks a second need not print an address and parse it back.
+    init(_ address: IPAddress, port: Int) throws {
+        try self.init(packedIPAddress: ByteBuffer(bytes: address.bytes), port: port)
     }
 }

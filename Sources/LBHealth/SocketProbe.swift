@@ -5,20 +5,20 @@ import NIOPosix
 
 /// What a socket probe does once connected.
 enum SocketExchange: Sendable {
-    /// `tcp`: the connect is the whole check (keepalived's TCP_CHECK).
+    /// `tcp`: the connect is the whole check (keepalived's TCP_CHECK), made by `ConnectProbe`.
     case connectOnly
-    /// `http`, `websocket`: one request, judged on the head of its answer.
+    /// `http`, `websocket`: one request, judged on the head of its answer, made by `SocketProbe`.
     case http(HTTPExchange)
 }
 
-/// A socket probe: connect, at most one HTTP exchange, close. Everything happens on one event loop under one
-/// deadline, so a probe costs a socket and a timer, never a thread.
+/// An HTTP probe: connect, one HTTP exchange, close. Everything happens on one event loop under one
+/// deadline, so a probe costs a channel and a timer, never a thread.
 enum SocketProbe {
-    static func start(_ exchange: SocketExchange, address: IPAddress, port: Int, budget: Duration,
+    static func start(_ exchange: HTTPExchange, address: IPAddress, port: Int, budget: Duration,
                       on loop: any EventLoop) -> EventLoopFuture<ProbeResult.Outcome> {
         let socketAddress: SocketAddress
         do {
-            socketAddress = try SocketAddress(ipAddress: "\(address)", port: port)
+            socketAddress = try SocketAddress(address, port: port)
         } catch {
             return loop.makeSucceededFuture(.failure("cannot connect to \(address): \(error)"))
         }
@@ -28,23 +28,18 @@ enum SocketProbe {
         return loop.flatSubmit { start(exchange, to: socketAddress, budget: budget, on: loop) }
     }
 
-    private static func start(_ exchange: SocketExchange, to address: SocketAddress, budget: Duration,
+    private static func start(_ exchange: HTTPExchange, to address: SocketAddress, budget: Duration,
                               on loop: any EventLoop) -> EventLoopFuture<ProbeResult.Outcome> {
         let verdict = NIOLoopBound(Verdict(loop.makePromise()), eventLoop: loop)
         let timeAmount = TimeAmount(budget)
-        // A tcp check is its connect, which `connectTimeout` bounds: one timer per probe, not two.
-        var deadline: Scheduled<Void>?
-        if case .http = exchange {
-            deadline = loop.scheduleTask(in: timeAmount) {
-                let phase = verdict.value.connected ? "waiting for a response" : nil
-                verdict.value.decide(.failure(FailureText.timedOut(after: budget, phase)))
-            }
+        let deadline = loop.scheduleTask(in: timeAmount) {
+            let phase = verdict.value.connected ? "waiting for a response" : nil
+            verdict.value.decide(.failure(FailureText.timedOut(after: budget, phase)))
         }
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(timeAmount)
             .channelInitializer { channel in
                 verdict.value.channel = channel
-                guard case .http(let exchange) = exchange else { return channel.eventLoop.makeSucceededVoidFuture() }
                 return channel.eventLoop.makeCompletedFuture {
                     var limits = NIOHTTPDecoderLimitConfiguration()
                     limits.maxHeaderFieldSize = ProbeLimits.headerFieldBytes
@@ -60,21 +55,15 @@ enum SocketProbe {
             switch result {
             case .success:
                 verdict.value.connected = true
-                if case .connectOnly = exchange {
-                    // Closed with a reset, as HAProxy's checks do: the connect was the check, and 2,000
-                    // checks a second must not leave 120,000 sockets in TIME_WAIT on the director.
-                    _ = (verdict.value.channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
-                    verdict.value.decide(.success)
-                }
             case .failure(let error):
                 verdict.value.decide(.failure(describe(error, budget: budget)))
             }
         }
         // A loop shutting down cancels the deadline; the probe still gets its answer then, and the promise
         // is never dropped unfulfilled.
-        deadline?.futureResult.whenFailure { _ in verdict.value.decide(.failure("probe cancelled: event loop shut down")) }
+        deadline.futureResult.whenFailure { _ in verdict.value.decide(.failure("probe cancelled: event loop shut down")) }
         let outcome = verdict.value.promise.futureResult
-        if let deadline { outcome.whenComplete { _ in deadline.cancel() } }
+        outcome.whenComplete { _ in deadline.cancel() }
         return outcome
     }
 

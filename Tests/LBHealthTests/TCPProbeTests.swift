@@ -1,3 +1,4 @@
+import Foundation
 import LBHealth
 import LBSpec
 import NIOCore
@@ -36,6 +37,34 @@ final class TCPProbeTests: ProbeTestCase {
         XCTAssertGreaterThanOrEqual(took, .milliseconds(390))
         XCTAssertLessThan(took, .milliseconds(900))
         XCTAssertGreaterThanOrEqual(result.latency, .milliseconds(390))
+    }
+
+    /// A handshake that completes a second after connect returned (the first SYN dropped by a full queue,
+    /// the retransmitted one accepted): the answer comes through the tcp checks' epoll thread, not the
+    /// immediate path loopback connects take.
+    func testHandshakeThatCompletesLaterPasses() async throws {
+        let listener = try await BlackHoleListener(group: serverGroup)
+        addTeardownBlock { await listener.stop() }
+        let probe = self.probe!, tcp = check(.tcp, timeoutMilliseconds: 3000)
+        async let result = probe.probe(tcp, target: listener.endpoint)
+        try await Task.sleep(for: .milliseconds(300))
+        listener.makeRoom()
+        let answer = await result
+        XCTAssertEqual(answer.outcome, .success)
+        XCTAssertGreaterThan(answer.latency, .milliseconds(500), "the answer should have waited for the retransmitted SYN")
+    }
+
+    /// The same late answer, a reset: the listener closed before the retransmitted SYN arrived.
+    func testRefusalThatComesLaterFails() async throws {
+        let listener = try await BlackHoleListener(group: serverGroup)
+        addTeardownBlock { await listener.stop() }
+        let probe = self.probe!, tcp = check(.tcp, timeoutMilliseconds: 3000)
+        async let result = probe.probe(tcp, target: listener.endpoint)
+        try await Task.sleep(for: .milliseconds(300))
+        listener.stopListening()
+        let answer = await result
+        XCTAssertFailure(answer, "connection refused")
+        XCTAssertGreaterThan(answer.latency, .milliseconds(500))
     }
 
     /// An unreachable route inside a namespace of its own (lo down, nothing else): the kernel refuses the
@@ -79,5 +108,31 @@ final class TCPProbeTests: ProbeTestCase {
         }
         XCTAssertEqual(outcomes.filter { $0 == .success }.count, 100)
         XCTAssertEqual(outcomes.filter { $0 == .failure("connection refused") }.count, 100)
+    }
+
+    /// Every socket a tcp check opens is closed by its verdict, whichever way it came: answered at once,
+    /// refused, or timed out on the epoll thread.
+    func testNoDescriptorOutlivesItsCheck() async throws {
+        let server = try await scripted { _ in [] }
+        let refused = Endpoint(address: server.address, port: try await closedPort(group: serverGroup))
+        let listener = try await BlackHoleListener(group: serverGroup)
+        addTeardownBlock { await listener.stop() }
+        let probe = self.probe!
+        _ = await probe.probe(check(.tcp), target: server.endpoint)  // the epoll thread and its descriptors exist
+        let before = openDescriptors()
+        let quick = check(.tcp, timeoutMilliseconds: 200)
+        await withTaskGroup(of: Void.self) { tasks in
+            for index in 0..<300 {
+                let target = [server.endpoint, refused, listener.endpoint][index % 3]
+                tasks.addTask { _ = await probe.probe(quick, target: target) }
+            }
+        }
+        // The test's own server closes its side of the accepted ones a moment after the probes' resets.
+        let settled = await eventually { self.openDescriptors() <= before }
+        XCTAssertTrue(settled, "\(openDescriptors() - before) descriptors left open after 300 checks")
+    }
+
+    private func openDescriptors() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
     }
 }

@@ -228,6 +228,18 @@ final class BlackHoleListener: Sendable {
 
     var endpoint: Endpoint { Endpoint(address: IPAddress("127.0.0.1")!, port: port) }
 
+    /// Accepts the connection that fills the queue, so the next retransmitted SYN (about 1 s after the
+    /// first) gets in: a connect that the kernel answers long after it returned EINPROGRESS.
+    func makeRoom() {
+        let accepted = accept(fd, nil, nil)
+        if accepted >= 0 { close(accepted) }
+    }
+
+    /// Stops listening while the filler stays: a SYN retransmitted after this is answered with a reset.
+    func stopListening() {
+        close(fd)
+    }
+
     func stop() async {
         try? await filler.close()
         close(fd)
