@@ -49,11 +49,13 @@ public struct VRRPConfiguration: Sendable, Equatable {
     /// The addresses the master holds, with the prefix they are added with.
     public var virtualAddresses: [CIDR]
     public var gratuitousARP: GratuitousARPSettings
+    /// Commands whose exit status moves the priority or puts the instance in FAULT (the speaker runs them).
+    public var trackScripts: [VRRPTrackScript]
 
     public init(name: String? = nil, interface: String, virtualRouterID: Int, version: VRRPVersion = .v2, priority: Int,
                 advertisementIntervalCentiseconds: Int = 100, authPassword: String? = nil, preempt: Bool = true,
                 preemptDelay: Duration = .zero, sourceAddress: IPAddress? = nil, unicastPeers: [IPAddress] = [],
-                virtualAddresses: [CIDR], gratuitousARP: GratuitousARPSettings = .init()) {
+                virtualAddresses: [CIDR], gratuitousARP: GratuitousARPSettings = .init(), trackScripts: [VRRPTrackScript] = []) {
         self.name = name ?? "VI_\(virtualRouterID)"
         self.interface = interface
         self.virtualRouterID = virtualRouterID
@@ -67,6 +69,7 @@ public struct VRRPConfiguration: Sendable, Equatable {
         self.unicastPeers = unicastPeers
         self.virtualAddresses = virtualAddresses
         self.gratuitousARP = gratuitousARP
+        self.trackScripts = trackScripts
     }
 
     /// The instance a director runs for one VRRP group of the signed document.
@@ -79,7 +82,8 @@ public struct VRRPConfiguration: Sendable, Equatable {
                   gratuitousARP: GratuitousARPSettings(
                     count: plan.gratuitousARP.count,
                     repeatDelay: plan.gratuitousARP.repeatDelaySeconds > 0 ? .seconds(plan.gratuitousARP.repeatDelaySeconds) : nil,
-                    refreshInterval: plan.gratuitousARP.refreshSeconds > 0 ? .seconds(plan.gratuitousARP.refreshSeconds) : nil))
+                    refreshInterval: plan.gratuitousARP.refreshSeconds > 0 ? .seconds(plan.gratuitousARP.refreshSeconds) : nil),
+                  trackScripts: plan.trackScripts.map(VRRPTrackScript.init(spec:)))
     }
 
     /// Advertisement_Interval.
@@ -121,6 +125,8 @@ public struct VRRPConfiguration: Sendable, Equatable {
         if let d = gratuitousARP.repeatDelay, d <= .zero { out.append("the gratuitous ARP repeat delay must be positive (or none)") }
         if let d = gratuitousARP.refreshInterval, d <= .zero { out.append("the gratuitous ARP refresh interval must be positive (or none)") }
         if interface.isEmpty || interface.utf8.count > 15 { out.append("interface name '\(interface)' must be 1...15 bytes") }
+        out += trackScripts.flatMap(\.problems)
+        if Set(trackScripts.map(\.name)).count != trackScripts.count { out.append("a track script name is used twice") }
         return out
     }
 
