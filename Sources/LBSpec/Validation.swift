@@ -175,9 +175,6 @@ public enum SpecValidator {
                 checkRange(t.rise, 1...1000, at: tp["rise"], what: "track script rise")
                 checkRange(t.fall, 1...1000, at: tp["fall"], what: "track script fall")
                 checkRange(t.weight, -253...253, at: tp["weight"], what: "track script weight")
-                if t.reverse && t.weight == 0 {
-                    warning(tp["reverse"], "track script '\(t.name)' has weight 0 and reverse: the instance is in FAULT while the script succeeds")
-                }
             }
         }
 
