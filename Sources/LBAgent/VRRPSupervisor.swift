@@ -157,6 +157,11 @@ public actor VRRPSupervisor: Service {
         }
     }
 
+    /// Has every speaker read the links of its tracked interfaces (called on link events and periodically).
+    public func checkLinks() async {
+        for r in running.values { await r.speaker.checkLinks() }
+    }
+
     /// Starts again every instance that could not start (called when links change: the interface it
     /// waited for may be there now).
     public func retryFailed() {

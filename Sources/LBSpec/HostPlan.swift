@@ -68,6 +68,8 @@ public struct VRRPInstancePlan: Codable, Sendable, Equatable {
     public var gratuitousARP: GratuitousARP
     /// The group's track scripts, which this director runs to move its own priority.
     public var trackScripts: [TrackScript] = []
+    /// The group's tracked interfaces, whose links this director reads to move its own priority.
+    public var trackInterfaces: [TrackInterface] = []
     /// MASTER if this director has the highest priority of its group, else BACKUP (informational:
     /// the election decides).
     public var expectedState: String
@@ -75,11 +77,11 @@ public struct VRRPInstancePlan: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case name, interface, routerID = "routerId", version, priority, advertIntervalCentiseconds, authPassword
         case preempt, preemptDelaySeconds, sourceAddress, unicastPeers, virtualAddresses
-        case gratuitousARP = "gratuitousArp", trackScripts, expectedState
+        case gratuitousARP = "gratuitousArp", trackScripts, trackInterfaces, expectedState
     }
 }
 
-// The track scripts are written only when there are some and optional when read, so plans without them keep
+// The track scripts and interfaces are written only when there are some and optional when read, so plans without them keep
 // the JSON they had before (`lbctl plan -o json` output, `lb-agent apply --plan` input).
 extension VRRPInstancePlan {
     public init(from decoder: any Decoder) throws {
@@ -98,6 +100,7 @@ extension VRRPInstancePlan {
         virtualAddresses = try c.decode([CIDR].self, forKey: .virtualAddresses)
         gratuitousARP = try c.decode(GratuitousARP.self, forKey: .gratuitousARP)
         trackScripts = try c.decodeIfPresent([TrackScript].self, forKey: .trackScripts) ?? []
+        trackInterfaces = try c.decodeIfPresent([TrackInterface].self, forKey: .trackInterfaces) ?? []
         expectedState = try c.decode(String.self, forKey: .expectedState)
     }
 
@@ -117,6 +120,7 @@ extension VRRPInstancePlan {
         try c.encode(virtualAddresses, forKey: .virtualAddresses)
         try c.encode(gratuitousARP, forKey: .gratuitousARP)
         if !trackScripts.isEmpty { try c.encode(trackScripts, forKey: .trackScripts) }
+        if !trackInterfaces.isEmpty { try c.encode(trackInterfaces, forKey: .trackInterfaces) }
         try c.encode(expectedState, forKey: .expectedState)
     }
 }
@@ -295,7 +299,7 @@ public enum HostPlanner {
             priority: me.priority, advertIntervalCentiseconds: group.advertIntervalCentiseconds,
             authPassword: group.authPassword, preempt: group.preempt, preemptDelaySeconds: group.preemptDelaySeconds,
             sourceAddress: node.address.address, unicastPeers: peers, virtualAddresses: addresses,
-            gratuitousARP: group.gratuitousARP, trackScripts: group.trackScripts,
+            gratuitousARP: group.gratuitousARP, trackScripts: group.trackScripts, trackInterfaces: group.trackInterfaces,
             expectedState: me.priority == top ? "MASTER" : "BACKUP")
     }
 

@@ -76,6 +76,11 @@ public enum PlanDiff {
         return "\(t.name): '\(t.command)' every \(t.intervalSeconds)s, timeout \(t.timeoutSeconds ?? t.intervalSeconds)s, rise \(t.rise), fall \(t.fall), \(effect)"
     }
 
+    /// One tracked interface as a plan line.
+    static func describe(_ t: TrackInterface) -> String {
+        t.weight == 0 ? "\(t.interface): FAULT while \(t.reverse ? "up" : "down")" : "\(t.interface): weight \(t.weight)\(t.reverse ? " reverse" : "")"
+    }
+
     static func items(_ p: HostPlan) -> [Item] {
         var out: [Item] = p.roles.map { Item(subject: "role \($0.rawValue)", settings: []) }
         for a in p.addresses {
@@ -89,7 +94,8 @@ public enum PlanDiff {
                 ("preempt", v.preempt ? (v.preemptDelaySeconds > 0 ? "after \(v.preemptDelaySeconds)s" : "yes") : "no"),
                 ("unicast peers", v.unicastPeers.isEmpty ? "none (multicast)" : v.unicastPeers.map(\.description).joined(separator: " ")),
                 ("vips", v.virtualAddresses.map(\.description).joined(separator: " ")),
-            ] + (v.trackScripts.isEmpty ? [] : [("track scripts", v.trackScripts.map(PlanDiff.describe).joined(separator: "; "))])))
+            ] + (v.trackScripts.isEmpty ? [] : [("track scripts", v.trackScripts.map(PlanDiff.describe).joined(separator: "; "))])
+              + (v.trackInterfaces.isEmpty ? [] : [("track interfaces", v.trackInterfaces.map(PlanDiff.describe).joined(separator: "; "))])))
         }
         for s in p.ipvsServices {
             out.append(Item(subject: "ipvs \(s.key)", settings: [

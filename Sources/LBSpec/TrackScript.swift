@@ -59,3 +59,36 @@ public struct TrackScript: Codable, Sendable, Equatable {
         if reverse { try c.encode(true, forKey: .reverse) }
     }
 }
+
+/// An interface whose link moves a director's VRRP priority or puts its instance in FAULT (keepalived's
+/// `track_interface`). Every director of the group tracks an interface of that name.
+public struct TrackInterface: Codable, Sendable, Equatable {
+    public var interface: String
+    /// Positive: added to the priority while the link is up; negative: subtracted while it is down; 0: the
+    /// instance is in FAULT while it is down (or missing).
+    public var weight: Int
+    /// keepalived's `weight … reverse`: the effect is turned round.
+    public var reverse: Bool
+
+    public init(interface: String, weight: Int = 0, reverse: Bool = false) {
+        self.interface = interface
+        self.weight = weight
+        self.reverse = reverse
+    }
+
+    enum CodingKeys: String, CodingKey { case interface, weight, reverse }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        interface = try c.decode(String.self, forKey: .interface)
+        weight = try c.decode(Int.self, forKey: .weight)
+        reverse = try c.decodeIfPresent(Bool.self, forKey: .reverse) ?? false
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(interface, forKey: .interface)
+        try c.encode(weight, forKey: .weight)
+        if reverse { try c.encode(true, forKey: .reverse) }
+    }
+}

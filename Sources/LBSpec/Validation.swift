@@ -150,6 +150,15 @@ public enum SpecValidator {
             checkRange(g.gratuitousARP.repeatDelaySeconds, 0...3600, at: p["gratuitous_arp"]["repeat_delay"], what: "gratuitous ARP repeat delay")
             checkRange(g.gratuitousARP.refreshSeconds, 0...86400, at: p["gratuitous_arp"]["refresh"], what: "gratuitous ARP refresh")
             checkTrackScripts(g.trackScripts, at: p["track_scripts"])
+            var tracked: [String: Int] = [:]
+            for (i, t) in g.trackInterfaces.enumerated() {
+                let tp = p["track_interfaces"][i]
+                checkInterface(t.interface, at: tp["interface"])
+                if let first = tracked[t.interface] {
+                    error(tp["interface"], "interface \(t.interface) is tracked twice (first at track_interfaces[\(first)])")
+                } else { tracked[t.interface] = i }
+                checkRange(t.weight, -253...253, at: tp["weight"], what: "tracked interface weight")
+            }
             checkDirectors(vip, at: p["directors"])
         }
 

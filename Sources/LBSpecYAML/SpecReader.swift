@@ -45,7 +45,7 @@ extension YAMLReader {
 
     mutating func readVRRP(_ node: YAMLNode, _ path: SpecPath) -> VRRPGroup? {
         guard var m = mapping(node, at: path, keys: ["router_id", "version", "advert_interval", "auth", "preempt",
-                                                      "preempt_delay", "unicast", "gratuitous_arp", "track_scripts", "directors"]) else { return nil }
+                                                      "preempt_delay", "unicast", "gratuitous_arp", "track_scripts", "track_interfaces", "directors"]) else { return nil }
         var g = VRRPGroup(routerID: required(&m, "router_id", "the virtual router id, 1–255") { $0.int($1, $2) } ?? 0)
         g.version = optional(&m, "version") { $0.int($1, $2) } ?? 2
         g.advertIntervalCentiseconds = optional(&m, "advert_interval") { r, n, p in
@@ -57,6 +57,7 @@ extension YAMLReader {
         g.unicast = optional(&m, "unicast") { $0.bool($1, $2) } ?? false
         g.gratuitousARP = optional(&m, "gratuitous_arp") { $0.readGARP($1, $2) } ?? GratuitousARP()
         g.trackScripts = optional(&m, "track_scripts") { r, n, p in r.list(n, p) { $0.readTrackScript($1, $2) } } ?? []
+        g.trackInterfaces = optional(&m, "track_interfaces") { r, n, p in r.list(n, p) { $0.readTrackInterface($1, $2) } } ?? []
         g.directors = required(&m, "directors", "the directors with their priorities") { r, n, p in
             r.list(n, p, placeholder: Director(node: "", priority: 0)) { $0.readDirector($1, $2) }
         } ?? []
@@ -108,6 +109,16 @@ extension YAMLReader {
         t.rise = optional(&m, "rise") { $0.int($1, $2) } ?? t.rise
         t.fall = optional(&m, "fall") { $0.int($1, $2) } ?? t.fall
         t.weight = optional(&m, "weight") { $0.int($1, $2) } ?? t.weight
+        t.reverse = optional(&m, "reverse") { $0.bool($1, $2) } ?? false
+        finish(m)
+        return t
+    }
+
+    /// `{ interface: eth1, weight: -20 }`.
+    mutating func readTrackInterface(_ node: YAMLNode, _ path: SpecPath) -> TrackInterface? {
+        guard var m = mapping(node, at: path, keys: ["interface", "weight", "reverse"]) else { return nil }
+        var t = TrackInterface(interface: required(&m, "interface", "the interface whose link is tracked") { $0.string($1, $2) } ?? "")
+        t.weight = optional(&m, "weight") { $0.int($1, $2) } ?? 0
         t.reverse = optional(&m, "reverse") { $0.bool($1, $2) } ?? false
         finish(m)
         return t

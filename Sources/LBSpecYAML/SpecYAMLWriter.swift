@@ -87,6 +87,13 @@ private struct Emitter {
         if garp.refreshSeconds != d.refreshSeconds { ga.append(("refresh", .scalar(duration(milliseconds: garp.refreshSeconds * 1000)))) }
         if !ga.isEmpty { m.append(("gratuitous_arp", .mapping(ga))) }
         if !g.trackScripts.isEmpty { m.append(("track_scripts", .list(g.trackScripts.map(trackScript)))) }
+        if !g.trackInterfaces.isEmpty {
+            m.append(("track_interfaces", .list(g.trackInterfaces.map { t in
+                var e: [(String, Value)] = [("interface", .scalar(scalar(t.interface))), ("weight", .scalar("\(t.weight)"))]
+                if t.reverse { e.append(("reverse", .scalar("true"))) }
+                return .mapping(e)
+            })))
+        }
         m.append(("directors", .list(g.directors.map { d in
             var e: [(String, Value)] = [("node", .scalar(scalar(d.node))), ("priority", .scalar("\(d.priority)"))]
             if let i = d.interface { e.append(("interface", .scalar(scalar(i)))) }

@@ -51,11 +51,14 @@ public struct VRRPConfiguration: Sendable, Equatable {
     public var gratuitousARP: GratuitousARPSettings
     /// Commands whose exit status moves the priority or puts the instance in FAULT (the speaker runs them).
     public var trackScripts: [VRRPTrackScript]
+    /// Interfaces whose link moves the priority or puts the instance in FAULT (the speaker reads them).
+    public var trackInterfaces: [VRRPTrackInterface]
 
     public init(name: String? = nil, interface: String, virtualRouterID: Int, version: VRRPVersion = .v2, priority: Int,
                 advertisementIntervalCentiseconds: Int = 100, authPassword: String? = nil, preempt: Bool = true,
                 preemptDelay: Duration = .zero, sourceAddress: IPAddress? = nil, unicastPeers: [IPAddress] = [],
-                virtualAddresses: [CIDR], gratuitousARP: GratuitousARPSettings = .init(), trackScripts: [VRRPTrackScript] = []) {
+                virtualAddresses: [CIDR], gratuitousARP: GratuitousARPSettings = .init(), trackScripts: [VRRPTrackScript] = [],
+                trackInterfaces: [VRRPTrackInterface] = []) {
         self.name = name ?? "VI_\(virtualRouterID)"
         self.interface = interface
         self.virtualRouterID = virtualRouterID
@@ -70,6 +73,7 @@ public struct VRRPConfiguration: Sendable, Equatable {
         self.virtualAddresses = virtualAddresses
         self.gratuitousARP = gratuitousARP
         self.trackScripts = trackScripts
+        self.trackInterfaces = trackInterfaces
     }
 
     /// The instance a director runs for one VRRP group of the signed document.
@@ -83,7 +87,8 @@ public struct VRRPConfiguration: Sendable, Equatable {
                     count: plan.gratuitousARP.count,
                     repeatDelay: plan.gratuitousARP.repeatDelaySeconds > 0 ? .seconds(plan.gratuitousARP.repeatDelaySeconds) : nil,
                     refreshInterval: plan.gratuitousARP.refreshSeconds > 0 ? .seconds(plan.gratuitousARP.refreshSeconds) : nil),
-                  trackScripts: plan.trackScripts.map(VRRPTrackScript.init(spec:)))
+                  trackScripts: plan.trackScripts.map(VRRPTrackScript.init(spec:)),
+                  trackInterfaces: plan.trackInterfaces.map(VRRPTrackInterface.init(spec:)))
     }
 
     /// Advertisement_Interval.
@@ -127,6 +132,10 @@ public struct VRRPConfiguration: Sendable, Equatable {
         if interface.isEmpty || interface.utf8.count > 15 { out.append("interface name '\(interface)' must be 1...15 bytes") }
         out += trackScripts.flatMap(\.problems)
         if Set(trackScripts.map(\.name)).count != trackScripts.count { out.append("a track script name is used twice") }
+        if Set(trackInterfaces.map(\.name)).count != trackInterfaces.count { out.append("a tracked interface is listed twice") }
+        for i in trackInterfaces where !(-253...253).contains(i.weight) {
+            out.append("tracked interface \(i.name): the weight must be -253...253, not \(i.weight)")
+        }
         return out
     }
 

@@ -49,6 +49,23 @@ public struct VRRPTrackScript: Sendable, Equatable {
     }
 }
 
+/// An interface whose link moves an instance's priority or puts it in FAULT: keepalived's
+/// `track_interface` line.
+public struct VRRPTrackInterface: Sendable, Equatable {
+    public var name: String
+    /// Positive: added while the link is up; negative: added (so subtracted) while it is down; 0: FAULT
+    /// while it is down.
+    public var weight: Int
+    /// keepalived's `weight … reverse`: the effect is turned round.
+    public var reverse: Bool
+
+    public init(name: String, weight: Int = 0, reverse: Bool = false) {
+        self.name = name
+        self.weight = weight
+        self.reverse = reverse
+    }
+}
+
 /// What tracking asks of the state machine: a priority offset and, while something it tracks without a
 /// weight is down, FAULT with the reason.
 public struct VRRPTrackingStatus: Sendable, Equatable {
@@ -86,9 +103,31 @@ public struct VRRPTracker: Sendable, Equatable {
     }
 
     private var counters: [Counter]
+    public private(set) var interfaces: [VRRPTrackInterface]
+    /// The last link state seen of each tracked interface (a missing interface is down).
+    private var links: [String: Bool] = [:]
 
-    public init(scripts: [VRRPTrackScript]) {
+    public init(scripts: [VRRPTrackScript], interfaces: [VRRPTrackInterface] = []) {
         counters = scripts.map { Counter(script: $0, result: $0.rise - 1) }
+        self.interfaces = interfaces
+    }
+
+    /// Takes a new list of tracked interfaces; the link states seen stay.
+    public mutating func reconfigure(interfaces new: [VRRPTrackInterface]) {
+        interfaces = new
+    }
+
+    /// Records the links of the tracked interfaces (up or not, by name; a name missing is down); returns
+    /// the names whose state changed.
+    @discardableResult
+    public mutating func record(links up: [String: Bool]) -> [String] {
+        var changed: [String] = []
+        for i in interfaces {
+            let now = up[i.name] ?? false
+            if links[i.name] != now { changed.append(i.name) }
+            links[i.name] = now
+        }
+        return changed
     }
 
     public var scripts: [VRRPTrackScript] { counters.map(\.script) }
@@ -134,11 +173,34 @@ public struct VRRPTracker: Sendable, Equatable {
                 if c.succeeding == s.reverse { faults.append("track script \(s.name) \(c.succeeding ? "succeeds (reverse)" : "fails")") }
                 continue
             }
-            let multiplier = s.reverse ? -1 : 1
-            if s.weight > 0 && c.succeeding { offset += s.weight * multiplier }
-            if s.weight < 0 && !c.succeeding { offset += s.weight * multiplier }
+            offset += Self.contribution(weight: s.weight, reverse: s.reverse, good: c.succeeding)
+        }
+        // initialise_interface_tracking_priorities and process_if_status_change in vrrp_track.c/vrrp_if.c.
+        for i in interfaces {
+            guard let up = links[i.name] else { continue }
+            if i.weight == 0 {
+                if up == i.reverse { faults.append("interface \(i.name) is \(up ? "up (reverse)" : "down")") }
+                continue
+            }
+            offset += Self.contribution(weight: i.weight, reverse: i.reverse, good: up)
         }
         return VRRPTrackingStatus(priorityOffset: offset, fault: faults.isEmpty ? nil : faults.joined(separator: ", "))
+    }
+
+    /// A positive weight counts while the tracked object is good, a negative one while it is not; reverse
+    /// turns the sign round (keepalived's weight_multiplier of -1).
+    static func contribution(weight: Int, reverse: Bool, good: Bool) -> Int {
+        let multiplier = reverse ? -1 : 1
+        if weight > 0 && good { return weight * multiplier }
+        if weight < 0 && !good { return weight * multiplier }
+        return 0
+    }
+}
+
+extension VRRPTrackInterface {
+    /// The interface a director tracks for one of its VRRP group's `track_interfaces`.
+    public init(spec t: TrackInterface) {
+        self.init(name: t.interface, weight: t.weight, reverse: t.reverse)
     }
 }
 

@@ -15,7 +15,9 @@ import LBVRRP
 ///
 /// The configuration's track scripts run from `run()` on, each result fed to a `VRRPTracker` whose status
 /// goes to the engine (`setTracking`): a new effective priority, or FAULT. While a script of weight 0 has
-/// not reported, the instance is not started (keepalived keeps it in INIT until then).
+/// not reported, the instance is not started (keepalived keeps it in INIT until then). Tracked interfaces
+/// are read when it starts and whenever `checkLinks` is called (the agent calls it on rtnetlink link
+/// events and periodically).
 public actor VRRPSpeaker {
     public enum LogLevel: String, Sendable { case info, notice, warning, error }
 
@@ -108,6 +110,8 @@ public actor VRRPSpeaker {
         case repair([CIDR], CheckedContinuation<[CIDR], Never>)
         /// One run of a track script.
         case script(String, generation: UInt64, TrackScriptRunner.Result)
+        /// The links of the host's interfaces, up or not, by name.
+        case links([String: Bool])
         case stop
     }
 
@@ -184,7 +188,8 @@ public actor VRRPSpeaker {
         let sink = eventSink, clock = self.clock
         await withTaskCancellationHandler {
             var last = clock.now()
-            tracker = VRRPTracker(scripts: c.trackScripts)
+            tracker = VRRPTracker(scripts: c.trackScripts, interfaces: c.trackInterfaces)
+            if !c.trackInterfaces.isEmpty, let up = await linkStates() { recordLinks(up) }
             runScripts()
             await startIfReady(now: last)
             loop: while let event = await pending.next(isolation: #isolation) {
@@ -211,6 +216,10 @@ public actor VRRPSpeaker {
                     if tracker.record(name, success: result.success) {
                         log(.notice, "\(configuration.name): track script \(name) now \(result.success ? "succeeds" : "fails") (\(result.detail))")
                     }
+                    await track(now: last)
+                case .links(let up):
+                    last = max(last, clock.now())
+                    recordLinks(up)
                     await track(now: last)
                 case .stop:
                     break loop
@@ -247,7 +256,7 @@ public actor VRRPSpeaker {
             switch event {
             case .reconfigure(_, let reply): reply.resume(throwing: stoppedError)
             case .repair(_, let reply): reply.resume(returning: [])
-            case .datagram, .timer, .script, .stop: break
+            case .datagram, .timer, .script, .links, .stop: break
             }
         }
     }
@@ -275,6 +284,30 @@ public actor VRRPSpeaker {
                 await TrackScriptRunner.run(script, clock: clock) { sink.yield(.script(name, generation: generation, $0)) }
             }
             scriptRuns[name] = (script, generation, task)
+        }
+    }
+
+    /// Reads the host's links and, when a tracked interface's changed, hands the new status to the engine
+    /// (between two events, like every other input).
+    public func checkLinks() async {
+        guard phase == .running, !configuration.trackInterfaces.isEmpty, let up = await linkStates() else { return }
+        eventSink.yield(.links(up))
+    }
+
+    /// Whether each interface of the host is up, by name; nil when the host cannot be read.
+    private func linkStates() async -> [String: Bool]? {
+        do {
+            let observed = try await host.observe(sysctls: [], ipvs: .skip)
+            return Dictionary(observed.interfaces.map { ($0.name, $0.isUp) }, uniquingKeysWith: { a, _ in a })
+        } catch {
+            log(.warning, "\(configuration.name): cannot read the links of the tracked interfaces: \(error)")
+            return nil
+        }
+    }
+
+    private func recordLinks(_ up: [String: Bool]) {
+        for name in tracker.record(links: up) {
+            log(.notice, "\(configuration.name): tracked interface \(name) is \(up[name] == true ? "up" : up[name] == nil ? "missing" : "down")")
         }
     }
 
@@ -351,6 +384,11 @@ public actor VRRPSpeaker {
         if new.trackScripts != old.trackScripts {
             tracker.reconfigure(new.trackScripts)
             runScripts()
+            await track(now: now)
+        }
+        if new.trackInterfaces != old.trackInterfaces {
+            tracker.reconfigure(interfaces: new.trackInterfaces)
+            if let up = await linkStates() { recordLinks(up) }
             await track(now: now)
         }
         // Without promote_secondaries the kernel deletes an address's secondaries of the same subnet

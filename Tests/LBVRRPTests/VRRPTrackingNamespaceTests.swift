@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import LBHost
+import LBNetlink
 import LBSpec
 import LBVRRP
 import LBVRRPLab
@@ -94,6 +95,50 @@ final class VRRPTrackingNamespaceTests: XCTestCase {
         XCTAssertEqual(seenA.all[2].reason, .fault("track script chk_flag fails"))
         for r in runs { r.cancel() }
         for r in runs { try await r.value }
+    }
+
+    /// A tracked interface going down, seen through rtnetlink link events as the agent sees them, moves
+    /// the VIP by weight; up again, it comes back.
+    func testATrackedInterfaceGoingDownMovesTheVIP() async throws {
+        let lab = try Lab(hosts: ["a", "b"])
+        addTeardownBlock { lab.destroy() }
+        let nsA = lab.host("a").namespace, nsB = lab.host("b").namespace
+        func ip(_ args: String...) throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            p.arguments = ["-n", nsA] + args
+            try p.run()
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, "ip -n \(nsA) \(args.joined(separator: " "))")
+        }
+        try ip("link", "add", "uplink0", "type", "veth", "peer", "name", "uplink0p")
+        try ip("link", "set", "uplink0", "up")
+        let logA = LogLines(), logB = LogLines()
+        var tracked = configuration(priority: 150)
+        tracked.trackInterfaces = [VRRPTrackInterface(name: "uplink0", weight: -60)]
+        let a = VRRPSpeaker(configuration: tracked, host: try NamespaceHost(nsA),
+                            transport: try inNamespace(nsA) { try RawSocketTransport(interface: "eth0") }, log: logA.append)
+        let b = VRRPSpeaker(configuration: configuration(priority: 100), host: try NamespaceHost(nsB),
+                            transport: try inNamespace(nsB) { try RawSocketTransport(interface: "eth0") }, log: logB.append)
+        let events = try inNamespace(nsA) { try RouteEvents.subscribe() }
+        let runs = [Task { try await a.run() }, Task { try await b.run() },
+                    Task { for try await event in events { if case .linkChanged = event { await a.checkLinks() } } }]
+        addTeardownBlock { for r in runs { r.cancel() } }
+        func logs() -> String { "--- a:\n\(logA.text)\n--- b:\n\(logB.text)" }
+
+        XCTAssertNotNil(waitFor("a", of: lab, within: 10), "a (150) is elected\n\(logs())")
+        try ip("link", "set", "uplink0", "down")
+        XCTAssertNotNil(waitFor("b", of: lab, within: 4), "the VIP moved to b\n\(logs())")
+        let down = await a.snapshot
+        XCTAssertEqual(down.priority, 90)
+        XCTAssertTrue(logA.text.contains("VI_51: tracked interface uplink0 is down"), logs())
+        try ip("link", "set", "uplink0", "up")
+        XCTAssertNotNil(waitFor("a", of: lab, within: 4), "back on a\n\(logs())")
+        let up = await a.snapshot
+        XCTAssertEqual(up.priority, 150)
+        for r in runs { r.cancel() }
+        try await runs[0].value
+        try await runs[1].value
     }
 
     /// A run past its timeout is killed with its whole process group and counts as a failure.

@@ -84,6 +84,23 @@ final class VRRPTrackingTests: XCTestCase {
         XCTAssertEqual(t.status.priorityOffset, -10)
     }
 
+    func testInterfacesWeighByTheirLinkAndAMissingOneIsDown() {
+        var t = VRRPTracker(scripts: [], interfaces: [VRRPTrackInterface(name: "eth1", weight: -20), VRRPTrackInterface(name: "eth2", weight: 10),
+                                                      VRRPTrackInterface(name: "eth3")])
+        XCTAssertEqual(t.status, VRRPTrackingStatus(), "nothing read yet")
+        XCTAssertEqual(t.record(links: ["eth1": true, "eth2": true, "eth3": true]), ["eth1", "eth2", "eth3"])
+        XCTAssertEqual(t.status, VRRPTrackingStatus(priorityOffset: 10))
+        XCTAssertEqual(t.record(links: ["eth1": false, "eth2": true, "eth3": true]), ["eth1"])
+        XCTAssertEqual(t.status, VRRPTrackingStatus(priorityOffset: -20 + 10))
+        XCTAssertEqual(t.record(links: ["eth1": false, "eth2": true, "eth3": true]), [], "no change")
+        t.record(links: ["eth1": true, "eth2": true])
+        XCTAssertEqual(t.status, VRRPTrackingStatus(priorityOffset: 10, fault: "interface eth3 is down"), "missing is down")
+        t.reconfigure(interfaces: [VRRPTrackInterface(name: "eth3", reverse: true)])
+        XCTAssertEqual(t.status.fault, nil, "reverse: down is fine")
+        t.record(links: ["eth3": true])
+        XCTAssertEqual(t.status.fault, "interface eth3 is up (reverse)")
+    }
+
     // MARK: the state machine
 
     func config(priority: Int = 100) -> VRRPConfiguration {
