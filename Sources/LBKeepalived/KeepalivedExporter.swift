@@ -173,6 +173,11 @@ private struct Writer {
             w.block("virtual_ipaddress") { w in
                 for a in v.virtualAddresses { w.line("\(a) dev \(v.interface)") }
             }
+            if !v.trackInterfaces.isEmpty {
+                try w.block("track_interface") { w in
+                    for t in v.trackInterfaces { w.line("\(try Self.word(t.interface, what: "interface")) weight \(t.weight)\(t.reverse ? " reverse" : "")") }
+                }
+            }
             if !v.trackScripts.isEmpty {
                 w.block("track_script") { w in
                     for t in v.trackScripts { w.line("\(t.name) weight \(t.weight)\(t.reverse ? " reverse" : "")") }

@@ -60,7 +60,7 @@ extension KeepalivedReader {
 
     /// `weight W [reverse|noreverse]` of a vrrp_script (at index 0) or a track_script line (at index 1).
     /// keepalived turns ±254 into ±253 and ignores a weight it cannot read.
-    mutating func weight(_ s: KeepalivedStatement, at index: Int = 0, range: ClosedRange<Int>, otherwise: String) -> (Int, Bool)? {
+    mutating func weight(_ s: KeepalivedStatement, at index: Int = 0, range: ClosedRange<Int>, otherwise: String, noreverse: Bool = true) -> (Int, Bool)? {
         guard s.words.count > index + 1 else {
             rejected(s.position, "weight without a value", otherwise: otherwise)
             return nil
@@ -80,7 +80,7 @@ extension KeepalivedReader {
         if s.words.count > index + 2 {
             switch s.words[index + 2].text {
             case "reverse": reverse = true
-            case "noreverse" where index > 0: reverse = false
+            case "noreverse" where index > 0 && noreverse: reverse = false
             case let other: rejected(s.position, "unknown weight option '\(other)'", otherwise: "ignores it")
             }
         }
@@ -118,5 +118,37 @@ extension KeepalivedReader {
             out.append(t)
         }
         return out
+    }
+}
+
+extension KeepalivedReader {
+    // MARK: track_interface
+
+    /// A vrrp_instance's `track_interface { IF [weight W [reverse]] … }` (alloc_track_if in vrrp_track.c):
+    /// an unknown option drops the line, a weight keepalived cannot read is 0 (FAULT while down).
+    mutating func trackInterfaces(_ block: KeepalivedStatement, instance: String, into out: inout [TrackInterface]) {
+        for line in block.block ?? [] {
+            guard checkBlock(line, takesBlock: false) else { continue }
+            if out.contains(where: { $0.interface == line.keyword }) {
+                sink.warning(line.position, "duplicate track_interface \(line.keyword) in \(instance): keepalived ignores the line, and so does the import")
+                continue
+            }
+            var t = TrackInterface(interface: line.keyword)
+            if line.words.count > 1 {
+                guard line.words[1].text == "weight" else {
+                    rejected(line.position, "unknown track_interface option '\(line.words[1].text)'", otherwise: "ignores the line", imported: "not imported")
+                    continue
+                }
+                guard line.words.count > 2 else {
+                    rejected(line.position, "track_interface \(line.keyword) weight without a value", otherwise: "ignores the line", imported: "not imported")
+                    continue
+                }
+                if let (weight, reverse) = weight(line, at: 1, range: -254...254, otherwise: "uses weight 0 (FAULT while the link is down)", noreverse: false) {
+                    t.weight = weight
+                    t.reverse = reverse
+                }
+            }
+            out.append(t)
+        }
     }
 }

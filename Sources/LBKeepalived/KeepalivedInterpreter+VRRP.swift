@@ -224,6 +224,8 @@ extension KeepalivedReader {
         var peerBlock: SourcePosition?
         var garpDelay = globalGarpDelay, garpRepeat = globalGarpRepeat, garpRefresh = globalGarpRefresh
         var tracked: Located<[TrackScript]>?
+        var trackedInterfaces: [TrackInterface] = []
+        var trackedInterfacesAt: SourcePosition?
         let blocks: Set<String> = ["authentication", "virtual_ipaddress", "virtual_ipaddress_excluded", "unicast_peer", "track_interface",
                                    "track_script", "track_file", "track_process", "track_bfd", "virtual_routes", "virtual_rules"]
         for s in i.block ?? [] {
@@ -306,6 +308,9 @@ extension KeepalivedReader {
                 }
             case "notify", "notify_master", "notify_backup", "notify_fault", "notify_stop":
                 notify(s)
+            case "track_interface":
+                trackedInterfacesAt = trackedInterfacesAt ?? s.position
+                trackInterfaces(s, instance: name, into: &trackedInterfaces)
             case "track_script":
                 tracked = Located((tracked?.value ?? []) + trackScripts(s, instance: name).filter { t in !(tracked?.value.contains { $0.name == t.name } ?? false) },
                                   at: tracked?.position ?? s.position)
@@ -430,6 +435,10 @@ extension KeepalivedReader {
         if let tracked, !tracked.value.isEmpty {
             settings.trackScripts = tracked.value
             positions["track_scripts"] = tracked.position
+        }
+        if !trackedInterfaces.isEmpty, let at = trackedInterfacesAt {
+            settings.trackInterfaces = trackedInterfaces
+            positions["track_interfaces"] = at
         }
 
         if let duplicate = file.instances.first(where: { $0.routerID == routerID }) {

@@ -160,7 +160,7 @@ struct KeepalivedReader {
 
     static let reasons: [String: String] = [
         "track_script": "a sync group's track_script is not imported; lb's track scripts belong to a VRRP group (vrrp.track_scripts)",
-        "track_interface": "lb tracks no other interfaces: a director's priority does not change",
+        "track_interface": "a sync group's track_interface is not imported; lb's tracked interfaces belong to a VRRP group (vrrp.track_interfaces)",
         "track_file": "lb tracks no files: a director's priority does not change",
         "track_process": "lb tracks no processes: a director's priority does not change",
         "track_bfd": "lb has no BFD",

@@ -58,10 +58,28 @@ final class TrackScriptSpecTests: XCTestCase {
         ])
     }
 
+    func testTrackedInterfacesAreReadValidatedAndPlanned() throws {
+        let yaml = reference(("      auth: { password: s3cret }\n", """
+              auth: { password: s3cret }
+              track_interfaces:
+                - { interface: eth1, weight: -20 }
+                - { interface: eth2 }
+
+        """))
+        let spec = try loadValid(yaml)
+        XCTAssertEqual(spec.vips[0].vrrp.trackInterfaces, [TrackInterface(interface: "eth1", weight: -20), TrackInterface(interface: "eth2")])
+        XCTAssertEqual(HostPlanner.plan(spec, node: "lvs2")?.vrrpInstances.first?.trackInterfaces, spec.vips[0].vrrp.trackInterfaces)
+        XCTAssertEqual(try loadValid(SpecYAMLWriter.yaml(spec)), spec)
+        assertDiagnostics(yaml.replacingOccurrences(of: "{ interface: eth2 }", with: "{ interface: eth1, weight: 300 }"), [
+            "spec.yaml:21:24: error: interface eth1 is tracked twice (first at track_interfaces[0])",
+            "spec.yaml:21:38: error: tracked interface weight 300 is out of range -253–253",
+        ])
+    }
+
     func testAGroupWithoutScriptsKeepsItsJSONAndAChangeShowsInThePlanDiff() throws {
         let plain = try loadValid(referenceYAML)
         let json = String(decoding: try SpecJSON.encoder().encode(plain), as: UTF8.self)
-        XCTAssertFalse(json.contains("track_scripts"), "no new key for a spec without scripts: signed documents keep their digest")
+        XCTAssertFalse(json.contains("track_scripts") || json.contains("track_interfaces"), "no new key for a spec without scripts: signed documents keep their digest")
         let decoded = try SpecJSON.decoder().decode(ClusterSpec.self, from: Data(json.utf8))
         XCTAssertEqual(decoded, plain)
         let spec = try loadValid(tracked)
