@@ -109,6 +109,8 @@ public actor VRRPSupervisor: Service {
                     do {
                         try await r.speaker.update(c)
                         running[key]?.configuration = c
+                        // A new configured priority moves the effective one without a tracking event.
+                        running[key]?.priority = await r.speaker.snapshot.priority
                         logger.info("\(c.name): updated in place (priority \(c.priority), \(c.virtualAddresses.count) address(es))")
                     } catch {
                         logger.notice("\(c.name): \(error): restarting the instance")
