@@ -120,7 +120,7 @@ let package = Package(
         // VRRP v2/v3 as values: codec, the RFC state machine fed events and the time. No sockets, no clock.
         .target(name: "LBVRRP", dependencies: ["LBSpec"]),
         // The VRRP speaker: an actor driving LBVRRP with raw sockets, a monotonic clock and HostControl.
-        .target(name: "LBVRRPRuntime", dependencies: ["LBVRRP", "LBHost", "LBSpec"]),
+        .target(name: "LBVRRPRuntime", dependencies: ["LBVRRP", "LBHost", "LBSpec", "LBProcess"]),
         // Running a child program under a deadline: its own process group, killed whole at the deadline or on
         // cancellation, output capped, never a zombie. Shared by the exec health check and the notify script.
         .target(name: "LBProcess", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]),

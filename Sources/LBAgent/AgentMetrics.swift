@@ -86,6 +86,7 @@ public final class AgentMetrics: Sendable {
         case .initialize: 0
         case .backup: 1
         case .master: 2
+        case .fault: 3
         }
         meter("lb_vrrp_state", labels).set(value)
         meter("lb_vrrp_priority", labels).set(Double(priority))

@@ -28,7 +28,7 @@ public struct DriftWatcher: Service {
     public func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask { await watchEvents() }
-            group.addTask { await every({ sysctlInterval }) { reconciler.kick(.light); await vrrp.checkAddresses() } }
+            group.addTask { await every({ sysctlInterval }) { reconciler.kick(.light); await vrrp.checkAddresses(); await vrrp.checkLinks() } }
             // The full pass reads the whole IPVS table. It may take at most a tenth of the time between
             // two of them, so a large table (or a slow machine) stretches the interval instead of the
             // agent's share of a core growing without bound: 10,000 services take ~20 ms natively.
@@ -57,6 +57,7 @@ public struct DriftWatcher: Service {
                     case .linkChanged, .linkRemoved:
                         // A link that appears or comes up may be where a sync daemon or a VRRP instance waits.
                         reconciler.kick(.full)
+                        await vrrp.checkLinks()
                         await vrrp.retryFailed()
                     }
                 }

@@ -24,6 +24,8 @@ public actor VRRPSupervisor: Service {
         var speaker: VRRPSpeaker
         var configuration: VRRPConfiguration
         var state: VRRPState = .initialize
+        /// The effective priority the speaker last reported (tracking moves it); nil: the configured one.
+        var priority: Int?
         var error: String?
         /// run() returned: the instance could not start (no such interface yet) and waits for a retry.
         var ended = false
@@ -107,6 +109,8 @@ public actor VRRPSupervisor: Service {
                     do {
                         try await r.speaker.update(c)
                         running[key]?.configuration = c
+                        // A new configured priority moves the effective one without a tracking event.
+                        running[key]?.priority = await r.speaker.snapshot.priority
                         logger.info("\(c.name): updated in place (priority \(c.priority), \(c.virtualAddresses.count) address(es))")
                     } catch {
                         logger.notice("\(c.name): \(error): restarting the instance")
@@ -155,6 +159,11 @@ public actor VRRPSupervisor: Service {
         }
     }
 
+    /// Has every speaker read the links of its tracked interfaces (called on link events and periodically).
+    public func checkLinks() async {
+        for r in running.values { await r.speaker.checkLinks() }
+    }
+
     /// Starts again every instance that could not start (called when links change: the interface it
     /// waited for may be there now).
     public func retryFailed() {
@@ -169,7 +178,7 @@ public actor VRRPSupervisor: Service {
     public var instances: [InstanceStatus] {
         running.values.map {
             InstanceStatus(name: $0.configuration.name, interface: $0.configuration.interface, routerID: $0.configuration.virtualRouterID,
-                           priority: $0.configuration.priority, state: $0.state, error: $0.error)
+                           priority: $0.priority ?? $0.configuration.priority, state: $0.state, error: $0.error)
         }.sorted { $0.routerID < $1.routerID }
     }
 
@@ -202,6 +211,9 @@ public actor VRRPSupervisor: Service {
             group.addTask {
                 for await t in speaker.transitions { await self.transitioned(speaker, t) }
             }
+            group.addTask {
+                for await p in speaker.priorityChanges { await self.priorityChanged(speaker, p) }
+            }
             do {
                 try await speaker.run()
             } catch {
@@ -215,9 +227,19 @@ public actor VRRPSupervisor: Service {
         let key = Self.key(speaker)
         guard running[key]?.speaker === speaker else { return }
         running[key]?.state = t.to
+        running[key]?.priority = t.priority
         running[key]?.error = nil
         let c = running[key]!.configuration
-        metrics?.recordVRRP(name: c.name, interface: c.interface, routerID: c.virtualRouterID, state: t.to, priority: c.priority)
+        metrics?.recordVRRP(name: c.name, interface: c.interface, routerID: c.virtualRouterID, state: t.to, priority: t.priority)
+        onChange()
+    }
+
+    private func priorityChanged(_ speaker: VRRPSpeaker, _ priority: Int) {
+        let key = Self.key(speaker)
+        guard let r = running[key], r.speaker === speaker else { return }
+        running[key]?.priority = priority
+        let c = r.configuration
+        metrics?.recordVRRP(name: c.name, interface: c.interface, routerID: c.virtualRouterID, state: r.state, priority: priority)
         onChange()
     }
 

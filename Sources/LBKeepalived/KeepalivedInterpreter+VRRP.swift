@@ -223,6 +223,9 @@ extension KeepalivedReader {
         var peers: [Located<IPAddress>] = []
         var peerBlock: SourcePosition?
         var garpDelay = globalGarpDelay, garpRepeat = globalGarpRepeat, garpRefresh = globalGarpRefresh
+        var tracked: Located<[TrackScript]>?
+        var trackedInterfaces: [TrackInterface] = []
+        var trackedInterfacesAt: SourcePosition?
         let blocks: Set<String> = ["authentication", "virtual_ipaddress", "virtual_ipaddress_excluded", "unicast_peer", "track_interface",
                                    "track_script", "track_file", "track_process", "track_bfd", "virtual_routes", "virtual_rules"]
         for s in i.block ?? [] {
@@ -305,6 +308,12 @@ extension KeepalivedReader {
                 }
             case "notify", "notify_master", "notify_backup", "notify_fault", "notify_stop":
                 notify(s)
+            case "track_interface":
+                trackedInterfacesAt = trackedInterfacesAt ?? s.position
+                trackInterfaces(s, instance: name, into: &trackedInterfaces)
+            case "track_script":
+                tracked = Located((tracked?.value ?? []) + trackScripts(s, instance: name).filter { t in !(tracked?.value.contains { $0.name == t.name } ?? false) },
+                                  at: tracked?.position ?? s.position)
             case "garp_master_delay":
                 if let v = unsigned(s, 0, range: 0...4294, what: "garp_master_delay", otherwise: "ignores the line and keeps vrrp_garp_master_delay, else 5 s") {
                     garpDelay = Located(v, at: s.position)
@@ -423,6 +432,14 @@ extension KeepalivedReader {
         if let garpRepeat { garp.count = garpRepeat.value; positions["gratuitous_arp.count"] = garpRepeat.position }
         if let garpRefresh { garp.refreshSeconds = garpRefresh.value; positions["gratuitous_arp.refresh"] = garpRefresh.position }
         settings.gratuitousARP = garp
+        if let tracked, !tracked.value.isEmpty {
+            settings.trackScripts = tracked.value
+            positions["track_scripts"] = tracked.position
+        }
+        if !trackedInterfaces.isEmpty, let at = trackedInterfacesAt {
+            settings.trackInterfaces = trackedInterfaces
+            positions["track_interfaces"] = at
+        }
 
         if let duplicate = file.instances.first(where: { $0.routerID == routerID }) {
             sink.error(i.position, "vrrp_instance \(name) uses virtual_router_id \(routerID) like \(duplicate.name) at \(duplicate.position); lb needs one instance per router id on a director")

@@ -54,6 +54,8 @@ struct KeepalivedReader {
     var syncStatement: KeepalivedStatement?
     /// notification scripts seen, to warn when instances disagree.
     var scripts: [Located<String>] = []
+    /// vrrp_script blocks by name, read before the instances whose track_script names them.
+    var vrrpScripts: [String: Located<TrackScript>] = [:]
 
     init(path: String) { file = KeepalivedFile(path: path) }
 
@@ -65,9 +67,14 @@ struct KeepalivedReader {
             guard checkBlock(s, takesBlock: true) else { continue }
             globalDefs(s)
         }
+        // Then vrrp_script: an instance may track a script written after it.
+        for s in statements where s.keyword == "vrrp_script" {
+            guard checkBlock(s, takesBlock: true) else { continue }
+            vrrpScript(s)
+        }
         for s in statements {
             switch s.keyword {
-            case "global_defs":
+            case "global_defs", "vrrp_script":
                 continue
             case "vrrp_instance":
                 guard checkBlock(s, takesBlock: true) else { continue }
@@ -152,9 +159,8 @@ struct KeepalivedReader {
     }
 
     static let reasons: [String: String] = [
-        "vrrp_script": "lb has no tracking scripts: a director's priority does not change",
-        "track_script": "lb has no tracking scripts: a director's priority does not change",
-        "track_interface": "lb tracks no other interfaces: a director's priority does not change",
+        "track_script": "a sync group's track_script is not imported; lb's track scripts belong to a VRRP group (vrrp.track_scripts)",
+        "track_interface": "a sync group's track_interface is not imported; lb's tracked interfaces belong to a VRRP group (vrrp.track_interfaces)",
         "track_file": "lb tracks no files: a director's priority does not change",
         "track_process": "lb tracks no processes: a director's priority does not change",
         "track_bfd": "lb has no BFD",

@@ -210,7 +210,7 @@ private struct Merge {
         return out
     }
 
-    static let settingKeys = ["version", "advert_interval", "auth", "preempt", "preempt_delay", "unicast", "gratuitous_arp"]
+    static let settingKeys = ["version", "advert_interval", "auth", "preempt", "preempt_delay", "unicast", "gratuitous_arp", "track_scripts", "track_interfaces"]
 
     static func differences(_ a: VRRPGroup, _ b: VRRPGroup) -> [String] {
         settingKeys.filter { describe($0, a) != describe($0, b) }
@@ -225,6 +225,14 @@ private struct Merge {
         case "preempt": return g.preempt ? "preemption" : "nopreempt"
         case "preempt_delay": return "preempt_delay \(g.preemptDelaySeconds)"
         case "unicast": return g.unicast ? "unicast peers" : "multicast adverts"
+        case "track_interfaces":
+            guard !g.trackInterfaces.isEmpty else { return "no track_interface" }
+            return "track_interface " + g.trackInterfaces.map { "\($0.interface) weight \($0.weight)\($0.reverse ? " reverse" : "")" }.joined(separator: ", ")
+        case "track_scripts":
+            guard !g.trackScripts.isEmpty else { return "no track_script" }
+            return "track_script " + g.trackScripts.map {
+                "\($0.name) ('\($0.command)', interval \($0.intervalSeconds), timeout \($0.timeoutSeconds ?? $0.intervalSeconds), rise \($0.rise), fall \($0.fall), weight \($0.weight)\($0.reverse ? " reverse" : ""))"
+            }.joined(separator: ", ")
         default:
             let a = g.gratuitousARP
             return "garp_master_repeat \(a.count), garp_master_delay \(a.repeatDelaySeconds), garp_master_refresh \(a.refreshSeconds)"

@@ -74,17 +74,22 @@ public struct VRRPGroup: Codable, Sendable, Equatable {
     /// Unicast to the other directors' addresses instead of multicast to 224.0.0.18.
     public var unicast: Bool
     public var gratuitousARP: GratuitousARP
+    /// Commands every director of the group runs, whose results move its priority or put it in FAULT.
+    public var trackScripts: [TrackScript]
+    /// Interfaces every director of the group tracks, whose links move its priority or put it in FAULT.
+    public var trackInterfaces: [TrackInterface]
     public var directors: [Director]
 
     // SpecJSON's snake_case round trip turns "router_id" back into "routerId", so acronyms are spelled so.
     enum CodingKeys: String, CodingKey {
         case routerID = "routerId", version, advertIntervalCentiseconds, authPassword, preempt, preemptDelaySeconds
-        case unicast, gratuitousARP = "gratuitousArp", directors
+        case unicast, gratuitousARP = "gratuitousArp", trackScripts, trackInterfaces, directors
     }
 
     public init(routerID: Int, version: Int = 2, advertIntervalCentiseconds: Int = 100,
                 authPassword: String? = nil, preempt: Bool = true, preemptDelaySeconds: Int = 0,
-                unicast: Bool = false, gratuitousARP: GratuitousARP = .init(), directors: [Director] = []) {
+                unicast: Bool = false, gratuitousARP: GratuitousARP = .init(), trackScripts: [TrackScript] = [],
+                trackInterfaces: [TrackInterface] = [], directors: [Director] = []) {
         self.routerID = routerID
         self.version = version
         self.advertIntervalCentiseconds = advertIntervalCentiseconds
@@ -93,7 +98,41 @@ public struct VRRPGroup: Codable, Sendable, Equatable {
         self.preemptDelaySeconds = preemptDelaySeconds
         self.unicast = unicast
         self.gratuitousARP = gratuitousARP
+        self.trackScripts = trackScripts
+        self.trackInterfaces = trackInterfaces
         self.directors = directors
+    }
+
+    // The track scripts and interfaces are written only when there are some, and optional when read: a group without them
+    // has the JSON it had before they existed, so documents signed then decode and keep their digest.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        routerID = try c.decode(Int.self, forKey: .routerID)
+        version = try c.decode(Int.self, forKey: .version)
+        advertIntervalCentiseconds = try c.decode(Int.self, forKey: .advertIntervalCentiseconds)
+        authPassword = try c.decodeIfPresent(String.self, forKey: .authPassword)
+        preempt = try c.decode(Bool.self, forKey: .preempt)
+        preemptDelaySeconds = try c.decode(Int.self, forKey: .preemptDelaySeconds)
+        unicast = try c.decode(Bool.self, forKey: .unicast)
+        gratuitousARP = try c.decode(GratuitousARP.self, forKey: .gratuitousARP)
+        trackScripts = try c.decodeIfPresent([TrackScript].self, forKey: .trackScripts) ?? []
+        trackInterfaces = try c.decodeIfPresent([TrackInterface].self, forKey: .trackInterfaces) ?? []
+        directors = try c.decode([Director].self, forKey: .directors)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(routerID, forKey: .routerID)
+        try c.encode(version, forKey: .version)
+        try c.encode(advertIntervalCentiseconds, forKey: .advertIntervalCentiseconds)
+        try c.encodeIfPresent(authPassword, forKey: .authPassword)
+        try c.encode(preempt, forKey: .preempt)
+        try c.encode(preemptDelaySeconds, forKey: .preemptDelaySeconds)
+        try c.encode(unicast, forKey: .unicast)
+        try c.encode(gratuitousARP, forKey: .gratuitousARP)
+        if !trackScripts.isEmpty { try c.encode(trackScripts, forKey: .trackScripts) }
+        if !trackInterfaces.isEmpty { try c.encode(trackInterfaces, forKey: .trackInterfaces) }
+        try c.encode(directors, forKey: .directors)
     }
 
     /// The group without its directors list: what must agree when two VIPs share one router id.

@@ -66,6 +66,10 @@ public struct VRRPInstancePlan: Codable, Sendable, Equatable {
     public var unicastPeers: [IPAddress]
     public var virtualAddresses: [CIDR]
     public var gratuitousARP: GratuitousARP
+    /// The group's track scripts, which this director runs to move its own priority.
+    public var trackScripts: [TrackScript] = []
+    /// The group's tracked interfaces, whose links this director reads to move its own priority.
+    public var trackInterfaces: [TrackInterface] = []
     /// MASTER if this director has the highest priority of its group, else BACKUP (informational:
     /// the election decides).
     public var expectedState: String
@@ -73,7 +77,51 @@ public struct VRRPInstancePlan: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case name, interface, routerID = "routerId", version, priority, advertIntervalCentiseconds, authPassword
         case preempt, preemptDelaySeconds, sourceAddress, unicastPeers, virtualAddresses
-        case gratuitousARP = "gratuitousArp", expectedState
+        case gratuitousARP = "gratuitousArp", trackScripts, trackInterfaces, expectedState
+    }
+}
+
+// The track scripts and interfaces are written only when there are some and optional when read, so plans without them keep
+// the JSON they had before (`lbctl plan -o json` output, `lb-agent apply --plan` input).
+extension VRRPInstancePlan {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        interface = try c.decode(String.self, forKey: .interface)
+        routerID = try c.decode(Int.self, forKey: .routerID)
+        version = try c.decode(Int.self, forKey: .version)
+        priority = try c.decode(Int.self, forKey: .priority)
+        advertIntervalCentiseconds = try c.decode(Int.self, forKey: .advertIntervalCentiseconds)
+        authPassword = try c.decodeIfPresent(String.self, forKey: .authPassword)
+        preempt = try c.decode(Bool.self, forKey: .preempt)
+        preemptDelaySeconds = try c.decode(Int.self, forKey: .preemptDelaySeconds)
+        sourceAddress = try c.decode(IPAddress.self, forKey: .sourceAddress)
+        unicastPeers = try c.decode([IPAddress].self, forKey: .unicastPeers)
+        virtualAddresses = try c.decode([CIDR].self, forKey: .virtualAddresses)
+        gratuitousARP = try c.decode(GratuitousARP.self, forKey: .gratuitousARP)
+        trackScripts = try c.decodeIfPresent([TrackScript].self, forKey: .trackScripts) ?? []
+        trackInterfaces = try c.decodeIfPresent([TrackInterface].self, forKey: .trackInterfaces) ?? []
+        expectedState = try c.decode(String.self, forKey: .expectedState)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(interface, forKey: .interface)
+        try c.encode(routerID, forKey: .routerID)
+        try c.encode(version, forKey: .version)
+        try c.encode(priority, forKey: .priority)
+        try c.encode(advertIntervalCentiseconds, forKey: .advertIntervalCentiseconds)
+        try c.encodeIfPresent(authPassword, forKey: .authPassword)
+        try c.encode(preempt, forKey: .preempt)
+        try c.encode(preemptDelaySeconds, forKey: .preemptDelaySeconds)
+        try c.encode(sourceAddress, forKey: .sourceAddress)
+        try c.encode(unicastPeers, forKey: .unicastPeers)
+        try c.encode(virtualAddresses, forKey: .virtualAddresses)
+        try c.encode(gratuitousARP, forKey: .gratuitousARP)
+        if !trackScripts.isEmpty { try c.encode(trackScripts, forKey: .trackScripts) }
+        if !trackInterfaces.isEmpty { try c.encode(trackInterfaces, forKey: .trackInterfaces) }
+        try c.encode(expectedState, forKey: .expectedState)
     }
 }
 
@@ -251,7 +299,8 @@ public enum HostPlanner {
             priority: me.priority, advertIntervalCentiseconds: group.advertIntervalCentiseconds,
             authPassword: group.authPassword, preempt: group.preempt, preemptDelaySeconds: group.preemptDelaySeconds,
             sourceAddress: node.address.address, unicastPeers: peers, virtualAddresses: addresses,
-            gratuitousARP: group.gratuitousARP, expectedState: me.priority == top ? "MASTER" : "BACKUP")
+            gratuitousARP: group.gratuitousARP, trackScripts: group.trackScripts, trackInterfaces: group.trackInterfaces,
+            expectedState: me.priority == top ? "MASTER" : "BACKUP")
     }
 
     static func ipvsService(_ spec: ClusterSpec, vip: VIP, service s: VirtualService) -> IPVSServicePlan {

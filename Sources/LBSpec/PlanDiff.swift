@@ -69,6 +69,18 @@ public enum PlanDiff {
         var settings: [(String, String)]
     }
 
+    /// One track script as a plan line: what runs, how often, and what it does to the priority.
+    static func describe(_ t: TrackScript) -> String {
+        let effect = t.weight == 0 ? (t.reverse ? "FAULT while it succeeds" : "FAULT while it fails")
+            : "weight \(t.weight)\(t.reverse ? " reverse" : "")"
+        return "\(t.name): '\(t.command)' every \(t.intervalSeconds)s, timeout \(t.timeoutSeconds ?? t.intervalSeconds)s, rise \(t.rise), fall \(t.fall), \(effect)"
+    }
+
+    /// One tracked interface as a plan line.
+    static func describe(_ t: TrackInterface) -> String {
+        t.weight == 0 ? "\(t.interface): FAULT while \(t.reverse ? "up" : "down")" : "\(t.interface): weight \(t.weight)\(t.reverse ? " reverse" : "")"
+    }
+
     static func items(_ p: HostPlan) -> [Item] {
         var out: [Item] = p.roles.map { Item(subject: "role \($0.rawValue)", settings: []) }
         for a in p.addresses {
@@ -82,7 +94,8 @@ public enum PlanDiff {
                 ("preempt", v.preempt ? (v.preemptDelaySeconds > 0 ? "after \(v.preemptDelaySeconds)s" : "yes") : "no"),
                 ("unicast peers", v.unicastPeers.isEmpty ? "none (multicast)" : v.unicastPeers.map(\.description).joined(separator: " ")),
                 ("vips", v.virtualAddresses.map(\.description).joined(separator: " ")),
-            ]))
+            ] + (v.trackScripts.isEmpty ? [] : [("track scripts", v.trackScripts.map(PlanDiff.describe).joined(separator: "; "))])
+              + (v.trackInterfaces.isEmpty ? [] : [("track interfaces", v.trackInterfaces.map(PlanDiff.describe).joined(separator: "; "))])))
         }
         for s in p.ipvsServices {
             out.append(Item(subject: "ipvs \(s.key)", settings: [

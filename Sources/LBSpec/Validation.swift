@@ -149,7 +149,42 @@ public enum SpecValidator {
             checkRange(g.gratuitousARP.count, 1...100, at: p["gratuitous_arp"]["count"], what: "gratuitous ARP count")
             checkRange(g.gratuitousARP.repeatDelaySeconds, 0...3600, at: p["gratuitous_arp"]["repeat_delay"], what: "gratuitous ARP repeat delay")
             checkRange(g.gratuitousARP.refreshSeconds, 0...86400, at: p["gratuitous_arp"]["refresh"], what: "gratuitous ARP refresh")
+            checkTrackScripts(g.trackScripts, at: p["track_scripts"])
+            var tracked: [String: Int] = [:]
+            for (i, t) in g.trackInterfaces.enumerated() {
+                let tp = p["track_interfaces"][i]
+                checkInterface(t.interface, at: tp["interface"])
+                if let first = tracked[t.interface] {
+                    error(tp["interface"], "interface \(t.interface) is tracked twice (first at track_interfaces[\(first)])")
+                } else { tracked[t.interface] = i }
+                checkRange(t.weight, -253...253, at: tp["weight"], what: "tracked interface weight")
+            }
             checkDirectors(vip, at: p["directors"])
+        }
+
+        /// keepalived's ranges (vrrp_parser.c): interval and timeout whole seconds from 1, rise and fall from
+        /// 1, weight -253...253 (±254 would take any priority past an end of 1...254).
+        mutating func checkTrackScripts(_ scripts: [TrackScript], at p: SpecPath) {
+            var names: [String: Int] = [:]
+            for (i, t) in scripts.enumerated() {
+                let tp = p[i]
+                checkName(t.name, at: tp["name"], what: "track script name")
+                if let first = names[t.name] {
+                    error(tp["name"], "track script '\(t.name)' is defined twice (first at track_scripts[\(first)])")
+                } else { names[t.name] = i }
+                if t.command.isEmpty {
+                    error(tp["command"], "track script '\(t.name)' has an empty command")
+                } else if t.command.contains("\"") {
+                    error(tp["command"], "track script '\(t.name)': the command has a double quote, which keepalived.conf cannot hold inside script \"…\"; put it in a script file")
+                }
+                checkRange(t.intervalSeconds, 1...86400, at: tp["interval"], what: "track script interval (seconds)")
+                if let timeout = t.timeoutSeconds {
+                    checkRange(timeout, 1...86400, at: tp["timeout"], what: "track script timeout (seconds)")
+                }
+                checkRange(t.rise, 1...1000, at: tp["rise"], what: "track script rise")
+                checkRange(t.fall, 1...1000, at: tp["fall"], what: "track script fall")
+                checkRange(t.weight, -253...253, at: tp["weight"], what: "track script weight")
+            }
         }
 
         mutating func checkDirectors(_ vip: VIP, at p: SpecPath) {

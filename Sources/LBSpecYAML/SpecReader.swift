@@ -45,7 +45,7 @@ extension YAMLReader {
 
     mutating func readVRRP(_ node: YAMLNode, _ path: SpecPath) -> VRRPGroup? {
         guard var m = mapping(node, at: path, keys: ["router_id", "version", "advert_interval", "auth", "preempt",
-                                                      "preempt_delay", "unicast", "gratuitous_arp", "directors"]) else { return nil }
+                                                      "preempt_delay", "unicast", "gratuitous_arp", "track_scripts", "track_interfaces", "directors"]) else { return nil }
         var g = VRRPGroup(routerID: required(&m, "router_id", "the virtual router id, 1–255") { $0.int($1, $2) } ?? 0)
         g.version = optional(&m, "version") { $0.int($1, $2) } ?? 2
         g.advertIntervalCentiseconds = optional(&m, "advert_interval") { r, n, p in
@@ -56,6 +56,8 @@ extension YAMLReader {
         g.preemptDelaySeconds = optional(&m, "preempt_delay") { $0.seconds($1, $2) } ?? 0
         g.unicast = optional(&m, "unicast") { $0.bool($1, $2) } ?? false
         g.gratuitousARP = optional(&m, "gratuitous_arp") { $0.readGARP($1, $2) } ?? GratuitousARP()
+        g.trackScripts = optional(&m, "track_scripts") { r, n, p in r.list(n, p) { $0.readTrackScript($1, $2) } } ?? []
+        g.trackInterfaces = optional(&m, "track_interfaces") { r, n, p in r.list(n, p) { $0.readTrackInterface($1, $2) } } ?? []
         g.directors = required(&m, "directors", "the directors with their priorities") { r, n, p in
             r.list(n, p, placeholder: Director(node: "", priority: 0)) { $0.readDirector($1, $2) }
         } ?? []
@@ -94,6 +96,32 @@ extension YAMLReader {
         g.refreshSeconds = optional(&m, "refresh") { $0.seconds($1, $2) } ?? g.refreshSeconds
         finish(m)
         return g
+    }
+
+    /// `{ name: chk_nginx, command: "pidof nginx", interval: 2s, timeout: 1s, rise: 2, fall: 3, weight: -20 }`.
+    mutating func readTrackScript(_ node: YAMLNode, _ path: SpecPath) -> TrackScript? {
+        guard var m = mapping(node, at: path, keys: ["name", "command", "interval", "timeout", "rise", "fall", "weight",
+                                                      "reverse"]) else { return nil }
+        var t = TrackScript(name: required(&m, "name", "a name for the script") { $0.string($1, $2) } ?? "",
+                            command: required(&m, "command", "the command to run, e.g. 'pidof nginx'") { $0.string($1, $2) } ?? "")
+        t.intervalSeconds = optional(&m, "interval") { $0.seconds($1, $2) } ?? t.intervalSeconds
+        t.timeoutSeconds = optional(&m, "timeout") { $0.seconds($1, $2) }
+        t.rise = optional(&m, "rise") { $0.int($1, $2) } ?? t.rise
+        t.fall = optional(&m, "fall") { $0.int($1, $2) } ?? t.fall
+        t.weight = optional(&m, "weight") { $0.int($1, $2) } ?? t.weight
+        t.reverse = optional(&m, "reverse") { $0.bool($1, $2) } ?? false
+        finish(m)
+        return t
+    }
+
+    /// `{ interface: eth1, weight: -20 }`.
+    mutating func readTrackInterface(_ node: YAMLNode, _ path: SpecPath) -> TrackInterface? {
+        guard var m = mapping(node, at: path, keys: ["interface", "weight", "reverse"]) else { return nil }
+        var t = TrackInterface(interface: required(&m, "interface", "the interface whose link is tracked") { $0.string($1, $2) } ?? "")
+        t.weight = optional(&m, "weight") { $0.int($1, $2) } ?? 0
+        t.reverse = optional(&m, "reverse") { $0.bool($1, $2) } ?? false
+        finish(m)
+        return t
     }
 
     mutating func readDirector(_ node: YAMLNode, _ path: SpecPath) -> Director? {

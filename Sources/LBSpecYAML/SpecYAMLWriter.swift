@@ -86,11 +86,31 @@ private struct Emitter {
         if garp.repeatDelaySeconds != d.repeatDelaySeconds { ga.append(("repeat_delay", .scalar(duration(milliseconds: garp.repeatDelaySeconds * 1000)))) }
         if garp.refreshSeconds != d.refreshSeconds { ga.append(("refresh", .scalar(duration(milliseconds: garp.refreshSeconds * 1000)))) }
         if !ga.isEmpty { m.append(("gratuitous_arp", .mapping(ga))) }
+        if !g.trackScripts.isEmpty { m.append(("track_scripts", .list(g.trackScripts.map(trackScript)))) }
+        if !g.trackInterfaces.isEmpty {
+            m.append(("track_interfaces", .list(g.trackInterfaces.map { t in
+                var e: [(String, Value)] = [("interface", .scalar(scalar(t.interface))), ("weight", .scalar("\(t.weight)"))]
+                if t.reverse { e.append(("reverse", .scalar("true"))) }
+                return .mapping(e)
+            })))
+        }
         m.append(("directors", .list(g.directors.map { d in
             var e: [(String, Value)] = [("node", .scalar(scalar(d.node))), ("priority", .scalar("\(d.priority)"))]
             if let i = d.interface { e.append(("interface", .scalar(scalar(i)))) }
             return .mapping(e)
         })))
+        return .mapping(m)
+    }
+
+    func trackScript(_ t: TrackScript) -> Value {
+        var m: [(String, Value)] = [("name", .scalar(scalar(t.name))), ("command", .scalar(scalar(t.command)))]
+        let d = TrackScript(name: t.name, command: t.command)
+        m.append(("interval", .scalar(duration(milliseconds: t.intervalSeconds * 1000))))
+        if let timeout = t.timeoutSeconds { m.append(("timeout", .scalar(duration(milliseconds: timeout * 1000)))) }
+        if t.rise != d.rise { m.append(("rise", .scalar("\(t.rise)"))) }
+        if t.fall != d.fall { m.append(("fall", .scalar("\(t.fall)"))) }
+        m.append(("weight", .scalar("\(t.weight)")))
+        if t.reverse { m.append(("reverse", .scalar("true"))) }
         return .mapping(m)
     }
 

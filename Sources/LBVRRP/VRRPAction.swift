@@ -16,6 +16,8 @@ public enum VRRPAction: Sendable, Equatable {
     case notify(VRRPTransition)
     /// A received packet was dropped without effect: log it and count it (already counted in `statistics`).
     case discard(VRRPDiscard)
+    /// Tracking moved the effective priority without a state change: report it (log, status).
+    case priorityChanged(from: Int, to: Int)
 }
 
 /// States of RFC 3768 / RFC 5798 section 6.4 (v3 calls Initialize "Initialize" too).
@@ -23,11 +25,14 @@ public enum VRRPState: String, Sendable, Equatable, Codable, CustomStringConvert
     case initialize = "INIT"
     case backup = "BACKUP"
     case master = "MASTER"
+    /// keepalived's FAULT (not in the RFCs): something tracked without a weight is down; the instance
+    /// holds no address, sends and hears nothing.
+    case fault = "FAULT"
 
     public var description: String { rawValue }
 
-    /// The state argument keepalived passes to a notify script: MASTER, BACKUP, or STOP when the instance
-    /// is shut down.
+    /// The state argument keepalived passes to a notify script: MASTER, BACKUP, FAULT, or STOP when the
+    /// instance is shut down.
     public var notifyName: String { self == .initialize ? "STOP" : rawValue }
 }
 
@@ -48,6 +53,10 @@ public struct VRRPTransition: Sendable, Equatable, CustomStringConvertible {
         case higherPriority(IPAddress, priority: Int)
         /// → Initialize: the instance was shut down (a master sent priority 0 first).
         case shutdown
+        /// → Fault: something tracked without a weight is down (a master sent priority 0 first).
+        case fault(String)
+        /// Fault → Backup (or Master for the owner): what was down is up again.
+        case faultCleared
 
         public var description: String {
             switch self {
@@ -59,6 +68,8 @@ public struct VRRPTransition: Sendable, Equatable, CustomStringConvertible {
             case .preempted(let from, let p): return "preempted lower-priority master \(from) (priority \(p))"
             case .higherPriority(let from, let p): return "advertisement from \(from) with priority \(p) wins"
             case .shutdown: return "shut down"
+            case .fault(let why): return why
+            case .faultCleared: return "tracked objects are up again"
             }
         }
     }

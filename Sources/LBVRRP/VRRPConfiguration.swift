@@ -49,11 +49,16 @@ public struct VRRPConfiguration: Sendable, Equatable {
     /// The addresses the master holds, with the prefix they are added with.
     public var virtualAddresses: [CIDR]
     public var gratuitousARP: GratuitousARPSettings
+    /// Commands whose exit status moves the priority or puts the instance in FAULT (the speaker runs them).
+    public var trackScripts: [VRRPTrackScript]
+    /// Interfaces whose link moves the priority or puts the instance in FAULT (the speaker reads them).
+    public var trackInterfaces: [VRRPTrackInterface]
 
     public init(name: String? = nil, interface: String, virtualRouterID: Int, version: VRRPVersion = .v2, priority: Int,
                 advertisementIntervalCentiseconds: Int = 100, authPassword: String? = nil, preempt: Bool = true,
                 preemptDelay: Duration = .zero, sourceAddress: IPAddress? = nil, unicastPeers: [IPAddress] = [],
-                virtualAddresses: [CIDR], gratuitousARP: GratuitousARPSettings = .init()) {
+                virtualAddresses: [CIDR], gratuitousARP: GratuitousARPSettings = .init(), trackScripts: [VRRPTrackScript] = [],
+                trackInterfaces: [VRRPTrackInterface] = []) {
         self.name = name ?? "VI_\(virtualRouterID)"
         self.interface = interface
         self.virtualRouterID = virtualRouterID
@@ -67,6 +72,8 @@ public struct VRRPConfiguration: Sendable, Equatable {
         self.unicastPeers = unicastPeers
         self.virtualAddresses = virtualAddresses
         self.gratuitousARP = gratuitousARP
+        self.trackScripts = trackScripts
+        self.trackInterfaces = trackInterfaces
     }
 
     /// The instance a director runs for one VRRP group of the signed document.
@@ -79,7 +86,9 @@ public struct VRRPConfiguration: Sendable, Equatable {
                   gratuitousARP: GratuitousARPSettings(
                     count: plan.gratuitousARP.count,
                     repeatDelay: plan.gratuitousARP.repeatDelaySeconds > 0 ? .seconds(plan.gratuitousARP.repeatDelaySeconds) : nil,
-                    refreshInterval: plan.gratuitousARP.refreshSeconds > 0 ? .seconds(plan.gratuitousARP.refreshSeconds) : nil))
+                    refreshInterval: plan.gratuitousARP.refreshSeconds > 0 ? .seconds(plan.gratuitousARP.refreshSeconds) : nil),
+                  trackScripts: plan.trackScripts.map(VRRPTrackScript.init(spec:)),
+                  trackInterfaces: plan.trackInterfaces.map(VRRPTrackInterface.init(spec:)))
     }
 
     /// Advertisement_Interval.
@@ -121,6 +130,12 @@ public struct VRRPConfiguration: Sendable, Equatable {
         if let d = gratuitousARP.repeatDelay, d <= .zero { out.append("the gratuitous ARP repeat delay must be positive (or none)") }
         if let d = gratuitousARP.refreshInterval, d <= .zero { out.append("the gratuitous ARP refresh interval must be positive (or none)") }
         if interface.isEmpty || interface.utf8.count > 15 { out.append("interface name '\(interface)' must be 1...15 bytes") }
+        out += trackScripts.flatMap(\.problems)
+        if Set(trackScripts.map(\.name)).count != trackScripts.count { out.append("a track script name is used twice") }
+        if Set(trackInterfaces.map(\.name)).count != trackInterfaces.count { out.append("a tracked interface is listed twice") }
+        for i in trackInterfaces where !(-253...253).contains(i.weight) {
+            out.append("tracked interface \(i.name): the weight must be -253...253, not \(i.weight)")
+        }
         return out
     }
 

@@ -16,6 +16,11 @@ import LBSpec
 ///
 /// A running instance takes a new configuration in place (`reconfigure`) without a state transition and
 /// without touching a virtual address that stays: keepalived's reload re-enters BACKUP and flaps them.
+///
+/// Tracking (keepalived's track_script and track_interface) reaches it as `setTracking`: a priority
+/// offset, which moves the priority it advertises and elects with, and FAULT while something tracked
+/// without a weight is down, as keepalived's FAULT state (not in the RFCs): a master resigns with a
+/// priority-0 advertisement and gives up its addresses, and nothing is sent or heard until it clears.
 public struct VRRPInstance: Sendable {
     public private(set) var configuration: VRRPConfiguration
     /// This router's primary address: the source of its adverts and the tie-breaker.
@@ -37,6 +42,8 @@ public struct VRRPInstance: Sendable {
     /// What armed the Master_Down_Timer, to explain a takeover.
     private var downCause: DownCause = .none
     private var lastAcceptedAt: Duration?
+    /// The tracked objects' effect, as last given to `setTracking`.
+    public private(set) var tracking = VRRPTrackingStatus()
 
     private enum DownCause: Sendable { case none, resigned(IPAddress), preempting(IPAddress, Int) }
 
@@ -46,7 +53,9 @@ public struct VRRPInstance: Sendable {
         masterAdvertisementInterval = configuration.advertisementInterval
     }
 
-    var priority: UInt8 { UInt8(configuration.priority) }
+    /// The priority this router advertises and elects with: the configured one moved by tracking.
+    public var effectivePriority: Int { tracking.effectivePriority(base: configuration.priority) }
+    var priority: UInt8 { UInt8(effectivePriority) }
     var isOwner: Bool { configuration.priority == 255 }
     var vips: [IPAddress] { configuration.virtualAddresses.map(\.address) }
 
@@ -60,7 +69,7 @@ public struct VRRPInstance: Sendable {
     /// Skew_Time. v2 (RFC 3768 6.1): (256 − Priority) / 256 seconds. v3 (RFC 5798 6.1):
     /// ((256 − Priority) × Master_Adver_Interval) / 256.
     public var skewTime: Duration {
-        let p = Int64(256 - configuration.priority)
+        let p = Int64(256 - effectivePriority)
         switch configuration.version {
         case .v2: return .nanoseconds(p * 1_000_000_000 / 256)
         case .v3: return .nanoseconds(p * nanoseconds(masterAdvertisementInterval) / 256)
@@ -76,6 +85,11 @@ public struct VRRPInstance: Sendable {
     public mutating func start(now: Duration) -> [VRRPAction] {
         guard !started else { return [] }
         started = true
+        if let reason = tracking.fault {
+            state = .fault
+            return [.removeAddresses(configuration.virtualAddresses),
+                    .notify(transition(.initialize, .fault, .fault(reason), now)), .scheduleTimer(at: nil)]
+        }
         if isOwner {
             return becomeMaster(now: now, reason: .addressOwner)
         }
@@ -113,7 +127,7 @@ public struct VRRPInstance: Sendable {
     public mutating func timerFired(now: Duration) -> [VRRPAction] {
         var out: [VRRPAction] = []
         switch state {
-        case .initialize:
+        case .initialize, .fault:
             return []
         case .backup:
             guard let down = masterDownAt, down <= now else { break }
@@ -148,7 +162,7 @@ public struct VRRPInstance: Sendable {
     /// A datagram from the raw socket: the IPv4 header and the VRRP message. Malformed input is counted
     /// and discarded, never thrown.
     public mutating func receive(datagram: [UInt8], now: Duration) -> [VRRPAction] {
-        guard started, state != .initialize else { return [] }
+        guard started, state != .initialize, state != .fault else { return [] }
         let header: IPv4Header, payload: ArraySlice<UInt8>
         do {
             (header, payload) = try IPv4Header.decode(datagram)
@@ -170,7 +184,7 @@ public struct VRRPInstance: Sendable {
     /// A decoded advertisement from `source` with the IP TTL it arrived with: the checks of section 7.1
     /// that depend on this router's configuration, then the state's rules (6.4.2, 6.4.3).
     public mutating func receive(_ advert: VRRPAdvertisement, source: IPAddress, timeToLive: UInt8, now: Duration) -> [VRRPAction] {
-        guard started, state != .initialize else { return [] }
+        guard started, state != .initialize, state != .fault else { return [] }
         if let rejection = check(advert, source: source, timeToLive: timeToLive) {
             return [discard(rejection.reason, source, rejection.detail)]
         }
@@ -178,7 +192,7 @@ public struct VRRPInstance: Sendable {
         if advert.priority == 0 { statistics.priorityZeroReceived += 1 }
         if !sameAddresses(advert) { statistics.addressListMismatchesAccepted += 1 }
         switch state {
-        case .initialize: return []
+        case .initialize, .fault: return []
         case .backup: return backupReceive(advert, source: source, now: now)
         case .master: return masterReceive(advert, source: source, now: now)
         }
@@ -233,7 +247,7 @@ public struct VRRPInstance: Sendable {
             downCause = .resigned(source)
             return [.scheduleTimer(at: nextDeadline)]
         }
-        let mine = configuration.priority
+        let mine = effectivePriority
         if !preempts(p, now: now) {
             if configuration.version == .v3 {
                 masterAdvertisementInterval = .milliseconds(a.intervalCentiseconds * 10)
@@ -259,7 +273,7 @@ public struct VRRPInstance: Sendable {
     /// Whether a master advertising priority `p` is to be preempted now (Preempt_Mode, preempt delay).
     private func preempts(_ p: Int, now: Duration) -> Bool {
         let c = configuration
-        guard c.preempt, p < c.priority else { return false }
+        guard c.preempt, p < effectivePriority else { return false }
         let delaying = c.preemptDelay > .zero && (lowerMasterSince.map { now < $0 + c.preemptDelay } ?? true)
         return !delaying
     }
@@ -267,7 +281,7 @@ public struct VRRPInstance: Sendable {
     // MARK: Master (6.4.3)
 
     private mutating func masterReceive(_ a: VRRPAdvertisement, source: IPAddress, now: Duration) -> [VRRPAction] {
-        let p = Int(a.priority), mine = configuration.priority
+        let p = Int(a.priority), mine = effectivePriority
         if p == 0 {
             // Another master resigned; make sure everyone hears from us now.
             advertiseAt = now + configuration.advertisementInterval
@@ -356,6 +370,8 @@ public struct VRRPInstance: Sendable {
         case .initialize:
             if !started { masterAdvertisementInterval = new.advertisementInterval }
             return []
+        case .fault:
+            return []
         case .master: out = reconfigureMaster(from: old, now: now)
         case .backup: out = reconfigureBackup(from: old, now: now)
         }
@@ -367,7 +383,7 @@ public struct VRRPInstance: Sendable {
         let new = configuration
         var out: [VRRPAction] = []
         let intervalChanged = new.advertisementInterval != old.advertisementInterval
-        if new.priority != old.priority || intervalChanged {
+        if tracking.effectivePriority(base: new.priority) != tracking.effectivePriority(base: old.priority) || intervalChanged {
             out.append(.sendAdvertisement(advertisement(priority: priority)))
             statistics.advertisementsSent += 1
         }
@@ -393,16 +409,80 @@ public struct VRRPInstance: Sendable {
         let new = configuration
         // v3 keeps the interval it learned from the master; before hearing one it uses its own.
         if new.version == .v2 || masterAddress == nil { masterAdvertisementInterval = new.advertisementInterval }
-        if case .preempting(let source, let p) = downCause, !preempts(p, now: now) {
-            // The new settings follow this master instead of taking over: its adverts were being discarded,
-            // so the timer armed for the takeover could fire before the next one is accepted. Re-arm it as
-            // if the master had just been heard (it was, within an interval).
-            masterDownAt = now + masterDownInterval
-            masterAddress = source
-            downCause = .none
-        }
+        followIfNoLongerPreempting(now: now)
         let (_, removed) = Self.difference(old.virtualAddresses, new.virtualAddresses)
         return removed.isEmpty ? [] : [.removeAddresses(removed)]
+    }
+
+    /// A backup that was preempting a lower-priority master and now would not (its priority fell, or the
+    /// settings changed) follows that master instead: its adverts were being discarded, so the timer armed
+    /// for the takeover could fire before the next one is accepted. Re-armed as if the master had just
+    /// been heard (it was, within an interval).
+    private mutating func followIfNoLongerPreempting(now: Duration) {
+        guard case .preempting(let source, let p) = downCause, !preempts(p, now: now) else { return }
+        masterDownAt = now + masterDownInterval
+        masterAddress = source
+        downCause = .none
+    }
+
+    // MARK: Tracking
+
+    /// The tracked objects' effect changed (a script's standing, an interface's link). Before `start` it is
+    /// kept for the start. Otherwise, as keepalived (vrrp_set_effective_priority, down_instance,
+    /// try_up_instance): a fault takes the instance to FAULT, a master first resigning with priority 0 and
+    /// removing its addresses; the fault clearing takes it to BACKUP (the owner to MASTER) with a fresh
+    /// Master_Down_Timer; a new effective priority is advertised at once by a master (a backup now above
+    /// it preempts without waiting an interval) and moves a backup's Master_Down_Timer by the change of
+    /// Skew_Time.
+    public mutating func setTracking(_ status: VRRPTrackingStatus, now: Duration) -> [VRRPAction] {
+        guard status != tracking else { return [] }
+        let oldPriority = effectivePriority, oldDownInterval = masterDownInterval
+        tracking = status
+        guard started else { return [] }
+        switch (state, status.fault) {
+        case (.initialize, _), (.fault, _?):
+            return []
+        case (.fault, nil):
+            if isOwner { return becomeMaster(now: now, reason: .faultCleared) }
+            state = .backup
+            masterAdvertisementInterval = configuration.advertisementInterval
+            masterDownAt = now + masterDownInterval
+            masterAddress = nil
+            lastAcceptedAt = now
+            downCause = .none
+            return [.notify(transition(.fault, .backup, .faultCleared, now)), .scheduleTimer(at: nextDeadline)]
+        case (_, let reason?):
+            return enterFault(reason, now: now)
+        case (.master, nil):
+            guard effectivePriority != oldPriority else { return [] }
+            statistics.advertisementsSent += 1
+            return [.priorityChanged(from: oldPriority, to: effectivePriority), .sendAdvertisement(advertisement(priority: priority))]
+        case (.backup, nil):
+            guard effectivePriority != oldPriority else { return [] }
+            if let down = masterDownAt { masterDownAt = down + (masterDownInterval - oldDownInterval) }
+            followIfNoLongerPreempting(now: now)
+            return [.priorityChanged(from: oldPriority, to: effectivePriority), .scheduleTimer(at: nextDeadline)]
+        }
+    }
+
+    private mutating func enterFault(_ reason: String, now: Duration) -> [VRRPAction] {
+        let from = state
+        var out: [VRRPAction] = []
+        if state == .master {
+            out.append(.sendAdvertisement(advertisement(priority: VRRPAdvertisement.resignPriority)))
+            statistics.advertisementsSent += 1
+            statistics.priorityZeroSent += 1
+            statistics.releasedMaster += 1
+            out.append(.removeAddresses(configuration.virtualAddresses))
+        }
+        state = .fault
+        clearTimers()
+        masterAddress = nil
+        lowerMasterSince = nil
+        downCause = .none
+        out.append(.notify(transition(from, .fault, .fault(reason), now)))
+        out.append(.scheduleTimer(at: nil))
+        return out
     }
 
     /// The actions that put back virtual addresses found missing from the interface (deleted behind the
@@ -464,7 +544,7 @@ public struct VRRPInstance: Sendable {
     }
 
     private func transition(_ from: VRRPState, _ to: VRRPState, _ reason: VRRPTransition.Reason, _ now: Duration) -> VRRPTransition {
-        VRRPTransition(from: from, to: to, reason: reason, at: now, priority: configuration.priority)
+        VRRPTransition(from: from, to: to, reason: reason, at: now, priority: effectivePriority)
     }
 
     /// The advertisement this instance sends, with `priority` (its own, or 0 to resign).

@@ -12,6 +12,12 @@ import LBVRRP
 /// so the best backup takes over after Skew_Time. While it runs, `update` changes the instance in place
 /// for a new document (no transition, no kept address touched) and `checkAddresses` is the drift
 /// watcher's way to have a master put back an address deleted behind its back.
+///
+/// The configuration's track scripts run from `run()` on, each result fed to a `VRRPTracker` whose status
+/// goes to the engine (`setTracking`): a new effective priority, or FAULT. While a script of weight 0 has
+/// not reported, the instance is not started (keepalived keeps it in INIT until then). Tracked interfaces
+/// are read when it starts and whenever `checkLinks` is called (the agent calls it on rtnetlink link
+/// events and periodically).
 public actor VRRPSpeaker {
     public enum LogLevel: String, Sendable { case info, notice, warning, error }
 
@@ -40,7 +46,7 @@ public actor VRRPSpeaker {
         /// The instance name logs and notify scripts use.
         public var name: String
         public var state: VRRPState
-        /// The priority in force (the last update's).
+        /// The priority in force: the last update's, moved by tracking.
         public var priority: Int
         /// The master a backup follows (the sender of the last advertisement it accepted); nil unless backup.
         public var masterAddress: IPAddress?
@@ -62,6 +68,10 @@ public actor VRRPSpeaker {
     /// Every state change, in order. Finishes when `run()` returns.
     public nonisolated let transitions: AsyncStream<VRRPTransition>
     private let transitionSink: AsyncStream<VRRPTransition>.Continuation
+    /// Every change of the effective priority that tracking made without a state change. Finishes when
+    /// `run()` returns.
+    public nonisolated let priorityChanges: AsyncStream<Int>
+    private let prioritySink: AsyncStream<Int>.Continuation
 
     private let host: any HostControl
     private let clock: any VRRPClock
@@ -80,6 +90,12 @@ public actor VRRPSpeaker {
     private var timer: Task<Void, Never>?
     private var timerGeneration: UInt64 = 0
     private var lastOccasionalLog: [String: (at: Duration, suppressed: Int)] = [:]
+    private var tracker = VRRPTracker(scripts: [])
+    /// The running track scripts by name, each with the generation its results carry (a replaced script's
+    /// last result is dropped).
+    private var scriptRuns: [String: (script: VRRPTrackScript, generation: UInt64, task: Task<Void, Never>)] = [:]
+    private var scriptGeneration: UInt64 = 0
+    private var engineStarted = false
 
     private enum Phase { case idle, starting, running, stopped }
 
@@ -92,6 +108,10 @@ public actor VRRPSpeaker {
         /// Addresses `checkAddresses` saw missing; checked again in turn, since an event before it may
         /// have been adding them.
         case repair([CIDR], CheckedContinuation<[CIDR], Never>)
+        /// One run of a track script.
+        case script(String, generation: UInt64, TrackScriptRunner.Result)
+        /// The links of the host's interfaces, up or not, by name.
+        case links([String: Bool])
         case stop
     }
 
@@ -110,6 +130,7 @@ public actor VRRPSpeaker {
         self.notifyScript = notifyScript
         self.log = log
         (transitions, transitionSink) = AsyncStream.makeStream(of: VRRPTransition.self, bufferingPolicy: .unbounded)
+        (priorityChanges, prioritySink) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(16))
         (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
     }
 
@@ -121,7 +142,7 @@ public actor VRRPSpeaker {
     /// State, priority, master, counters and time in state, read together.
     public var snapshot: Snapshot {
         let e = engine
-        return Snapshot(name: configuration.name, state: e?.state ?? .initialize, priority: configuration.priority,
+        return Snapshot(name: configuration.name, state: e?.state ?? .initialize, priority: e?.effectivePriority ?? configuration.priority,
                         masterAddress: e?.state == .backup ? e?.masterAddress : nil, primaryAddress: e?.primaryAddress,
                         statistics: e?.statistics ?? VRRPStatistics(), since: stateSince,
                         inStateFor: stateSince.map { clock.now() - $0 }, configuration: configuration)
@@ -133,7 +154,10 @@ public actor VRRPSpeaker {
     public func run() async throws {
         guard phase == .idle else { throw VRRPRuntimeError("\(configuration.name): run() was called before; start a new speaker") }
         phase = .starting
-        defer { transitionSink.finish() }
+        defer {
+            transitionSink.finish()
+            prioritySink.finish()
+        }
         var pending = events.makeAsyncIterator()
         let transport: any VRRPTransport
         do {
@@ -164,7 +188,10 @@ public actor VRRPSpeaker {
         let sink = eventSink, clock = self.clock
         await withTaskCancellationHandler {
             var last = clock.now()
-            await perform(engine!.start(now: last))
+            tracker = VRRPTracker(scripts: c.trackScripts, interfaces: c.trackInterfaces)
+            if !c.trackInterfaces.isEmpty, let up = await linkStates() { recordLinks(up) }
+            runScripts()
+            await startIfReady(now: last)
             loop: while let event = await pending.next(isolation: #isolation) {
                 // Never earlier than the event before: the engine sees time only move forward.
                 switch event {
@@ -183,6 +210,17 @@ public actor VRRPSpeaker {
                     await reconfigure(new, now: last, reply: reply)
                 case .repair(let suspected, let reply):
                     reply.resume(returning: await repair(suspected))
+                case .script(let name, let generation, let result):
+                    guard scriptRuns[name]?.generation == generation else { continue }
+                    last = max(last, clock.now())
+                    if tracker.record(name, success: result.success) {
+                        log(.notice, "\(configuration.name): track script \(name) now \(result.success ? "succeeds" : "fails") (\(result.detail))")
+                    }
+                    await track(now: last)
+                case .links(let up):
+                    last = max(last, clock.now())
+                    recordLinks(up)
+                    await track(now: last)
                 case .stop:
                     break loop
                 }
@@ -211,18 +249,85 @@ public actor VRRPSpeaker {
         phase = .stopped
         timer?.cancel()
         timer = nil
+        for run in scriptRuns.values { run.task.cancel() }
+        scriptRuns = [:]
         eventSink.finish()
         while let event = await pending.next(isolation: #isolation) {
             switch event {
             case .reconfigure(_, let reply): reply.resume(throwing: stoppedError)
             case .repair(_, let reply): reply.resume(returning: [])
-            case .datagram, .timer, .stop: break
+            case .datagram, .timer, .script, .links, .stop: break
             }
         }
     }
 
     private var stoppedError: VRRPRuntimeError {
         VRRPRuntimeError("\(configuration.name): the speaker has stopped; start a new one")
+    }
+
+    // MARK: tracking
+
+    /// Starts the configuration's track scripts that are not running as configured, stops those no longer
+    /// configured; an unchanged script runs on undisturbed.
+    private func runScripts() {
+        let wanted = configuration.trackScripts
+        for (name, run) in scriptRuns where !wanted.contains(run.script) {
+            run.task.cancel()
+            scriptRuns[name] = nil
+        }
+        let sink = eventSink, clock = self.clock
+        for script in wanted where scriptRuns[script.name] == nil {
+            scriptGeneration &+= 1
+            let generation = scriptGeneration, name = script.name
+            // Detached: a run waits on its child, not on the actor; results come back through the event stream.
+            let task = Task.detached {
+                await TrackScriptRunner.run(script, clock: clock) { sink.yield(.script(name, generation: generation, $0)) }
+            }
+            scriptRuns[name] = (script, generation, task)
+        }
+    }
+
+    /// Reads the host's links and, when a tracked interface's changed, hands the new status to the engine
+    /// (between two events, like every other input).
+    public func checkLinks() async {
+        guard phase == .running, !configuration.trackInterfaces.isEmpty, let up = await linkStates() else { return }
+        eventSink.yield(.links(up))
+    }
+
+    /// Whether each interface of the host is up, by name; nil when the host cannot be read.
+    private func linkStates() async -> [String: Bool]? {
+        do {
+            let observed = try await host.observe(sysctls: [], ipvs: .skip)
+            return Dictionary(observed.interfaces.map { ($0.name, $0.isUp) }, uniquingKeysWith: { a, _ in a })
+        } catch {
+            log(.warning, "\(configuration.name): cannot read the links of the tracked interfaces: \(error)")
+            return nil
+        }
+    }
+
+    private func recordLinks(_ up: [String: Bool]) {
+        for name in tracker.record(links: up) {
+            log(.notice, "\(configuration.name): tracked interface \(name) is \(up[name] == true ? "up" : up[name] == nil ? "missing" : "down")")
+        }
+    }
+
+    /// Hands the tracker's status to the engine, and starts the engine once every weight-0 script has
+    /// reported.
+    private func track(now: Duration) async {
+        await perform(engine!.setTracking(tracker.status, now: now))
+        await startIfReady(now: now)
+    }
+
+    private func startIfReady(now: Duration) async {
+        guard !engineStarted else { return }
+        guard tracker.ready else {
+            let waiting = tracker.scripts.filter { $0.weight == 0 && tracker.succeeding($0.name) == nil }.map(\.name)
+            log(.info, "\(configuration.name): waiting for the first result of track script \(waiting.joined(separator: ", ")) before starting")
+            return
+        }
+        engineStarted = true
+        _ = engine!.setTracking(tracker.status, now: now)
+        await perform(engine!.start(now: now))
     }
 
     // MARK: changes while running
@@ -272,9 +377,20 @@ public actor VRRPSpeaker {
             reply.resume(throwing: error)
             return
         }
-        logUpdate(from: configuration, to: new)
+        let old = configuration
+        logUpdate(from: old, to: new)
         configuration = new
         await perform(actions)
+        if new.trackScripts != old.trackScripts {
+            tracker.reconfigure(new.trackScripts)
+            runScripts()
+            await track(now: now)
+        }
+        if new.trackInterfaces != old.trackInterfaces {
+            tracker.reconfigure(interfaces: new.trackInterfaces)
+            if let up = await linkStates() { recordLinks(up) }
+            await track(now: now)
+        }
         // Without promote_secondaries the kernel deletes an address's secondaries of the same subnet
         // with it: a removed VIP can take a kept one along. Put such a one back at once.
         if engine!.state == .master, actions.contains(where: { if case .removeAddresses = $0 { true } else { false } }) {
@@ -383,6 +499,9 @@ public actor VRRPSpeaker {
                 }
             case .discard(let discard):
                 logDiscard(discard)
+            case .priorityChanged(let from, let to):
+                log(.notice, "\(configuration.name): effective priority \(from) -> \(to) (\(state))")
+                prioritySink.yield(to)
             }
         }
         return added

@@ -301,6 +301,33 @@ final class AgentNamespaceTests: XCTestCase {
 
     // MARK: 6
 
+    /// The spec's track_scripts run by real agents from a signed document: the script (a file named for the
+    /// agent's own namespace, read by `ip netns identify`) starts failing on the master, whose priority
+    /// drops by its weight, so the backup takes the VIP; the status shows the effective priority.
+    func testATrackScriptOfTheDocumentMovesTheVIPBetweenAgents() throws {
+        let nodes = ["d1", "d2"]
+        let lab = try AgentLab(hosts: nodes)
+        defer { lab.destroy() }
+        try lab.startAll(nodes)
+        var spec = lab.spec(realServers: ["rs1", "rs2"], directors: [("d1", 100), ("d2", 90)])
+        let flags = lab.lab.directory
+        spec.vips[0].vrrp.trackScripts = [TrackScript(name: "chk_flag", command: "test ! -e \(flags)/down-$(ip netns identify $$)", weight: -20)]
+        let pushed = lab.push(try lab.sign(spec, version: 1), from: "d1", seed: "d1")
+        XCTAssertEqual(pushed.status, 0, pushed.output)
+        func vrrp(_ n: String) -> (state: String, priority: Int)? { lab.status(n)?.vrrp.first.map { ($0.state.rawValue, $0.priority) } }
+        XCTAssertNotNil(lab.wait(20) { lab.lab.holders(of: IPAddress(vip)!) == ["d1"] && vrrp("d2")?.state == "BACKUP" }, "d1 (100) holds the VIP\n\(lab.logs)")
+
+        try Lab.write("\(flags)/down-\(lab.namespace("d1"))", "")
+        let moved = lab.wait(6) { lab.lab.holders(of: IPAddress(vip)!) == ["d2"] }
+        XCTAssertNotNil(moved, "d1's script fails: 80 < 90, d2 takes the VIP\n\(lab.logs)")
+        XCTAssertNotNil(lab.wait(3) { vrrp("d1").map { $0 == ("BACKUP", 80) } ?? false }, "status shows the effective priority: \(String(describing: vrrp("d1")))")
+        XCTAssertEqual(lab.metric("d1", #"lb_vrrp_priority{iname="VI_51",intf="eth0",vrid="51"}"#), 80)
+
+        unlink("\(flags)/down-\(lab.namespace("d1"))")
+        XCTAssertNotNil(lab.wait(6) { lab.lab.holders(of: IPAddress(vip)!) == ["d1"] }, "back on d1 at 100\n\(lab.logs)")
+        print("agent-netns track script: VIP moved in \(ms(moved)) after the script's file appeared")
+    }
+
     func testBadConfigurationIsRefusedAndGarbageOnEveryPortCrashesNothing() throws {
         let lab = try AgentLab(hosts: ["rs1", "x"])
         defer { lab.destroy() }

@@ -68,13 +68,11 @@ final class CorpusTests: XCTestCase {
             "unsupported.conf:16: " + ignored("static_routes", "lb manages no routes"),
             "unsupported.conf:20: " + ignored("static_rules", "lb manages no routing rules"),
             "unsupported.conf:24: " + ignored("linkbeat_interfaces", "lb watches no link beat: \(priority)"),
-            "unsupported.conf:28: " + ignored("vrrp_script chk_ws", "lb has no tracking scripts: \(priority)"),
             "unsupported.conf:33: " + ignored("vrrp_track_process track_ws", "lb tracks no processes: \(priority)"),
             "unsupported.conf:38: " + ignored("bfd_instance peer", "lb has no BFD"),
             "unsupported.conf:42: warning: VIP '192.168.1.200' has a single director: nothing takes over if it fails",
             "unsupported.conf:52: " + ignored("virtual_routes", "lb manages no routes"),
             "unsupported.conf:55: " + ignored("virtual_rules", "lb manages no routing rules"),
-            "unsupported.conf:58: " + ignored("track_script", "lb has no tracking scripts: \(priority)"),
             "unsupported.conf:61: " + ignored("track_process", "lb tracks no processes: \(priority)"),
             "unsupported.conf:64: " + ignored("track_bfd", "lb has no BFD"),
             "unsupported.conf:69: warning: VIP '192.168.1.201' has a single director: nothing takes over if it fails",
@@ -82,6 +80,8 @@ final class CorpusTests: XCTestCase {
         ])
         XCTAssertEqual(spec.vips.map(\.address.description), ["192.168.1.200/24", "192.168.1.201/24"])
         XCTAssertEqual(spec.vips.flatMap(\.services).map(\.port), [80])
+        XCTAssertEqual(spec.vips[0].vrrp.trackScripts, [TrackScript(name: "chk_ws", command: "/usr/bin/true", intervalSeconds: 2)],
+                       "vrrp_script and track_script are imported: weight 0, so the instance faults while it fails")
     }
 
     /// One file for both directors: each is read for its name, as keepalived reads it for its config id.
@@ -103,6 +103,22 @@ final class CorpusTests: XCTestCase {
         XCTAssertEqual(spec.vips.first?.vrrp.directors, [Director(node: "lvs2", priority: 99)])
     }
 
+    /// Track scripts and interfaces with keepalived's weights (an interface without one faults the
+    /// instance while its link is down): a script's own weight, a track_script line's weight
+    /// overriding it, and `weight 0 reverse` (FAULT while the script succeeds); rise, fall, interval and
+    /// timeout as written, keepalived's defaults where not.
+    func testTrackScripts() throws {
+        let spec = try check([("vrrp-track-lvs1.conf", nil), ("vrrp-track-lvs2.conf", nil)], interfaces: ["eth0", "eth1", "eth2"], [])
+        let group = try XCTUnwrap(spec.vips.first?.vrrp)
+        XCTAssertEqual(group.trackScripts, [
+            TrackScript(name: "chk_nginx", command: "/usr/bin/pidof nginx", intervalSeconds: 2, timeoutSeconds: 1, rise: 2, fall: 3, weight: -30),
+            TrackScript(name: "chk_maintenance", command: "/usr/bin/test -e /etc/lb-maintenance", intervalSeconds: 5, weight: 0, reverse: true),
+            TrackScript(name: "chk_uplink", command: "/usr/bin/test -e /run/lb-uplink-up", intervalSeconds: 3, weight: 20),
+        ])
+        XCTAssertEqual(group.trackInterfaces, [TrackInterface(interface: "eth1", weight: -40), TrackInterface(interface: "eth2")])
+        XCTAssertEqual(group.directors.map(\.priority), [100, 99])
+    }
+
     // MARK: helpers
 
     static var corpus: URL {
@@ -114,7 +130,7 @@ final class CorpusTests: XCTestCase {
     /// Checks the inputs with keepalived, imports them (each file read for its director's name), compares
     /// the diagnostics, validates, and round-trips the spec through export, keepalived and import.
     /// `roundTrip` edits the spec into what the export gives back, where keepalived.conf cannot carry it.
-    func check(_ directors: [(file: String, name: String?)], roundTrip edit: (inout ClusterSpec) -> Void = { _ in }, _ expected: [String],
+    func check(_ directors: [(file: String, name: String?)], interfaces: [String] = ["eth0"], roundTrip edit: (inout ClusterSpec) -> Void = { _ in }, _ expected: [String],
                file: StaticString = #filePath, line: UInt = #line) throws -> ClusterSpec {
         let dir = try Self.corpus
         let keepalived = KeepalivedTool.isInstalled
@@ -131,7 +147,7 @@ final class CorpusTests: XCTestCase {
         if keepalived {
             for input in inputs {
                 // keepalived runs the file when -t finds nothing, or only what it passes over when running.
-                let r = try KeepalivedTool.check(URL(fileURLWithPath: input.file), arguments: input.name.map { ["-i", $0] } ?? [])
+                let r = try KeepalivedTool.check(URL(fileURLWithPath: input.file), interfaces: interfaces, arguments: input.name.map { ["-i", $0] } ?? [])
                 let report = "keepalived -t -f \(input.file) said:\n\(r.output)"
                 XCTAssertTrue([KeepalivedTool.clean, KeepalivedTool.runsDespiteErrors].contains(r.status), "exit status \(r.status)\n\(report)", file: file, line: line)
                 XCTAssertEqual(r.status == KeepalivedTool.clean, r.output.isEmpty, report, file: file, line: line)
@@ -144,7 +160,7 @@ final class CorpusTests: XCTestCase {
         for d in spec.vips.flatMap(\.vrrp.directors) where !names.contains(d.node) { names.append(d.node) }
         var back = spec
         edit(&back)
-        try roundTrip(spec, directors: names, expecting: back, checked: keepalived, file: file, line: line)
+        try roundTrip(spec, directors: names, interfaces: interfaces, expecting: back, checked: keepalived, file: file, line: line)
         if !keepalived { throw XCTSkip("\(KeepalivedTool.path) is missing: keepalived -t was not asked about the corpus or its export") }
         return spec
     }

@@ -269,16 +269,16 @@ final class ImportTests: XCTestCase {
             x 1
         }
         """
-        let (_, messages) = Fixtures.interpret(text)
+        let (file, messages) = Fixtures.interpret(text)
         XCTAssertEqual(messages, [
             "k.conf:5: warning: ignored: vrrp_strict (lb has no equivalent)",
             "k.conf:6: warning: unknown keyword 'bogus_global' in global_defs: keepalived ignores the line when it runs (keepalived -t reports it); not imported",
-            "k.conf:18: warning: unknown keyword 'priorty' in vrrp_instance (did you mean 'priority'?): keepalived ignores the line when it runs (keepalived -t reports it); not imported",
-            "k.conf:19: warning: ignored: track_script (lb has no tracking scripts: a director's priority does not change)",
-            "k.conf:22: warning: ignored: dont_track_primary (lb has no equivalent)",
-            "k.conf:27: warning: ignored: vrrp_script chk_haproxy (lb has no tracking scripts: a director's priority does not change)",
             "k.conf:30: warning: unknown keyword 'wieght' in vrrp_script (did you mean 'weight'?): keepalived ignores the line when it runs (keepalived -t reports it); not imported",
+            "k.conf:18: warning: unknown keyword 'priorty' in vrrp_instance (did you mean 'priority'?): keepalived ignores the line when it runs (keepalived -t reports it); not imported",
+            "k.conf:22: warning: ignored: dont_track_primary (lb has no equivalent)",
             "k.conf:32: warning: unknown keyword 'frobnicate' in the top level: keepalived ignores the line when it runs, and its block (line 33) as unknown top-level keywords too (keepalived -t reports them); not imported",
         ])
+        // vrrp_script is read before the instances, so this director tracks a script written after its instance.
+        XCTAssertEqual(file.instances.first?.settings.trackScripts, [TrackScript(name: "chk_haproxy", command: "killall -0 haproxy", intervalSeconds: 2)])
     }
 }
