@@ -2,13 +2,23 @@ import LBSpec
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// What a socket probe does once connected.
 enum SocketExchange: Sendable {
     /// `tcp`: the connect is the whole check (keepalived's TCP_CHECK).
     case connectOnly
-    /// `http`, `websocket`: one request, judged on the head of its answer.
-    case http(HTTPExchange)
+    /// `http`, `https`, `websocket`: one request, judged on the head of its answer (and the body's digest),
+    /// inside TLS when `tls` is set.
+    case http(HTTPExchange, tls: TLSClient? = nil)
+}
+
+/// The TLS side of an https probe: the context (its verification settings) and the server name sent.
+struct TLSClient: Sendable {
+    var context: NIOSSLContext
+    /// SNI, and with verification the name the certificate must carry; nil: none sent, and a verified
+    /// certificate must name the address.
+    var serverName: String?
 }
 
 /// A socket probe: connect, at most one HTTP exchange, close. Everything happens on one event loop under one
@@ -44,16 +54,13 @@ enum SocketProbe {
             .connectTimeout(timeAmount)
             .channelInitializer { channel in
                 verdict.value.channel = channel
-                guard case .http(let exchange) = exchange else { return channel.eventLoop.makeSucceededVoidFuture() }
+                guard case .http(let exchange, let tls) = exchange else { return channel.eventLoop.makeSucceededVoidFuture() }
                 return channel.eventLoop.makeCompletedFuture {
-                    var limits = NIOHTTPDecoderLimitConfiguration()
-                    limits.maxHeaderFieldSize = ProbeLimits.headerFieldBytes
-                    limits.maxHeaderListSize = ProbeLimits.headerListBytes
-                    limits.maxHeaderFieldCount = ProbeLimits.headerFieldCount
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(ResponseByteBudget(limit: ProbeLimits.responseBytes))
-                    try pipeline.addHTTPClientHandlers(decoderLimitConfiguration: limits)
-                    try pipeline.addHandler(HTTPProbeHandler(exchange: exchange, verdict: verdict, budget: budget))
+                    if let tls {
+                        try pipeline.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
+                    }
+                    try addHTTPProbeHandlers(exchange, to: pipeline, verdict: verdict, budget: budget)
                 }
             }
         bootstrap.connect(to: address).whenComplete { result in
@@ -78,6 +85,20 @@ enum SocketProbe {
         return outcome
     }
 
+    /// The probe's HTTP pipeline, as the probe and the fuzzer build it: the byte budget, NIO's decoder with
+    /// the probe's limits, the verdict handler.
+    static func addHTTPProbeHandlers(_ exchange: HTTPExchange, to pipeline: ChannelPipeline.SynchronousOperations,
+                                     verdict: NIOLoopBound<Verdict>, budget: Duration) throws {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = ProbeLimits.headerFieldBytes
+        limits.maxHeaderListSize = ProbeLimits.headerListBytes
+        limits.maxHeaderFieldCount = ProbeLimits.headerFieldCount
+        let bytes = ProbeLimits.responseBytes + (exchange.readsBody ? ProbeLimits.digestBodyBytes : 0)
+        try pipeline.addHandler(ResponseByteBudget(limit: bytes))
+        try pipeline.addHTTPClientHandlers(decoderLimitConfiguration: limits)
+        try pipeline.addHandler(HTTPProbeHandler(exchange: exchange, verdict: verdict, budget: budget))
+    }
+
     /// An error from NIO, the kernel or the HTTP decoder as a reason an operator can act on.
     static func describe(_ error: any Error, budget: Duration) -> String {
         switch error {
@@ -92,7 +113,20 @@ enum SocketProbe {
                 return "connection failed: \(error)"
             }
         case is ResponseTooLarge:
-            return "response head larger than \(ProbeLimits.responseBytes / 1024) KiB"
+            return "response too large: over \(ProbeLimits.responseBytes / 1024) KiB (\(ProbeLimits.digestBodyBytes / 1024 / 1024) MiB more when the body is digested)"
+        case let error as NIOSSLError:
+            switch error {
+            case .handshakeFailed(let reasons):
+                let text = "\(reasons)"
+                if text.contains("CERTIFICATE_VERIFY_FAILED") { return "TLS handshake failed: certificate not trusted" }
+                return "TLS handshake failed: \(text)"
+            case .uncleanShutdown:
+                return "connection closed without a TLS close_notify before the answer was complete"
+            default:
+                return "TLS error: \(error)"
+            }
+        case let error as NIOSSLExtraError where error == .failedToValidateHostname:
+            return "TLS certificate does not name the host"
         case let error as HTTPParserError:
             switch error {
             case .headerOverflow:
