@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // Already in the graph through swift-nio-ssl; the http checks' digest is its Insecure.MD5.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"6.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -125,13 +127,15 @@ let package = Package(
         // cancellation, output capped, never a zombie. Shared by the exec health check and the notify script.
         .target(name: "LBProcess", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]),
         // Health checks: the pure checker (when each is due, rise and fall, transitions) and the probes, the
-        // I/O: TCP, HTTP and WebSocket over SwiftNIO, exec as a child process.
+        // I/O: TCP, HTTP(S) and WebSocket over SwiftNIO (TLS by swift-nio-ssl), exec as a child process.
         .target(
             name: "LBHealth",
             dependencies: [
                 "LBSpec", "CEpoll", .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "LBProcess",
             ]
         ),
@@ -292,7 +296,7 @@ let package = Package(
         .testTarget(
             name: "LBHealthTests",
             dependencies: ["LBTestKit",
-                "LBHealth", "LBSpec",
+                "LBHealth", "LBSpec", "LBProcess",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

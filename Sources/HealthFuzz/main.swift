@@ -1,6 +1,7 @@
 // libFuzzer driver for what a real server (or anything on the network) can send a director's agent:
 // the answer to an http or websocket health probe, through the probe's own pipeline (byte budget,
-// NIO's HTTP decoder with the probe's limits, the verdict handler), and a gossiped node report. Any
+// NIO's HTTP decoder with the probe's limits, the verdict handler; for a url with status ranges and a
+// digest, the body hashed to its end), and a gossiped node report. Any
 // input must end in a verdict or an error, never a crash. Build and run with scripts/fuzz.sh health.
 #if FUZZ
 @testable import LBAgent
@@ -15,6 +16,7 @@ import NIOHTTP1
 enum Answers {
     static let http = HealthCheck(kind: .http, path: "/healthz")
     static let websocket = HealthCheck(kind: .websocket, path: "/ws")
+    static let digested = HTTPURLCheck(path: "/", status: [200...299, 404...404], digest: "444bcb3a3fcf8389296c49467f27e1d6")
     static let address = IPAddress("192.168.1.102")!
 
     /// Both exchanges over one input, split at its first byte's value so the decoder also meets a
@@ -23,6 +25,7 @@ enum Answers {
         _ = AgentReport.decode(bytes)
         let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
         for exchange in [HTTPExchange.get(http, address: address, port: 80),
+                         HTTPExchange.get(http, url: digested, address: address, port: 80),
                          HTTPExchange.upgrade(websocket, address: address, port: 80, key: "dGhlIHNhbXBsZSBub25jZQ==")] {
             feed(exchange, [Array(bytes[..<cut]), Array(bytes[cut...])])
         }
@@ -33,15 +36,8 @@ enum Answers {
         let channel = EmbeddedChannel(loop: loop)
         let verdict = NIOLoopBound(Verdict(loop.makePromise()), eventLoop: loop)
         verdict.value.channel = channel
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderFieldSize = ProbeLimits.headerFieldBytes
-        limits.maxHeaderListSize = ProbeLimits.headerListBytes
-        limits.maxHeaderFieldCount = ProbeLimits.headerFieldCount
         do {
-            let pipeline = channel.pipeline.syncOperations
-            try pipeline.addHandler(ResponseByteBudget(limit: ProbeLimits.responseBytes))
-            try pipeline.addHTTPClientHandlers(decoderLimitConfiguration: limits)
-            try pipeline.addHandler(HTTPProbeHandler(exchange: exchange, verdict: verdict, budget: .seconds(3)))
+            try SocketProbe.addHTTPProbeHandlers(exchange, to: channel.pipeline.syncOperations, verdict: verdict, budget: .seconds(3))
             channel.pipeline.fireChannelActive()
             for chunk in chunks where !chunk.isEmpty {
                 try channel.writeInbound(ByteBuffer(bytes: chunk))
@@ -62,6 +58,7 @@ enum Answers {
             ("http-200.bin", Array("\u{0}HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".utf8)),
             ("http-500.bin", Array("\u{5}HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n\r\n".utf8)),
             ("ws-101.bin", Array("\u{0}HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n".utf8)),
+            ("http-chunked-ok.bin", Array("\u{3}HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\no\r\n1\r\nk\r\n0\r\n\r\n".utf8)),
             ("http-100-then-200.bin", Array("\u{20}HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n".utf8)),
             ("report.bin", report.encoded()),
         ]

@@ -10,13 +10,18 @@ public struct ServingState: Sendable, Equatable {
     public var health: [String: [Endpoint: DestinationHealth]]
     /// Per service key, the draining destinations that are done (idle, or past their deadline).
     public var drained: [String: Set<Endpoint>]
+    /// Per service key and destination, the weight an exec check with `dynamic_weight` set last (the
+    /// command's exit status − 2); a destination without one keeps its planned weight.
+    public var weights: [String: [Endpoint: Int]]
     /// What an unknown health means: false in the daemon (left as the kernel has it until the first
     /// result); true where no checks run at all (`lb-agent apply`), so every real server counts as up.
     public var unknownIsUp: Bool
 
-    public init(health: [String: [Endpoint: DestinationHealth]] = [:], drained: [String: Set<Endpoint>] = [:], unknownIsUp: Bool = false) {
+    public init(health: [String: [Endpoint: DestinationHealth]] = [:], drained: [String: Set<Endpoint>] = [:],
+                weights: [String: [Endpoint: Int]] = [:], unknownIsUp: Bool = false) {
         self.health = health
         self.drained = drained
+        self.weights = weights
         self.unknownIsUp = unknownIsUp
     }
 
@@ -32,7 +37,8 @@ public struct ServingState: Sendable, Equatable {
 public enum DesiredState {
     /// keepalived's rules, with lb's drain and its care for restarts:
     /// - a destination whose service has no health check is always up;
-    /// - up: held at its planned weight; down: removed, or held at weight 0 with `inhibit_on_failure`;
+    /// - up: held at its planned weight, or at the weight its exec check's exit status set (keepalived's
+    ///   misc_dynamic); down: removed, or held at weight 0 with `inhibit_on_failure`;
     /// - not yet checked (unknown): left exactly as the kernel has it, neither added nor removed, so a
     ///   restarted agent flaps nothing and a new director admits a real server at its first success;
     /// - draining: held at weight 0 while the kernel has it, never added back, and removed once the
@@ -64,6 +70,7 @@ public enum DesiredState {
                 if health == .unknown, serving.unknownIsUp { health = .up }
                 switch health {
                 case .up:
+                    if let weight = serving.weights[key]?[endpoint] { destination.weight = Int32(clamping: weight) }
                     want.append(destination)
                     healthy += 1
                 case .unknown:

@@ -23,6 +23,8 @@ public actor HealthService: Service {
         public var lastResult: String?
         public var latencyMilliseconds: Double?
         public var lastChange: Date?
+        /// The weight an exec check with `dynamic_weight` set; absent otherwise.
+        public var weight: Int?
     }
 
     /// One finished drain as `status` and the report show it.
@@ -107,7 +109,8 @@ public actor HealthService: Service {
                              kind: checker.check(id)?.kind.rawValue ?? "",
                              health: s.health.rawValue, failures: s.consecutiveFailures, lastResult: failure,
                              latencyMilliseconds: s.last.map { Self.milliseconds($0.latency) },
-                             lastChange: s.lastChange.map { Date(timeIntervalSinceNow: -Self.seconds(now - $0)) })
+                             lastChange: s.lastChange.map { Date(timeIntervalSinceNow: -Self.seconds(now - $0)) },
+                             weight: s.weight)
         }
     }
 
@@ -179,8 +182,14 @@ public actor HealthService: Service {
     private func record(_ id: HealthChecker.ID, _ result: ProbeResult) {
         metrics?.recordCheck(result)
         if let output = result.output, !output.isEmpty { logger.debug("check \(id): output: \(output)") }
+        let weightBefore = checker.status(id)?.weight
         let transition = checker.record(id, result, now: now)
         if transition != nil { dirty = true }
+        if let after = checker.status(id), after.health == .up, after.weight != weightBefore {
+            dirty = true
+            let who = nodes[id.destination].map { "\($0) " } ?? ""
+            logger.notice("\(who)\(id.destination) of \(id.service): its check sets weight \(after.weight.map(String.init) ?? "back to the planned one")")
+        }
         arm()
         guard let t = transition else { return }
         let who = nodes[id.destination].map { "\($0) " } ?? ""
@@ -222,7 +231,7 @@ public actor HealthService: Service {
     private func publish() {
         dirty = false
         lastPublish = now
-        let next = ServingState(health: checker.health, drained: drains.drained)
+        let next = ServingState(health: checker.health, drained: drains.drained, weights: checker.weights)
         guard next != published else { return }
         published = next
         updateSink.yield(next)

@@ -75,7 +75,8 @@ enum StatusTable {
             let result = c.lastResult.map { ", last: \($0)\(latency)" } ?? ", not checked yet"
             let failures = c.failures > 0 ? ", \(c.failures) failure\(c.failures == 1 ? "" : "s") in a row" : ""
             let since = c.lastChange.map { ", since \(iso.string(from: $0))" } ?? ""
-            line("check", "\(c.node.map { "\($0) " } ?? "")\(c.destination) of \(c.service) \(c.kind): \(c.health)\(since)\(result)\(failures)")
+            let weight = c.weight.map { ", weight \($0) by the check" } ?? ""
+            line("check", "\(c.node.map { "\($0) " } ?? "")\(c.destination) of \(c.service) \(c.kind): \(c.health)\(since)\(result)\(failures)\(weight)")
         }
         for d in s.drains {
             line("drained", "\(d.node.map { "\($0) " } ?? "")\(d.destination) of \(d.service) at \(iso.string(from: d.at)): "

@@ -1,8 +1,10 @@
+import Crypto
 import NIOCore
 import NIOHTTP1
 
 /// Sends the probe's one request when the connection comes up and decides on the head of the answer; the
-/// body is never waited for, so a slow or endless body cannot hold the probe.
+/// body is waited for only when a digest must be compared, and then hashed as it comes, never kept, so a
+/// large body costs no memory and `ProbeLimits.digestBodyBytes` and the deadline bound the rest.
 final class HTTPProbeHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
@@ -10,6 +12,8 @@ final class HTTPProbeHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let exchange: HTTPExchange
     private let verdict: NIOLoopBound<Verdict>
     private let budget: Duration
+    /// Set once the head passed and the body's digest is still to be compared.
+    private var body: Insecure.MD5?
 
     init(exchange: HTTPExchange, verdict: NIOLoopBound<Verdict>, budget: Duration) {
         self.exchange = exchange
@@ -31,8 +35,23 @@ final class HTTPProbeHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .head(let head) = unwrapInboundIn(data), !verdict.value.isDecided else { return }
+        guard !verdict.value.isDecided else { return }
+        let head: HTTPResponseHead
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+        case .body(let bytes):
+            bytes.withUnsafeReadableBytes { body?.update(bufferPointer: $0) }
+            return
+        case .end:
+            if let digest = body?.finalize() { verdict.value.decide(exchange.judge(bodyDigest: digest)) }
+            return
+        }
         let outcome = exchange.judge(head)
+        if outcome == .success, exchange.readsBody {
+            body = Insecure.MD5()
+            return
+        }
         guard outcome == .success, exchange.closesWebSocket else {
             verdict.value.decide(outcome)
             return
@@ -42,7 +61,7 @@ final class HTTPProbeHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        verdict.value.decide(.failure("connection closed before a response"))
+        verdict.value.decide(.failure(body == nil ? "connection closed before a response" : "connection closed in the middle of the body"))
         context.fireChannelInactive()
     }
 

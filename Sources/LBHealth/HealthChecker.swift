@@ -50,6 +50,8 @@ public struct HealthChecker: Sendable {
         /// When `health` last changed from up to down or back (a first result is not a change).
         public var lastChange: Duration?
         public var transitions = 0
+        /// The weight the last passing probe asked for (exec's `dynamic_weight`); nil: the planned weight.
+        public var weight: Int?
     }
 
     /// A change of health, for a log line, a metric and a notify hook.
@@ -170,6 +172,7 @@ public struct HealthChecker: Sendable {
         case .success:
             entry.status.consecutiveFailures = 0
             entry.status.health = .up
+            entry.status.weight = result.weight
             schedule(&entry, id, at: Self.nextOnGrid(anchor: entry.anchor, interval: interval, after: now))
         case .failure(let reason):
             entry.status.consecutiveFailures += 1
@@ -203,6 +206,15 @@ public struct HealthChecker: Sendable {
     public var health: [String: [Endpoint: DestinationHealth]] {
         var out: [String: [Endpoint: DestinationHealth]] = [:]
         for (id, entry) in entries { out[id.service, default: [:]][id.destination] = entry.status.health }
+        return out
+    }
+
+    /// The weights passing probes asked for, by service and destination: only those that asked.
+    public var weights: [String: [Endpoint: Int]] {
+        var out: [String: [Endpoint: Int]] = [:]
+        for (id, entry) in entries {
+            if let w = entry.status.weight { out[id.service, default: [:]][id.destination] = w }
+        }
         return out
     }
 

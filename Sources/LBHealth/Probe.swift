@@ -15,11 +15,15 @@ public struct ProbeResult: Sendable, Equatable {
     /// exec only: the command's combined stdout and stderr, cut at `ProbeLimits.execOutputBytes`, for a
     /// debug log line. nil for the socket kinds.
     public var output: String?
+    /// exec with `dynamic_weight`: the weight the command's exit status asks for (status − 2); nil keeps the
+    /// planned weight.
+    public var weight: Int?
 
-    public init(outcome: Outcome, latency: Duration, output: String? = nil) {
+    public init(outcome: Outcome, latency: Duration, output: String? = nil, weight: Int? = nil) {
         self.outcome = outcome
         self.latency = latency
         self.output = output
+        self.weight = weight
     }
 }
 
@@ -52,6 +56,7 @@ extension HealthProbe {
 /// namespace probes from inside it.
 public final class NIOHealthProbe: HealthProbe {
     private let group: any EventLoopGroup
+    private let tls = TLSContexts()
 
     /// `group` only carries the sockets; a probe never blocks one of its loops, and many probes share a loop.
     public init(group: any EventLoopGroup) {
@@ -60,37 +65,62 @@ public final class NIOHealthProbe: HealthProbe {
 
     /// Socket kinds run on `group.next()` and call `done` there: with a one-loop group whose loop is the
     /// caller's own (the agent's health service), a probe never changes thread. exec runs as a task.
+    ///
+    /// An http or https check of several URLs fetches them one after the other, each on its own connection
+    /// under its own `connect_timeout`, as keepalived does, and passes only when every one passes; the
+    /// first failure is the verdict.
     public func start(_ check: HealthCheck, target: Endpoint, done: @escaping @Sendable (ProbeResult) -> Void) {
         let start = ContinuousClock.now
         let port = check.port ?? target.port
         let budget = Duration.milliseconds(max(check.connectTimeoutMilliseconds, 1))
         if check.kind == .exec {
             Task {
-                let run = await ExecProbe.run(check.command ?? "", address: target.address, port: port, budget: budget)
-                done(ProbeResult(outcome: run.outcome, latency: ContinuousClock.now - start, output: run.output))
+                let run = await ExecProbe.run(check.command ?? "", address: target.address, port: port, budget: budget,
+                                              dynamicWeight: check.dynamicWeight)
+                done(ProbeResult(outcome: run.outcome, latency: ContinuousClock.now - start, output: run.output, weight: run.weight))
             }
             return
         }
-        switch Self.exchange(check, target: target, port: port) {
-        case .failure(let unsendable):
-            done(ProbeResult(outcome: .failure(unsendable.reason), latency: ContinuousClock.now - start))
-        case .success(.connectOnly):
+        if check.kind == .tcp {
+            guard (1...65535).contains(port) else {
+                return done(ProbeResult(outcome: .failure("port \(port) is out of range"), latency: ContinuousClock.now - start))
+            }
             do {
-                let address = try SocketAddress(target.address, port: port)
-                ConnectProbe.shared.start(address, budget: budget, on: group.next()) { outcome in
+                ConnectProbe.shared.start(try SocketAddress(target.address, port: port), budget: budget, on: group.next()) { outcome in
                     done(ProbeResult(outcome: outcome, latency: ContinuousClock.now - start))
                 }
             } catch {
                 done(ProbeResult(outcome: .failure("cannot connect to \(target.address): \(error)"), latency: ContinuousClock.now - start))
             }
-        case .success(.http(let exchange)):
-            SocketProbe.start(exchange, address: target.address, port: port, budget: budget, on: group.next()).whenComplete { result in
-                let outcome: ProbeResult.Outcome = switch result {
-                case .success(let o): o
-                case .failure(let error): .failure("probe not run: \(error)")  // the loop is shutting down
-                }
-                done(ProbeResult(outcome: outcome, latency: ContinuousClock.now - start))
+            return
+        }
+        let finish: @Sendable (Result<ProbeResult.Outcome, any Error>) -> Void = { result in
+            let outcome: ProbeResult.Outcome = switch result {
+            case .success(let o): o
+            case .failure(let error): .failure("probe not run: \(error)")  // the loop is shutting down
             }
+            done(ProbeResult(outcome: outcome, latency: ContinuousClock.now - start))
+        }
+        let loop = group.next()
+        switch Self.exchanges(check, target: target, port: port) {
+        case .failure(let unsendable):
+            finish(.success(.failure(unsendable.reason)))
+        case .success(let exchanges) where check.kind == .https:
+            tls.context(verify: check.verifyCertificate, caFile: check.caFile, on: loop).whenComplete { result in
+                switch result {
+                case .failure(let error):
+                    finish(.success(.failure("TLS not set up: \(error)")))
+                case .success(let context):
+                    let secured = exchanges.map { e -> Step in
+                        let exchange = e.exchange.http
+                        let name = check.sni ? e.serverName : nil
+                        return Step(exchange: .http(exchange, tls: TLSClient(context: context, serverName: name)), label: e.label, serverName: name)
+                    }
+                    Self.run(secured[...], address: target.address, port: port, budget: budget, on: loop).whenComplete(finish)
+                }
+            }
+        case .success(let exchanges):
+            Self.run(exchanges[...], address: target.address, port: port, budget: budget, on: loop).whenComplete(finish)
         }
     }
 
@@ -101,17 +131,44 @@ public final class NIOHealthProbe: HealthProbe {
     /// Why a socket check cannot even be sent.
     struct Unsendable: Error { var reason: String }
 
+    /// One connection of a probe; `label` names its URL in a failure when the check fetches several.
+    struct Step: Sendable {
+        var exchange: SocketExchange
+        var label: String?
+        /// The host name the URL is fetched for, when it is one (an address is never a TLS server name).
+        var serverName: String?
+    }
+
+    /// The steps one after the other, stopping at the first that fails.
+    private static func run(_ steps: ArraySlice<Step>, address: IPAddress, port: Int, budget: Duration,
+                            on loop: any EventLoop) -> EventLoopFuture<ProbeResult.Outcome> {
+        guard let step = steps.first else { return loop.makeSucceededFuture(.success) }
+        return SocketProbe.start(step.exchange, address: address, port: port, budget: budget, on: loop).flatMap { outcome in
+            guard case .failure(let reason) = outcome else {
+                return run(steps.dropFirst(), address: address, port: port, budget: budget, on: loop)
+            }
+            return loop.makeSucceededFuture(.failure(step.label.map { "\($0): \(reason)" } ?? reason))
+        }
+    }
+
     /// What the socket kinds exchange.
-    private static func exchange(_ check: HealthCheck, target: Endpoint, port: Int) -> Result<SocketExchange, Unsendable> {
+    private static func exchanges(_ check: HealthCheck, target: Endpoint, port: Int) -> Result<[Step], Unsendable> {
+        guard (1...65535).contains(port) || !check.isHTTP else { return .failure(Unsendable(reason: "port \(port) is out of range")) }
         switch check.kind {
-        case .http, .websocket:
+        case .http, .https:
             if let problem = HTTPExchange.unsendable(check) { return .failure(Unsendable(reason: problem)) }
-            guard (1...65535).contains(port) else { return .failure(Unsendable(reason: "port \(port) is out of range")) }
-            return .success(.http(check.kind == .http ? HTTPExchange.get(check, address: target.address, port: port)
-                                                      : HTTPExchange.upgrade(check, address: target.address, port: port)))
-        default:
-            guard (1...65535).contains(port) else { return .failure(Unsendable(reason: "port \(port) is out of range")) }
-            return .success(.connectOnly)
+            let fetches = check.fetches
+            return .success(fetches.map { url in
+                let host = url.host ?? check.host
+                return Step(exchange: .http(HTTPExchange.get(check, url: url, address: target.address, port: port)),
+                            label: fetches.count > 1 ? "GET \(url.path)" : nil,
+                            serverName: host.flatMap { IPAddress($0) == nil ? $0 : nil })
+            })
+        case .websocket:
+            if let problem = HTTPExchange.unsendable(check) { return .failure(Unsendable(reason: problem)) }
+            return .success([Step(exchange: .http(HTTPExchange.upgrade(check, address: target.address, port: port)))])
+        case .tcp, .exec:
+            return .failure(Unsendable(reason: "\(check.kind.rawValue) is not an HTTP check"))  // started before this
         }
     }
 }

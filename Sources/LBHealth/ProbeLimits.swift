@@ -4,6 +4,9 @@ public enum ProbeLimits {
     /// Bytes read before an HTTP or WebSocket answer's head is decided. Past it the answer fails as too large
     /// even if the decoder has not objected yet: the head is all a probe needs.
     public static let responseBytes = 80 * 1024
+    /// Body bytes hashed for an http check's `digest`, beyond `responseBytes`. The body is hashed as it
+    /// arrives, not kept; the bound is on the time a server can keep the probe reading.
+    public static let digestBodyBytes = 4 * 1024 * 1024
     /// One header line (name and value) of an answer. Health endpoints send short heads; 16 KiB still admits
     /// a large cookie.
     public static let headerFieldBytes = 16 * 1024

@@ -2,19 +2,31 @@ import LBSpec
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
-/// What a socket probe does once connected.
-enum SocketExchange: Sendable {
-    /// `tcp`: the connect is the whole check (keepalived's TCP_CHECK), made by `ConnectProbe`.
-    case connectOnly
-    /// `http`, `websocket`: one request, judged on the head of its answer, made by `SocketProbe`.
-    case http(HTTPExchange)
+/// What an HTTP probe does once connected (`http`, `https`, `websocket`): one request, judged on the head
+/// of its answer (and the body's digest), inside TLS when `tls` is set. A `tcp` check is `ConnectProbe`'s.
+struct SocketExchange: Sendable {
+    var http: HTTPExchange
+    var tls: TLSClient?
+
+    static func http(_ exchange: HTTPExchange, tls: TLSClient? = nil) -> SocketExchange {
+        SocketExchange(http: exchange, tls: tls)
+    }
+}
+
+/// The TLS side of an https probe: the context (its verification settings) and the server name sent.
+struct TLSClient: Sendable {
+    var context: NIOSSLContext
+    /// SNI, and with verification the name the certificate must carry; nil: none sent, and a verified
+    /// certificate must name the address.
+    var serverName: String?
 }
 
 /// An HTTP probe: connect, one HTTP exchange, close. Everything happens on one event loop under one
 /// deadline, so a probe costs a channel and a timer, never a thread.
 enum SocketProbe {
-    static func start(_ exchange: HTTPExchange, address: IPAddress, port: Int, budget: Duration,
+    static func start(_ exchange: SocketExchange, address: IPAddress, port: Int, budget: Duration,
                       on loop: any EventLoop) -> EventLoopFuture<ProbeResult.Outcome> {
         let socketAddress: SocketAddress
         do {
@@ -28,7 +40,7 @@ enum SocketProbe {
         return loop.flatSubmit { start(exchange, to: socketAddress, budget: budget, on: loop) }
     }
 
-    private static func start(_ exchange: HTTPExchange, to address: SocketAddress, budget: Duration,
+    private static func start(_ exchange: SocketExchange, to address: SocketAddress, budget: Duration,
                               on loop: any EventLoop) -> EventLoopFuture<ProbeResult.Outcome> {
         let verdict = NIOLoopBound(Verdict(loop.makePromise()), eventLoop: loop)
         let timeAmount = TimeAmount(budget)
@@ -41,14 +53,11 @@ enum SocketProbe {
             .channelInitializer { channel in
                 verdict.value.channel = channel
                 return channel.eventLoop.makeCompletedFuture {
-                    var limits = NIOHTTPDecoderLimitConfiguration()
-                    limits.maxHeaderFieldSize = ProbeLimits.headerFieldBytes
-                    limits.maxHeaderListSize = ProbeLimits.headerListBytes
-                    limits.maxHeaderFieldCount = ProbeLimits.headerFieldCount
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(ResponseByteBudget(limit: ProbeLimits.responseBytes))
-                    try pipeline.addHTTPClientHandlers(decoderLimitConfiguration: limits)
-                    try pipeline.addHandler(HTTPProbeHandler(exchange: exchange, verdict: verdict, budget: budget))
+                    if let tls = exchange.tls {
+                        try pipeline.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
+                    }
+                    try addHTTPProbeHandlers(exchange.http, to: pipeline, verdict: verdict, budget: budget)
                 }
             }
         bootstrap.connect(to: address).whenComplete { result in
@@ -67,6 +76,20 @@ enum SocketProbe {
         return outcome
     }
 
+    /// The probe's HTTP pipeline, as the probe and the fuzzer build it: the byte budget, NIO's decoder with
+    /// the probe's limits, the verdict handler.
+    static func addHTTPProbeHandlers(_ exchange: HTTPExchange, to pipeline: ChannelPipeline.SynchronousOperations,
+                                     verdict: NIOLoopBound<Verdict>, budget: Duration) throws {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = ProbeLimits.headerFieldBytes
+        limits.maxHeaderListSize = ProbeLimits.headerListBytes
+        limits.maxHeaderFieldCount = ProbeLimits.headerFieldCount
+        let bytes = ProbeLimits.responseBytes + (exchange.readsBody ? ProbeLimits.digestBodyBytes : 0)
+        try pipeline.addHandler(ResponseByteBudget(limit: bytes))
+        try pipeline.addHTTPClientHandlers(decoderLimitConfiguration: limits)
+        try pipeline.addHandler(HTTPProbeHandler(exchange: exchange, verdict: verdict, budget: budget))
+    }
+
     /// An error from NIO, the kernel or the HTTP decoder as a reason an operator can act on.
     static func describe(_ error: any Error, budget: Duration) -> String {
         switch error {
@@ -81,7 +104,20 @@ enum SocketProbe {
                 return "connection failed: \(error)"
             }
         case is ResponseTooLarge:
-            return "response head larger than \(ProbeLimits.responseBytes / 1024) KiB"
+            return "response too large: over \(ProbeLimits.responseBytes / 1024) KiB (\(ProbeLimits.digestBodyBytes / 1024 / 1024) MiB more when the body is digested)"
+        case let error as NIOSSLError:
+            switch error {
+            case .handshakeFailed(let reasons):
+                let text = "\(reasons)"
+                if text.contains("CERTIFICATE_VERIFY_FAILED") { return "TLS handshake failed: certificate not trusted" }
+                return "TLS handshake failed: \(text)"
+            case .uncleanShutdown:
+                return "connection closed without a TLS close_notify before the answer was complete"
+            default:
+                return "TLS error: \(error)"
+            }
+        case let error as NIOSSLExtraError where error == .failedToValidateHostname:
+            return "TLS certificate does not name the host"
         case let error as HTTPParserError:
             switch error {
             case .headerOverflow:

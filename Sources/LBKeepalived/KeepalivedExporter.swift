@@ -266,13 +266,21 @@ private struct Writer {
                 if let port = c.port { w.line("connect_port \(port)") }
                 timing(&w)
             }
-        case .http:
-            try block("HTTP_GET") { w in
-                try w.block("url") { w in
-                    w.line("path \(try Self.word(c.path, what: "HTTP path"))")
-                    w.line("status_code \(c.expectStatus)")
+        case .http, .https:
+            if c.verifyCertificate && !warnings.contains(where: { $0.hasPrefix("keepalived does not verify") }) {
+                warn("keepalived does not verify certificates: the https checks with verify_certificate are exported as SSL_GET, which accepts any certificate")
+            }
+            try block(c.kind == .https ? "SSL_GET" : "HTTP_GET") { w in
+                for u in c.fetches {
+                    try w.block("url") { w in
+                        w.line("path \(try Self.word(u.path, what: "HTTP path"))")
+                        w.line("status_code \(u.statusText)")
+                        if let digest = u.digest { w.line("digest \(digest.lowercased())") }
+                        if let host = u.host { w.line("virtualhost \(try Self.word(host, what: "host name"))") }
+                    }
                 }
                 if let host = c.host { w.line("virtualhost \(try Self.word(host, what: "host name"))") }
+                if c.sni { w.line("enable_sni") }
                 if let port = c.port { w.line("connect_port \(port)") }
                 timing(&w)
             }
@@ -289,6 +297,7 @@ private struct Writer {
                 // lb runs the command with the server's address and port as arguments.
                 w.line("misc_path \"\(command) \(d.address) \(c.port ?? d.port)\"")
                 w.line("misc_timeout \(seconds)")
+                if c.dynamicWeight { w.line("misc_dynamic") }
                 timing(&w)
             }
         }

@@ -366,18 +366,19 @@ extension KeepalivedReader {
     }
 
     struct CheckBlock {
-        enum Kind: String { case tcp = "TCP_CHECK", http = "HTTP_GET", misc = "MISC_CHECK" }
+        enum Kind: String { case tcp = "TCP_CHECK", http = "HTTP_GET", ssl = "SSL_GET", misc = "MISC_CHECK" }
         var kind: Kind
         var position: SourcePosition
         var timing: CheckTiming
         var connectPort: Int?
-        var path: String?
-        var status: Int?
+        /// Every url with a path, in order; each has its own virtualhost, which wins over the checker's,
+        /// the real server's and the service's.
+        var urls: [HTTPURLCheck] = []
         var virtualhost: String?
-        /// A url's own virtualhost, which wins over the checker's, the real server's and the service's.
-        var urlHost: String?
+        var enableSNI = false
         var command: String?
         var miscTimeout: Int?
+        var miscDynamic = false
     }
 
     /// A timing line of a virtual_server, real_server or checker; keepalived ignores a rejected value and
@@ -422,14 +423,14 @@ extension KeepalivedReader {
                 self.timing(s, into: &timing)
             case "virtualhost":
                 virtualhost = argument(s, 0, "a host name")
-            case "TCP_CHECK", "HTTP_GET", "MISC_CHECK":
+            case "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK":
                 if let c = checker(s) { checks.append(c) }
             default:
                 if isChecker {
                     for child in s.block ?? [] where !(KeepalivedKeywords.checkers[k] ?? []).contains(child.keyword) {
-                        if !(child.keyword == "url" && k == "SSL_GET") { unknown(child, in: k, known: KeepalivedKeywords.checkers[k] ?? []) }
+                        unknown(child, in: k, known: KeepalivedKeywords.checkers[k] ?? [])
                     }
-                    ignored(s, "lb checks with TCP connect, HTTP GET, WebSocket upgrade or a command")
+                    ignored(s, "lb checks with TCP connect, HTTP(S) GET, WebSocket upgrade or a command")
                 } else {
                     ignored(s)
                 }
@@ -473,16 +474,24 @@ extension KeepalivedReader {
                 timing(s, into: &check.timing)
             case "url":
                 urls += 1
-                let (path, status, host) = url(s)
-                if urls == 1 {
-                    check.path = path
-                    check.status = status
-                    if let host { check.urlHost = host }
-                } else {
-                    sink.warning(s.position, "ignored: a second url (lb checks one path per service)")
-                }
+                if let u = url(s) { check.urls.append(u) }
             case "virtualhost":
                 check.virtualhost = argument(s, 0, "a host name")
+            case "enable_sni" where kind == .http:
+                ignored(s, "HTTP_GET has no TLS, so no server name to send (SSL_GET does)")
+            case "enable_sni":
+                // enable_sni_handler: no value is true; a value check_true_false rejects leaves it as it was.
+                if let word = s.arguments.first {
+                    if let v = Self.keepalivedBoolean(word) {
+                        check.enableSNI = v
+                    } else {
+                        rejected(s.position, "invalid enable_sni value '\(word)'", otherwise: "ignores the line", imported: "imported without SNI")
+                    }
+                } else {
+                    check.enableSNI = true
+                }
+            case "misc_dynamic":
+                check.miscDynamic = true
             case "misc_path":
                 check.command = argument(s, 0, "the command to run")
             case "misc_timeout":
@@ -493,10 +502,10 @@ extension KeepalivedReader {
             }
         }
         switch kind {
-        case .http where urls == 0:
-            sink.warning(c.position, "HTTP_GET has no url { path … }: keepalived -t reports it, and keepalived, when it runs, ignores the checker; imported without it")
+        case .http where urls == 0, .ssl where urls == 0:
+            sink.warning(c.position, "\(c.keyword) has no url { path … }: keepalived -t reports it, and keepalived, when it runs, ignores the checker; imported without it")
             return nil
-        case .http where check.path == nil:
+        case .http where check.urls.isEmpty, .ssl where check.urls.isEmpty:
             return nil
         case .misc where check.command == nil:
             sink.warning(c.position, "MISC_CHECK has no misc_path: keepalived -t reports it, and keepalived, when it runs, skips the checker; imported without it")
@@ -506,11 +515,12 @@ extension KeepalivedReader {
         }
     }
 
-    mutating func url(_ u: KeepalivedStatement) -> (String?, Int?, String?) {
+    /// One url block; nil when it has no path, which keepalived drops (url_check).
+    mutating func url(_ u: KeepalivedStatement) -> HTTPURLCheck? {
         var path: String?
-        var status: Int?
+        var status: [ClosedRange<Int>] = []
+        var digest: String?
         var host: String?
-        var statusWritten = false
         for s in u.block ?? [] {
             guard KeepalivedKeywords.url.contains(s.keyword) else {
                 unknown(s, in: "url", known: KeepalivedKeywords.url)
@@ -521,48 +531,52 @@ extension KeepalivedReader {
             case "path":
                 path = argument(s, 0, "the path to GET")
             case "status_code":
-                statusWritten = true
-                status = statusCode(s)
+                status += statusCode(s)
+            case "digest":
+                digest = self.digest(s, current: digest)
             case "virtualhost":
                 host = argument(s, 0, "a host name")
             default:
-                ignored(s, s.keyword == "digest" ? "lb compares the status code only" : "lb has no equivalent")
+                ignored(s, "lb has no equivalent")
             }
         }
         guard let path else {
             sink.warning(u.position, "url has no path: keepalived -t reports it, and keepalived, when it runs, ignores the url (and a checker left without one); imported without it")
-            return (nil, nil, nil)
+            return nil
         }
-        if !statusWritten {
-            sink.warning(u.position, "no status_code: keepalived accepts any 2xx; lb expects one status: imported as 200")
-            status = 200
-        }
-        return (path, status, host)
+        // url_check: a url without a valid status_code accepts any 2xx.
+        return HTTPURLCheck(path: path, status: status.isEmpty ? HTTPURLCheck.defaultStatus : status, digest: digest, host: host)
     }
 
-    /// `status_code 200`, or codes and ranges (`200-299 404`): lb expects one. keepalived skips a word it
-    /// cannot read (status_code_handler), and a url left without codes accepts any 2xx.
-    mutating func statusCode(_ s: KeepalivedStatement) -> Int? {
-        guard argument(s, 0, "a status code") != nil else { return nil }
-        var valid: [String] = []
+    /// `status_code 200`, or codes and ranges (`200-299 404`). keepalived skips a word it cannot read
+    /// (status_code_handler), and a url left without codes accepts any 2xx.
+    mutating func statusCode(_ s: KeepalivedStatement) -> [ClosedRange<Int>] {
+        guard argument(s, 0, "a status code") != nil else { return [] }
+        var valid: [ClosedRange<Int>] = []
         for word in s.arguments {
-            let parts = word.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-            let ends = parts.compactMap { Self.parseUnsigned(String($0)) }.filter { (100...599).contains($0) }
-            guard ends.count == parts.count, ends[0] <= ends[ends.count - 1] else {
+            guard let range = HTTPURLCheck.statusRange(Substring(word)), (100...599).contains(range.lowerBound),
+                  (100...599).contains(range.upperBound) else {
                 rejected(s.position, "invalid status_code '\(word)'; HTTP status codes are 100–599", otherwise: "skips it", imported: "imported without it")
                 continue
             }
-            valid.append(word)
+            valid.append(range)
         }
-        guard let first = valid.first else {
-            sink.warning(s.position, "status_code has no valid code left: keepalived then accepts any 2xx, and lb expects one: imported as 200")
-            return 200
+        return valid
+    }
+
+    /// `digest HEX`: the body's MD5, 32 hex digits (digest_handler); keepalived ignores a second one and one
+    /// it cannot read, and then compares no digest.
+    mutating func digest(_ s: KeepalivedStatement, current: String?) -> String? {
+        guard let word = argument(s, 0, "the MD5 digest of the body") else { return current }
+        if current != nil {
+            rejected(s.position, "digest '\(word)' is a duplicate", otherwise: "keeps the first", imported: "imported with the first")
+            return current
         }
-        let code = Self.parseUnsigned(String(first.split(separator: "-")[0]))!
-        if valid.count > 1 || first.contains("-") {
-            sink.warning(s.position, "status_code \(valid.joined(separator: " ")) accepts several codes; lb expects exactly one: imported as \(code)")
+        guard word.utf8.count == 32, word.utf8.allSatisfy({ $0 < 0x80 && Character(Unicode.Scalar($0)).isHexDigit }) else {
+            rejected(s.position, "digest '\(word)' is not 32 hexadecimal digits", otherwise: "ignores it and compares no digest", imported: "imported without it")
+            return nil
         }
-        return code
+        return word.lowercased()
     }
 
     /// The service's health check: every real server's checker must say the same in lb's terms.
@@ -602,8 +616,22 @@ extension KeepalivedReader {
         switch c.kind {
         case .tcp:
             hc = HealthCheck(kind: .tcp)
-        case .http:
-            hc = HealthCheck(kind: .http, path: c.path ?? "/", expectStatus: c.status ?? 200, host: c.urlHost ?? c.virtualhost ?? virtualhost)
+        case .http, .ssl:
+            hc = HealthCheck(kind: c.kind == .ssl ? .https : .http, host: c.virtualhost ?? virtualhost)
+            var urls = c.urls
+            // A lone url's virtualhost is the check's: it wins over the others anyway.
+            if urls.count == 1, let host = urls[0].host {
+                hc.host = host
+                urls[0].host = nil
+            }
+            // One url of one status is the spec's short form, path and expect_status.
+            if urls.count == 1, let u = urls.first, u.status.count == 1, u.status[0].count == 1, u.digest == nil {
+                hc.path = u.path
+                hc.expectStatus = u.status[0].lowerBound
+            } else {
+                hc.urls = urls
+            }
+            hc.sni = c.enableSNI
         case .misc:
             var words = (c.command ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             // lb appends the server's address and port itself; a command that ends with them says the same.
@@ -612,7 +640,7 @@ extension KeepalivedReader {
             } else if words.count >= 2, words.last == rs.address.description {
                 words.removeLast()
             }
-            hc = HealthCheck(kind: .exec, command: words.joined(separator: " "))
+            hc = HealthCheck(kind: .exec, command: words.joined(separator: " "), dynamicWeight: c.miscDynamic)
             if words.isEmpty { return nil }
         }
         hc.port = c.connectPort
@@ -635,6 +663,9 @@ extension KeepalivedReader {
         if a.path != b.path { out.append("path \(a.path) vs \(b.path)") }
         if a.expectStatus != b.expectStatus { out.append("status_code \(a.expectStatus) vs \(b.expectStatus)") }
         if a.host != b.host { out.append("virtualhost \(a.host ?? "none") vs \(b.host ?? "none")") }
+        if a.urls != b.urls { out.append("urls \(a.fetches.map(\.path)) vs \(b.fetches.map(\.path))") }
+        if a.sni != b.sni { out.append("enable_sni \(a.sni) vs \(b.sni)") }
+        if a.dynamicWeight != b.dynamicWeight { out.append("misc_dynamic \(a.dynamicWeight) vs \(b.dynamicWeight)") }
         if a.command != b.command { out.append("misc_path \(a.command ?? "") vs \(b.command ?? "")") }
         if a.intervalMilliseconds != b.intervalMilliseconds { out.append("delay_loop \(seconds(a.intervalMilliseconds)) vs \(seconds(b.intervalMilliseconds))") }
         if a.connectTimeoutMilliseconds != b.connectTimeoutMilliseconds { out.append("connect_timeout \(seconds(a.connectTimeoutMilliseconds)) vs \(seconds(b.connectTimeoutMilliseconds))") }

@@ -388,12 +388,14 @@ extension RealServer: Codable {
 }
 
 /// How directors decide that a real server is healthy.
-public struct HealthCheck: Codable, Sendable, Equatable {
+public struct HealthCheck: Sendable, Equatable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         /// A TCP connect succeeds.
         case tcp
-        /// An HTTP GET of `path` answers `expectStatus`.
+        /// An HTTP GET of every URL (`urls`, else `path`) answers an accepted status (and digest).
         case http
+        /// The same over TLS (keepalived's SSL_GET).
+        case https
         /// An HTTP/1.1 WebSocket upgrade of `path` answers 101 with a valid Sec-WebSocket-Accept.
         case websocket
         /// `command` exits 0 (run with the real server's address and port as arguments).
@@ -405,7 +407,7 @@ public struct HealthCheck: Codable, Sendable, Equatable {
     public var port: Int?
     public var path: String
     public var expectStatus: Int
-    /// Host header for http and websocket checks; defaults to the real server's address.
+    /// Host header for http, https and websocket checks; defaults to the real server's address.
     public var host: String?
     public var command: String?
     public var intervalMilliseconds: Int
@@ -413,10 +415,22 @@ public struct HealthCheck: Codable, Sendable, Equatable {
     /// Consecutive failures before a real server is marked down.
     public var retries: Int
     public var retryDelayMilliseconds: Int
+    /// http and https: the URLs fetched, every one of which must pass; empty means `path` and `expectStatus`.
+    public var urls: [HTTPURLCheck]
+    /// https: the host name (`host`, or a URL's own) is sent as TLS server name (keepalived's enable_sni).
+    public var sni: Bool
+    /// https: the server's certificate must chain to `caFile` (else the system's roots) and name the server
+    /// name sent or the address.
+    public var verifyCertificate: Bool
+    /// https with `verifyCertificate`: a PEM file of the certificate authorities trusted.
+    public var caFile: String?
+    /// exec: exit statuses 2–255 pass and set the server's weight to the status minus 2 (misc_dynamic).
+    public var dynamicWeight: Bool
 
     public init(kind: Kind, port: Int? = nil, path: String = "/", expectStatus: Int? = nil, host: String? = nil,
                 command: String? = nil, intervalMilliseconds: Int = 5000, connectTimeoutMilliseconds: Int = 3000,
-                retries: Int = 3, retryDelayMilliseconds: Int = 1000) {
+                retries: Int = 3, retryDelayMilliseconds: Int = 1000, urls: [HTTPURLCheck] = [], sni: Bool = false,
+                verifyCertificate: Bool = false, caFile: String? = nil, dynamicWeight: Bool = false) {
         self.kind = kind
         self.port = port
         self.path = path
@@ -427,6 +441,11 @@ public struct HealthCheck: Codable, Sendable, Equatable {
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
         self.retries = retries
         self.retryDelayMilliseconds = retryDelayMilliseconds
+        self.urls = urls
+        self.sni = sni
+        self.verifyCertificate = verifyCertificate
+        self.caFile = caFile
+        self.dynamicWeight = dynamicWeight
     }
 }
 

@@ -113,8 +113,16 @@ public enum PlanDiff {
         for h in p.healthChecks {
             let c = h.check
             var settings = [("every", "\(c.intervalMilliseconds)ms"), ("timeout", "\(c.connectTimeoutMilliseconds)ms"), ("retries", "\(c.retries)")]
-            if c.kind == .http || c.kind == .websocket { settings += [("path", c.path), ("expect", "\(c.expectStatus)")] }
+            if c.kind == .websocket || (c.isHTTP && c.urls.isEmpty) {
+                settings += [("path", c.path), ("expect", "\(c.expectStatus)")]
+            }
+            for (i, u) in c.urls.enumerated() {
+                settings.append(("url \(i + 1)", "\(u.path) \(u.statusText)" + (u.digest.map { " digest \($0)" } ?? "") + (u.host.map { " host \($0)" } ?? "")))
+            }
+            if c.sni { settings.append(("sni", "yes")) }
+            if c.verifyCertificate { settings.append(("verify_certificate", c.caFile ?? "system roots")) }
             if let command = c.command { settings.append(("command", command)) }
+            if c.dynamicWeight { settings.append(("dynamic_weight", "yes")) }
             out.append(Item(subject: "health \(c.kind.rawValue) \(h.target) for \(h.service)", settings: settings))
         }
         if let t = p.ipvsTimeouts {

@@ -22,7 +22,8 @@ public enum SpecValidator {
         return nil
     }
 
-    private struct Run {
+    // Internal rather than private: the checks of keepalived's checkers live in Validation+Checkers.swift.
+    struct Run {
         let spec: ClusterSpec
         var diagnostics: [Diagnostic] = []
         let root = SpecPath.root
@@ -318,7 +319,7 @@ public enum SpecValidator {
             checkRange(hc.retries, 1...100, at: p["retries"], what: "retries")
             if hc.retryDelayMilliseconds < 0 { error(p["retry_delay"], "retry delay must not be negative") }
             switch hc.kind {
-            case .http, .websocket:
+            case .http, .https, .websocket:
                 if !hc.path.hasPrefix("/") { error(p["path"], "path '\(hc.path)' must start with '/'") }
                 checkRange(hc.expectStatus, 100...599, at: p["expect_status"], what: "expected HTTP status")
                 if hc.kind == .websocket && hc.expectStatus != 101 {
@@ -332,6 +333,7 @@ public enum SpecValidator {
             if hc.kind != .exec && hc.command != nil {
                 error(p["command"], "command is used by exec health checks only, not \(hc.kind.rawValue)")
             }
+            checkCheckerKeys(hc, at: p)
             if s.protocol == .udp && hc.kind != .exec && hc.port == nil {
                 warning(p["type"], "a \(hc.kind.rawValue) check of a UDP service probes TCP on the same port; set port to a TCP port the real servers listen on")
             }

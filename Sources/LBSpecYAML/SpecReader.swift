@@ -168,9 +168,10 @@ extension YAMLReader {
     }
 
     mutating func readHealthCheck(_ node: YAMLNode, _ path: SpecPath) -> HealthCheck? {
-        guard var m = mapping(node, at: path, keys: ["type", "port", "path", "expect_status", "host", "command",
+        guard var m = mapping(node, at: path, keys: ["type", "port", "path", "expect_status", "host", "urls", "sni",
+                                                      "verify_certificate", "ca_file", "command", "dynamic_weight",
                                                       "interval", "connect_timeout", "retries", "retry_delay"]) else { return nil }
-        guard let kind = required(&m, "type", "the check type: tcp, http, websocket or exec", { $0.enumValue($1, $2, HealthCheck.Kind.self, what: "health check type") }) else {
+        guard let kind = required(&m, "type", "the check type: tcp, http, https, websocket or exec", { $0.enumValue($1, $2, HealthCheck.Kind.self, what: "health check type") }) else {
             finish(m)
             return nil
         }
@@ -179,13 +180,49 @@ extension YAMLReader {
         hc.path = optional(&m, "path") { $0.string($1, $2) } ?? hc.path
         hc.expectStatus = optional(&m, "expect_status") { $0.int($1, $2) } ?? hc.expectStatus
         hc.host = optional(&m, "host") { $0.string($1, $2) }
+        hc.urls = optional(&m, "urls") { r, n, p in
+            r.list(n, p, placeholder: HTTPURLCheck(path: "/")) { $0.readURLCheck($1, $2) }
+        } ?? []
+        hc.sni = optional(&m, "sni") { $0.bool($1, $2) } ?? false
+        hc.verifyCertificate = optional(&m, "verify_certificate") { $0.bool($1, $2) } ?? false
+        hc.caFile = optional(&m, "ca_file") { $0.string($1, $2) }
         hc.command = optional(&m, "command") { $0.string($1, $2) }
+        hc.dynamicWeight = optional(&m, "dynamic_weight") { $0.bool($1, $2) } ?? false
         hc.intervalMilliseconds = optional(&m, "interval") { $0.duration($1, $2, unit: 1) } ?? hc.intervalMilliseconds
         hc.connectTimeoutMilliseconds = optional(&m, "connect_timeout") { $0.duration($1, $2, unit: 1) } ?? hc.connectTimeoutMilliseconds
         hc.retries = optional(&m, "retries") { $0.int($1, $2) } ?? hc.retries
         hc.retryDelayMilliseconds = optional(&m, "retry_delay") { $0.duration($1, $2, unit: 1) } ?? hc.retryDelayMilliseconds
         finish(m)
         return hc
+    }
+
+    /// `{ path: /, status: [200-299, 301], digest: …, host: … }`.
+    mutating func readURLCheck(_ node: YAMLNode, _ path: SpecPath) -> HTTPURLCheck? {
+        guard var m = mapping(node, at: path, keys: ["path", "status", "digest", "host"]) else { return nil }
+        var url = HTTPURLCheck(path: required(&m, "path", "the path to fetch, e.g. /healthz") { $0.string($1, $2) } ?? "/")
+        url.status = optional(&m, "status") { r, n, p -> [ClosedRange<Int>]? in
+            if case .scalar = n { return r.statusRanges(n, p) }
+            return r.list(n, p) { $0.statusRanges($1, $2) }.map { $0.flatMap { $0 } }
+        } ?? url.status
+        url.digest = optional(&m, "digest") { $0.string($1, $2) }
+        url.host = optional(&m, "host") { $0.string($1, $2) }
+        finish(m)
+        return url
+    }
+
+    /// `200`, `200-299`, or several of them separated by blanks (keepalived's `status_code 200-299 301`).
+    mutating func statusRanges(_ node: YAMLNode, _ path: SpecPath) -> [ClosedRange<Int>]? {
+        guard let s = scalar(node, path, expecting: "a status or a range of statuses, e.g. 200 or 200-299") else { return nil }
+        var out: [ClosedRange<Int>] = []
+        for word in s.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
+            guard let range = HTTPURLCheck.statusRange(word) else {
+                error(path, "'\(word)' is not an HTTP status or a range of them (e.g. 200 or 200-299, lower end first)")
+                return nil
+            }
+            out.append(range)
+        }
+        if out.isEmpty { error(path, "no status given: write one, e.g. 200, or a range, e.g. 200-299") }
+        return out.isEmpty ? nil : out
     }
 
     mutating func readRealServer(_ node: YAMLNode, _ path: SpecPath) -> RealServer? {

@@ -146,23 +146,39 @@ private struct Emitter {
     func healthCheck(_ h: HealthCheck) -> Value {
         var m: [(String, Value)] = [("type", .scalar(h.kind.rawValue))]
         if let p = h.port { m.append(("port", .scalar("\(p)"))) }
-        if h.kind == .http || h.kind == .websocket {
+        if h.isHTTP && h.urls.isEmpty {
             m.append(("path", .scalar(scalar(h.path))))
             m.append(("expect_status", .scalar("\(h.expectStatus)")))
         } else if h.path != "/" {
             m.append(("path", .scalar(scalar(h.path))))
         }
-        if h.kind != .http && h.kind != .websocket && h.expectStatus != HealthCheck(kind: h.kind).expectStatus {
+        if (!h.isHTTP || !h.urls.isEmpty) && h.expectStatus != HealthCheck(kind: h.kind).expectStatus {
             m.append(("expect_status", .scalar("\(h.expectStatus)")))
         }
         if let host = h.host { m.append(("host", .scalar(scalar(host)))) }
+        if !h.urls.isEmpty { m.append(("urls", .list(h.urls.map(urlCheck)))) }
+        if h.sni { m.append(("sni", .scalar("true"))) }
+        if h.verifyCertificate { m.append(("verify_certificate", .scalar("true"))) }
+        if let ca = h.caFile { m.append(("ca_file", .scalar(scalar(ca)))) }
         if let c = h.command { m.append(("command", .scalar(scalar(c)))) }
+        if h.dynamicWeight { m.append(("dynamic_weight", .scalar("true"))) }
         m.append(("interval", .scalar(duration(milliseconds: h.intervalMilliseconds))))
         m.append(("connect_timeout", .scalar(duration(milliseconds: h.connectTimeoutMilliseconds))))
         m.append(("retries", .scalar("\(h.retries)")))
         if h.retryDelayMilliseconds != HealthCheck(kind: h.kind).retryDelayMilliseconds {
             m.append(("retry_delay", .scalar(duration(milliseconds: h.retryDelayMilliseconds))))
         }
+        return .mapping(m)
+    }
+
+    func urlCheck(_ u: HTTPURLCheck) -> Value {
+        var m: [(String, Value)] = [("path", .scalar(scalar(u.path)))]
+        if u.status != HTTPURLCheck.defaultStatus {
+            let words = u.statusText.split(separator: " ").map { Value.scalar(String($0)) }
+            m.append(("status", words.count == 1 ? words[0] : .list(words)))
+        }
+        if let d = u.digest { m.append(("digest", .scalar(scalar(d)))) }
+        if let host = u.host { m.append(("host", .scalar(scalar(host)))) }
         return .mapping(m)
     }
 

@@ -140,3 +140,47 @@ final class ExecProbeTests: ProbeTestCase {
                       file: file, line: line)
     }
 }
+
+/// keepalived's misc_dynamic (check_misc.c): a real script's exit status is the verdict and the weight.
+final class DynamicWeightProbeTests: ProbeTestCase {
+    private let target = Endpoint(address: IPAddress("127.0.0.1")!, port: 8080)
+
+    private func dynamic(_ status: Int, dynamicWeight: Bool = true) async -> ProbeResult {
+        let check = HealthCheck(kind: .exec, command: "exit \(status);:", connectTimeoutMilliseconds: 2000, dynamicWeight: dynamicWeight)
+        return await probe.probe(check, target: target)
+    }
+
+    func testExitStatusesAsKeepalivedReadsThem() async {
+        let zero = await dynamic(0)
+        XCTAssertEqual(zero.outcome, .success)
+        XCTAssertNil(zero.weight, "0 passes at the planned weight")
+        XCTAssertFailure(await dynamic(1), "exit status 1")
+        for (status, weight) in [(2, 0), (3, 1), (12, 10), (255, 253)] {
+            let result = await dynamic(status)
+            XCTAssertEqual(result.outcome, .success, "exit \(status)")
+            XCTAssertEqual(result.weight, weight, "exit \(status)")
+        }
+    }
+
+    func testWithoutTheFlagEveryNonZeroStatusFails() async {
+        let result = await dynamic(12, dynamicWeight: false)
+        XCTAssertFailure(result, "exit status 12")
+        XCTAssertNil(result.weight)
+    }
+
+    /// The command gets the address and port like any exec check, and its status can follow them.
+    func testAScriptThatReadsItsLoad() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lb-dynamic-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = dir.appendingPathComponent("weight.sh")
+        try "#!/bin/sh\n[ \"$1\" = 127.0.0.1 ] && [ \"$2\" = 8080 ] || exit 1\nexit $(( $(cat \"\(dir.path)/load\") + 2 ))\n"
+            .write(to: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        try "7".write(to: dir.appendingPathComponent("load"), atomically: true, encoding: .utf8)
+        let check = HealthCheck(kind: .exec, command: script.path, connectTimeoutMilliseconds: 2000, dynamicWeight: true)
+        let result = await probe.probe(check, target: target)
+        XCTAssertEqual(result.outcome, .success)
+        XCTAssertEqual(result.weight, 7)
+    }
+}

@@ -119,6 +119,27 @@ final class CorpusTests: XCTestCase {
         XCTAssertEqual(group.directors.map(\.priority), [100, 99])
     }
 
+    /// keepalived's checkers beyond one URL: every url of an HTTP_GET with its status ranges and digest (hex
+    /// in either case), SSL_GET with SNI, and MISC_CHECK's misc_dynamic, each carried by the spec and back.
+    func testCheckers() throws {
+        let spec = try check([("checkers.conf", nil)], [
+            "checkers.conf:11: warning: VIP '192.168.1.200' has a single director: nothing takes over if it fails",
+        ])
+        let checks = spec.vips[0].services.map(\.healthCheck)
+        XCTAssertEqual(checks[0]?.kind, .http)
+        XCTAssertEqual(checks[0]?.urls, [HTTPURLCheck(path: "/healthz", status: [200...299, 301...301], digest: "444bcb3a3fcf8389296c49467f27e1d6"),
+                                        HTTPURLCheck(path: "/ready")])
+        XCTAssertEqual(checks[0]?.host, "www.example.com")
+        XCTAssertEqual(checks[0]?.retries, 3)
+        XCTAssertEqual(checks[1]?.kind, .https)
+        XCTAssertEqual(checks[1]?.sni, true)
+        XCTAssertEqual(checks[1]?.urls, [], "one url of one status is the short form")
+        XCTAssertEqual(checks[1]?.expectStatus, 200)
+        XCTAssertEqual(checks[2]?.kind, .exec)
+        XCTAssertEqual(checks[2]?.command, "/usr/bin/true")
+        XCTAssertEqual(checks[2]?.dynamicWeight, true)
+    }
+
     // MARK: helpers
 
     static var corpus: URL {
