@@ -108,14 +108,7 @@ public struct VRRPInstance: Sendable {
     public mutating func shutdown(now: Duration) -> [VRRPAction] {
         guard started, state != .initialize else { return [] }
         let from = state
-        var out: [VRRPAction] = []
-        if state == .master {
-            out.append(.sendAdvertisement(advertisement(priority: VRRPAdvertisement.resignPriority)))
-            statistics.advertisementsSent += 1
-            statistics.priorityZeroSent += 1
-            statistics.releasedMaster += 1
-            out.append(.removeAddresses(configuration.virtualAddresses))
-        }
+        var out = resignIfMaster()
         state = .initialize
         clearTimers()
         out.append(.notify(transition(from, .initialize, .shutdown, now)))
@@ -465,16 +458,20 @@ public struct VRRPInstance: Sendable {
         }
     }
 
+    /// A master leaving the role on purpose (shutdown, FAULT): a priority-0 advertisement first, so the best
+    /// backup takes over after Skew_Time instead of Master_Down_Interval, then its addresses go.
+    private mutating func resignIfMaster() -> [VRRPAction] {
+        guard state == .master else { return [] }
+        statistics.advertisementsSent += 1
+        statistics.priorityZeroSent += 1
+        statistics.releasedMaster += 1
+        return [.sendAdvertisement(advertisement(priority: VRRPAdvertisement.resignPriority)),
+                .removeAddresses(configuration.virtualAddresses)]
+    }
+
     private mutating func enterFault(_ reason: String, now: Duration) -> [VRRPAction] {
         let from = state
-        var out: [VRRPAction] = []
-        if state == .master {
-            out.append(.sendAdvertisement(advertisement(priority: VRRPAdvertisement.resignPriority)))
-            statistics.advertisementsSent += 1
-            statistics.priorityZeroSent += 1
-            statistics.releasedMaster += 1
-            out.append(.removeAddresses(configuration.virtualAddresses))
-        }
+        var out = resignIfMaster()
         state = .fault
         clearTimers()
         masterAddress = nil
