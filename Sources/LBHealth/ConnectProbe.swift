@@ -122,9 +122,10 @@ final class ConnectProbe: @unchecked Sendable {
             let count = events.withUnsafeMutableBufferPointer { epoll_wait(epoll, $0.baseAddress, Int32($0.count), timeout) }
             var ready: [(Int32, Waiting)] = []
             var expired: [(Int32, Waiting)] = []
+            var woken = false
             state.withLockedValue { s in
                 for event in events.prefix(Int(max(count, 0))) {
-                    guard event.data.u64 != UInt64.max else { continue }
+                    guard event.data.u64 != UInt64.max else { woken = true; continue }
                     let fd = Int32(bitPattern: UInt32(truncatingIfNeeded: event.data.u64))
                     guard let w = s.waiting[fd], w.serial == UInt32(event.data.u64 >> 32) else { continue }
                     s.waiting[fd] = nil
@@ -138,13 +139,13 @@ final class ConnectProbe: @unchecked Sendable {
                     expired.append((first.fd, w))
                 }
             }
-            if events.prefix(Int(max(count, 0))).contains(where: { $0.data.u64 == UInt64.max }) {
+            if woken {
                 var drained: UInt64 = 0
                 _ = read(wake, &drained, 8)
             }
             for (fd, w) in ready { finished.append((w, Self.finish(fd, error: Self.socketError(fd)))) }
             for (fd, w) in expired {
-                _ = Self.finish(fd, error: 0)
+                close(fd)  // still connecting: nothing to reset
                 finished.append((w, .failure(FailureText.timedOut(after: w.budget))))
             }
             deliver(&finished)

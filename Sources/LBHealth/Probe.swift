@@ -81,10 +81,10 @@ public final class NIOHealthProbe: HealthProbe {
             }
             return
         }
+        guard (1...65535).contains(port) else {
+            return done(ProbeResult(outcome: .failure("port \(port) is out of range"), latency: ContinuousClock.now - start))
+        }
         if check.kind == .tcp {
-            guard (1...65535).contains(port) else {
-                return done(ProbeResult(outcome: .failure("port \(port) is out of range"), latency: ContinuousClock.now - start))
-            }
             do {
                 ConnectProbe.shared.start(try SocketAddress(target.address, port: port), budget: budget, on: group.next()) { outcome in
                     done(ProbeResult(outcome: outcome, latency: ContinuousClock.now - start))
@@ -153,7 +153,6 @@ public final class NIOHealthProbe: HealthProbe {
 
     /// What the socket kinds exchange.
     private static func exchanges(_ check: HealthCheck, target: Endpoint, port: Int) -> Result<[Step], Unsendable> {
-        guard (1...65535).contains(port) || !check.isHTTP else { return .failure(Unsendable(reason: "port \(port) is out of range")) }
         switch check.kind {
         case .http, .https:
             if let problem = HTTPExchange.unsendable(check) { return .failure(Unsendable(reason: problem)) }

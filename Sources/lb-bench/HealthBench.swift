@@ -121,14 +121,8 @@ enum HealthBench {
                 let pause = UInt32(interval / .microseconds(1)) / UInt32(max(1, checks / 10))
                 let before = threadCPUSeconds()
                 for i in 0..<checks {
-                    guard case .v4(let v) = target(i) else { continue }
                     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-                    var a = sockaddr_in()
-                    a.sin_family = sa_family_t(AF_INET)
-                    a.sin_port = UInt16(port).bigEndian
-                    a.sin_addr.s_addr = v.bigEndian
-                    let rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-                    if rc != 0, errno == EINPROGRESS {
+                    if !connectIPv4(fd, target(i), port: port), errno == EINPROGRESS {
                         var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                         _ = poll(&p, 1, 1000)
                     }
@@ -143,6 +137,16 @@ enum HealthBench {
                 done.resume(returning: perCheck * Double(checks) / (Double(interval / .milliseconds(1)) / 1000) * 100)
             }.start()
         }
+    }
+
+    /// connect(2) to an IPv4 address (the bench's targets are all IPv4); false with errno set when it did not
+    /// connect at once.
+    static func connectIPv4(_ fd: Int32, _ address: IPAddress, port: Int) -> Bool {
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_port = UInt16(port).bigEndian
+        if case .v4(let v) = address { a.sin_addr.s_addr = v.bigEndian }
+        return withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
     }
 
     /// User plus system CPU seconds of the calling thread (RUSAGE_THREAD).
@@ -181,11 +185,7 @@ enum HealthBench {
     static func waitForListener(_ address: IPAddress, port: Int) throws {
         for _ in 0..<500 {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var a = sockaddr_in()
-            a.sin_family = sa_family_t(AF_INET)
-            a.sin_port = UInt16(port).bigEndian
-            if case .v4(let v) = address { a.sin_addr.s_addr = v.bigEndian }
-            let ok = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+            let ok = connectIPv4(fd, address, port: port)
             close(fd)
             if ok { return }
             usleep(10_000)
