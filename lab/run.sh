@@ -9,7 +9,7 @@
 #                       console.log, output.log, files/ (the VM's /out), dmesg.log, status, timing
 #   --memory MB         guest memory (default 512, or 1024 when the initramfs is over 48 MiB)
 #   --smp N             virtual CPUs (default 1; TCG runs one host thread per CPU)
-#   --bin PATH          an executable for /usr/local/bin, with its ldd libraries (repeatable)
+#   --bin PATH          an executable for /usr/local/bin, with its ldd libraries, stripped (repeatable)
 #   --file SRC:DEST     a file or directory copied to DEST inside the VM, or into DEST when it
 #                       ends with / (repeatable)
 #   --module NAME       one more kernel module (with its dependencies) loaded at boot (repeatable)
@@ -234,7 +234,17 @@ sq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
     for a in "$@"; do printf ' %s' "$(sq "$a")"; done
     printf '\n'
 } >"$stage/etc/lab/args.sh"
-for b in "${bins[@]}"; do copy_with_libs "$b" "$stage" "/usr/local/bin/$(basename "$b")"; done
+# Each --bin goes in stripped of its debug information: a Swift debug build is mostly DWARF (lb-agent
+# 140 MB, 74 MB stripped), and with it the guest's RAM is short enough that the agent scenario took
+# over 12 minutes under TCG instead of 4, with `lb-agent status` missing its 5 s deadline. A script
+# or an already stripped binary goes in as it is.
+for b in "${bins[@]}"; do
+    dest=/usr/local/bin/$(basename "$b")
+    copy_with_libs "$b" "$stage" "$dest"
+    if [ "$(head -c 4 "$b" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then
+        strip "$stage$dest" || die "--bin $b: strip failed"
+    fi
+done
 for f in "${files[@]}"; do
     src=${f%%:/*} dest=/${f#*:/}
     if [[ "$dest" == */ ]]; then

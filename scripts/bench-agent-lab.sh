@@ -45,9 +45,7 @@ log_level: notice
 YAML
 done
 "$bin/lbctl" export keepalived examples/reference.yaml --node lvs1 -o "$work/keepalived.conf"
-# Without debug sections, as a package would install it: a smaller initramfs, the same code.
-strip -o "$work/lb-agent" "$bin/lb-agent"
-lab/run.sh --timeout 1500 --memory 2048 --bin "$work/lb-agent" \
+lab/run.sh --timeout 1500 --memory 2048 --bin "$bin/lb-agent" \
     --file "$work/keys:/keys" --file "$work/ref:/ref" --file "$work/big:/big" \
     --file "$work/ref.yaml:/etc/lb/ref.yaml" --file "$work/big.yaml:/etc/lb/big.yaml" \
     --file "$work/keepalived.conf:/etc/keepalived/reference.conf" \

@@ -14,8 +14,6 @@ bin=$(swift build --show-bin-path)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-mkdir "$work/bin"
-for b in lb-agent lb-controller lbctl lb-bench; do strip -o "$work/bin/$b" "$bin/$b"; done
 figure() { grep -o "figure: .*" "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1; }
 
 # lb's one client run spans the crash and the return, so "kept" is through both; keepalived's two runs are apart.
@@ -24,8 +22,8 @@ for i in $(seq "$runs"); do
     rm -rf "$work/in"
     lab/websocket-inputs.sh "$bin/lbctl" "$work/in" >/dev/null
     out=$work/run-$i.log
-    lab/run.sh --timeout 600 --smp 2 --memory 2048 --no-keepalived --bin "$work/bin/lb-agent" --bin "$work/bin/lb-controller" \
-        --bin "$work/bin/lbctl" --bin "$work/bin/lb-bench" --file "$work/in:/etc/lb" lab/scenarios/websocket.sh >"$out" 2>&1 || true
+    lab/run.sh --timeout 600 --smp 2 --memory 2048 --no-keepalived --bin "$bin/lb-agent" --bin "$bin/lb-controller" \
+        --bin "$bin/lbctl" --bin "$bin/lb-bench" --file "$work/in:/etc/lb" lab/scenarios/websocket.sh >"$out" 2>&1 || true
     closed=$(figure "$out" failover_closed_early)
     kept=$((200 - ${closed:-200}))
     printf '%-4s %-8s %-10s %-16s %-16s %-6s %-15s %s\n' "$i" "$(sed -n 's/^lab: \([0-9]*\) passed, \([0-9]*\) failed$/\1\/\2/p' "$out")" \
@@ -38,7 +36,7 @@ lbctl=$bin/lbctl
 mkdir "$work/ka"
 for n in lvs1 lvs2; do "$lbctl" export keepalived examples/reference.yaml --node "$n" --out "$work/ka/ka-$n.conf" 2>/dev/null; done
 out=$work/keepalived.log
-lab/run.sh --timeout 400 --bin "$work/bin/lb-bench" --file "$work/ka:/etc/lb" lab/scenarios/keepalived-websocket.sh >"$out" 2>&1 || true
+lab/run.sh --timeout 400 --bin "$bin/lb-bench" --file "$work/ka:/etc/lb" lab/scenarios/keepalived-websocket.sh >"$out" 2>&1 || true
 printf '%-4s %-8s %-10s %-16s %-16s %-6s %-15s %s\n' ka - "$(figure "$out" ka_vip_move_ms) ms" "$(figure "$out" ka_failover_survived)" \
     "$(figure "$out" ka_failback_survived)" - - "$(figure "$out" ka_failback_ms) ms"
 echo "keepalived: ipvsadm -C on the master repaired: $(figure "$out" ka_ipvsadm_C_repaired)"

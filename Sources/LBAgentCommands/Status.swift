@@ -21,19 +21,26 @@ extension Agent {
         @Option(name: .shortAndLong, help: "Output format: text (for people) or json (stable, for scripts).")
         var output: StatusFormat = .text
 
+        @Option(help: "Seconds to wait for the agent's answer (a loaded host may need more than the default).")
+        var timeout: Int = 5
+
         enum StatusFormat: String, ExpressibleByArgument { case text, json }
+
+        func validate() throws {
+            guard timeout > 0 else { throw ValidationError("--timeout must be a whole number of seconds above 0, not \(timeout)") }
+        }
 
         func run() async throws {
             let target = try address ?? "\(options.load().status.listen)"
             let body: ByteBuffer
             do {
-                let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://\(target)/status"), timeout: .seconds(5))
+                let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://\(target)/status"), timeout: .seconds(Int64(timeout)))
                 guard response.status == .ok else { throw AgentFailure("the agent at \(target) answered \(response.status)") }
                 body = try await response.body.collect(upTo: 16 << 20)
             } catch let error as AgentFailure {
                 throw error
             } catch {
-                throw AgentFailure("no agent answers at \(target) (\(error)); is lb-agent running? (systemctl status lb-agent)")
+                throw AgentFailure("no agent answers at \(target) within \(timeout) s (\(error)); is lb-agent running? (systemctl status lb-agent)")
             }
             let bytes = Data(body.readableBytesView)
             let status: AgentStatus

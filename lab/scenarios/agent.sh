@@ -44,7 +44,8 @@ converged_at() {
 # appended to /out/status-HOST.txt, and printed under a FAIL line.
 status_says() {
     local out
-    out=$(lab_ns "$1" lb-agent status --config "/etc/lb/$1.yaml" 2>&1)
+    # Five agents and this debug build share one emulated CPU: an answer within 5 s, the default, is not sure.
+    out=$(lab_ns "$1" lb-agent status --timeout 30 --config "/etc/lb/$1.yaml" 2>&1)
     printf '%s\n' "$out" | tee -a "/out/status-$1.txt"
     printf '%s\n' "$out" | grep -Eq "^document +v$2 " || return 1
     printf '%s\n' "$out" | grep -Eq '^state +converged$' || return 1
