@@ -21,20 +21,21 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Every test: unit, command-line, namespace, lab and package tests, then each fuzzer for a bounded time.
+# Every test: unit, command-line, namespace, lab and package tests, then each fuzzer for a bounded time;
+# each step prints its time (scripts/timed.sh).
 test: deps
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
-	scripts/lab-tests.sh
-	scripts/package-tests.sh
-	scripts/fuzz.sh document $(FUZZ_SECONDS)
-	scripts/fuzz.sh netlink $(FUZZ_SECONDS)
-	scripts/fuzz.sh vrrp $(FUZZ_SECONDS)
-	scripts/fuzz.sh gossip $(FUZZ_SECONDS)
-	scripts/fuzz.sh gossipnet $(FUZZ_SECONDS)
-	scripts/fuzz.sh health $(FUZZ_SECONDS)
-	scripts/fuzz.sh controller $(FUZZ_SECONDS)
-	scripts/fuzz.sh connsync $(FUZZ_SECONDS)
+	scripts/timed.sh $(SWIFT) build --build-tests
+	scripts/timed.sh $(SWIFT) test --skip-build
+	scripts/timed.sh scripts/lab-tests.sh
+	scripts/timed.sh scripts/package-tests.sh
+	scripts/timed.sh scripts/fuzz.sh document $(FUZZ_SECONDS)
+	scripts/timed.sh scripts/fuzz.sh netlink $(FUZZ_SECONDS)
+	scripts/timed.sh scripts/fuzz.sh vrrp $(FUZZ_SECONDS)
+	scripts/timed.sh scripts/fuzz.sh gossip $(FUZZ_SECONDS)
+	scripts/timed.sh scripts/fuzz.sh gossipnet $(FUZZ_SECONDS)
+	scripts/timed.sh scripts/fuzz.sh health $(FUZZ_SECONDS)
+	scripts/timed.sh scripts/fuzz.sh controller $(FUZZ_SECONDS)
+	scripts/timed.sh scripts/fuzz.sh connsync $(FUZZ_SECONDS)
 
 # The Debian packages (README, Install on real hosts): dist/lb-agent_VERSION_amd64.deb and
 # dist/lb-controller_VERSION_amd64.deb (with lbctl), from release binaries with the static Swift stdlib.

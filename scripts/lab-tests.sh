@@ -16,7 +16,8 @@ run() {
     local name=$1
     shift
     echo "== $name"
-    if "$@"; then passed=$((passed + 1)); echo "ok $name"; else failed=$((failed + 1)); echo "FAIL $name (exit $?)"; fi
+    local start=$SECONDS
+    if "$@"; then passed=$((passed + 1)); echo "ok $name ($((SECONDS - start)) s)"; else failed=$((failed + 1)); echo "FAIL $name (exit $?, $((SECONDS - start)) s)"; fi
 }
 
 run "lab self-tests and smoke scenario" lab/test.sh
