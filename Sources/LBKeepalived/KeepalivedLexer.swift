@@ -24,7 +24,8 @@ public struct KeepalivedToken: Sendable, Equatable {
     }
 }
 
-/// Splits keepalived.conf text into tokens the way keepalived 2.2.7 reads its files:
+/// Splits the lines keepalived reads (KeepalivedPreprocessor's) into tokens, the way keepalived 2.2.7
+/// reads them:
 ///
 /// - `#` and `!` start a comment anywhere outside double quotes, also in the middle of a word;
 ///   `\#` and `\!` are the characters themselves.
@@ -32,74 +33,33 @@ public struct KeepalivedToken: Sendable, Equatable {
 /// - Words are separated by spaces and tabs. A word starting with `"` runs to the next `"` and may hold
 ///   spaces, braces and comment characters; there are no escapes in it. Single quotes are ordinary
 ///   characters (keepalived gives them meaning only inside script command lines).
-/// - A line starting `@ID ` (conditional configuration) is read, without the prefix, only when ID is the
-///   config id the file is read for; `@^ID ` only when it is not (lib/parser.c, read_line). keepalived's
-///   config id is its `-i`, else the host name up to the first dot; lb's is the director's name. With no
-///   config id, `@ID` lines are skipped and `@^ID` lines read, as keepalived does for an id no line names.
-/// - Lines starting with `$NAME=` (parameter definitions) and `~SEQ` (sequences) need the rest of
-///   keepalived's preprocessor, which lbctl does not implement: they are errors.
 public enum KeepalivedLexer {
-    /// Tokens, problems, and the first `@` line (the parser re-reads a file whose config id it guessed).
-    struct Lexed {
-        var tokens: [KeepalivedToken] = []
-        var sink = DiagnosticSink()
-        var firstConditionalLine: Int?
-    }
-
     /// Characters keepalived counts as white space between words.
     static let whitespace: Set<Character> = [" ", "\t", "\u{0C}", "\u{0B}", "\r"]
 
-    /// `configID`: who the file is read for (`@ID` lines); nil for nobody in particular.
+    /// The lines of a text as keepalived splits them ("\r\n" is one Character in Swift, so both are split on).
+    static func lines(_ text: String) -> [ArraySlice<Character>] {
+        Array(text).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+    }
+
+    /// The tokens of one text, preprocessed (`@` lines for `configID`, definitions, ~SEQ) but with
+    /// `include` lines left as words; KeepalivedParser follows them.
     public static func tokenize(_ text: String, file: String, configID: String? = nil) -> (tokens: [KeepalivedToken], diagnostics: [KeepalivedDiagnostic]) {
-        let lexed = lex(text, file: file, configID: configID)
-        return (lexed.tokens, lexed.sink.diagnostics)
-    }
-
-    static func lex(_ text: String, file: String, configID: String?) -> Lexed {
-        var lexed = Lexed()
-        var lineNumber = 0
-        // "\r\n" is one Character in Swift: split on it as well as on "\n".
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-            lineNumber += 1
-            var chars = Array(rawLine)
-            let start = chars.firstIndex { !whitespace.contains($0) } ?? chars.count
-            if start < chars.count, chars[start] == "@" {
-                if lexed.firstConditionalLine == nil { lexed.firstConditionalLine = lineNumber }
-                guard let kept = condition(chars, from: start, configID: configID) else { continue }
-                // Blanks keep the columns of what follows the prefix.
-                chars = Array(repeating: " ", count: kept) + chars[kept...]
+        var preprocessor = KeepalivedPreprocessor(configID: configID)
+        var sink = DiagnosticSink()
+        var tokens: [KeepalivedToken] = []
+        for (index, raw) in lines(text).enumerated() {
+            let at = SourcePosition(file: file, line: index + 1)
+            for line in preprocessor.lines(of: Array(raw), at: at, directory: ".", sink: &sink) {
+                tokenizeLine(line, line: index + 1, file: file, into: &tokens, sink: &sink)
             }
-            tokenizeLine(chars, line: lineNumber, file: file, into: &lexed.tokens, sink: &lexed.sink)
         }
-        return lexed
-    }
-
-    /// Where the line goes on after `@ID` or `@^ID` and its blanks, when it is kept for `configID`;
-    /// nil when keepalived skips it, as it does a prefix with nothing after it.
-    static func condition(_ chars: [Character], from start: Int, configID: String?) -> Int? {
-        let negated = start + 1 < chars.count && chars[start + 1] == "^"
-        let idStart = start + (negated ? 2 : 1)
-        // keepalived ends the id at a space or a tab only.
-        guard let idEnd = chars[idStart...].firstIndex(where: { $0 == " " || $0 == "\t" }) else { return nil }
-        let matches = configID.map { String(chars[idStart..<idEnd]) == $0 } ?? false
-        guard matches != negated else { return nil }
-        return chars[idEnd...].firstIndex { $0 != " " && $0 != "\t" } ?? chars.count
+        return (tokens, sink.diagnostics)
     }
 
     static func tokenizeLine(_ chars: [Character], line: Int, file: String, into tokens: inout [KeepalivedToken], sink: inout DiagnosticSink) {
         let at = SourcePosition(file: file, line: line)
         let firstIndex = chars.firstIndex { !whitespace.contains($0) } ?? chars.count
-        if firstIndex < chars.count {
-            let rest = String(chars[firstIndex...])
-            if rest.hasPrefix("~SEQ") {
-                sink.error(at, "~SEQ sequences are not supported by lbctl import; write the lines out in full")
-                return
-            }
-            if rest.hasPrefix("$"), isDefinition(rest) {
-                sink.error(at, "parameter definitions ('$NAME=…') are not supported by lbctl import; write the values in place")
-                return
-            }
-        }
 
         var word: [Character] = []
         var wordColumn = 0
@@ -171,13 +131,5 @@ public enum KeepalivedLexer {
             tokens.removeLast()
             tokens[tokens.count - 1].text += "\\"
         }
-    }
-
-    /// `$NAME=…` or `$NAME =…`, as keepalived recognises a definition.
-    static func isDefinition(_ text: String) -> Bool {
-        let body = text.dropFirst()
-        guard let first = body.first, first.isLetter || first == "_" else { return false }
-        let name = body.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
-        return body.dropFirst(name.count).drop { $0 == " " || $0 == "\t" }.first == "="
     }
 }

@@ -103,6 +103,20 @@ final class CorpusTests: XCTestCase {
         XCTAssertEqual(spec.vips.first?.vrrp.directors, [Director(node: "lvs2", priority: 99)])
     }
 
+    /// keepalived's preprocessor: definitions (from an included file, made per director with `@`, one of
+    /// several lines) and ~SEQ give the spec of the file written out in full.
+    func testDefinitionsAndSequences() throws {
+        let spec = try check([("definitions.conf", "lvs1"), ("definitions.conf", "lvs2")], [])
+        let vip = try XCTUnwrap(spec.vips.first)
+        XCTAssertEqual(vip.address.description, "192.168.1.200/24")
+        XCTAssertEqual(vip.vrrp.directors, [Director(node: "lvs1", priority: 100), Director(node: "lvs2", priority: 99)])
+        XCTAssertEqual(spec.nodes.prefix(2).map(\.address.address.description), ["192.168.1.100", "192.168.1.101"])
+        let service = try XCTUnwrap(vip.services.first)
+        XCTAssertEqual(service.realServers.map { "\(($0.address ?? spec.node(named: $0.node ?? "")?.address.address).map(String.init(describing:)) ?? "?") \($0.weight)" },
+                       ["192.168.1.102 2", "192.168.1.103 2", "192.168.1.104 2"])
+        XCTAssertEqual(service.healthCheck?.connectTimeoutMilliseconds, 3000)
+    }
+
     /// Track scripts and interfaces with keepalived's weights (an interface without one faults the
     /// instance while its link is down): a script's own weight, a track_script line's weight
     /// overriding it, and `weight 0 reverse` (FAULT while the script succeeds); rise, fall, interval and

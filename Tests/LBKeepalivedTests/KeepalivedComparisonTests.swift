@@ -76,6 +76,39 @@ final class KeepalivedComparisonTests: XCTestCase {
     }
 
     /// Writes the files, runs keepalived -t and the import, and checks that the import covers keepalived.
+    /// keepalived's preprocessor against keepalived itself: the corpus file written with definitions, `@`
+    /// lines, ~SEQ and an include is run by the real keepalived (`-n -l -d` in a namespace) for each
+    /// director, and what it dumps (router id, the instance's state and priority, its VIP, the real
+    /// servers it would remove on the way out, the sync daemon's interface) is what lb imports.
+    func testPreprocessorReadsWhatKeepalivedReads() throws {
+        let corpus = try CorpusTests.corpus
+        let file = corpus.appendingPathComponent("definitions.conf")
+        for name in ["lvs1", "lvs2"] {
+            let dump = try KeepalivedTool.dump(file, configID: name)
+            func values(_ label: String) -> [String] {
+                dump.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix(label) }.map { String($0.dropFirst(label.count)) }
+            }
+            let result = KeepalivedImporter.importDirectors([(file.path, name)], options: .init(cluster: "web"))
+            let spec = try XCTUnwrap(result.spec, result.diagnostics.map(\.description).joined(separator: "\n"))
+            let vip = try XCTUnwrap(spec.vips.first)
+            let director = try XCTUnwrap(vip.vrrp.directors.first)
+            XCTAssertEqual(values("Router ID = "), [director.node], dump)
+            XCTAssertEqual(values("Priority = "), [String(director.priority)], dump)
+            XCTAssertEqual(values("Wantstate = "), [name == "lvs1" ? "MASTER" : "BACKUP"], dump)
+            XCTAssertEqual(values("LVS syncd interface = "), [spec.ipvs.sync.interface ?? spec.node(named: director.node)?.interface ?? "none"], dump)
+            XCTAssertEqual(dump.split(separator: "\n").filter { $0.hasSuffix(" dev eth0 scope global") }.map { String($0.split(separator: " ")[0]) },
+                           [vip.address.description], dump)
+            let servers = vip.services.flatMap { service in
+                service.realServers.map { rs in
+                    let address = rs.address ?? spec.node(named: rs.node ?? "")?.address.address
+                    return "[\(address.map(String.init(describing:)) ?? "?")]:tcp:\(rs.port ?? service.port) from VS [\(vip.address.address)]:tcp:\(service.port)"
+                }
+            }
+            XCTAssertEqual(values("Shutting down service "), servers, dump)
+            XCTAssertEqual(servers.count, 3)
+        }
+    }
+
     func compare(_ c: Case, file: StaticString = #filePath, line: UInt = #line) throws {
         let dir = try KeepalivedTool.temporaryDirectory(self)
         for (path, text) in c.files {

@@ -92,6 +92,26 @@ enum KeepalivedTool {
         return missing
     }
 
+    /// What keepalived itself read from `file` for `configID`: it runs (`-n -l -d`, in a namespace with
+    /// `interfaces`) and dumps its configuration; without IPVS in the kernel its checker then gives up and
+    /// keepalived stops, naming each real server it would have removed. Its time stamps are cut off.
+    static func dump(_ file: URL, configID: String, interfaces: [String] = ["eth0"]) throws -> String {
+        try requireInstalled()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lbkad-dump-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        return try withNamespace(interfaces: interfaces) { ns in
+            // A kernel with IPVS would keep keepalived running: timeout stops it then, and it dumps before.
+            let r = try run("/usr/bin/timeout", ["10", "/usr/sbin/ip", "netns", "exec", ns, path, "-n", "-l", "-d", "-i", configID, "-f", file.path,
+                                                 "-p", dir.appendingPathComponent("k.pid").path, "-r", dir.appendingPathComponent("v.pid").path,
+                                                 "-c", dir.appendingPathComponent("c.pid").path])
+            return r.output.split(separator: "\n").map { line in
+                // "Thu Dec  3 08:09:04 2026: text"
+                line.range(of: #"^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}: "#, options: .regularExpression).map { String(line[$0.upperBound...]) } ?? String(line)
+            }.joined(separator: "\n")
+        }
+    }
+
     /// A network namespace with veth interfaces of the given names, removed afterwards.
     static func withNamespace<T>(interfaces: [String], _ body: (String) throws -> T) throws -> T {
         let ns = "lbkad-\(UUID().uuidString.prefix(8).lowercased())"

@@ -12,14 +12,7 @@ final class ParserTests: XCTestCase {
         KeepalivedParser.parse(text: text, file: file)
     }
 
-    /// The tree as nested text: `keyword args { … }`.
-    func shape(_ statements: [KeepalivedStatement]) -> String {
-        statements.map { s in
-            let head = s.words.map(\.text).joined(separator: " ")
-            guard let block = s.block else { return head }
-            return "\(head) { \(shape(block)) }"
-        }.joined(separator: "; ")
-    }
+    func shape(_ statements: [KeepalivedStatement]) -> String { KeepalivedLexerLines.shape(statements) }
 
     // MARK: lexer
 
@@ -63,15 +56,6 @@ final class ParserTests: XCTestCase {
     func testPositionsCountLinesAndColumnsFromOne() {
         let (tokens, _) = KeepalivedLexer.tokenize("a\r\n\n  \tbb  ccc\n", file: "k.conf")
         XCTAssertEqual(tokens.map { "\($0.text)@\($0.line):\($0.column)" }, ["a@1:1", "bb@3:4", "ccc@3:8"])
-    }
-
-    func testPreprocessorLinesAreRefused() {
-        let (tokens, diagnostics) = KeepalivedLexer.tokenize("@lvs1 router_id lvs1\n$PRIO=100\n~SEQ(i, 1, 3) x\nrouter_id $x\n", file: "k.conf")
-        XCTAssertEqual(tokens.map(\.text), ["router_id", "$x"], "read for no director, an @lvs1 line is skipped")
-        XCTAssertEqual(diagnostics.map(\.description), [
-            "k.conf:2: error: parameter definitions ('$NAME=…') are not supported by lbctl import; write the values in place",
-            "k.conf:3: error: ~SEQ sequences are not supported by lbctl import; write the lines out in full",
-        ])
     }
 
     /// keepalived's read_line: `@ID ` keeps the rest of the line only for config id ID, `@^ID ` for any
@@ -205,6 +189,15 @@ final class ParserTests: XCTestCase {
 
 /// Test helper: the words of each line, braces included, as keepalived splits them.
 enum KeepalivedLexerLines {
+    /// The tree as nested text: `keyword args { … }`.
+    static func shape(_ statements: [KeepalivedStatement]) -> String {
+        statements.map { s in
+            let head = s.words.map(\.text).joined(separator: " ")
+            guard let block = s.block else { return head }
+            return "\(head) { \(shape(block)) }"
+        }.joined(separator: "; ")
+    }
+
     static func lines(_ text: String) -> [[String]] {
         let (tokens, _) = KeepalivedLexer.tokenize(text, file: "k.conf")
         var out: [[String]] = []
