@@ -44,7 +44,9 @@ public enum DesiredState {
     /// - draining: held at weight 0 while the kernel has it, never added back, and removed once the
     ///   drain tracker says it is done;
     /// - fewer than `quorum` destinations up (unknown counts as up, draining and inhibited do not): the
-    ///   sorry server is added at weight 1, and removed again when enough are back.
+    ///   sorry server is added at weight 1, and removed again when enough are back (held at weight 0
+    ///   instead with `sorry_server_inhibit`); a sorry server that is also a destination keeps that one
+    ///   entry, at weight 1 at least while it is needed.
     public static func compose(_ plan: HostPlan, _ serving: ServingState = .unchecked) -> DesiredHostState {
         var state = DesiredHostState(plan: plan)
         guard var ipvs = state.ipvs else { return state }
@@ -83,9 +85,14 @@ public enum DesiredState {
                     }
                 }
             }
-            if let sorry = s.sorryServer, healthy < s.quorum {
-                // A service's real servers share its forwarding method; the sorry server is reached the same way.
-                want.append(IPVSDestination(address: sorry.address, port: UInt16(sorry.port), forwarding: s.destinations.first?.forwarding ?? .dr, weight: 1))
+            if let sorry = s.sorryServer {
+                let needed = healthy < s.quorum
+                if let same = want.firstIndex(where: { $0.address == sorry.address && Int($0.port) == sorry.port }) {
+                    if needed { want[same].weight = max(want[same].weight, 1) }
+                } else if needed || s.sorryServerInhibit == true {
+                    let forwarding = s.sorryServerForwarding ?? s.destinations.first?.forwarding ?? .dr
+                    want.append(IPVSDestination(address: sorry.address, port: UInt16(sorry.port), forwarding: forwarding, weight: needed ? 1 : 0))
+                }
             }
             ipvs.services[i].destinations = want
             if !conditional.isEmpty { ipvs.conditional[ipvs.services[i].service.key] = conditional }

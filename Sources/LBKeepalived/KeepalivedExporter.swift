@@ -224,8 +224,9 @@ private struct Writer {
             }
             if let sorry = s.sorryServer {
                 w.line("sorry_server \(sorry.address) \(sorry.port)")
+                if let f = service.sorryServerForwarding, f != service.forwarding { w.line("sorry_server_lvs_method \(f.rawValue.uppercased())") }
                 // keepalived requires a sorry server that is also a real server to share its inhibit setting.
-                if s.destinations.contains(where: { $0.inhibitOnFailure && Endpoint(address: $0.address, port: $0.port) == sorry }) {
+                if service.sorryServerInhibit || s.destinations.contains(where: { $0.inhibitOnFailure && Endpoint(address: $0.address, port: $0.port) == sorry }) {
                     w.line("sorry_server_inhibit")
                 }
             }
@@ -245,6 +246,7 @@ private struct Writer {
                     if d.inhibitOnFailure != service.inhibitOnFailure {
                         w.line("inhibit_on_failure \(d.inhibitOnFailure ? "true" : "false")")
                     }
+                    if d.forwarding != service.forwarding { w.line("lvs_method \(d.forwarding.rawValue.uppercased())") }
                     if let check { try w.checker(check, destination: d) }
                 }
             }

@@ -40,6 +40,7 @@ extension KeepalivedReader {
         var granularity: Located<IPAddress>?
         var quorum: Located<Int>?
         var inhibit: SourcePosition?
+        var sorryInhibit: SourcePosition?
         var defaults = CheckTiming()
         var virtualhost: String?
         var realServers: [RealServerBlock] = []
@@ -103,6 +104,19 @@ extension KeepalivedReader {
                 if let e = endpoint(s, defaultPort: port, what: "sorry server") {
                     service.sorryServer = e
                     positions["sorry_server"] = s.position
+                }
+            case "sorry_server_inhibit", "sorry_server_lvs_method":
+                // ssvri_handler, ss_forwarding_handler: they apply to the sorry_server written before them.
+                guard service.sorryServer != nil else {
+                    rejected(s.position, "\(k) before or without a sorry_server", otherwise: "ignores the line")
+                    continue
+                }
+                if k == "sorry_server_inhibit" {
+                    sorryInhibit = s.position
+                    extra(s, after: 0)
+                } else if let f = forwardingMethod(s, current: service.sorryServerForwarding, unset: "forwards to it as to the real servers") {
+                    service.sorryServerForwarding = f
+                    positions["sorry_server.forwarding"] = s.position
                 }
             case "sh-port", "mh-port":
                 service.schedulerFlags.append(.port)
@@ -176,8 +190,9 @@ extension KeepalivedReader {
         var seen: [Endpoint: SourcePosition] = [:]
         var kept: [RealServerBlock] = []
         for var rs in realServers {
-            if service.forwarding != .nat && rs.port != port {
-                sink.warning(rs.position, "real server \(rs.address) port \(rs.port) differs from the service port \(port): \(service.forwarding == .dr ? "direct routing" : "tunnelling") cannot change ports, and keepalived resets it to \(port); imported as \(port) (a server listening only on \(rs.port) receives nothing)")
+            let forwarding = rs.forwarding ?? service.forwarding
+            if forwarding != .nat && rs.port != port {
+                sink.warning(rs.position, "real server \(rs.address) port \(rs.port) differs from the service port \(port): \(forwarding == .dr ? "direct routing" : "tunnelling") cannot change ports, and keepalived resets it to \(port); imported as \(port) (a server listening only on \(rs.port) receives nothing)")
                 rs.port = port
             }
             let e = Endpoint(address: rs.address, port: rs.port)
@@ -196,7 +211,20 @@ extension KeepalivedReader {
         // the block that is written); one that repeats the service's says nothing the spec needs.
         service.realServers = kept.map { rs in
             RealServer(address: rs.address, port: rs.port == port ? nil : rs.port, weight: rs.weight,
-                       inhibitOnFailure: rs.inhibit == service.inhibitOnFailure ? nil : rs.inhibit)
+                       inhibitOnFailure: rs.inhibit == service.inhibitOnFailure ? nil : rs.inhibit,
+                       forwarding: rs.forwarding == service.forwarding ? nil : rs.forwarding)
+        }
+        if service.sorryServerForwarding == service.forwarding { service.sorryServerForwarding = nil }
+        // A sorry server that is also a real server is that one IPVS destination: keepalived gives it the real
+        // server's inhibit_on_failure (check_data.c, "matches sorry server, but inhibit setting differs").
+        if let sorry = service.sorryServer, let twin = service.realServers.first(where: { Endpoint(address: $0.address!, port: $0.port ?? port) == sorry }) {
+            let inhibits = service.inhibitsOnFailure(twin)
+            if let sorryInhibit, !inhibits {
+                sink.warning(sorryInhibit, "the sorry server \(sorry) is also a real server without inhibit_on_failure: keepalived then clears sorry_server_inhibit; imported as that (the server is removed when not needed)")
+            }
+        } else if let sorryInhibit {
+            service.sorryServerInhibit = true
+            positions["sorry_server.inhibit"] = sorryInhibit
         }
         if let quorum {
             service.quorum = quorumInServers(quorum, realServers: kept)
@@ -276,7 +304,8 @@ extension KeepalivedReader {
     }
 
     /// `current`: the method an earlier line set, which a rejected one leaves in place.
-    mutating func forwardingMethod(_ s: KeepalivedStatement, current: Forwarding?) -> Forwarding? {
+    /// `unset`: what keepalived does with a rejected word when nothing was written before.
+    mutating func forwardingMethod(_ s: KeepalivedStatement, current: Forwarding?, unset: String = "forwards by NAT, its default") -> Forwarding? {
         guard let v = argument(s, 0, "DR, NAT or TUN") else { return nil }
         let f: Forwarding
         switch v {
@@ -285,7 +314,7 @@ extension KeepalivedReader {
         case "TUN": f = .tun
         default:
             let hint = ["DR", "NAT", "TUN"].first { $0 == v.uppercased() }.map { " (write \($0) in capitals)" } ?? ""
-            let kept = current.map { "keeps \($0.rawValue.uppercased())" } ?? "forwards by NAT, its default"
+            let kept = current.map { "keeps \($0.rawValue.uppercased())" } ?? unset
             rejected(s.position, "unknown \(s.keyword) '\(v)'\(hint); keepalived knows DR, NAT and TUN", otherwise: "ignores the line and \(kept)")
             return nil
         }
@@ -361,6 +390,8 @@ extension KeepalivedReader {
         var weight: Int
         /// The real server's own inhibit_on_failure; nil takes the virtual_server's.
         var inhibit: Bool?
+        /// The real server's own lvs_method; nil takes the virtual_server's.
+        var forwarding: Forwarding?
         var position: SourcePosition
         var check: CheckBlock?
     }
@@ -418,7 +449,7 @@ extension KeepalivedReader {
             case "inhibit_on_failure":
                 if let v = realServerInhibit(s) { rs.inhibit = v }
             case "lvs_method":
-                ignored(s, "lb forwards all real servers of a service the same way: set lb_kind on the virtual_server")
+                if let f = forwardingMethod(s, current: rs.forwarding, unset: "forwards to it as the virtual_server says") { rs.forwarding = f }
             case "delay_loop", "connect_timeout", "retry", "delay_before_retry":
                 self.timing(s, into: &timing)
             case "virtualhost":

@@ -364,18 +364,24 @@ private struct Merge {
             ("forwarding", x.forwarding == y.forwarding, x.forwarding.rawValue.uppercased(), y.forwarding.rawValue.uppercased()),
             ("persistence", x.persistence == y.persistence, Self.text(x.persistence), Self.text(y.persistence)),
             ("quorum", x.quorum == y.quorum, "quorum \(x.quorum)", "quorum \(y.quorum)"),
-            ("sorry_server", x.sorryServer == y.sorryServer, x.sorryServer.map { "sorry_server \($0)" } ?? "no sorry_server", y.sorryServer.map { "sorry_server \($0)" } ?? "no sorry_server"),
+            ("sorry_server", x.sorryServer == y.sorryServer && x.sorryForwarding == y.sorryForwarding && x.sorryServerInhibit == y.sorryServerInhibit,
+             Self.sorry(x), Self.sorry(y)),
             ("health_check", x.healthCheck == y.healthCheck, Self.text(x.healthCheck), Self.text(y.healthCheck)),
         ]
         // inhibit_on_failure compares per server: the service's or the server's own, both say the same.
         let servers: (VirtualService) -> [String] = { s in
-            s.realServers.map { "\($0.address!):\($0.port ?? s.port) weight \($0.weight)\(s.inhibitsOnFailure($0) ? " inhibit_on_failure" : "")" }
+            s.realServers.map { "\($0.address!):\($0.port ?? s.port) weight \($0.weight)\(s.inhibitsOnFailure($0) ? " inhibit_on_failure" : "")\($0.forwarding.map { " lvs_method \($0.rawValue.uppercased())" } ?? "")" }
         }
         checks.append(("real_servers", Set(servers(x)) == Set(servers(y)), servers(x).joined(separator: ", "), servers(y).joined(separator: ", ")))
         for (key, same, first, second) in checks where !same {
             sink.error(b.settingPositions[key] ?? b.position,
                        "virtual_server \(b.key) has \(second.isEmpty ? "no real servers" : second) here but \(first.isEmpty ? "no real servers" : first) at \(a.settingPositions[key] ?? a.position); every director needs the same service")
         }
+    }
+
+    static func sorry(_ s: VirtualService) -> String {
+        guard let sorry = s.sorryServer else { return "no sorry_server" }
+        return "sorry_server \(sorry)" + (s.sorryServerForwarding.map { " by \($0.rawValue.uppercased())" } ?? "") + (s.sorryServerInhibit ? " with sorry_server_inhibit" : "")
     }
 
     static func text(_ p: Persistence?) -> String {

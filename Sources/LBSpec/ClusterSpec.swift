@@ -264,6 +264,11 @@ public struct VirtualService: Sendable, Equatable {
     public var quorum: Int
     /// Served (weight 1) only while fewer than `quorum` real servers are healthy.
     public var sorryServer: Endpoint?
+    /// How packets reach the sorry server (keepalived's sorry_server_lvs_method); nil is the service's way.
+    public var sorryServerForwarding: Forwarding?
+    /// keepalived's sorry_server_inhibit: while not needed the sorry server stays an IPVS destination at
+    /// weight 0 (its connections continue) instead of being removed.
+    public var sorryServerInhibit: Bool
     public var healthCheck: HealthCheck?
     /// keepalived's inhibit_on_failure: a real server that fails its health check stays an IPVS destination
     /// with weight 0 (its connections continue) instead of being removed. Real servers may override it.
@@ -273,7 +278,8 @@ public struct VirtualService: Sendable, Equatable {
     public init(port: Int, protocol: ServiceProtocol = .tcp, scheduler: Scheduler = .wrr,
                 schedulerFlags: [SchedulerFlag] = [], forwarding: Forwarding = .dr,
                 persistence: Persistence? = nil, quorum: Int = 1, sorryServer: Endpoint? = nil,
-                healthCheck: HealthCheck? = nil, realServers: [RealServer] = [], inhibitOnFailure: Bool = false) {
+                healthCheck: HealthCheck? = nil, realServers: [RealServer] = [], inhibitOnFailure: Bool = false,
+                sorryServerForwarding: Forwarding? = nil, sorryServerInhibit: Bool = false) {
         self.port = port
         self.protocol = `protocol`
         self.scheduler = scheduler
@@ -282,6 +288,8 @@ public struct VirtualService: Sendable, Equatable {
         self.persistence = persistence
         self.quorum = quorum
         self.sorryServer = sorryServer
+        self.sorryServerForwarding = sorryServerForwarding
+        self.sorryServerInhibit = sorryServerInhibit
         self.healthCheck = healthCheck
         self.inhibitOnFailure = inhibitOnFailure
         self.realServers = realServers
@@ -292,6 +300,14 @@ public struct VirtualService: Sendable, Equatable {
     public func inhibitsOnFailure(_ server: RealServer) -> Bool {
         server.inhibitOnFailure ?? inhibitOnFailure
     }
+
+    /// How IPVS forwards to `server`: its own method (keepalived's lvs_method on a real_server), else the service's.
+    public func forwarding(of server: RealServer) -> Forwarding {
+        server.forwarding ?? forwarding
+    }
+
+    /// How IPVS forwards to the sorry server.
+    public var sorryForwarding: Forwarding { sorryServerForwarding ?? forwarding }
 }
 
 /// A backend of a virtual service: a node of the cluster (which then gets the VIP on lo) or a bare address.
@@ -309,9 +325,12 @@ public struct RealServer: Sendable, Equatable {
     public var drainDeadline: Int64?
     /// Overrides the service's `inhibitOnFailure` for this server; nil takes the service's.
     public var inhibitOnFailure: Bool?
+    /// Overrides the service's forwarding for this server (keepalived's lvs_method in a real_server); nil
+    /// takes the service's.
+    public var forwarding: Forwarding?
 
     public init(node: String? = nil, address: IPAddress? = nil, port: Int? = nil, weight: Int = 1,
-                drain: Bool = false, drainDeadline: Int64? = nil, inhibitOnFailure: Bool? = nil) {
+                drain: Bool = false, drainDeadline: Int64? = nil, inhibitOnFailure: Bool? = nil, forwarding: Forwarding? = nil) {
         self.node = node
         self.address = address
         self.port = port
@@ -319,6 +338,7 @@ public struct RealServer: Sendable, Equatable {
         self.drain = drain
         self.drainDeadline = drainDeadline
         self.inhibitOnFailure = inhibitOnFailure
+        self.forwarding = forwarding
     }
 }
 
@@ -327,7 +347,7 @@ public struct RealServer: Sendable, Equatable {
 extension VirtualService: Codable {
     enum CodingKeys: String, CodingKey {
         case port, `protocol`, scheduler, schedulerFlags, forwarding, persistence, quorum, sorryServer, healthCheck
-        case inhibitOnFailure, realServers
+        case inhibitOnFailure, realServers, sorryServerForwarding, sorryServerInhibit
     }
 
     public init(from decoder: any Decoder) throws {
@@ -340,6 +360,8 @@ extension VirtualService: Codable {
         persistence = try c.decodeIfPresent(Persistence.self, forKey: .persistence)
         quorum = try c.decode(Int.self, forKey: .quorum)
         sorryServer = try c.decodeIfPresent(Endpoint.self, forKey: .sorryServer)
+        sorryServerForwarding = try c.decodeIfPresent(Forwarding.self, forKey: .sorryServerForwarding)
+        sorryServerInhibit = try c.decodeIfPresent(Bool.self, forKey: .sorryServerInhibit) ?? false
         healthCheck = try c.decodeIfPresent(HealthCheck.self, forKey: .healthCheck)
         inhibitOnFailure = try c.decodeIfPresent(Bool.self, forKey: .inhibitOnFailure) ?? false
         realServers = try c.decode([RealServer].self, forKey: .realServers)
@@ -355,6 +377,8 @@ extension VirtualService: Codable {
         try c.encodeIfPresent(persistence, forKey: .persistence)
         try c.encode(quorum, forKey: .quorum)
         try c.encodeIfPresent(sorryServer, forKey: .sorryServer)
+        try c.encodeIfPresent(sorryServerForwarding, forKey: .sorryServerForwarding)
+        if sorryServerInhibit { try c.encode(true, forKey: .sorryServerInhibit) }
         try c.encodeIfPresent(healthCheck, forKey: .healthCheck)
         if inhibitOnFailure { try c.encode(true, forKey: .inhibitOnFailure) }
         try c.encode(realServers, forKey: .realServers)
@@ -362,7 +386,7 @@ extension VirtualService: Codable {
 }
 
 extension RealServer: Codable {
-    enum CodingKeys: String, CodingKey { case node, address, port, weight, drain, drainDeadline, inhibitOnFailure }
+    enum CodingKeys: String, CodingKey { case node, address, port, weight, drain, drainDeadline, inhibitOnFailure, forwarding }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -373,6 +397,7 @@ extension RealServer: Codable {
         drain = try c.decodeIfPresent(Bool.self, forKey: .drain) ?? false
         drainDeadline = try c.decodeIfPresent(Int64.self, forKey: .drainDeadline)
         inhibitOnFailure = try c.decodeIfPresent(Bool.self, forKey: .inhibitOnFailure)
+        forwarding = try c.decodeIfPresent(Forwarding.self, forKey: .forwarding)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -384,6 +409,7 @@ extension RealServer: Codable {
         if drain { try c.encode(true, forKey: .drain) }
         try c.encodeIfPresent(drainDeadline, forKey: .drainDeadline)
         try c.encodeIfPresent(inhibitOnFailure, forKey: .inhibitOnFailure)
+        try c.encodeIfPresent(forwarding, forKey: .forwarding)
     }
 }
 

@@ -136,6 +136,12 @@ public struct IPVSServicePlan: Codable, Sendable, Equatable {
     public var persistence: Persistence?
     public var quorum: Int
     public var sorryServer: Endpoint?
+    /// How IPVS forwards to the sorry server; nil (plans from before it was planned) is the first
+    /// destination's way.
+    public var sorryServerForwarding: Forwarding?
+    /// true: the sorry server stays a destination at weight 0 while it is not needed (keepalived's
+    /// sorry_server_inhibit); nil, as plans without it have it, is false.
+    public var sorryServerInhibit: Bool?
     public var destinations: [IPVSDestinationPlan]
 
     public var key: String { "\(Endpoint(address: address, port: port))/\(`protocol`.rawValue)" }
@@ -245,7 +251,7 @@ public enum HostPlanner {
                                     destination: Endpoint(address: d.address, port: d.port))
                         }
                     }
-                    if service.forwarding == .nat {
+                    if s.destinations.contains(where: { $0.forwarding == .nat }) || (service.sorryServer != nil && service.sorryForwarding == .nat) {
                         let key = vip.address.address.family == .ipv4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding"
                         sysctls.append(Sysctl(key: key, value: "1", purpose: "NAT forwarding routes real servers' replies through the director"))
                     }
@@ -258,12 +264,11 @@ public enum HostPlanner {
                 }
             }
             // A real server written by address is still this node when the address is the node's.
-            let served = vip.services.filter { s in
-                s.realServers.contains { $0.node == nodeName || ($0.node == nil && $0.address == node.address.address) }
-            }
-            if !served.isEmpty {
+            let isThisNode = { (rs: RealServer) in rs.node == nodeName || (rs.node == nil && rs.address == node.address.address) }
+            let modes = Set(vip.services.flatMap { s in s.realServers.filter(isThisNode).map { s.forwarding(of: $0) } })
+            if !modes.isEmpty {
                 roles.insert(.realServer)
-                realServerPart(vip: vip, services: served, node: node, plan: &plan, sysctls: &sysctls)
+                realServerPart(vip: vip, modes: modes, node: node, plan: &plan, sysctls: &sysctls)
             }
         }
 
@@ -306,18 +311,20 @@ public enum HostPlanner {
     static func ipvsService(_ spec: ClusterSpec, vip: VIP, service s: VirtualService) -> IPVSServicePlan {
         let destinations = s.realServers.compactMap { rs -> IPVSDestinationPlan? in
             guard let address = rs.address ?? rs.node.flatMap({ spec.node(named: $0)?.address.address }) else { return nil }
-            return IPVSDestinationPlan(address: address, port: rs.port ?? s.port, weight: rs.weight, forwarding: s.forwarding, node: rs.node,
+            return IPVSDestinationPlan(address: address, port: rs.port ?? s.port, weight: rs.weight, forwarding: s.forwarding(of: rs), node: rs.node,
                                        drain: rs.drain, drainDeadline: rs.drain ? rs.drainDeadline : nil,
                                        inhibitOnFailure: s.inhibitsOnFailure(rs))
         }
         return IPVSServicePlan(vip: vip.name, address: vip.address.address, port: s.port, protocol: s.protocol,
                                scheduler: s.scheduler, schedulerFlags: s.schedulerFlags, persistence: s.persistence,
-                               quorum: s.quorum, sorryServer: s.sorryServer, destinations: destinations)
+                               quorum: s.quorum, sorryServer: s.sorryServer,
+                               sorryServerForwarding: s.sorryServer == nil ? nil : s.sorryForwarding,
+                               sorryServerInhibit: s.sorryServer != nil && s.sorryServerInhibit ? true : nil, destinations: destinations)
     }
 
-    static func realServerPart(vip: VIP, services: [VirtualService], node: Node, plan: inout HostPlan, sysctls: inout [Sysctl]) {
+    /// What a node needs to be a real server of `vip` reached by `modes` (each service may reach it its own way).
+    static func realServerPart(vip: VIP, modes: Set<Forwarding>, node: Node, plan: inout HostPlan, sysctls: inout [Sysctl]) {
         let host = CIDR(address: vip.address.address, prefixLength: vip.address.address.bitWidth)
-        let modes = Set(services.map(\.forwarding))
         if modes.contains(.dr) {
             let label = vip.address.address.family == .ipv4 ? "lo:\(plan.addresses.filter { $0.interface == "lo" }.count)" : nil
             plan.addresses.append(PlannedAddress(interface: "lo", address: host, label: label,

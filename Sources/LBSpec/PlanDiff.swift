@@ -101,7 +101,10 @@ public enum PlanDiff {
             out.append(Item(subject: "ipvs \(s.key)", settings: [
                 ("scheduler", s.scheduler.rawValue + (s.schedulerFlags.isEmpty ? "" : " " + s.schedulerFlags.map(\.rawValue).joined(separator: ","))),
                 ("persistence", s.persistence.map { "\($0.timeoutSeconds)s mask \($0.netmask)" } ?? "none"),
-                ("quorum", "\(s.quorum)"), ("sorry server", s.sorryServer.map(\.description) ?? "none"),
+                ("quorum", "\(s.quorum)"),
+                ("sorry server", s.sorryServer.map { sorry in
+                    "\(sorry)" + (s.sorryServerForwarding.map { " \($0.rawValue)" } ?? "") + (s.sorryServerInhibit == true ? " inhibit" : "")
+                } ?? "none"),
             ]))
             for d in s.destinations {
                 var settings = [("weight", "\(d.weight)"), ("forwarding", d.forwarding.rawValue)]

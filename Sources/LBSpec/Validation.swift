@@ -256,8 +256,19 @@ public enum SpecValidator {
                 if let first = keys[key] {
                     error(p["port"], "duplicate service \(vip.address.address):\(key) (first defined at services[\(first)])")
                 } else { keys[key] = i }
-                if s.forwarding == .tun && vip.address.address.family == .ipv6 {
-                    error(p["forwarding"], "tun forwarding of IPv6 services is not supported yet; use dr or nat")
+                if vip.address.address.family == .ipv6 {
+                    if s.forwarding == .tun {
+                        error(p["forwarding"], Self.tunIPv6)
+                    }
+                    for (j, rs) in s.realServers.enumerated() where rs.forwarding == .tun {
+                        error(p["real_servers"][j]["forwarding"], Self.tunIPv6)
+                    }
+                    if s.sorryServer != nil, s.sorryServerForwarding == .tun {
+                        error(p["sorry_server"]["forwarding"], Self.tunIPv6)
+                    }
+                }
+                if s.sorryServer == nil && (s.sorryServerForwarding != nil || s.sorryServerInhibit) {
+                    error(p["sorry_server"], "sorry server forwarding and inhibit need a sorry server address")
                 }
                 if !s.schedulerFlags.isEmpty && !s.scheduler.acceptsFlags {
                     error(p["scheduler_flags"], "scheduler flags apply to sh and mh only, not \(s.scheduler.rawValue)")
@@ -270,7 +281,7 @@ public enum SpecValidator {
                 if s.quorum > s.realServers.count && !s.realServers.isEmpty {
                     error(p["quorum"], "quorum \(s.quorum) can never be met with \(s.realServers.count) real server(s)")
                 }
-                if let sorry = s.sorryServer { checkEndpoint(sorry, vip: vip, service: s, at: p["sorry_server"], what: "sorry server") }
+                if let sorry = s.sorryServer { checkEndpoint(sorry, vip: vip, service: s, forwarding: s.sorryForwarding, at: p["sorry_server"], what: "sorry server") }
                 if let hc = s.healthCheck { checkHealthCheck(hc, service: s, at: p["health_check"]) }
                 if s.inhibitOnFailure && s.healthCheck == nil {
                     warning(p["inhibit_on_failure"], Self.inhibitWithoutCheck)
@@ -293,7 +304,7 @@ public enum SpecValidator {
             }
         }
 
-        mutating func checkEndpoint(_ e: Endpoint, vip: VIP, service s: VirtualService, at p: SpecPath, what: String) {
+        mutating func checkEndpoint(_ e: Endpoint, vip: VIP, service s: VirtualService, forwarding: Forwarding, at p: SpecPath, what: String) {
             checkUnicastAddress(e.address, at: p["address"], what: what)
             if e.address.family != vip.address.address.family {
                 error(p["address"], "\(what) \(e.address) is \(e.address.family.rawValue) but the VIP is \(vip.address.address.family.rawValue)")
@@ -301,8 +312,8 @@ public enum SpecValidator {
             if !(e.port == 0 && s.port == 0) { // 0 is the placeholder of an unreadable service port
                 checkRange(e.port, 1...65535, at: p["port"], what: "\(what) port")
             }
-            if s.forwarding != .nat && s.port != 0 && e.port != s.port {
-                error(p["port"], "\(what) port \(e.port) differs from the service port \(s.port); \(Self.forwardingName(s.forwarding)) cannot change ports (use the service port, or forwarding: nat)")
+            if forwarding != .nat && s.port != 0 && e.port != s.port {
+                error(p["port"], "\(what) port \(e.port) differs from the service port \(s.port); \(Self.forwardingName(forwarding)) cannot change ports (use the service port, or forwarding: nat)")
             }
         }
 
@@ -358,8 +369,9 @@ public enum SpecValidator {
                 if rs.inhibitOnFailure == true && s.healthCheck == nil {
                     warning(rp["inhibit_on_failure"], Self.inhibitWithoutCheck)
                 }
-                if s.forwarding != .nat && s.port != 0 && port != s.port {
-                    error(rp["port"], "real server port \(port) differs from the service port \(s.port); \(Self.forwardingName(s.forwarding)) cannot change ports (use \(s.port), or forwarding: nat)")
+                let forwarding = s.forwarding(of: rs)
+                if forwarding != .nat && s.port != 0 && port != s.port {
+                    error(rp["port"], "real server port \(port) differs from the service port \(s.port); \(Self.forwardingName(forwarding)) cannot change ports (use \(s.port), or forwarding: nat)")
                 }
                 let address: IPAddress
                 switch (rs.node, rs.address) {
@@ -383,8 +395,8 @@ public enum SpecValidator {
                     if let owner = spec.nodes.first(where: { $0.address.address == a }), directors.contains(owner.name) {
                         error(rp["address"], "\(a) is director '\(owner.name)' of VIP '\(vip.name)'; a director cannot forward to itself")
                     }
-                    if s.forwarding != .nat, spec.nodes.first(where: { $0.address.address == a }) == nil {
-                        warning(rp["address"], "real server \(a) is not a node of this cluster, so lb cannot put the VIP on its \(s.forwarding == .tun ? "tunl0" : "lo") or set its ARP sysctls; configure them on that host yourself")
+                    if forwarding != .nat, spec.nodes.first(where: { $0.address.address == a }) == nil {
+                        warning(rp["address"], "real server \(a) is not a node of this cluster, so lb cannot put the VIP on its \(forwarding == .tun ? "tunl0" : "lo") or set its ARP sysctls; configure them on that host yourself")
                     }
                     address = a
                 }
@@ -448,6 +460,8 @@ public enum SpecValidator {
         }
 
         static let inhibitWithoutCheck = "inhibit_on_failure has no effect without a health_check: no real server is ever marked down"
+
+        static let tunIPv6 = "tun forwarding of IPv6 services is not supported yet; use dr or nat"
 
         static func forwardingName(_ f: Forwarding) -> String {
             f == .dr ? "direct routing" : "tunnelling"

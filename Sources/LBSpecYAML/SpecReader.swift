@@ -147,7 +147,9 @@ extension YAMLReader {
         s.forwarding = optional(&m, "forwarding") { $0.enumValue($1, $2, Forwarding.self, what: "forwarding method") } ?? .dr
         s.persistence = optional(&m, "persistence") { $0.readPersistence($1, $2) }
         s.quorum = optional(&m, "quorum") { $0.int($1, $2) } ?? 1
-        s.sorryServer = optional(&m, "sorry_server") { $0.endpoint($1, $2, defaultPort: port) }
+        if let sorry = optional(&m, "sorry_server", { $0.readSorryServer($1, $2, defaultPort: port) }) {
+            (s.sorryServer, s.sorryServerForwarding, s.sorryServerInhibit) = sorry
+        }
         s.healthCheck = optional(&m, "health_check") { $0.readHealthCheck($1, $2) }
         s.inhibitOnFailure = optional(&m, "inhibit_on_failure") { $0.bool($1, $2) } ?? false
         s.realServers = optional(&m, "real_servers") { r, n, p in r.list(n, p, placeholder: RealServer(node: "")) { $0.readRealServer($1, $2) } } ?? []
@@ -227,7 +229,7 @@ extension YAMLReader {
 
     mutating func readRealServer(_ node: YAMLNode, _ path: SpecPath) -> RealServer? {
         guard var m = mapping(node, at: path, keys: ["node", "address", "port", "weight", "drain", "drain_deadline",
-                                                      "inhibit_on_failure"]) else { return nil }
+                                                      "inhibit_on_failure", "forwarding"]) else { return nil }
         var rs = RealServer()
         rs.node = optional(&m, "node") { $0.string($1, $2) }
         rs.address = optional(&m, "address") { $0.address($1, $2) }
@@ -237,8 +239,21 @@ extension YAMLReader {
         // Without drain: true the deadline is still read, so the validator can say what is missing.
         rs.drainDeadline = optional(&m, "drain_deadline") { $0.timestamp($1, $2) }
         rs.inhibitOnFailure = optional(&m, "inhibit_on_failure") { $0.bool($1, $2) }
+        rs.forwarding = optional(&m, "forwarding") { $0.enumValue($1, $2, Forwarding.self, what: "forwarding method") }
         finish(m)
         return rs
+    }
+
+    /// `address:port`, or `{address, port, forwarding, inhibit}`.
+    mutating func readSorryServer(_ node: YAMLNode, _ path: SpecPath, defaultPort: Int) -> (Endpoint?, Forwarding?, Bool)? {
+        guard case .mapping = node else { return endpoint(node, path, defaultPort: defaultPort).map { ($0, nil, false) } }
+        guard var m = mapping(node, at: path, keys: ["address", "port", "forwarding", "inhibit"]) else { return nil }
+        let a = required(&m, "address", "the address") { $0.address($1, $2) }
+        let port = optional(&m, "port") { $0.int($1, $2) } ?? defaultPort
+        let forwarding = optional(&m, "forwarding") { $0.enumValue($1, $2, Forwarding.self, what: "forwarding method") }
+        let inhibit = optional(&m, "inhibit") { $0.bool($1, $2) } ?? false
+        finish(m)
+        return a.map { (Endpoint(address: $0, port: port), forwarding, inhibit) }
     }
 
     mutating func readIPVS(_ node: YAMLNode, _ path: SpecPath) -> IPVSSettings? {

@@ -125,7 +125,10 @@ private struct Emitter {
         }
         if s.quorum != 1 { m.append(("quorum", .scalar("\(s.quorum)"))) }
         if let sorry = s.sorryServer {
-            m.append(("sorry_server", .mapping([("address", .scalar(scalar(sorry.address.description))), ("port", .scalar("\(sorry.port)"))])))
+            var e: [(String, Value)] = [("address", .scalar(scalar(sorry.address.description))), ("port", .scalar("\(sorry.port)"))]
+            if let f = s.sorryServerForwarding { e.append(("forwarding", .scalar(f.rawValue))) }
+            if s.sorryServerInhibit { e.append(("inhibit", .scalar("true"))) }
+            m.append(("sorry_server", .mapping(e)))
         }
         if let hc = s.healthCheck { m.append(("health_check", healthCheck(hc))) }
         if s.inhibitOnFailure { m.append(("inhibit_on_failure", .scalar("true"))) }
@@ -138,6 +141,7 @@ private struct Emitter {
             if rs.drain { e.append(("drain", .scalar("true"))) }
             if let d = rs.drainDeadline { e.append(("drain_deadline", .scalar(scalar(RFC3339.format(d))))) }
             if let i = rs.inhibitOnFailure { e.append(("inhibit_on_failure", .scalar(i ? "true" : "false"))) }
+            if let f = rs.forwarding { e.append(("forwarding", .scalar(f.rawValue))) }
             return .mapping(e)
         })))
         return .mapping(m)

@@ -76,6 +76,34 @@ final class DesiredStateTests: XCTestCase {
         XCTAssertEqual(wanted(DesiredState.compose(q, serving(q, [rs1: .up, rs2: .down]))), ["192.168.1.102:80 w1", "192.168.1.103:80 w0", "192.168.1.150:80 w1"])
     }
 
+    /// keepalived's sorry_server_inhibit: the sorry server stays at weight 0 while not needed, so its
+    /// connections outlive the real servers' return; its own forwarding (sorry_server_lvs_method) is used.
+    func testAnInhibitedSorryServerStaysAtWeightZeroAndKeepsItsForwarding() throws {
+        var spec = Fixtures.reference()
+        spec.vips[0].services[0].quorum = 2
+        spec.vips[0].services[0].sorryServer = sorry
+        spec.vips[0].services[0].sorryServerInhibit = true
+        spec.vips[0].services[0].sorryServerForwarding = .nat
+        XCTAssertEqual(SpecValidator.validate(spec).filter { $0.severity == .error }, [])
+        let p = try XCTUnwrap(HostPlanner.plan(spec, node: "lvs1"))
+        let up = DesiredState.compose(p, serving(p, [rs1: .up, rs2: .up]))
+        XCTAssertEqual(wanted(up), ["192.168.1.102:80 w1", "192.168.1.103:80 w1", "192.168.1.150:80 w0"])
+        let down = DesiredState.compose(p, serving(p, [rs1: .up, rs2: .down]))
+        XCTAssertEqual(wanted(down), ["192.168.1.102:80 w1", "192.168.1.150:80 w1"])
+        XCTAssertEqual(down.ipvs!.services[0].destinations.map(\.forwarding), [.dr, .nat])
+    }
+
+    /// A sorry server that is also a real server is one IPVS destination: while needed it has weight 1 at least.
+    func testASorryServerThatIsARealServerIsOneDestination() throws {
+        var spec = Fixtures.reference()
+        spec.vips[0].services[0].quorum = 2
+        spec.vips[0].services[0].sorryServer = rs1
+        spec.vips[0].services[0].inhibitOnFailure = true
+        let p = try XCTUnwrap(HostPlanner.plan(spec, node: "lvs1"))
+        XCTAssertEqual(wanted(DesiredState.compose(p, serving(p, [rs1: .down, rs2: .up]))), ["192.168.1.102:80 w1", "192.168.1.103:80 w1"])
+        XCTAssertEqual(wanted(DesiredState.compose(p, serving(p, [rs1: .up, rs2: .up]))), ["192.168.1.102:80 w1", "192.168.1.103:80 w1"])
+    }
+
     func testADrainingServerIsHeldAtWeightZeroWhileThereAndRemovedWhenDone() throws {
         let p = try plan(drainRS2: true)
         let draining = DesiredState.compose(p, serving(p, [rs1: .up, rs2: .up]))

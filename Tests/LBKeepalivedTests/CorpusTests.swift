@@ -117,6 +117,20 @@ final class CorpusTests: XCTestCase {
         XCTAssertEqual(service.healthCheck?.connectTimeoutMilliseconds, 3000)
     }
 
+    /// lvs_method per real server, and a sorry server with its own method and sorry_server_inhibit.
+    func testForwardingPerRealServerAndSorryServer() throws {
+        let spec = try check([("forwarding.conf", nil)], [
+            "forwarding.conf:9: warning: VIP '192.168.1.200' has a single director: nothing takes over if it fails",
+        ])
+        let service = try XCTUnwrap(spec.vips.first?.services.first)
+        XCTAssertEqual(service.forwarding, .dr)
+        XCTAssertEqual(service.realServers.map(\.forwarding), [nil, .nat])
+        XCTAssertEqual(service.realServers.map(\.port), [nil, 8080])
+        XCTAssertEqual(service.sorryServer, Endpoint(address: IPAddress("192.168.1.150")!, port: 8080))
+        XCTAssertEqual(service.sorryServerForwarding, .nat)
+        XCTAssertTrue(service.sorryServerInhibit)
+    }
+
     /// Track scripts and interfaces with keepalived's weights (an interface without one faults the
     /// instance while its link is down): a script's own weight, a track_script line's weight
     /// overriding it, and `weight 0 reverse` (FAULT while the script succeeds); rise, fall, interval and

@@ -245,6 +245,35 @@ final class HostPlanTests: XCTestCase {
         XCTAssertEqual(rs1.sysctls, [], "NAT real servers need no ARP sysctls")
     }
 
+    /// keepalived's lvs_method per real server: each destination is forwarded its own way, each real
+    /// server gets what its way needs (the VIP on lo for DR, nothing for NAT), and one NAT server is
+    /// enough for the directors to forward.
+    func testEachRealServerMayBeReachedItsOwnWay() throws {
+        let spec = try loadValid(reference(("          - { node: rs2, weight: 1 }", "          - { node: rs2, weight: 1, port: 8080, forwarding: nat }")))
+        let lvs1 = try plan(spec, "lvs1")
+        XCTAssertEqual(lvs1.ipvsServices.first?.destinations.map { "\($0.address):\($0.port) \($0.forwarding)" }, ["192.168.1.102:80 dr", "192.168.1.103:8080 nat"])
+        assertSysctls(lvs1.sysctls, [("net.ipv4.ip_forward", "1"), ("net.ipv4.vs.expire_quiescent_template", "1"), ("net.ipv4.vs.expire_nodest_conn", "1")])
+        XCTAssertEqual(try plan(spec, "rs1").addresses.map(\.interface), ["lo"])
+        let rs2 = try plan(spec, "rs2")
+        XCTAssertEqual(rs2.roles, [.realServer])
+        XCTAssertEqual(rs2.addresses, [], "a NAT real server needs no VIP")
+        XCTAssertEqual(rs2.sysctls, [])
+    }
+
+    /// The sorry server's own forwarding (sorry_server_lvs_method) and inhibit reach the plan; without them
+    /// it is reached as the service's real servers are.
+    func testTheSorryServerIsPlannedWithItsForwardingAndInhibit() throws {
+        let sorry = "        real_servers:"
+        let plain = try plan(try loadValid(reference((sorry, "        sorry_server: 192.168.1.150:80\n" + sorry))), "lvs1").ipvsServices[0]
+        XCTAssertEqual(plain.sorryServerForwarding, .dr)
+        XCTAssertNil(plain.sorryServerInhibit)
+        let own = try plan(try loadValid(reference((sorry, "        sorry_server: { address: 192.168.1.150, port: 8080, forwarding: nat, inhibit: true }\n" + sorry))), "lvs1")
+        XCTAssertEqual(own.ipvsServices[0].sorryServer, Endpoint(address: ip("192.168.1.150"), port: 8080))
+        XCTAssertEqual(own.ipvsServices[0].sorryServerForwarding, .nat)
+        XCTAssertEqual(own.ipvsServices[0].sorryServerInhibit, true)
+        XCTAssertTrue(own.sysctls.contains { $0.key == "net.ipv4.ip_forward" }, "a NAT sorry server is forwarded to")
+    }
+
     func testNATOverIPv6EnablesIPv6Forwarding() throws {
         let spec = try loadValid(edited(ipv6YAML, [("        forwarding: dr", "        forwarding: nat")]))
         assertSysctls(try plan(spec, "lvs1").sysctls, [("net.ipv6.conf.all.forwarding", "1"), ("net.ipv4.vs.expire_nodest_conn", "1")])

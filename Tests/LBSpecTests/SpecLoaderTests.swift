@@ -239,9 +239,9 @@ final class SpecLoaderTests: XCTestCase {
         assertDiagnostics(rs1("{ node: rs1, drain: true, drain_deadline: { at: now } }"),
                           ["spec.yaml:29:55: error: expected a timestamp such as 2026-12-02T03:00:00Z, found a mapping"])
         assertDiagnostics(rs1("{ node: rs1, drain: true, drain_dealine: 2026-12-02T03:00:00Z }"),
-                          ["spec.yaml:29:39: error: unknown key 'drain_dealine'; did you mean 'drain_deadline'? (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure)"])
+                          ["spec.yaml:29:39: error: unknown key 'drain_dealine'; did you mean 'drain_deadline'? (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure, forwarding)"])
         assertDiagnostics(rs1("{ node: rs1, inhibit_on_failures: true }"),
-                          ["spec.yaml:29:26: error: unknown key 'inhibit_on_failures'; did you mean 'inhibit_on_failure'? (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure)"])
+                          ["spec.yaml:29:26: error: unknown key 'inhibit_on_failures'; did you mean 'inhibit_on_failure'? (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure, forwarding)"])
         assertDiagnostics(reference(("        forwarding: dr", "        inhibit_on_fail: true")),
                           ["spec.yaml:25:9: error: unknown key 'inhibit_on_fail'; did you mean 'inhibit_on_failure'? (allowed here: port, protocol, scheduler, scheduler_flags, forwarding, persistence, quorum, sorry_server, health_check, inhibit_on_failure, real_servers)"])
     }
@@ -361,12 +361,12 @@ final class SpecLoaderTests: XCTestCase {
         assertDiagnostics(reference(("advert_interval: 1s", "advert_intervall: 1s")),
                           ["spec.yaml:17:7: error: unknown key 'advert_intervall'; did you mean 'advert_interval'? (allowed here: router_id, version, advert_interval, auth, preempt, preempt_delay, unicast, gratuitous_arp, track_scripts, track_interfaces, directors)"])
         assertDiagnostics(reference(("{ node: rs1, weight: 1 }", "{ node: rs1, wieght: 1 }")),
-                          ["spec.yaml:29:26: error: unknown key 'wieght'; did you mean 'weight'? (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure)"])
+                          ["spec.yaml:29:26: error: unknown key 'wieght'; did you mean 'weight'? (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure, forwarding)"])
         // No hint when nothing is close, and never a key that is already there.
         assertDiagnostics(reference(("{ type: tcp, interval: 5s, connect_timeout: 3s, retries: 3 }", "{ type: tcp, colour: red }")),
                           ["spec.yaml:27:36: error: unknown key 'colour' (allowed here: type, port, path, expect_status, host, urls, sni, verify_certificate, ca_file, command, dynamic_weight, interval, connect_timeout, retries, retry_delay)"])
         assertDiagnostics(reference(("{ node: rs1, weight: 1 }", "{ node: rs1, nod: rs2 }")),
-                          ["spec.yaml:29:26: error: unknown key 'nod' (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure)"])
+                          ["spec.yaml:29:26: error: unknown key 'nod' (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure, forwarding)"])
         assertDiagnostics(reference(("vips:", "vipz:")), [
             "spec.yaml:4:1: warning: no vips: agents will hold nothing",
             "spec.yaml:12:1: error: unknown key 'vipz'; did you mean 'vips'? (allowed here: cluster, nodes, vips, ipvs, notifications)",
@@ -418,7 +418,7 @@ final class SpecLoaderTests: XCTestCase {
         assertDiagnostics(reference(("        - { node: lvs2, priority: 99 }", "        - lvs2")),
                           ["spec.yaml:21:11: error: expected a mapping with keys node, priority, interface, found 'lvs2'"])
         assertDiagnostics(reference(("          - { node: rs1, weight: 1 }", "          - rs1")),
-                          ["spec.yaml:29:13: error: expected a mapping with keys node, address, port, weight, drain, drain_deadline, inhibit_on_failure, found 'rs1'"])
+                          ["spec.yaml:29:13: error: expected a mapping with keys node, address, port, weight, drain, drain_deadline, inhibit_on_failure, forwarding, found 'rs1'"])
     }
 
     /// A value that cannot be read is replaced by a placeholder (0.0.0.0/32, port 0) whose own checks are

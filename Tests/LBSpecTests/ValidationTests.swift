@@ -413,6 +413,15 @@ final class ValidationTests: XCTestCase {
                                     (Self.forwardingLine, "        sorry_server: 192.168.1.50:8080")), [])
     }
 
+    /// The sorry server's and each real server's own forwarding decide whether their port may differ.
+    func testOwnForwardingDecidesWhetherPortsMayDiffer() {
+        assertDiagnostics(reference((Self.forwardingLine, "        sorry_server: { address: 192.168.1.50, port: 8080, forwarding: nat }")), [])
+        assertDiagnostics(reference(("          - { node: rs2, weight: 1 }", "          - { node: rs2, weight: 1, port: 8080, forwarding: nat }")), [])
+        assertDiagnostics(reference((Self.forwardingLine, "        forwarding: nat"),
+                                    ("          - { node: rs2, weight: 1 }", "          - { node: rs2, weight: 1, port: 8080, forwarding: dr }")),
+                          ["spec.yaml:30:43: error: real server port 8080 differs from the service port 80; direct routing cannot change ports (use 80, or forwarding: nat)"])
+    }
+
     // MARK: health checks (line 27, the mapping opens at column 23)
 
     func checkHealth(_ mapping: String, _ expected: [String], file: StaticString = #filePath, line: UInt = #line) {
