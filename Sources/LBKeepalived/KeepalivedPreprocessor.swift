@@ -79,12 +79,7 @@ struct KeepalivedPreprocessor {
         }
         var text = Self.decomment(raw)
         if text.isEmpty { return }
-        if text.last == "\\" {
-            text.removeLast()
-            while let last = text.last, last == " " || last == "\t" { text.removeLast() }
-        } else {
-            continuing = nil
-        }
+        if !Self.dropContinuation(&text) { continuing = nil }
         if !text.isEmpty { definitions[name, default: Definition(lines: [], multiline: true)].lines.append(String(text)) }
     }
 
@@ -143,9 +138,7 @@ struct KeepalivedPreprocessor {
 
     private mutating func define(_ name: String, _ value: [Character]) {
         var text = Self.decomment(value)
-        if text.last == "\\" {
-            text.removeLast()
-            while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        if Self.dropContinuation(&text) {
             definitions[name] = Definition(lines: text.isEmpty ? [] : [String(text)], multiline: true)
             continuing = name
         } else {
@@ -212,6 +205,9 @@ struct KeepalivedPreprocessor {
         return changed ? .replaced(chars, following) : .unchanged
     }
 
+    /// What keepalived skips around the words of ~SEQ and ~LST (spaces and tabs, not every Unicode blank).
+    static let blanks = CharacterSet(charactersIn: " \t")
+
     /// keepalived's standard definitions, which a file may redefine.
     static let standard: Set<String> = ["_PWD", "_INSTANCE", "_RANDOM", "_HASH", "_BANG"]
 
@@ -252,12 +248,10 @@ struct KeepalivedPreprocessor {
         while j < chars.count, chars[j].isASCII, chars[j].isLetter || chars[j].isNumber || chars[j] == "_" { j += 1 }
         let name = String(chars[nameStart..<j])
         if braces {
-            var parameters: [Int] = []
             var words = ""
             while j < chars.count, chars[j] == " " || (chars[j].isASCII && chars[j].isNumber) { words.append(chars[j]); j += 1 }
             guard j < chars.count, chars[j] == "}", words.last != " " else { return nil }
-            parameters = words.split(separator: " ").compactMap { Int($0) }
-            return (name, parameters, j + 1)
+            return (name, words.split(separator: " ").compactMap { Int($0) }, j + 1)
         }
         guard j == chars.count || [" ", "\t", ",", ")"].contains(chars[j]) else { return nil }
         return (name, [], j)
@@ -283,6 +277,15 @@ struct KeepalivedPreprocessor {
         let matches = configID.map { String(chars[idStart..<idEnd]) == $0 } ?? false
         guard matches != negated else { return nil }
         return chars[idEnd...].firstIndex { $0 != " " && $0 != "\t" } ?? chars.count
+    }
+
+    /// Whether `text` ends in the `\\` that continues a definition on the next line; it is dropped, with
+    /// the blanks before it.
+    static func dropContinuation(_ text: inout [Character]) -> Bool {
+        guard text.last == "\\" else { return false }
+        text.removeLast()
+        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        return true
     }
 
     /// keepalived's decomment for a definition's value: the comment cut off (`#` or `!` outside quotes,
@@ -328,7 +331,7 @@ struct KeepalivedPreprocessor {
             sink.warning(position, "'\(String(chars))' \(invalid)")
             return nil
         }
-        var parts = inside.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingBlanks() }
+        var parts = inside.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: Self.blanks) }
         guard parts.count >= 2, parts.count <= 4, !parts[0].isEmpty, !parts[0].contains(" ") else {
             sink.warning(position, "'\(String(chars))' \(invalid)")
             return nil
@@ -341,7 +344,7 @@ struct KeepalivedPreprocessor {
             if text.first == "$", let r = Self.reference(text, at: 0), r.end == text.count, let d = definitions[r.name], !d.multiline {
                 text = Array(d.lines.first ?? "")
             }
-            guard let n = Self.integer(String(text).trimmingBlanks()) else {
+            guard let n = Self.integer(String(text).trimmingCharacters(in: Self.blanks)) else {
                 sink.warning(position, "'\(String(chars))': '\(part)' is no number (keepalived ignores the ~SEQ)")
                 return nil
             }
@@ -392,10 +395,10 @@ struct KeepalivedPreprocessor {
         var braced: [String]?
         for c in inside {
             if c == "{" && !inBraces { inBraces = true; braced = []; current = ""; continue }
-            if c == "}" && inBraces { inBraces = false; braced?.append(current.trimmingBlanks()); current = ""; continue }
-            if c == "," && inBraces { braced?.append(current.trimmingBlanks()); current = ""; continue }
+            if c == "}" && inBraces { inBraces = false; braced?.append(current.trimmingCharacters(in: Self.blanks)); current = ""; continue }
+            if c == "," && inBraces { braced?.append(current.trimmingCharacters(in: Self.blanks)); current = ""; continue }
             if c == "," {
-                groups.append(braced ?? [current.trimmingBlanks()])
+                groups.append(braced ?? [current.trimmingCharacters(in: Self.blanks)])
                 braced = nil
                 current = ""
                 continue
@@ -406,7 +409,7 @@ struct KeepalivedPreprocessor {
             sink.warning(position, "'\(String(chars))' \(invalid)")
             return nil
         }
-        groups.append(braced ?? [current.trimmingBlanks()])
+        groups.append(braced ?? [current.trimmingCharacters(in: Self.blanks)])
         guard groups.count >= 2, let variables = groups.first, variables.allSatisfy({ !$0.isEmpty && !$0.contains(" ") }) else {
             sink.warning(position, "'\(String(chars))' \(invalid)")
             return nil
@@ -446,9 +449,3 @@ struct KeepalivedPreprocessor {
     }
 }
 
-extension StringProtocol {
-    /// Without spaces and tabs at either end.
-    func trimmingBlanks() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-    }
-}
