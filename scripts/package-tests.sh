@@ -3,7 +3,10 @@
 # (part of `make test`; root, for chroot).
 #
 #   1. release binaries: swift build -c release --static-swift-stdlib in .build-release (incremental:
-#      seconds when nothing changed; a fresh clone pays the whole release build once)
+#      seconds when nothing changed; a fresh clone pays the whole release build once); or, with
+#      LB_PACKAGE_BIN (make test), the debug build's binaries that scripts/static-link.sh linked with the
+#      static Swift runtime, since a second build of the whole graph was a quarter of CI's run. Either
+#      way none may need libswiftCore.so, which no Debian package provides
 #   2. lb-agent and lb-controller packages at VERSION and at a later version (scripts/package.sh)
 #   3. lintian: no error on either package
 #   4. in a minimal Debian 12 root made by debootstrap (cached under .lab-cache/debian-root, so only
@@ -20,7 +23,9 @@
 #      changes), uninstall
 #
 # Usage: scripts/package-tests.sh [--keep]   (--keep: leave the work directory for a look afterwards)
-# Environment: LB_RELEASE_SCRATCH (default .build-release), LAB_CACHE (default .lab-cache),
+# Environment: LB_RELEASE_SCRATCH (default .build-release), LB_PACKAGE_BIN (default: build release
+# binaries; else the directory with lb-agent, lb-controller and lbctl; the licenses then come from the
+# debug build's checkouts in .build), LAB_CACHE (default .lab-cache),
 # DEBIAN_MIRROR (default http://deb.debian.org/debian).
 set -euo pipefail
 export PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin:/opt/swift/usr/bin
@@ -28,6 +33,14 @@ export PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin:/opt/swift/usr/bin
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 scratch=${LB_RELEASE_SCRATCH:-$repo/.build-release}
+bin=${LB_PACKAGE_BIN:-}
+if [ -n "$bin" ]; then
+    bin=$(cd "$bin" && pwd)
+    scratch=${LB_RELEASE_SCRATCH:-$repo/.build}
+else
+    bin=$scratch/release
+fi
+export LB_PACKAGE_BIN=$bin
 cache=${LAB_CACHE:-$repo/.lab-cache}/debian-root
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 suite=bookworm
@@ -54,13 +67,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# 1. The release binaries the packages carry, as `make package` builds them.
-step "release binaries in $scratch"
+# 1. The binaries the packages carry: release ones as `make package` builds them, or those given.
+if [ "$bin" = "$scratch/release" ]; then
+    step "release binaries in $scratch"
+    for product in lb-agent lb-controller lbctl; do
+        t=$(date +%s)
+        nice -n 19 swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product "$product" >"$work/build-$product.log" 2>&1 ||
+            { tail -30 "$work/build-$product.log" >&2; fail "release build of $product"; }
+        echo "  $product: $(($(date +%s) - t)) s"
+    done
+else
+    step "the binaries in $bin"
+fi
 for product in lb-agent lb-controller lbctl; do
-    t=$(date +%s)
-    nice -n 19 swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product "$product" >"$work/build-$product.log" 2>&1 ||
-        { tail -30 "$work/build-$product.log" >&2; fail "release build of $product"; }
-    echo "  $product: $(($(date +%s) - t)) s"
+    [ -x "$bin/$product" ] || fail "$bin/$product is missing"
+    if ldd "$bin/$product" | grep -q libswift; then fail "$bin/$product needs the shared Swift runtime: not linked with the static one"; fi
 done
 
 # 2. Two versions of each package from the same binaries: what an upgrade replaces.
@@ -190,7 +211,7 @@ step "Agent/install.sh and Controller/install.sh without dpkg"
 alt=$work/alt
 mkdir "$alt"
 for dir in Agent Controller; do
-    "$repo/$dir/install.sh" --root "$alt" --bin "$scratch/release" >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; fail "$dir/install.sh"; }
+    "$repo/$dir/install.sh" --root "$alt" --bin "$bin" >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; fail "$dir/install.sh"; }
 done
 for f in usr/local/bin/lb-agent usr/local/bin/lb-controller usr/local/bin/lbctl etc/systemd/system/lb-agent.service \
          etc/systemd/system/lb-controller.service etc/lb/agent.yaml etc/lb/controller.yaml; do
@@ -201,7 +222,7 @@ check "install.sh: state directories private" test "$(stat -c %a "$alt/var/lib/l
 echo "# edited" >>"$alt/etc/lb/agent.yaml"
 sums() { (cd "$alt" && find . -type f -exec md5sum {} + | sort -k2); }
 before=$(sums)
-"$repo/Agent/install.sh" --root "$alt" --bin "$scratch/release" >"$work/install.log" 2>&1
+"$repo/Agent/install.sh" --root "$alt" --bin "$bin" >"$work/install.log" 2>&1
 check "install.sh again: nothing changes, the edited configuration is kept" test "$(sums)" = "$before"
 check "install.sh says it kept the configuration" grep -q 'kept /etc/lb/agent.yaml' "$work/install.log"
 "$repo/Agent/install.sh" --root "$alt" --uninstall >"$work/install.log" 2>&1

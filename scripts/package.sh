@@ -14,7 +14,8 @@
 # Environment: LB_MAINTAINER (default: the maintainers' address below), SOURCE_DATE_EPOCH (default:
 # the last commit's time; the changelog's date, so the same commit gives the same package),
 # LB_DEB_COMPRESSION and LB_DEB_LEVEL (default xz at dpkg-deb's level; the tests use gzip at level 1,
-# about ten times faster on these binaries).
+# about ten times faster on these binaries), LB_PACKAGE_BIN (default SCRATCH/release: where the binaries
+# are; make test packages the debug build's, linked by scripts/static-link.sh).
 set -euo pipefail
 
 [ $# -eq 4 ] || { sed -n '2,18s/^# \{0,1\}//p' "$0" >&2; exit 2; }
@@ -22,6 +23,7 @@ product=$1 version=$2 scratch=$3 out=$4
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 die() { echo "package: error: $*" >&2; exit 1; }
+bin=${LB_PACKAGE_BIN:-$scratch/release}
 
 case "$product" in
     agent) name=lb-agent dir=$repo/Agent binaries=(lb-agent) docs=("$repo/docs/agent.md") ;;
@@ -30,7 +32,7 @@ case "$product" in
 esac
 [[ "$version" =~ ^[0-9][A-Za-z0-9.+~]*$ ]] || die "VERSION '$version' is not a Debian native version (digits first; letters, digits, . + ~)"
 for b in "${binaries[@]}"; do
-    [ -x "$scratch/release/$b" ] || die "$scratch/release/$b is missing: build it with swift build -c release --static-swift-stdlib --scratch-path $scratch --product $b"
+    [ -x "$bin/$b" ] || die "$bin/$b is missing: build it with swift build -c release --static-swift-stdlib --scratch-path $scratch --product $b"
 done
 for tool in dpkg-deb dpkg-shlibdeps strip gzip; do command -v "$tool" >/dev/null || die "$tool is missing (Debian packages dpkg-dev, binutils)"; done
 maintainer=${LB_MAINTAINER:-"lb maintainers <maintainers@users.noreply.r-seed-0188e1cd.example>"}
@@ -39,14 +41,14 @@ commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 mkdir -p "$out"
 # Absolute, since dpkg-shlibdeps runs from a directory of its own below.
-out=$(cd "$out" && pwd) scratch=$(cd "$scratch" && pwd)
+out=$(cd "$out" && pwd) scratch=$(cd "$scratch" && pwd) bin=$(cd "$bin" && pwd)
 stage=$(mktemp -d "$out/.stage-$name.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 root=$stage/root
 doc=$root/usr/share/doc/$name
 
 for b in "${binaries[@]}"; do
-    install -D -m 0755 "$scratch/release/$b" "$root/usr/bin/$b"
+    install -D -m 0755 "$bin/$b" "$root/usr/bin/$b"
     # Symbols only serve a debugger; the binaries shrink to about a third.
     strip --strip-all "$root/usr/bin/$b"
 done
