@@ -349,3 +349,17 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// scripts/fuzz.sh sets LB_FUZZ=1: lb's own modules are then compiled for libFuzzer (coverage and the address
+// sanitizer; -DFUZZ turns on the drivers) in the same scratch path as the debug build, whose objects of the
+// dependencies are reused as they are. A separate instrumented build of SwiftNIO, BoringSSL and the rest took
+// a tenth of CI's run; coverage of lb's own code is what guides the fuzzer anyway.
+if Context.environment["LB_FUZZ"] == "1" {
+    let fuzzer: [String] = ["-sanitize=fuzzer,address"]
+    for target in package.targets where target.type == .regular || target.type == .executable {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(fuzzer), .define("FUZZ")]
+        if target.type == .executable {
+            target.linkerSettings = (target.linkerSettings ?? []) + [.unsafeFlags(fuzzer)]
+        }
+    }
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs one libFuzzer target for a bounded time. Usage: scripts/fuzz.sh TARGET [SECONDS]   (default 30)
+# Runs one libFuzzer target for a bounded time. Usage: scripts/fuzz.sh [--build-only] TARGET [SECONDS]   (default 30)
+#   --build-only: build the target and stop (make test builds all eight before running any)
 #   document:  DSSE envelope decoding and verification, sealed gossip packets, key files (DocumentFuzz)
 #   netlink:   decoders of kernel netlink replies (NetlinkFuzz)
 #   vrrp:      VRRP/IPv4 decoders and the state machine's receive path (VRRPFuzz)
@@ -11,6 +12,8 @@
 # Exits non-zero when the fuzzer finds a crash; the input is kept under .fuzz/artifacts/TARGET/.
 set -euo pipefail
 
+build_only=0
+if [ "${1:-}" = "--build-only" ]; then build_only=1; shift; fi
 target="${1:?usage: scripts/fuzz.sh document|netlink|vrrp|gossip|gossipnet|health|controller|connsync [SECONDS]}"
 seconds="${2:-30}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -28,17 +31,18 @@ case "$target" in
     *) echo "fuzz.sh: unknown target '$target' (document, netlink, vrrp, gossip, gossipnet, health, controller, connsync)" >&2; exit 2 ;;
 esac
 
-scratch=.build-fuzz
 seeds=Tests/Fuzz/$target-corpus     # committed seed inputs, never written by the fuzzer
 corpus=.fuzz/$target-corpus         # what the fuzzer learns; git-ignored
 artifacts=.fuzz/artifacts/$target/
 
-# -sanitize=fuzzer instruments every Swift module of the product; libsodium is a system library and
-# stays uninstrumented. Address sanitizer catches misuse of the unsafe buffers handed to libsodium.
-build_flags=(-c debug --scratch-path "$scratch" --product "$product"
-             -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZ)
-swift build "${build_flags[@]}"
-binary="$(swift build "${build_flags[@]}" --show-bin-path)/$product"
+# LB_FUZZ=1 makes Package.swift compile lb's own modules with -sanitize=fuzzer,address and -DFUZZ, in the
+# debug build's scratch path: the dependencies (and libsodium, a system library) stay uninstrumented and
+# are not built again. The address sanitizer catches misuse of the unsafe buffers handed to libsodium.
+# The next plain `swift build` compiles lb's modules back without it.
+export LB_FUZZ=1
+swift build --product "$product"
+[ "$build_only" = 1 ] && exit 0
+binary="$(swift build --show-bin-path)/$product"
 
 # Swift's backtracer would intercept the crash signals libFuzzer reports on.
 export SWIFT_BACKTRACE=enable=no
