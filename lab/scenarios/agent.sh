@@ -280,7 +280,7 @@ lab_wait 18 lacks_destination lvs2 192.168.1.103:80
 lab_check "lvs2 removed rs2 too" lacks_destination lvs2 192.168.1.103:80
 lab_check_log "lvs1 logged rs2 down" 'rs2 192\.168\.1\.103:80 of 192\.168\.1\.200:80/tcp down after 3 failures: connection refused' /tmp/agent-lvs1.log
 lab_check_output "lvs1's status shows rs2's check down" '^check +rs2 192\.168\.1\.103:80 of 192\.168\.1\.200:80/tcp tcp: down' \
-    lab_ns lvs1 lb-agent status --config /etc/lb/lvs1.yaml
+    lab_ns lvs1 lb-agent status --timeout 30 --config /etc/lb/lvs1.yaml
 lab_check_output "the client is still served, by the others" '^hello from rs[13]$' lab_http_get client "http://$VIP/"
 t0=$(lab_now_ms)
 lab_http_server rs2 "hello from rs2"
@@ -327,7 +327,7 @@ repaired drain_deadline_removed "$t0" 10 lacks_destination lvs1 "$drained"
 lab_check_output "lvs1 logged the drain with its open connections" "rs$n $drained of $SERVICE/tcp drained at its deadline with [1-9][0-9]* connections? still open: removed" \
     cat /tmp/agent-lvs1.log
 lab_check_output "lvs1's status reports it" "^drained +rs$n $drained of $SERVICE/tcp at .*: deadline, [1-9][0-9]* connection\(s\) still open" \
-    lab_ns lvs1 lb-agent status --config /etc/lb/lvs1.yaml
+    lab_ns lvs1 lb-agent status --timeout 30 --config /etc/lb/lvs1.yaml
 kill "$holder" 2>/dev/null
 
 # ---------------------------------------------------------------------------------------------
