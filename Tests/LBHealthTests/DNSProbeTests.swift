@@ -1,5 +1,4 @@
 import Foundation
-import LBProcess
 import NIOCore
 import NIOPosix
 import XCTest
@@ -63,23 +62,12 @@ struct Dnsmasq {
                          "--bind-interfaces", "--listen-address=127.0.0.1", "--port=\(port)", "--pid-file=", "--user=root",
                          "--local=/example.test/", "--host-record=www.example.test,192.0.2.10,2001:db8::10",
                          "--txt-record=txt.example.test,hello"]
-        let task = Task { try? await ChildProcess.run(path, arguments: arguments, budget: .seconds(60), outputLimit: 16 * 1024) }
-        test.addTeardownBlock {
-            task.cancel()
-            _ = await task.value
-        }
         let server = Dnsmasq(endpoint: Endpoint(address: IPAddress("127.0.0.1")!, port: port))
         // Ready when it answers its own record.
-        let group = MultiThreadedEventLoopGroup.singleton
-        let probe = NIOHealthProbe(group: group)
+        let probe = NIOHealthProbe(group: MultiThreadedEventLoopGroup.singleton)
         let check = HealthCheck(kind: .dns, connectTimeoutMilliseconds: 200, queryType: "A", queryName: "www.example.test")
-        for _ in 0..<50 {
-            if await probe.probe(check, target: server.endpoint).outcome == .success { return server }
-            try await Task.sleep(for: .milliseconds(50))
+        return try await TestDaemon.start(test, path, arguments) {
+            await probe.probe(check, target: server.endpoint).outcome == .success ? server : nil
         }
-        task.cancel()
-        let output = await task.value.map { String(decoding: $0.output, as: UTF8.self) } ?? "(did not start)"
-        XCTFail("dnsmasq did not answer on port \(port):\n\(output)")
-        throw XCTSkip("dnsmasq did not start")
     }
 }

@@ -94,25 +94,12 @@ asyncio.run(main())
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lb-smtp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let task = Task {
-            try? await ChildProcess.run(python, arguments: ["-c", script, dir.path, refuseHelo ? "1" : "0"], budget: .seconds(60), outputLimit: 16 * 1024)
-        }
-        test.addTeardownBlock {
-            task.cancel()
-            _ = await task.value
-            try? FileManager.default.removeItem(at: dir)
-        }
+        test.addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         let portFile = dir.appendingPathComponent("port")
-        for _ in 0..<200 {
-            if let text = try? String(contentsOf: portFile, encoding: .utf8), let port = Int(text) {
-                return SMTPServer(endpoint: Endpoint(address: IPAddress("127.0.0.1")!, port: port), directory: dir)
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        return try await TestDaemon.start(test, python, ["-c", script, dir.path, refuseHelo ? "1" : "0"]) {
+            guard let text = try? String(contentsOf: portFile, encoding: .utf8), let port = Int(text) else { return nil }
+            return SMTPServer(endpoint: Endpoint(address: IPAddress("127.0.0.1")!, port: port), directory: dir)
         }
-        task.cancel()
-        let output = await task.value.map { String(decoding: $0.output, as: UTF8.self) } ?? "(did not start)"
-        XCTFail("aiosmtpd did not start:\n\(output)")
-        throw XCTSkip("aiosmtpd did not start")
     }
 
     func helos() throws -> [String] {
