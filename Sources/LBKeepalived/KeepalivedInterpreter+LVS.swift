@@ -608,7 +608,13 @@ extension KeepalivedReader {
                 check.dnsName = word
             }
         case "helo_name":
-            check.heloName = argument(s, 0, "the name sent in HELO") ?? check.heloName
+            // smtp_helo_name_handler reports a missing name and goes on, unlike the handlers argument() is for.
+            if let name = s.arguments.first {
+                check.heloName = name
+            } else {
+                rejected(s.position, "SMTP_CHECK helo name missing", otherwise: "ignores the line",
+                         imported: "imported with \(check.heloName ?? "the default, \(HealthCheck.defaultHeloName)")")
+            }
         case "host" where checker == "SMTP_CHECK":
             ignored(s, "deprecated in keepalived; lb checks the real server itself, at connect_port")
         default:
