@@ -45,8 +45,9 @@ extension HealthProbe {
 /// The real probes: SwiftNIO sockets on a shared event loop group, and child processes for exec.
 ///
 /// Every kind is bounded as a whole by the check's `connect_timeout`, as keepalived bounds its connect and
-/// its reads by `connect_timeout`: for `http` and `websocket` that is connect, request and answer together;
-/// for `exec` it is the command's whole run, after which its process group is killed.
+/// its reads by `connect_timeout`: for `http`, `websocket` and `smtp` that is connect, request and answer
+/// together; for `udp`, `dns` and `ping` the datagram and its answer (or the silence); for `exec` it is the
+/// command's whole run, after which its process group is killed.
 ///
 /// Each probe opens a fresh connection and closes it after the verdict; nothing is pooled, so a server that
 /// stops accepting new connections fails its check even while old ones still work. The target is
@@ -202,7 +203,9 @@ extension NIOHealthProbe {
         case .ping:
             let exchange = PingExchange.make(to: address, id: .random(in: 0...UInt16.max), sequence: .random(in: 0...UInt16.max))
             outcome = DatagramProbe.start(exchange, to: address, over: .icmp, budget: budget, on: loop)
-        default:
+        case .tcp, .http, .https, .websocket, .exec:
+            return done(.failure("\(check.kind.rawValue) is not a UDP, DNS, SMTP or ping check"))  // started before this
+        case .smtp:
             let helo = check.heloName ?? HealthCheck.defaultHeloName
             outcome = loop.onOwnThread {
                 SocketProbe.connect(to: address, budget: budget, on: loop) { pipeline, verdict in
