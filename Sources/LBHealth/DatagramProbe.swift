@@ -25,7 +25,8 @@ enum DatagramProbe {
         case udp
         /// A raw ICMP (ICMPv6 for a v6 target) socket: root has CAP_NET_RAW, where an unprivileged ICMP
         /// datagram socket needs `net.ipv4.ping_group_range` to admit the group (Debian's default, `1 0`,
-        /// admits nobody, and keepalived widens that global setting itself; lb leaves it alone).
+        /// admits nobody, and keepalived widens that global setting itself; lb leaves it alone). Every raw
+        /// socket sees every echo reply the host gets, so replies are matched by source, identifier and sequence.
         case icmp
     }
 
