@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
 SWIFT ?= swift
 # Debian packages for building (libsodium) and for the test run.
-APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config keepalived qemu-system-x86 busybox-static ipvsadm cpio kmod iproute2 python3-aiosmtpd chromium openssl \
+APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config keepalived qemu-system-x86 busybox-static ipvsadm cpio kmod iproute2 python3-aiosmtpd dnsmasq-base chromium openssl \
 	dpkg-dev binutils debootstrap lintian systemd e2fsprogs
 # The packages' version (make package); a native Debian version, so no revision.
 VERSION := $(shell cat VERSION)

@@ -6,7 +6,7 @@
 #   vrrp:      VRRP/IPv4 decoders and the state machine's receive path (VRRPFuzz)
 #   gossip:    gossip packet decoder and the SWIM engine's receive path (GossipFuzz)
 #   gossipnet: the sealed transport's receive path: frame splitting, opening, decoding (GossipNetFuzz)
-#   health:    health-probe answers through the probe's HTTP pipeline, and gossiped node reports (HealthFuzz)
+#   health:    health-probe answers: HTTP through the probe's pipeline, DNS, UDP and ICMP replies, SMTP conversations; gossiped node reports (HealthFuzz)
 #   controller: request signature headers, reports through the cluster view, the event stream and API bodies (ControllerFuzz)
 #   connsync:  IPVS sync datagrams and the kernel's connection listing, as the connection handover reads them (ConnSyncFuzz)
 # Exits non-zero when the fuzzer finds a crash; the input is kept under .fuzz/artifacts/TARGET/.

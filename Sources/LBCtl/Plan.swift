@@ -80,6 +80,7 @@ enum PlanText {
             var what = c.kind.rawValue
             if c.kind == .http || c.kind == .websocket { what += " \(c.path) expect \(c.expectStatus)" }
             if c.kind == .exec, let cmd = c.command { what += " '\(cmd)'" }
+            if c.kind == .dns { what += " \(c.dnsQueryType.rawValue) \(c.queryName ?? ".")" }
             line("health \(what) \(h.target) every \(millis(c.intervalMilliseconds)), timeout \(millis(c.connectTimeoutMilliseconds)), \(c.retries) retries")
         }
         if let t = p.ipvsTimeouts { line("ipvs timeouts tcp \(t.tcp)s tcpfin \(t.tcpFin)s udp \(t.udp)s") }

@@ -45,8 +45,9 @@ extension HealthProbe {
 /// The real probes: SwiftNIO sockets on a shared event loop group, and child processes for exec.
 ///
 /// Every kind is bounded as a whole by the check's `connect_timeout`, as keepalived bounds its connect and
-/// its reads by `connect_timeout`: for `http` and `websocket` that is connect, request and answer together;
-/// for `exec` it is the command's whole run, after which its process group is killed.
+/// its reads by `connect_timeout`: for `http`, `websocket` and `smtp` that is connect, request and answer
+/// together; for `udp`, `dns` and `ping` the datagram and its answer (or the silence); for `exec` it is the
+/// command's whole run, after which its process group is killed.
 ///
 /// Each probe opens a fresh connection and closes it after the verdict; nothing is pooled, so a server that
 /// stops accepting new connections fails its check even while old ones still work. The target is
@@ -80,6 +81,11 @@ public final class NIOHealthProbe: HealthProbe {
                 done(ProbeResult(outcome: run.outcome, latency: ContinuousClock.now - start, output: run.output, weight: run.weight))
             }
             return
+        }
+        if check.kind == .ping || check.kind == .udp || check.kind == .dns || check.kind == .smtp {
+            return startProtocolCheck(check, target: target, port: port, budget: budget) { outcome in
+                done(ProbeResult(outcome: outcome, latency: ContinuousClock.now - start))
+            }
         }
         guard (1...65535).contains(port) else {
             return done(ProbeResult(outcome: .failure("port \(port) is out of range"), latency: ContinuousClock.now - start))
@@ -166,8 +172,52 @@ public final class NIOHealthProbe: HealthProbe {
         case .websocket:
             if let problem = HTTPExchange.unsendable(check) { return .failure(Unsendable(reason: problem)) }
             return .success([Step(exchange: .http(HTTPExchange.upgrade(check, address: target.address, port: port)))])
-        case .tcp, .exec:
+        case .tcp, .exec, .udp, .dns, .smtp, .ping:
             return .failure(Unsendable(reason: "\(check.kind.rawValue) is not an HTTP check"))  // started before this
+        }
+    }
+}
+
+extension NIOHealthProbe {
+    /// keepalived's UDP_CHECK, DNS_CHECK, SMTP_CHECK and PING_CHECK, each bounded as a whole by `budget`.
+    private func startProtocolCheck(_ check: HealthCheck, target: Endpoint, port: Int, budget: Duration,
+                                    done: @escaping @Sendable (ProbeResult.Outcome) -> Void) {
+        guard check.kind == .ping || (1...65535).contains(port) else { return done(.failure("port \(port) is out of range")) }
+        let address: SocketAddress
+        do {
+            address = try SocketAddress(target.address, port: check.kind == .ping ? 0 : port)
+        } catch {
+            return done(.failure("cannot reach \(target.address): \(error)"))
+        }
+        let loop = group.next()
+        let outcome: EventLoopFuture<ProbeResult.Outcome>
+        switch check.kind {
+        case .udp:
+            switch UDPExchange.make(check) {
+            case .failure(let unsendable): return done(.failure(unsendable.reason))
+            case .success(let exchange): outcome = DatagramProbe.start(exchange, to: address, over: .udp, budget: budget, on: loop)
+            }
+        case .dns:
+            outcome = DatagramProbe.start(DNSExchange.make(check, id: .random(in: 0...UInt16.max)), to: address, over: .udp,
+                                          budget: budget, on: loop)
+        case .ping:
+            let exchange = PingExchange.make(to: address, id: .random(in: 0...UInt16.max), sequence: .random(in: 0...UInt16.max))
+            outcome = DatagramProbe.start(exchange, to: address, over: .icmp, budget: budget, on: loop)
+        case .tcp, .http, .https, .websocket, .exec:
+            return done(.failure("\(check.kind.rawValue) is not a UDP, DNS, SMTP or ping check"))  // started before this
+        case .smtp:
+            let helo = check.heloName ?? HealthCheck.defaultHeloName
+            outcome = loop.onOwnThread {
+                SocketProbe.connect(to: address, budget: budget, on: loop) { pipeline, verdict in
+                    try pipeline.addHandler(SMTPProbeHandler(heloName: helo, verdict: verdict))
+                }
+            }
+        }
+        outcome.whenComplete { result in
+            switch result {
+            case .success(let o): done(o)
+            case .failure(let error): done(.failure("probe not run: \(error)"))  // the loop is shutting down
+            }
         }
     }
 }

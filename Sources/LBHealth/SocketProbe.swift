@@ -34,14 +34,25 @@ enum SocketProbe {
         } catch {
             return loop.makeSucceededFuture(.failure("cannot connect to \(address): \(error)"))
         }
-        if loop.inEventLoop { return start(exchange, to: socketAddress, budget: budget, on: loop) }
-        // Submitted rather than called here, so the socket is created on the loop's thread and belongs to
-        // that thread's network namespace, not to whichever pool thread asked.
-        return loop.flatSubmit { start(exchange, to: socketAddress, budget: budget, on: loop) }
+        return loop.onOwnThread { start(exchange, to: socketAddress, budget: budget, on: loop) }
     }
 
     private static func start(_ exchange: SocketExchange, to address: SocketAddress, budget: Duration,
                               on loop: any EventLoop) -> EventLoopFuture<ProbeResult.Outcome> {
+        connect(to: address, budget: budget, on: loop) { pipeline, verdict in
+            if let tls = exchange.tls {
+                try pipeline.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
+            }
+            try addHTTPProbeHandlers(exchange.http, to: pipeline, verdict: verdict, budget: budget)
+        }
+    }
+
+    /// A TCP probe's frame, whatever it speaks once connected (HTTP, SMTP): the connect, the deadline over
+    /// connect and exchange together, one verdict, and the connection closed after it. `handlers` builds the
+    /// pipeline that reaches the verdict. Called on `loop`.
+    static func connect(to address: SocketAddress, budget: Duration, on loop: any EventLoop,
+                        handlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations, NIOLoopBound<Verdict>) throws -> Void)
+        -> EventLoopFuture<ProbeResult.Outcome> {
         let verdict = NIOLoopBound(Verdict(loop.makePromise()), eventLoop: loop)
         let timeAmount = TimeAmount(budget)
         let deadline = loop.scheduleTask(in: timeAmount) {
@@ -53,11 +64,7 @@ enum SocketProbe {
             .channelInitializer { channel in
                 verdict.value.channel = channel
                 return channel.eventLoop.makeCompletedFuture {
-                    let pipeline = channel.pipeline.syncOperations
-                    if let tls = exchange.tls {
-                        try pipeline.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
-                    }
-                    try addHTTPProbeHandlers(exchange.http, to: pipeline, verdict: verdict, budget: budget)
+                    try handlers(channel.pipeline.syncOperations, verdict)
                 }
             }
         bootstrap.connect(to: address).whenComplete { result in
@@ -134,6 +141,14 @@ enum SocketProbe {
         default:
             return "\(error)"
         }
+    }
+}
+
+extension EventLoop {
+    /// `body` on this loop's thread: submitted when called from elsewhere, so a socket it creates belongs to
+    /// that thread's network namespace, not to whichever pool thread asked.
+    func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        inEventLoop ? body() : flatSubmit(body)
     }
 }
 

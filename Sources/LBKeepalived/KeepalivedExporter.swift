@@ -302,6 +302,30 @@ private struct Writer {
                 if c.dynamicWeight { w.line("misc_dynamic") }
                 timing(&w)
             }
+        case .udp:
+            block("UDP_CHECK") { w in
+                if let port = c.port { w.line("connect_port \(port)") }
+                if let payload = c.payload { w.line("payload \(payload)") }
+                if c.requireReply { w.line("require_reply" + (c.reply.map { " \($0)" } ?? "")) }
+                if let v = c.minReplyLength { w.line("min_reply_length \(v)") }
+                if let v = c.maxReplyLength { w.line("max_reply_length \(v)") }
+                timing(&w)
+            }
+        case .dns:
+            try block("DNS_CHECK") { w in
+                if let port = c.port { w.line("connect_port \(port)") }
+                if let type = c.queryType { w.line("type \(type)") }
+                if let name = c.queryName { w.line("name \(try Self.word(name, what: "DNS name"))") }
+                timing(&w)
+            }
+        case .smtp:
+            try block("SMTP_CHECK") { w in
+                if let port = c.port { w.line("connect_port \(port)") }
+                if let helo = c.heloName { w.line("helo_name \(try Self.word(helo, what: "HELO name"))") }
+                timing(&w)
+            }
+        case .ping:
+            block("PING_CHECK") { w in timing(&w) }
         }
     }
 

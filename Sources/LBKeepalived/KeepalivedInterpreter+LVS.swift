@@ -397,7 +397,10 @@ extension KeepalivedReader {
     }
 
     struct CheckBlock {
-        enum Kind: String { case tcp = "TCP_CHECK", http = "HTTP_GET", ssl = "SSL_GET", misc = "MISC_CHECK" }
+        enum Kind: String {
+            case tcp = "TCP_CHECK", http = "HTTP_GET", ssl = "SSL_GET", misc = "MISC_CHECK"
+            case udp = "UDP_CHECK", dns = "DNS_CHECK", smtp = "SMTP_CHECK", ping = "PING_CHECK"
+        }
         var kind: Kind
         var position: SourcePosition
         var timing: CheckTiming
@@ -410,6 +413,16 @@ extension KeepalivedReader {
         var command: String?
         var miscTimeout: Int?
         var miscDynamic = false
+        /// UDP_CHECK's payload and require_reply data, in keepalived's hex notation as written.
+        var payload: String?
+        var requireReply = false
+        var reply: String?
+        var minReplyLength: Int?
+        var maxReplyLength: Int?
+        /// DNS_CHECK's type and name, as written.
+        var dnsType: String?
+        var dnsName: String?
+        var heloName: String?
     }
 
     /// A timing line of a virtual_server, real_server or checker; keepalived ignores a rejected value and
@@ -454,14 +467,14 @@ extension KeepalivedReader {
                 self.timing(s, into: &timing)
             case "virtualhost":
                 virtualhost = argument(s, 0, "a host name")
-            case "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK":
+            case "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK", "UDP_CHECK", "DNS_CHECK", "SMTP_CHECK", "PING_CHECK":
                 if let c = checker(s) { checks.append(c) }
             default:
                 if isChecker {
                     for child in s.block ?? [] where !(KeepalivedKeywords.checkers[k] ?? []).contains(child.keyword) {
                         unknown(child, in: k, known: KeepalivedKeywords.checkers[k] ?? [])
                     }
-                    ignored(s, "lb checks with TCP connect, HTTP(S) GET, WebSocket upgrade or a command")
+                    ignored(s, "lb checks with TCP connect, HTTP(S) GET, WebSocket upgrade, a command, UDP, DNS, SMTP or ping")
                 } else {
                     ignored(s)
                 }
@@ -494,7 +507,8 @@ extension KeepalivedReader {
                 }
                 continue
             }
-            guard checkBlock(s, takesBlock: k == "url") else { continue }
+            guard checkBlock(s, takesBlock: k == "url" || (k == "host" && kind == .smtp)) else { continue }
+            if protocolCheckerKeyword(s, of: c.keyword, into: &check) { continue }
             switch k {
             case "connect_port":
                 check.connectPort = unsigned(s, 0, range: 1...65535, what: "connect_port", otherwise: "ignores the line and checks the real server's own port") ?? check.connectPort
@@ -544,6 +558,69 @@ extension KeepalivedReader {
         default:
             return check
         }
+    }
+
+    /// A keyword of UDP_CHECK, DNS_CHECK or SMTP_CHECK, read as their handlers read it (check_udp.c,
+    /// check_dns.c, check_smtp.c): a value keepalived rejects leaves what was there, with a warning. false for
+    /// any other keyword.
+    mutating func protocolCheckerKeyword(_ s: KeepalivedStatement, of checker: String, into check: inout CheckBlock) -> Bool {
+        switch s.keyword {
+        case "payload":
+            // make_strvec_str: the words joined by one space, then read as hex.
+            guard argument(s, 0, "the payload in hex") != nil else { return true }
+            let hex = s.arguments.joined(separator: " ")
+            if HexPattern(hex, wildcards: false) == nil {
+                rejected(s.position, "Invalid hex string for UDP_CHECK payload '\(hex)'", otherwise: "sends its default payload", imported: "imported without it")
+            } else {
+                check.payload = hex
+            }
+        case "require_reply":
+            check.requireReply = true
+            guard !s.arguments.isEmpty else { return true }
+            let hex = s.arguments.joined(separator: " ")
+            if HexPattern(hex, wildcards: true) == nil {
+                rejected(s.position, "Invalid hex string for UDP_CHECK reply '\(hex)'", otherwise: "requires a reply and accepts any",
+                         imported: "imported as require_reply without reply data")
+            } else {
+                check.reply = hex
+            }
+        case "min_reply_length", "max_reply_length":
+            let current = s.keyword == "min_reply_length" ? check.minReplyLength : check.maxReplyLength
+            let v = unsigned(s, 0, range: 0...65535, what: "UDP_CHECK \(s.keyword)", otherwise: "ignores the line") ?? current
+            if s.keyword == "min_reply_length" { check.minReplyLength = v } else { check.maxReplyLength = v }
+        case "type" where checker == "DNS_CHECK":
+            guard let word = argument(s, 0, "a DNS type") else { return true }
+            if DNSQueryType(name: word) == nil {
+                let known = DNSQueryType.allCases.map(\.rawValue).joined(separator: " ")
+                rejected(s.position, "Unknown DNS check type \(word) (keepalived knows \(known))", otherwise: "ignores the line",
+                         imported: "imported as \(check.dnsType ?? "SOA")")
+            } else {
+                check.dnsType = word
+            }
+        case "name" where checker == "DNS_CHECK":
+            guard let word = argument(s, 0, "the name to query") else { return true }
+            if check.dnsName != nil {
+                rejected(s.position, "DNS_CHECK name already specified", otherwise: "keeps the first", imported: "imported with the first")
+            } else if let problem = HealthCheck.dnsNameProblem(word) {
+                rejected(s.position, "DNS_CHECK name '\(word)' \(problem)", otherwise: "ignores the line and asks about the root",
+                         imported: "imported without it")
+            } else {
+                check.dnsName = word
+            }
+        case "helo_name":
+            // smtp_helo_name_handler reports a missing name and goes on, unlike the handlers argument() is for.
+            if let name = s.arguments.first {
+                check.heloName = name
+            } else {
+                rejected(s.position, "SMTP_CHECK helo name missing", otherwise: "ignores the line",
+                         imported: "imported with \(check.heloName ?? "the default, \(HealthCheck.defaultHeloName)")")
+            }
+        case "host" where checker == "SMTP_CHECK":
+            ignored(s, "deprecated in keepalived; lb checks the real server itself, at connect_port")
+        default:
+            return false
+        }
+        return true
     }
 
     /// One url block; nil when it has no path, which keepalived drops (url_check).
@@ -673,13 +750,33 @@ extension KeepalivedReader {
             }
             hc = HealthCheck(kind: .exec, command: words.joined(separator: " "), dynamicWeight: c.miscDynamic)
             if words.isEmpty { return nil }
+        case .udp:
+            hc = HealthCheck(kind: .udp, payload: c.payload, requireReply: c.requireReply, reply: c.reply)
+            if c.reply != nil {
+                hc.minReplyLength = c.minReplyLength
+                hc.maxReplyLength = c.maxReplyLength
+            } else if c.minReplyLength != nil || c.maxReplyLength != nil {
+                // check_udp.c compares lengths only with reply data.
+                sink.warning(c.position, "ignored: min_reply_length and max_reply_length without reply data after require_reply (keepalived checks lengths only against reply data)")
+            }
+        case .dns:
+            hc = HealthCheck(kind: .dns, queryType: c.dnsType, queryName: c.dnsName)
+        case .smtp:
+            hc = HealthCheck(kind: .smtp, heloName: c.heloName)
+        case .ping:
+            hc = HealthCheck(kind: .ping)
         }
         hc.port = c.connectPort
         hc.intervalMilliseconds = t.delayLoop ?? KeepalivedDefaults.delayLoopMilliseconds
-        let retry = t.retry ?? (c.kind == .misc ? KeepalivedDefaults.miscRetry : KeepalivedDefaults.retry)
+        let retry = t.retry ?? (c.kind == .misc ? KeepalivedDefaults.miscRetry : c.kind == .dns ? KeepalivedDefaults.dnsRetry : KeepalivedDefaults.retry)
         hc.retries = retry + 1
         hc.retryDelayMilliseconds = t.delayBeforeRetry
-            ?? (c.kind == .http ? KeepalivedDefaults.httpDelayBeforeRetryMilliseconds : KeepalivedDefaults.delayBeforeRetryMilliseconds)
+            ?? (c.kind == .http ? KeepalivedDefaults.httpDelayBeforeRetryMilliseconds
+                : c.kind == .dns ? hc.intervalMilliseconds : KeepalivedDefaults.delayBeforeRetryMilliseconds)
+        if c.kind == .ping && c.connectPort != nil {
+            sink.warning(c.position, "ignored: connect_port in PING_CHECK (an ICMP echo has no port)")
+            hc.port = nil
+        }
         if c.kind == .misc {
             hc.connectTimeoutMilliseconds = c.miscTimeout ?? hc.intervalMilliseconds
         } else {
@@ -697,6 +794,11 @@ extension KeepalivedReader {
         if a.urls != b.urls { out.append("urls \(a.fetches.map(\.path)) vs \(b.fetches.map(\.path))") }
         if a.sni != b.sni { out.append("enable_sni \(a.sni) vs \(b.sni)") }
         if a.dynamicWeight != b.dynamicWeight { out.append("misc_dynamic \(a.dynamicWeight) vs \(b.dynamicWeight)") }
+        if a.payload != b.payload { out.append("payload \(a.payload ?? "none") vs \(b.payload ?? "none")") }
+        if a.requireReply != b.requireReply || a.reply != b.reply { out.append("require_reply \(a.reply ?? "\(a.requireReply)") vs \(b.reply ?? "\(b.requireReply)")") }
+        if a.minReplyLength != b.minReplyLength || a.maxReplyLength != b.maxReplyLength { out.append("reply lengths differ") }
+        if a.queryType != b.queryType || a.queryName != b.queryName { out.append("DNS query \(a.dnsQueryType) \(a.queryName ?? ".") vs \(b.dnsQueryType) \(b.queryName ?? ".")") }
+        if a.heloName != b.heloName { out.append("helo_name \(a.heloName ?? "default") vs \(b.heloName ?? "default")") }
         if a.command != b.command { out.append("misc_path \(a.command ?? "") vs \(b.command ?? "")") }
         if a.intervalMilliseconds != b.intervalMilliseconds { out.append("delay_loop \(seconds(a.intervalMilliseconds)) vs \(seconds(b.intervalMilliseconds))") }
         if a.connectTimeoutMilliseconds != b.connectTimeoutMilliseconds { out.append("connect_timeout \(seconds(a.connectTimeoutMilliseconds)) vs \(seconds(b.connectTimeoutMilliseconds))") }

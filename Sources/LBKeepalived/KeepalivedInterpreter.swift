@@ -27,6 +27,8 @@ enum KeepalivedDefaults {
     /// retry: 1 for TCP and HTTP checkers, 0 for MISC_CHECK.
     static let retry = 1
     static let miscRetry = 0
+    /// DNS_CHECK's own (check_dns.h, `DNS_DEFAULT_RETRY`); its delay_before_retry defaults to delay_loop.
+    static let dnsRetry = 3
     /// delay_before_retry: 3 s for HTTP_GET and SSL_GET, 1 s otherwise.
     static let delayBeforeRetryMilliseconds = 1_000
     static let httpDelayBeforeRetryMilliseconds = 3_000

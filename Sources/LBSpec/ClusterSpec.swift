@@ -426,6 +426,15 @@ public struct HealthCheck: Sendable, Equatable {
         case websocket
         /// `command` exits 0 (run with the real server's address and port as arguments).
         case exec
+        /// A UDP datagram (`payload`) draws no ICMP port unreachable, or with `requireReply` a matching reply
+        /// (keepalived's UDP_CHECK).
+        case udp
+        /// A DNS query over UDP (`queryType`, `queryName`) is answered NOERROR (keepalived's DNS_CHECK).
+        case dns
+        /// An SMTP server greets with 220 and answers HELO with 250 (keepalived's SMTP_CHECK).
+        case smtp
+        /// An ICMP (ICMPv6) echo request is answered (keepalived's PING_CHECK).
+        case ping
     }
 
     public var kind: Kind
@@ -452,11 +461,29 @@ public struct HealthCheck: Sendable, Equatable {
     public var caFile: String?
     /// exec: exit statuses 2–255 pass and set the server's weight to the status minus 2 (misc_dynamic).
     public var dynamicWeight: Bool
+    /// udp: the datagram sent, in keepalived's hex notation; nil sends keepalived's 32-byte filler.
+    public var payload: String?
+    /// udp: no reply within `connectTimeoutMilliseconds` fails the check instead of passing it.
+    public var requireReply: Bool
+    /// udp with `requireReply`: hex the reply must begin with, `x` a nibble that matches anything.
+    public var reply: String?
+    /// udp with `reply`: the shortest reply accepted, in bytes (keepalived's default 0).
+    public var minReplyLength: Int?
+    /// udp with `reply`: the longest reply accepted, in bytes (keepalived's default 255).
+    public var maxReplyLength: Int?
+    /// dns: the query's type, one of `DNSQueryType`'s names; nil asks for SOA, keepalived's default.
+    public var queryType: String?
+    /// dns: the name asked about; nil asks about the root, ".".
+    public var queryName: String?
+    /// smtp: the name sent in HELO; nil sends keepalived's `smtpchecker.keepalived.org`.
+    public var heloName: String?
 
     public init(kind: Kind, port: Int? = nil, path: String = "/", expectStatus: Int? = nil, host: String? = nil,
                 command: String? = nil, intervalMilliseconds: Int = 5000, connectTimeoutMilliseconds: Int = 3000,
                 retries: Int = 3, retryDelayMilliseconds: Int = 1000, urls: [HTTPURLCheck] = [], sni: Bool = false,
-                verifyCertificate: Bool = false, caFile: String? = nil, dynamicWeight: Bool = false) {
+                verifyCertificate: Bool = false, caFile: String? = nil, dynamicWeight: Bool = false,
+                payload: String? = nil, requireReply: Bool = false, reply: String? = nil, minReplyLength: Int? = nil,
+                maxReplyLength: Int? = nil, queryType: String? = nil, queryName: String? = nil, heloName: String? = nil) {
         self.kind = kind
         self.port = port
         self.path = path
@@ -472,6 +499,14 @@ public struct HealthCheck: Sendable, Equatable {
         self.verifyCertificate = verifyCertificate
         self.caFile = caFile
         self.dynamicWeight = dynamicWeight
+        self.payload = payload
+        self.requireReply = requireReply
+        self.reply = reply
+        self.minReplyLength = minReplyLength
+        self.maxReplyLength = maxReplyLength
+        self.queryType = queryType
+        self.queryName = queryName
+        self.heloName = heloName
     }
 }
 

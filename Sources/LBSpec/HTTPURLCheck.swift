@@ -49,6 +49,7 @@ extension HealthCheck: Codable {
     enum CodingKeys: String, CodingKey {
         case kind, port, path, expectStatus, host, command, intervalMilliseconds, connectTimeoutMilliseconds, retries
         case retryDelayMilliseconds, urls, sni, verifyCertificate, caFile, dynamicWeight
+        case payload, requireReply, reply, minReplyLength, maxReplyLength, queryType, queryName, heloName
     }
 
     public init(from decoder: any Decoder) throws {
@@ -68,6 +69,14 @@ extension HealthCheck: Codable {
         verifyCertificate = try c.decodeIfPresent(Bool.self, forKey: .verifyCertificate) ?? false
         caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
         dynamicWeight = try c.decodeIfPresent(Bool.self, forKey: .dynamicWeight) ?? false
+        payload = try c.decodeIfPresent(String.self, forKey: .payload)
+        requireReply = try c.decodeIfPresent(Bool.self, forKey: .requireReply) ?? false
+        reply = try c.decodeIfPresent(String.self, forKey: .reply)
+        minReplyLength = try c.decodeIfPresent(Int.self, forKey: .minReplyLength)
+        maxReplyLength = try c.decodeIfPresent(Int.self, forKey: .maxReplyLength)
+        queryType = try c.decodeIfPresent(String.self, forKey: .queryType)
+        queryName = try c.decodeIfPresent(String.self, forKey: .queryName)
+        heloName = try c.decodeIfPresent(String.self, forKey: .heloName)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -87,5 +96,13 @@ extension HealthCheck: Codable {
         if verifyCertificate { try c.encode(true, forKey: .verifyCertificate) }
         try c.encodeIfPresent(caFile, forKey: .caFile)
         if dynamicWeight { try c.encode(true, forKey: .dynamicWeight) }
+        try c.encodeIfPresent(payload, forKey: .payload)
+        if requireReply { try c.encode(true, forKey: .requireReply) }
+        try c.encodeIfPresent(reply, forKey: .reply)
+        try c.encodeIfPresent(minReplyLength, forKey: .minReplyLength)
+        try c.encodeIfPresent(maxReplyLength, forKey: .maxReplyLength)
+        try c.encodeIfPresent(queryType, forKey: .queryType)
+        try c.encodeIfPresent(queryName, forKey: .queryName)
+        try c.encodeIfPresent(heloName, forKey: .heloName)
     }
 }

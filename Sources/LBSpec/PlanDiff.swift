@@ -126,6 +126,12 @@ public enum PlanDiff {
             if c.verifyCertificate { settings.append(("verify_certificate", c.caFile ?? "system roots")) }
             if let command = c.command { settings.append(("command", command)) }
             if c.dynamicWeight { settings.append(("dynamic_weight", "yes")) }
+            if let v = c.payload { settings.append(("payload", v)) }
+            if c.requireReply { settings.append(("require_reply", c.reply ?? "yes")) }
+            if let v = c.minReplyLength { settings.append(("min_reply_length", "\(v)")) }
+            if let v = c.maxReplyLength { settings.append(("max_reply_length", "\(v)")) }
+            if c.kind == .dns { settings.append(("query", "\(c.dnsQueryType.rawValue) \(c.queryName ?? ".")")) }
+            if let v = c.heloName { settings.append(("helo_name", v)) }
             out.append(Item(subject: "health \(c.kind.rawValue) \(h.target) for \(h.service)", settings: settings))
         }
         if let t = p.ipvsTimeouts {

@@ -47,6 +47,50 @@ extension SpecValidator.Run {
         }
     }
 
+    /// The keys of keepalived's UDP_CHECK, DNS_CHECK and SMTP_CHECK: each only on its own kind, each value
+    /// one keepalived (and the probe) can use.
+    mutating func checkProtocolCheckerKeys(_ hc: HealthCheck, at p: SpecPath) {
+        let owners: [(String, Bool, HealthCheck.Kind)] = [
+            ("payload", hc.payload != nil, .udp), ("require_reply", hc.requireReply, .udp), ("reply", hc.reply != nil, .udp),
+            ("min_reply_length", hc.minReplyLength != nil, .udp), ("max_reply_length", hc.maxReplyLength != nil, .udp),
+            ("query_type", hc.queryType != nil, .dns), ("query_name", hc.queryName != nil, .dns),
+            ("helo_name", hc.heloName != nil, .smtp),
+        ]
+        for (key, set, kind) in owners where set && hc.kind != kind {
+            error(p[key], "\(key) is used by \(kind.rawValue) health checks only, not \(hc.kind.rawValue)")
+        }
+        if let payload = hc.payload, HexPattern(payload, wildcards: false) == nil {
+            error(p["payload"], "payload '\(payload)' is not hex: pairs of hexadecimal digits, blanks allowed between them (keepalived's notation)")
+        }
+        if let reply = hc.reply {
+            if HexPattern(reply, wildcards: true) == nil {
+                error(p["reply"], "reply '\(reply)' is not hex: pairs of hexadecimal digits, x for a digit that may be anything, blanks allowed between them")
+            }
+            if !hc.requireReply { error(p["reply"], "reply is matched only with require_reply: true; add it") }
+        }
+        for (key, value) in [("min_reply_length", hc.minReplyLength), ("max_reply_length", hc.maxReplyLength)] {
+            guard let value else { continue }
+            checkRange(value, 0...65535, at: p[key], what: key)
+            if hc.kind == .udp && hc.reply == nil {
+                warning(p[key], "\(key) has no effect without reply: keepalived, and lb with it, checks reply lengths only with reply data")
+            }
+        }
+        let lengths = (hc.minReplyLength ?? HealthCheck.defaultReplyLengths.lowerBound, hc.maxReplyLength ?? HealthCheck.defaultReplyLengths.upperBound)
+        if lengths.0 > lengths.1 {
+            error(p[hc.minReplyLength != nil ? "min_reply_length" : "max_reply_length"],
+                  "min_reply_length \(lengths.0) is more than max_reply_length \(lengths.1): every reply would fail")
+        }
+        if let type = hc.queryType, DNSQueryType(name: type) == nil {
+            error(p["query_type"], "query_type '\(type)' is not a DNS type keepalived asks: \(DNSQueryType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let name = hc.queryName, let problem = HealthCheck.dnsNameProblem(name) {
+            error(p["query_name"], "query_name '\(name)' \(problem)")
+        }
+        if let helo = hc.heloName, helo.isEmpty || helo.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {
+            error(p["helo_name"], "helo_name must be one word of printable ASCII (it is sent as HELO NAME)")
+        }
+    }
+
     static func isHexDigit(_ c: UInt8) -> Bool {
         (0x30...0x39).contains(c) || (0x41...0x46).contains(c) || (0x61...0x66).contains(c)
     }

@@ -338,14 +338,18 @@ public enum SpecValidator {
                 }
             case .exec:
                 if (hc.command ?? "").isEmpty { error(p["command"], "an exec health check needs a command") }
-            case .tcp:
+            case .tcp, .udp, .dns, .smtp, .ping:
                 break
             }
             if hc.kind != .exec && hc.command != nil {
                 error(p["command"], "command is used by exec health checks only, not \(hc.kind.rawValue)")
             }
             checkCheckerKeys(hc, at: p)
-            if s.protocol == .udp && hc.kind != .exec && hc.port == nil {
+            checkProtocolCheckerKeys(hc, at: p)
+            if hc.kind == .ping && hc.port != nil {
+                warning(p["port"], "a ping check has no port: ICMP echo reaches the address")
+            }
+            if s.protocol == .udp && [.tcp, .http, .https, .websocket, .smtp].contains(hc.kind) && hc.port == nil {
                 warning(p["type"], "a \(hc.kind.rawValue) check of a UDP service probes TCP on the same port; set port to a TCP port the real servers listen on")
             }
         }

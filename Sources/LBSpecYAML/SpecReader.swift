@@ -172,8 +172,10 @@ extension YAMLReader {
     mutating func readHealthCheck(_ node: YAMLNode, _ path: SpecPath) -> HealthCheck? {
         guard var m = mapping(node, at: path, keys: ["type", "port", "path", "expect_status", "host", "urls", "sni",
                                                       "verify_certificate", "ca_file", "command", "dynamic_weight",
+                                                      "payload", "require_reply", "reply", "min_reply_length", "max_reply_length",
+                                                      "query_type", "query_name", "helo_name",
                                                       "interval", "connect_timeout", "retries", "retry_delay"]) else { return nil }
-        guard let kind = required(&m, "type", "the check type: tcp, http, https, websocket or exec", { $0.enumValue($1, $2, HealthCheck.Kind.self, what: "health check type") }) else {
+        guard let kind = required(&m, "type", "the check type: tcp, http, https, websocket, exec, udp, dns, smtp or ping", { $0.enumValue($1, $2, HealthCheck.Kind.self, what: "health check type") }) else {
             finish(m)
             return nil
         }
@@ -190,6 +192,14 @@ extension YAMLReader {
         hc.caFile = optional(&m, "ca_file") { $0.string($1, $2) }
         hc.command = optional(&m, "command") { $0.string($1, $2) }
         hc.dynamicWeight = optional(&m, "dynamic_weight") { $0.bool($1, $2) } ?? false
+        hc.payload = optional(&m, "payload") { $0.string($1, $2) }
+        hc.requireReply = optional(&m, "require_reply") { $0.bool($1, $2) } ?? false
+        hc.reply = optional(&m, "reply") { $0.string($1, $2) }
+        hc.minReplyLength = optional(&m, "min_reply_length") { $0.int($1, $2) }
+        hc.maxReplyLength = optional(&m, "max_reply_length") { $0.int($1, $2) }
+        hc.queryType = optional(&m, "query_type") { $0.string($1, $2) }
+        hc.queryName = optional(&m, "query_name") { $0.string($1, $2) }
+        hc.heloName = optional(&m, "helo_name") { $0.string($1, $2) }
         hc.intervalMilliseconds = optional(&m, "interval") { $0.duration($1, $2, unit: 1) } ?? hc.intervalMilliseconds
         hc.connectTimeoutMilliseconds = optional(&m, "connect_timeout") { $0.duration($1, $2, unit: 1) } ?? hc.connectTimeoutMilliseconds
         hc.retries = optional(&m, "retries") { $0.int($1, $2) } ?? hc.retries

@@ -166,6 +166,14 @@ private struct Emitter {
         if let ca = h.caFile { m.append(("ca_file", .scalar(scalar(ca)))) }
         if let c = h.command { m.append(("command", .scalar(scalar(c)))) }
         if h.dynamicWeight { m.append(("dynamic_weight", .scalar("true"))) }
+        if let v = h.payload { m.append(("payload", .scalar(scalar(v)))) }
+        if h.requireReply { m.append(("require_reply", .scalar("true"))) }
+        if let v = h.reply { m.append(("reply", .scalar(scalar(v)))) }
+        if let v = h.minReplyLength { m.append(("min_reply_length", .scalar("\(v)"))) }
+        if let v = h.maxReplyLength { m.append(("max_reply_length", .scalar("\(v)"))) }
+        if let v = h.queryType { m.append(("query_type", .scalar(scalar(v)))) }
+        if let v = h.queryName { m.append(("query_name", .scalar(scalar(v)))) }
+        if let v = h.heloName { m.append(("helo_name", .scalar(scalar(v)))) }
         m.append(("interval", .scalar(duration(milliseconds: h.intervalMilliseconds))))
         m.append(("connect_timeout", .scalar(duration(milliseconds: h.connectTimeoutMilliseconds))))
         m.append(("retries", .scalar("\(h.retries)")))

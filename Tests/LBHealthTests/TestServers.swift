@@ -6,6 +6,7 @@ import NIOPosix
 import NIOWebSocket
 import XCTest
 @testable import LBHealth
+import LBProcess
 import LBSpec
 
 /// A listener on loopback whose every connection reads the request head, records it, and then plays the
@@ -252,6 +253,29 @@ func closedPort(group: any EventLoopGroup) async throws -> Int {
     let port = channel.localAddress!.port!
     try await channel.close()
     return port
+}
+
+/// A server program (dnsmasq, aiosmtpd) run for one test: started in a process group of its own, killed and
+/// reaped at the test's end whatever happens.
+enum TestDaemon {
+    /// Starts `path` and polls `ready` every 50 ms for up to 10 s; a program that never gets ready fails the
+    /// test loudly with what it wrote, never skips it quietly.
+    static func start<T: Sendable>(_ test: XCTestCase, _ path: String, _ arguments: [String],
+                                   ready: @escaping @Sendable () async -> T?) async throws -> T {
+        let task = Task { try? await ChildProcess.run(path, arguments: arguments, budget: .seconds(60), outputLimit: 16 * 1024) }
+        test.addTeardownBlock {
+            task.cancel()
+            _ = await task.value
+        }
+        for _ in 0..<200 {
+            if let value = await ready() { return value }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        task.cancel()
+        let output = await task.value.map { String(decoding: $0.output, as: UTF8.self) } ?? "(did not start)"
+        XCTFail("\(path) did not get ready:\n\(output)")
+        throw XCTSkip("\(path) did not start")
+    }
 }
 
 /// A named network namespace (`ip netns`) for one test, deleted by `remove()`.

@@ -168,6 +168,23 @@ final class CorpusTests: XCTestCase {
         XCTAssertEqual(checks[2]?.dynamicWeight, true)
     }
 
+    /// UDP_CHECK, DNS_CHECK, SMTP_CHECK and PING_CHECK with their keywords, carried by the spec and back.
+    func testProtocolCheckers() throws {
+        let spec = try check([("protocol-checkers.conf", nil)], [
+            "protocol-checkers.conf:8: warning: VIP '192.168.1.200' has a single director: nothing takes over if it fails",
+        ])
+        let checks = spec.vips[0].services.map(\.healthCheck)
+        XCTAssertEqual(checks[0], HealthCheck(kind: .dns, intervalMilliseconds: 5000, connectTimeoutMilliseconds: 2000, retries: 4,
+                                              retryDelayMilliseconds: 5000, queryType: "a", queryName: "www.example.com"),
+                       "DNS_CHECK retries 3 times by default, after delay_loop")
+        XCTAssertEqual(checks[1], HealthCheck(kind: .udp, intervalMilliseconds: 10000, connectTimeoutMilliseconds: 3000, retries: 3,
+                                              retryDelayMilliseconds: 2000, payload: "4f 50 54 49 4f 4e 53", requireReply: true,
+                                              reply: "53 49 50 2f xx 2e", minReplyLength: 12, maxReplyLength: 1500))
+        XCTAssertEqual(checks[2], HealthCheck(kind: .smtp, intervalMilliseconds: 30000, connectTimeoutMilliseconds: 10000, retries: 2,
+                                              heloName: "lvs1.example.com"))
+        XCTAssertEqual(checks[3], HealthCheck(kind: .ping, intervalMilliseconds: 2000, connectTimeoutMilliseconds: 1000, retries: 4))
+    }
+
     // MARK: helpers
 
     static var corpus: URL {

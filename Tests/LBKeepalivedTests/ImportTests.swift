@@ -281,4 +281,30 @@ final class ImportTests: XCTestCase {
         // vrrp_script is read before the instances, so this director tracks a script written after its instance.
         XCTAssertEqual(file.instances.first?.settings.trackScripts, [TrackScript(name: "chk_haproxy", command: "killall -0 haproxy", intervalSeconds: 2)])
     }
+
+    /// Values keepalived's UDP_CHECK, DNS_CHECK and SMTP_CHECK handlers reject: each a warning naming what
+    /// keepalived runs instead, and the spec holds that.
+    func testProtocolCheckerValuesKeepalivedRejects() throws {
+        let udp = "        UDP_CHECK {\n            payload 0g\n            require_reply zz\n            min_reply_length 70000\n            max_reply_length 9\n        }\n"
+        let dns = "        DNS_CHECK {\n            type AXFR\n            name a..b\n            name ok.example\n        }\n"
+        let smtp = "        SMTP_CHECK {\n            host {\n                connect_ip 192.168.1.102\n            }\n        }\n        PING_CHECK {\n        }\n"
+        let text = Fixtures.director(servers: Fixtures.service(port: 5060, servers: ["192.168.1.102"], check: udp)
+            + Fixtures.service(port: 53, servers: ["192.168.1.102"], check: dns) + Fixtures.service(port: 25, servers: ["192.168.1.102"], check: smtp))
+        let (file, messages) = Fixtures.interpret(text)
+        let rejects = "keepalived -t reports it, and keepalived, when it runs,"
+        XCTAssertEqual(messages, [
+            "k.conf:27: warning: Invalid hex string for UDP_CHECK payload '0g': \(rejects) sends its default payload; imported without it",
+            "k.conf:28: warning: Invalid hex string for UDP_CHECK reply 'zz': \(rejects) requires a reply and accepts any; imported as require_reply without reply data",
+            "k.conf:29: warning: UDP_CHECK min_reply_length 70000 is out of range 0–65535: \(rejects) ignores the line; imported as that",
+            "k.conf:26: warning: ignored: min_reply_length and max_reply_length without reply data after require_reply (keepalived checks lengths only against reply data)",
+            "k.conf:41: warning: Unknown DNS check type AXFR (keepalived knows A NS CNAME SOA MX TXT AAAA RRSIG DNSKEY): \(rejects) ignores the line; imported as SOA",
+            "k.conf:42: warning: DNS_CHECK name 'a..b' has an empty label: \(rejects) ignores the line and asks about the root; imported without it",
+            "k.conf:54: warning: ignored: host (deprecated in keepalived; lb checks the real server itself, at connect_port)",
+            "k.conf:58: warning: ignored: a second health check (PING_CHECK) on this real server; lb runs one per service, the SMTP_CHECK at line 53",
+        ])
+        let checks = file.services.map { $0.service.healthCheck }
+        XCTAssertEqual(checks[0], HealthCheck(kind: .udp, intervalMilliseconds: 60_000, connectTimeoutMilliseconds: 5_000, retries: 2, retryDelayMilliseconds: 1_000, requireReply: true))
+        XCTAssertEqual(checks[1], HealthCheck(kind: .dns, intervalMilliseconds: 60_000, connectTimeoutMilliseconds: 5_000, retries: 4, retryDelayMilliseconds: 60_000, queryName: "ok.example"))
+        XCTAssertEqual(checks[2], HealthCheck(kind: .smtp, intervalMilliseconds: 60_000, connectTimeoutMilliseconds: 5_000, retries: 2, retryDelayMilliseconds: 1_000))
+    }
 }

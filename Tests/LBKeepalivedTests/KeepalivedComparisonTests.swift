@@ -48,6 +48,10 @@ final class KeepalivedComparisonTests: XCTestCase {
         ]))
     }
 
+    func testProtocolCheckerValues() throws {
+        try compare(Case(files: ["protocol.conf": Corpus.protocolCheckers], main: "protocol.conf", imports: true))
+    }
+
     func testInhibitOnFailure() throws {
         try compare(Case(files: ["inhibit.conf": Corpus.inhibit], main: "inhibit.conf", imports: true))
     }
@@ -324,6 +328,59 @@ enum Corpus {
             lb_kind DR
             protocol TCP
             real_server 192.168.1.104 80 {
+            }
+        }
+        """#
+
+    /// Values UDP_CHECK, DNS_CHECK and SMTP_CHECK reject: bad hex, lengths out of range, an unknown DNS
+    /// type, names with an empty label or given twice, a helo_name without its value.
+    static let protocolCheckers = #"""
+        global_defs {
+            router_id lvs1
+        }
+        vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 51
+            priority 100
+            mcast_src_ip 192.168.1.100
+            virtual_ipaddress {
+                192.168.1.200/24
+            }
+        }
+        virtual_server 192.168.1.200 5060 {
+            lb_algo rr
+            lb_kind DR
+            protocol UDP
+            real_server 192.168.1.102 5060 {
+                UDP_CHECK {
+                    payload 0g
+                    require_reply zz
+                    min_reply_length 70000
+                    max_reply_length abc
+                }
+            }
+        }
+        virtual_server 192.168.1.200 53 {
+            lb_algo rr
+            lb_kind DR
+            protocol UDP
+            real_server 192.168.1.102 53 {
+                DNS_CHECK {
+                    type AXFR
+                    name a..b
+                    name ok.example
+                    name again.example
+                }
+            }
+        }
+        virtual_server 192.168.1.200 25 {
+            lb_algo rr
+            lb_kind DR
+            protocol TCP
+            real_server 192.168.1.102 25 {
+                SMTP_CHECK {
+                    helo_name
+                }
             }
         }
         """#

@@ -229,6 +229,25 @@ final class RoundTripTests: XCTestCase {
         try assertKeepalivedAccepts(export.text, interfaces: ["eth0", "eth1"])
     }
 
+    /// The udp, dns, smtp and ping checks, with their keys and without (keepalived's defaults then), export
+    /// to checkers keepalived -t accepts silently and import back the same.
+    func testProtocolChecksRoundTrip() throws {
+        let checks = [
+            HealthCheck(kind: .udp, port: 5060, payload: "4f 50", requireReply: true, reply: "53 xx", minReplyLength: 2, maxReplyLength: 900),
+            HealthCheck(kind: .udp, requireReply: true),
+            HealthCheck(kind: .dns, port: 53, retries: 4, queryType: "AAAA", queryName: "www.example.com."),
+            HealthCheck(kind: .dns),
+            HealthCheck(kind: .smtp, port: 25, heloName: "lvs.example.com"),
+            HealthCheck(kind: .smtp),
+            HealthCheck(kind: .ping, intervalMilliseconds: 2000, connectTimeoutMilliseconds: 500),
+        ]
+        for check in checks {
+            var spec = try Fixtures.reference()
+            spec.vips[0].services[0].healthCheck = check
+            try roundTrip(spec, directors: ["lvs1", "lvs2"])
+        }
+    }
+
     func testWebSocketChecksBecomeTCPChecks() throws {
         var spec = try Fixtures.reference()
         spec.vips[0].services[0].healthCheck = HealthCheck(kind: .websocket, path: "/ws")

@@ -89,3 +89,49 @@ final class CheckerKeysTests: XCTestCase {
         XCTAssertTrue(changes.contains("health https"), changes)
     }
 }
+
+/// The health_check keys of keepalived's UDP_CHECK, DNS_CHECK and SMTP_CHECK, and PING_CHECK's kind:
+/// read, written back, and checked where they are written.
+final class ProtocolCheckerKeysTests: XCTestCase {
+    func check(_ text: String) -> String {
+        reference((CheckerKeysTests.tcp, text))
+    }
+
+    func testKeysAreReadAndWrittenBack() throws {
+        let spec = try loadValid(check("health_check: { type: udp, port: 53, payload: \"0102 ab\", require_reply: true, reply: 01xx, min_reply_length: 2, max_reply_length: 512 }"))
+        let hc = try XCTUnwrap(spec.vips[0].services[0].healthCheck)
+        XCTAssertEqual(hc, HealthCheck(kind: .udp, port: 53, payload: "0102 ab", requireReply: true, reply: "01xx", minReplyLength: 2, maxReplyLength: 512))
+        let dns = try loadValid(check("health_check: { type: dns, query_type: MX, query_name: example.com }"))
+        XCTAssertEqual(dns.vips[0].services[0].healthCheck?.dnsQueryType, .MX)
+        XCTAssertEqual(dns.vips[0].services[0].healthCheck?.dnsLabels, ["example", "com"])
+        let smtp = try loadValid(check("health_check: { type: smtp, port: 25, helo_name: lvs1.example.com }"))
+        XCTAssertEqual(smtp.vips[0].services[0].healthCheck?.heloName, "lvs1.example.com")
+        XCTAssertEqual(try loadValid(check("health_check: { type: ping }")).vips[0].services[0].healthCheck?.kind, .ping)
+        for written in [spec, dns, smtp] {
+            XCTAssertEqual(try loadValid(SpecYAMLWriter.yaml(written)), written)
+        }
+    }
+
+    func testBadValuesAreErrorsThatNameTheirKey() {
+        assertDiagnostics(check("health_check: { type: udp, payload: 01zz, reply: \"1 x\", min_reply_length: 9, max_reply_length: 4 }"), [
+            "spec.yaml:27:45: error: payload '01zz' is not hex: pairs of hexadecimal digits, blanks allowed between them (keepalived's notation)",
+            "spec.yaml:27:58: error: reply is matched only with require_reply: true; add it",
+            "spec.yaml:27:83: error: min_reply_length 9 is more than max_reply_length 4: every reply would fail",
+        ])
+        assertDiagnostics(check("health_check: { type: dns, query_type: AXFR, query_name: a..b }"), [
+            "spec.yaml:27:48: error: query_type 'AXFR' is not a DNS type keepalived asks: A, NS, CNAME, SOA, MX, TXT, AAAA, RRSIG, DNSKEY",
+            "spec.yaml:27:66: error: query_name 'a..b' has an empty label",
+        ])
+        assertDiagnostics(check("health_check: { type: tcp, payload: \"01\", query_type: A, helo_name: x, require_reply: true }"), [
+            "spec.yaml:27:45: error: payload is used by udp health checks only, not tcp",
+            "spec.yaml:27:63: error: query_type is used by dns health checks only, not tcp",
+            "spec.yaml:27:77: error: helo_name is used by smtp health checks only, not tcp",
+            "spec.yaml:27:95: error: require_reply is used by udp health checks only, not tcp",
+        ])
+        assertDiagnostics(check("health_check: { type: udp, min_reply_length: 70000 }"), [
+            "spec.yaml:27:54: error: min_reply_length 70000 is out of range 0–65535",
+            "spec.yaml:27:54: warning: min_reply_length has no effect without reply: keepalived, and lb with it, checks reply lengths only with reply data",
+            "spec.yaml:27:54: error: min_reply_length 70000 is more than max_reply_length 255: every reply would fail",
+        ])
+    }
+}

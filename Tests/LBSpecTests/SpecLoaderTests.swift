@@ -354,7 +354,7 @@ final class SpecLoaderTests: XCTestCase {
         assertDiagnostics(reference(("        forwarding: dr", "        forwarding: direct")),
                           ["spec.yaml:25:21: error: unknown forwarding method 'direct'; expected one of dr, nat, tun"])
         assertDiagnostics(reference(("{ type: tcp, interval", "{ type: icmp, interval")),
-                          ["spec.yaml:27:31: error: unknown health check type 'icmp'; did you mean 'tcp'? expected one of tcp, http, https, websocket, exec"])
+                          ["spec.yaml:27:31: error: unknown health check type 'icmp'; did you mean 'tcp'? expected one of tcp, http, https, websocket, exec, udp, dns, smtp, ping"])
     }
 
     func testUnknownKeys() {
@@ -364,7 +364,7 @@ final class SpecLoaderTests: XCTestCase {
                           ["spec.yaml:29:26: error: unknown key 'wieght'; did you mean 'weight'? (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure, forwarding)"])
         // No hint when nothing is close, and never a key that is already there.
         assertDiagnostics(reference(("{ type: tcp, interval: 5s, connect_timeout: 3s, retries: 3 }", "{ type: tcp, colour: red }")),
-                          ["spec.yaml:27:36: error: unknown key 'colour' (allowed here: type, port, path, expect_status, host, urls, sni, verify_certificate, ca_file, command, dynamic_weight, interval, connect_timeout, retries, retry_delay)"])
+                          ["spec.yaml:27:36: error: unknown key 'colour' (allowed here: type, port, path, expect_status, host, urls, sni, verify_certificate, ca_file, command, dynamic_weight, payload, require_reply, reply, min_reply_length, max_reply_length, query_type, query_name, helo_name, interval, connect_timeout, retries, retry_delay)"])
         assertDiagnostics(reference(("{ node: rs1, weight: 1 }", "{ node: rs1, nod: rs2 }")),
                           ["spec.yaml:29:26: error: unknown key 'nod' (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure, forwarding)"])
         assertDiagnostics(reference(("vips:", "vipz:")), [
@@ -387,7 +387,7 @@ final class SpecLoaderTests: XCTestCase {
         assertDiagnostics(reference(("{ node: rs2, weight: 1 }", "{ weight: 1, port: 80 }")),
                           ["spec.yaml:30:13: error: a real server needs a node or an address"])
         assertDiagnostics(reference(("{ type: tcp, interval: 5s, connect_timeout: 3s, retries: 3 }", "{ interval: 5s }")),
-                          ["spec.yaml:27:23: error: missing key 'type': the check type: tcp, http, https, websocket or exec"])
+                          ["spec.yaml:27:23: error: missing key 'type': the check type: tcp, http, https, websocket, exec, udp, dns, smtp or ping"])
         assertDiagnostics(reference(("{ timeout: 3600, netmask: 255.255.255.255 }", "{ netmask: 255.255.255.255 }")),
                           ["spec.yaml:26:22: error: missing key 'timeout': the persistence timeout in seconds"])
         assertDiagnostics(reference(("      directors:\n        - { node: lvs1, priority: 100 }\n        - { node: lvs2, priority: 99 }\n", "")),
