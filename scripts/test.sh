@@ -53,8 +53,7 @@ fi
 
 # 2. The vm lane in its own process group, so that cleanup can stop it whole; each of its steps leaves
 # its name in vm.failed when it fails.
-export LB_PACKAGE_BIN=$static
-setsid bash -c '
+LB_PACKAGE_BIN=$static setsid bash -c '
     scripts/timed.sh scripts/lab-tests.sh || echo "lab tests (scripts/lab-tests.sh)" >>"$0/vm.failed"
     scripts/timed.sh scripts/package-tests.sh || echo "package tests (scripts/package-tests.sh)" >>"$0/vm.failed"
 ' "$logs" >"$logs/vm.log" 2>&1 &
