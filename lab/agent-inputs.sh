@@ -13,6 +13,10 @@
 #       v5-rsN  v3 with rsN drained                   (N = 1, 2, 3: the scenario drains the real server
 #       v6-rsN  v5-rsN with a deadline long past       its client's connection went to; each chained
 #                                                     to the one before)
+#       v7-rsN  v3 with an exec check, dynamic_weight  (keepalived's misc_dynamic: the exit status of
+#                                                     /etc/lb/load.sh sets the weight; chained to v6-rsN)
+#   DIR/load.sh                                       that check: exits with what /tmp/load-ADDRESS
+#                                                     holds, else 0
 #
 # The scenario gets DIR as /etc/lb (lab/run.sh --file DIR:/etc/lb); every path in the configurations
 # is one under /etc/lb or /var/lib/lb.
@@ -67,4 +71,19 @@ for n in 1 2 3; do
     "$lbctl" sign "$dir/v5-rs$n.yaml" --key "$dir/operator.key" --version 5 --previous "$dir/v4.json" --out "$dir/v5-rs$n.json" >/dev/null
     "$lbctl" sign "$dir/v6-rs$n.yaml" --key "$dir/operator.key" --version 6 --previous "$dir/v5-rs$n.json" --out "$dir/v6-rs$n.json" >/dev/null
 done
-rm -f "$dir"/v[2-6]*.yaml "$dir/operator.key"
+# v7: a check every two seconds whose command's exit status sets the weight (status - 2), down at the first
+# failure, so the scenario sees each change within a few seconds.
+sed 's|^        health_check: .*$|        health_check: { type: exec, command: /etc/lb/load.sh, dynamic_weight: true, interval: 2s, connect_timeout: 1500ms, retries: 1 }|' \
+    "$dir/v3.yaml" >"$dir/v7.yaml"
+grep -q 'dynamic_weight: true' "$dir/v7.yaml" || { echo "$0: v7: no exec check" >&2; exit 1; }
+for n in 1 2 3; do
+    "$lbctl" sign "$dir/v7.yaml" --key "$dir/operator.key" --version 7 --previous "$dir/v6-rs$n.json" --out "$dir/v7-rs$n.json" >/dev/null
+done
+cat >"$dir/load.sh" <<'SH'
+#!/bin/sh
+# lb appends the real server's address and port; the scenario writes the status to exit with.
+[ -f "/tmp/load-$1" ] && exit "$(cat "/tmp/load-$1")"
+exit 0
+SH
+chmod 0755 "$dir/load.sh"
+rm -f "$dir"/v[2-7]*.yaml "$dir/operator.key"

@@ -14,10 +14,12 @@
 #   7. quorum (v4): below it the sorry server is added, and removed again;
 #   8. drain (v5, v6): the server holding the client's open connection goes to weight 0 and keeps it,
 #      then its deadline (long past) removes it, with the open connections reported;
+#   9. dynamic weight (v7, keepalived's misc_dynamic): an exec check's exit status sets the IPVS weight on
+#      both directors (status - 2), a failing status removes the server, exit 0 restores its weight;
 #   5. every agent stopped, the tails of their logs printed.
 #
 # Inputs (lab/agent-inputs.sh makes them on the host): /etc/lb/{cluster.keyring,operator.pub,HOST.yaml,
-# v1.json,v2.json,v3.json}, /usr/local/bin/lb-agent and lbctl. The logs are left in /out.
+# v1.json … v7-rsN.json,load.sh}, /usr/local/bin/lb-agent and lbctl. The logs are left in /out.
 . /lab/lib.sh
 
 VIP=192.168.1.200
@@ -329,6 +331,28 @@ lab_check_output "lvs1 logged the drain with its open connections" "rs$n $draine
 lab_check_output "lvs1's status reports it" "^drained +rs$n $drained of $SERVICE/tcp at .*: deadline, [1-9][0-9]* connection\(s\) still open" \
     lab_ns lvs1 lb-agent status --timeout 30 --config /etc/lb/lvs1.yaml
 kill "$holder" 2>/dev/null
+
+lab_log "9. v7: an exec check with dynamic_weight (keepalived's misc_dynamic) sets the weights in the kernel"
+# has_weight HOST ADDR:PORT W: IPVS holds the destination at weight W.
+has_weight() { lab_net "$1" ipvsadm -Ln | grep -Eq "^  -> $2 +Route +$3 "; }
+lab_check_output "lbctl push v7-rs$n" '^pushed v7 ' push "v7-rs$n" lvs1
+lab_wait 15 ipvs_complete lvs1 $ALL
+lab_check "lvs1: exit 0 keeps every planned weight" has_weight lvs1 192.168.1.103:80 1
+echo 12 >/tmp/load-192.168.1.102
+t0=$(lab_now_ms)
+repaired dynamic_weight_set "$t0" 10 has_weight lvs1 192.168.1.102:80 10
+lab_wait 10 has_weight lvs2 192.168.1.102:80 10
+lab_check "lvs2 sets the same weight from its own check" has_weight lvs2 192.168.1.102:80 10
+lab_check "the other real servers keep theirs" has_weight lvs1 192.168.1.103:80 1
+echo 5 >/tmp/load-192.168.1.102
+lab_wait 10 has_weight lvs1 192.168.1.102:80 3
+lab_check "exit 5: weight 3, in place" has_weight lvs1 192.168.1.102:80 3
+echo 1 >/tmp/load-192.168.1.102
+lab_wait 10 lacks_destination lvs1 192.168.1.102:80
+lab_check "exit 1: the check fails and rs1 is removed" lacks_destination lvs1 192.168.1.102:80
+rm -f /tmp/load-192.168.1.102
+lab_wait 10 has_weight lvs1 192.168.1.102:80 1
+lab_check "exit 0 again: rs1 is back at its planned weight" has_weight lvs1 192.168.1.102:80 1
 
 # ---------------------------------------------------------------------------------------------
 lab_log "5. SIGTERM to every agent"
