@@ -13,8 +13,15 @@ extension KeepalivedReader {
             sink.error(v.position, "virtual_server needs an address and a port")
             return
         }
-        if first == "fwmark" || first == "group" {
-            sink.error(v.position, "virtual_server \(first) is not supported by lb: declare each VIP:port as its own virtual_server")
+        if first == "group" {
+            // The block is read once, for the first member, so each of its diagnostics is said once.
+            guard let members = groupMembers(v), let service = serviceBlock(v, address: members[0].address, port: members[0].port) else { return }
+            add(service)
+            for m in members.dropFirst() { add(service.member(m)) }
+            return
+        }
+        if first == "fwmark" {
+            sink.error(v.position, "virtual_server fwmark is not supported by lb: declare each VIP:port as its own virtual_server")
             return
         }
         guard let address = IPAddress(first) else {
@@ -30,7 +37,11 @@ extension KeepalivedReader {
             return
         }
         extra(v, after: 2)
+        if let service = serviceBlock(v, address: address, port: port) { add(service) }
+    }
 
+    /// A virtual_server's block as the service at address:port.
+    mutating func serviceBlock(_ v: KeepalivedStatement, address: IPAddress, port: Int) -> ImportedService? {
         var service = VirtualService(port: port)
         var positions: [String: SourcePosition] = [:]
         var scheduler: Located<String>?
@@ -239,10 +250,13 @@ extension KeepalivedReader {
             positions["health_check"] = check.position
         }
 
-        let imported = ImportedService(position: v.position, address: address, service: service, settingPositions: positions,
-                                       realServerPositions: kept.map(\.position))
+        return ImportedService(position: v.position, address: address, service: service, settingPositions: positions,
+                               realServerPositions: kept.map(\.position))
+    }
+
+    mutating func add(_ imported: ImportedService) {
         if let twin = file.services.first(where: { $0.key == imported.key }) {
-            sink.error(v.position, "virtual_server \(imported.key) is defined twice in this file (first at \(twin.position))")
+            sink.error(imported.position, "virtual_server \(imported.key) is defined twice in this file (first at \(twin.position))")
             return
         }
         file.services.append(imported)

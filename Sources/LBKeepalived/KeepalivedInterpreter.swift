@@ -58,6 +58,8 @@ struct KeepalivedReader {
     var scripts: [Located<String>] = []
     /// vrrp_script blocks by name, read before the instances whose track_script names them.
     var vrrpScripts: [String: Located<TrackScript>] = [:]
+    /// virtual_server_group blocks by name, read before the virtual_servers that name them.
+    var vsGroups: [String: Located<[Endpoint]>] = [:]
 
     init(path: String) { file = KeepalivedFile(path: path) }
 
@@ -74,9 +76,14 @@ struct KeepalivedReader {
             guard checkBlock(s, takesBlock: true) else { continue }
             vrrpScript(s)
         }
+        // And virtual_server_group: keepalived finds a virtual_server's group wherever it is written.
+        for s in statements where s.keyword == "virtual_server_group" {
+            guard checkBlock(s, takesBlock: true) else { continue }
+            virtualServerGroup(s)
+        }
         for s in statements {
             switch s.keyword {
-            case "global_defs", "vrrp_script":
+            case "global_defs", "vrrp_script", "virtual_server_group":
                 continue
             case "vrrp_instance":
                 guard checkBlock(s, takesBlock: true) else { continue }

@@ -185,6 +185,25 @@ final class CorpusTests: XCTestCase {
         XCTAssertEqual(checks[3], HealthCheck(kind: .ping, intervalMilliseconds: 2000, connectTimeoutMilliseconds: 1000, retries: 4))
     }
 
+    /// virtual_server_group: each member is a service of its own with the group's settings; the NAT real
+    /// server keeps its port on every member, the DR one takes each member's.
+    func testVirtualServerGroup() throws {
+        let spec = try check([("groups.conf", nil)], [
+            "groups.conf:9: warning: VIP '192.168.1.200' has a single director: nothing takes over if it fails",
+            "groups.conf:9: warning: VIP '192.168.1.201' has a single director: nothing takes over if it fails",
+            "groups.conf:9: warning: VIP '192.168.1.202' has a single director: nothing takes over if it fails",
+        ])
+        let services = spec.vips.flatMap { vip in vip.services.map { "\(vip.address.address):\($0.port)" } }
+        XCTAssertEqual(services, ["192.168.1.200:80", "192.168.1.200:443", "192.168.1.201:80", "192.168.1.202:80"])
+        for service in spec.vips.flatMap(\.services) {
+            XCTAssertEqual(service.scheduler, .wrr)
+            XCTAssertEqual(service.persistence?.timeoutSeconds, 3600)
+            XCTAssertEqual(service.realServers.map(\.weight), [2, 1])
+            XCTAssertEqual(service.realServers.map(\.port), [nil, 8080])
+            XCTAssertEqual(service.healthCheck?.kind, .tcp)
+        }
+    }
+
     // MARK: helpers
 
     static var corpus: URL {

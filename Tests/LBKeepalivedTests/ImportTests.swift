@@ -40,6 +40,49 @@ final class ImportTests: XCTestCase {
         XCTAssertTrue(messages.contains("a.conf:20: warning: no protocol: keepalived 2.2.7 then creates a UDP service; imported as protocol: udp (write protocol TCP if you meant TCP)"), "\(messages)")
     }
 
+    /// Every entry form keepalived reads in a virtual_server_group, and what it skips or lb refuses.
+    func testVirtualServerGroupEntries() throws {
+        let text = Fixtures.director() + """
+            virtual_server_group G {
+                192.168.1.200-202 80
+                192.168.1.210-192.168.1.211 80
+                192.168.1.220/31 80
+                2001:db8::a-c 443
+                192.168.1.200 80
+                fwmark 1
+                192.168.1.230
+                192.168.0.0/16 80
+                192.168.1.241-240 80
+            }
+            virtual_server group G {
+                lb_algo rr
+                lb_kind DR
+                protocol TCP
+                real_server 192.168.1.102 80 {
+                    weight 1
+                }
+            }
+            virtual_server group MISSING {
+                lb_algo rr
+            }
+            """
+        let (file, messages) = Fixtures.interpret(text)
+        let skips = "keepalived -t reports it, and keepalived, when it runs, skips the entry; imported as that"
+        let start = text.components(separatedBy: "\n").firstIndex { $0.hasPrefix("virtual_server_group") }! + 1
+        XCTAssertEqual(messages, [
+            "k.conf:\(start + 5): warning: virtual_server_group G: 192.168.1.200:80 is listed twice; imported once",
+            "k.conf:\(start + 6): error: virtual_server_group G: fwmark entries are not supported by lb; list each VIP:port",
+            "k.conf:\(start + 7): error: virtual_server_group G: '192.168.1.230' has no port: lb services are VIP:port (keepalived allows that only for persistent services)",
+            "k.conf:\(start + 8): error: virtual_server_group G: 192.168.0.0/16 holds more than 256 addresses; lb makes one service per address, so list at most 256",
+            "k.conf:\(start + 9): warning: virtual_server_group G: the range 192.168.1.241-240 does not end above its start: \(skips)",
+            "k.conf:\(start + 19): warning: virtual_server group MISSING: no virtual_server_group MISSING in this file: keepalived -t reports it, and keepalived, when it runs, ignores the virtual_server; imported as that",
+        ])
+        XCTAssertEqual(file.services.map(\.key), [
+            "192.168.1.200:80/tcp", "192.168.1.201:80/tcp", "192.168.1.202:80/tcp", "192.168.1.210:80/tcp", "192.168.1.211:80/tcp",
+            "192.168.1.220:80/tcp", "192.168.1.221:80/tcp", "[2001:db8::a]:443/tcp", "[2001:db8::b]:443/tcp", "[2001:db8::c]:443/tcp",
+        ])
+    }
+
     func testVRRPSettingsMapToTheGroup() throws {
         let text = Fixtures.director(global: "    vrrp_version 3\n    vrrp_garp_master_delay 10\n", instance: """
             advert_int 0.5
