@@ -183,6 +183,8 @@ private struct Writer {
                     for t in v.trackScripts { w.line("\(t.name) weight \(t.weight)\(t.reverse ? " reverse" : "")") }
                 }
             }
+            // Validation keeps double quotes out of them.
+            for (state, command) in v.notify.named { w.line("notify_\(state) \"\(command)\"") }
             if let script = spec.notifications.script {
                 if script.contains(where: { $0 == " " || $0 == "\t" }) {
                     throw KeepalivedExportError("notifications.script '\(script)' has a space: keepalived would split it into a command and arguments")

@@ -225,6 +225,8 @@ extension KeepalivedReader {
         var garpDelay = globalGarpDelay, garpRepeat = globalGarpRepeat, garpRefresh = globalGarpRefresh
         var tracked: Located<[TrackScript]>?
         var trackedInterfaces: [TrackInterface] = []
+        var stateScripts = StateScripts()
+        var stateScriptsAt: SourcePosition?
         var trackedInterfacesAt: SourcePosition?
         let blocks: Set<String> = ["authentication", "virtual_ipaddress", "virtual_ipaddress_excluded", "unicast_peer", "track_interface",
                                    "track_script", "track_file", "track_process", "track_bfd", "virtual_routes", "virtual_rules"]
@@ -306,8 +308,18 @@ extension KeepalivedReader {
                         rejected(line.position, "unicast_peer '\(line.keyword)' is not an IP address", otherwise: "skips it", imported: "imported without it")
                     }
                 }
-            case "notify", "notify_master", "notify_backup", "notify_fault", "notify_stop":
+            case "notify":
                 notify(s)
+            case "notify_master", "notify_backup", "notify_fault", "notify_stop":
+                if let command = stateScript(s) {
+                    stateScriptsAt = stateScriptsAt ?? s.position
+                    switch k {
+                    case "notify_master": stateScripts.master = command
+                    case "notify_backup": stateScripts.backup = command
+                    case "notify_fault": stateScripts.fault = command
+                    default: stateScripts.stop = command
+                    }
+                }
             case "track_interface":
                 trackedInterfacesAt = trackedInterfacesAt ?? s.position
                 trackInterfaces(s, instance: name, into: &trackedInterfaces)
@@ -370,7 +382,9 @@ extension KeepalivedReader {
         }
 
         var settings = VRRPGroup(routerID: routerID)
+        settings.notify = stateScripts
         var positions: [String: SourcePosition] = ["router_id": routerIDPosition]
+        if let stateScriptsAt { positions["notify"] = stateScriptsAt }
         let ipv6 = vips[0].cidr.value.address.family == .ipv6
         if let version {
             settings.version = version.value
@@ -550,6 +564,24 @@ extension KeepalivedReader {
         return (Located(CIDR(address: address, prefixLength: prefix), at: s.position), dev)
     }
 
+    /// notify_master, _backup, _fault, _stop: the command as written, which lb runs with `/bin/sh -c` on
+    /// that transition only, as keepalived runs it.
+    mutating func stateScript(_ s: KeepalivedStatement) -> String? {
+        guard let command = argument(s, 0, "a script") else { return nil }
+        guard let program = command.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) else {
+            sink.error(s.position, "\(s.keyword) names no script")
+            return nil
+        }
+        if s.words.count > 2 {
+            sink.warning(s.position, "ignored: \(s.keyword) as user \(s.arguments.dropFirst().joined(separator: " ")) (lb runs scripts as root)")
+        }
+        if !program.hasPrefix("/") {
+            sink.error(s.position, "\(s.keyword) script '\(program)' is not an absolute path; keepalived resolves it against its own working directory, lb needs the full path")
+            return nil
+        }
+        return command
+    }
+
     mutating func notify(_ s: KeepalivedStatement) {
         guard let command = argument(s, 0, "a script") else { return }
         let words = command.split(whereSeparator: { $0 == " " || $0 == "\t" })
@@ -562,9 +594,6 @@ extension KeepalivedReader {
         }
         if s.words.count > 2 {
             sink.warning(s.position, "ignored: \(s.keyword) as user \(s.arguments.dropFirst().joined(separator: " ")) (lb runs scripts as root)")
-        }
-        if s.keyword != "notify" {
-            sink.warning(s.position, "\(s.keyword) runs only on that transition, without arguments; lb runs notifications.script on every state change with TYPE NAME STATE PRIORITY: imported as that")
         }
         if !program.hasPrefix("/") {
             sink.error(s.position, "\(s.keyword) script '\(program)' is not an absolute path; keepalived resolves it against its own working directory, lb needs the full path")

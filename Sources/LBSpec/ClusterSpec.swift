@@ -78,18 +78,20 @@ public struct VRRPGroup: Codable, Sendable, Equatable {
     public var trackScripts: [TrackScript]
     /// Interfaces every director of the group tracks, whose links move its priority or put it in FAULT.
     public var trackInterfaces: [TrackInterface]
+    /// Commands each director runs when its instance enters a state.
+    public var notify: StateScripts
     public var directors: [Director]
 
     // SpecJSON's snake_case round trip turns "router_id" back into "routerId", so acronyms are spelled so.
     enum CodingKeys: String, CodingKey {
         case routerID = "routerId", version, advertIntervalCentiseconds, authPassword, preempt, preemptDelaySeconds
-        case unicast, gratuitousARP = "gratuitousArp", trackScripts, trackInterfaces, directors
+        case unicast, gratuitousARP = "gratuitousArp", trackScripts, trackInterfaces, notify, directors
     }
 
     public init(routerID: Int, version: Int = 2, advertIntervalCentiseconds: Int = 100,
                 authPassword: String? = nil, preempt: Bool = true, preemptDelaySeconds: Int = 0,
                 unicast: Bool = false, gratuitousARP: GratuitousARP = .init(), trackScripts: [TrackScript] = [],
-                trackInterfaces: [TrackInterface] = [], directors: [Director] = []) {
+                trackInterfaces: [TrackInterface] = [], notify: StateScripts = .init(), directors: [Director] = []) {
         self.routerID = routerID
         self.version = version
         self.advertIntervalCentiseconds = advertIntervalCentiseconds
@@ -100,10 +102,11 @@ public struct VRRPGroup: Codable, Sendable, Equatable {
         self.gratuitousARP = gratuitousARP
         self.trackScripts = trackScripts
         self.trackInterfaces = trackInterfaces
+        self.notify = notify
         self.directors = directors
     }
 
-    // The track scripts and interfaces are written only when there are some, and optional when read: a group without them
+    // The track scripts, interfaces and state scripts are written only when there are some, and optional when read: a group without them
     // has the JSON it had before they existed, so documents signed then decode and keep their digest.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -117,6 +120,7 @@ public struct VRRPGroup: Codable, Sendable, Equatable {
         gratuitousARP = try c.decode(GratuitousARP.self, forKey: .gratuitousARP)
         trackScripts = try c.decodeIfPresent([TrackScript].self, forKey: .trackScripts) ?? []
         trackInterfaces = try c.decodeIfPresent([TrackInterface].self, forKey: .trackInterfaces) ?? []
+        notify = try c.decodeIfPresent(StateScripts.self, forKey: .notify) ?? .init()
         directors = try c.decode([Director].self, forKey: .directors)
     }
 
@@ -132,6 +136,7 @@ public struct VRRPGroup: Codable, Sendable, Equatable {
         try c.encode(gratuitousARP, forKey: .gratuitousARP)
         if !trackScripts.isEmpty { try c.encode(trackScripts, forKey: .trackScripts) }
         if !trackInterfaces.isEmpty { try c.encode(trackInterfaces, forKey: .trackInterfaces) }
+        if !notify.isEmpty { try c.encode(notify, forKey: .notify) }
         try c.encode(directors, forKey: .directors)
     }
 

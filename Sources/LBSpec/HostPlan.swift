@@ -70,6 +70,8 @@ public struct VRRPInstancePlan: Codable, Sendable, Equatable {
     public var trackScripts: [TrackScript] = []
     /// The group's tracked interfaces, whose links this director reads to move its own priority.
     public var trackInterfaces: [TrackInterface] = []
+    /// The group's state scripts, which this director runs on its own instance's transitions.
+    public var notify = StateScripts()
     /// MASTER if this director has the highest priority of its group, else BACKUP (informational:
     /// the election decides).
     public var expectedState: String
@@ -77,11 +79,11 @@ public struct VRRPInstancePlan: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case name, interface, routerID = "routerId", version, priority, advertIntervalCentiseconds, authPassword
         case preempt, preemptDelaySeconds, sourceAddress, unicastPeers, virtualAddresses
-        case gratuitousARP = "gratuitousArp", trackScripts, trackInterfaces, expectedState
+        case gratuitousARP = "gratuitousArp", trackScripts, trackInterfaces, notify, expectedState
     }
 }
 
-// The track scripts and interfaces are written only when there are some and optional when read, so plans without them keep
+// The track scripts, interfaces and state scripts are written only when there are some and optional when read, so plans without them keep
 // the JSON they had before (`lbctl plan -o json` output, `lb-agent apply --plan` input).
 extension VRRPInstancePlan {
     public init(from decoder: any Decoder) throws {
@@ -101,6 +103,7 @@ extension VRRPInstancePlan {
         gratuitousARP = try c.decode(GratuitousARP.self, forKey: .gratuitousARP)
         trackScripts = try c.decodeIfPresent([TrackScript].self, forKey: .trackScripts) ?? []
         trackInterfaces = try c.decodeIfPresent([TrackInterface].self, forKey: .trackInterfaces) ?? []
+        notify = try c.decodeIfPresent(StateScripts.self, forKey: .notify) ?? StateScripts()
         expectedState = try c.decode(String.self, forKey: .expectedState)
     }
 
@@ -121,6 +124,7 @@ extension VRRPInstancePlan {
         try c.encode(gratuitousARP, forKey: .gratuitousARP)
         if !trackScripts.isEmpty { try c.encode(trackScripts, forKey: .trackScripts) }
         if !trackInterfaces.isEmpty { try c.encode(trackInterfaces, forKey: .trackInterfaces) }
+        if !notify.isEmpty { try c.encode(notify, forKey: .notify) }
         try c.encode(expectedState, forKey: .expectedState)
     }
 }
@@ -305,7 +309,7 @@ public enum HostPlanner {
             authPassword: group.authPassword, preempt: group.preempt, preemptDelaySeconds: group.preemptDelaySeconds,
             sourceAddress: node.address.address, unicastPeers: peers, virtualAddresses: addresses,
             gratuitousARP: group.gratuitousARP, trackScripts: group.trackScripts, trackInterfaces: group.trackInterfaces,
-            expectedState: me.priority == top ? "MASTER" : "BACKUP")
+            notify: group.notify, expectedState: me.priority == top ? "MASTER" : "BACKUP")
     }
 
     static func ipvsService(_ spec: ClusterSpec, vip: VIP, service s: VirtualService) -> IPVSServicePlan {

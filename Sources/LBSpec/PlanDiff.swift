@@ -95,7 +95,8 @@ public enum PlanDiff {
                 ("unicast peers", v.unicastPeers.isEmpty ? "none (multicast)" : v.unicastPeers.map(\.description).joined(separator: " ")),
                 ("vips", v.virtualAddresses.map(\.description).joined(separator: " ")),
             ] + (v.trackScripts.isEmpty ? [] : [("track scripts", v.trackScripts.map(PlanDiff.describe).joined(separator: "; "))])
-              + (v.trackInterfaces.isEmpty ? [] : [("track interfaces", v.trackInterfaces.map(PlanDiff.describe).joined(separator: "; "))])))
+              + (v.trackInterfaces.isEmpty ? [] : [("track interfaces", v.trackInterfaces.map(PlanDiff.describe).joined(separator: "; "))])
+              + v.notify.named.map { ("on \($0.state)", $0.command) }))
         }
         for s in p.ipvsServices {
             out.append(Item(subject: "ipvs \(s.key)", settings: [

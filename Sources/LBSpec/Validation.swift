@@ -151,6 +151,13 @@ public enum SpecValidator {
             checkRange(g.gratuitousARP.repeatDelaySeconds, 0...3600, at: p["gratuitous_arp"]["repeat_delay"], what: "gratuitous ARP repeat delay")
             checkRange(g.gratuitousARP.refreshSeconds, 0...86400, at: p["gratuitous_arp"]["refresh"], what: "gratuitous ARP refresh")
             checkTrackScripts(g.trackScripts, at: p["track_scripts"])
+            for (state, command) in g.notify.named {
+                if command.allSatisfy({ $0 == " " || $0 == "\t" }) {
+                    error(p["notify"][state], "the \(state) script is empty; leave it out to run nothing")
+                } else if command.contains("\"") {
+                    error(p["notify"][state], "the \(state) script has a double quote, which keepalived.conf cannot hold inside notify_\(state) \"…\"; put it in a script file")
+                }
+            }
             var tracked: [String: Int] = [:]
             for (i, t) in g.trackInterfaces.enumerated() {
                 let tp = p["track_interfaces"][i]

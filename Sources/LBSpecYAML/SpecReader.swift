@@ -45,7 +45,7 @@ extension YAMLReader {
 
     mutating func readVRRP(_ node: YAMLNode, _ path: SpecPath) -> VRRPGroup? {
         guard var m = mapping(node, at: path, keys: ["router_id", "version", "advert_interval", "auth", "preempt",
-                                                      "preempt_delay", "unicast", "gratuitous_arp", "track_scripts", "track_interfaces", "directors"]) else { return nil }
+                                                      "preempt_delay", "unicast", "gratuitous_arp", "track_scripts", "track_interfaces", "notify", "directors"]) else { return nil }
         var g = VRRPGroup(routerID: required(&m, "router_id", "the virtual router id, 1–255") { $0.int($1, $2) } ?? 0)
         g.version = optional(&m, "version") { $0.int($1, $2) } ?? 2
         g.advertIntervalCentiseconds = optional(&m, "advert_interval") { r, n, p in
@@ -58,6 +58,7 @@ extension YAMLReader {
         g.gratuitousARP = optional(&m, "gratuitous_arp") { $0.readGARP($1, $2) } ?? GratuitousARP()
         g.trackScripts = optional(&m, "track_scripts") { r, n, p in r.list(n, p) { $0.readTrackScript($1, $2) } } ?? []
         g.trackInterfaces = optional(&m, "track_interfaces") { r, n, p in r.list(n, p) { $0.readTrackInterface($1, $2) } } ?? []
+        g.notify = optional(&m, "notify") { $0.readStateScripts($1, $2) } ?? StateScripts()
         g.directors = required(&m, "directors", "the directors with their priorities") { r, n, p in
             r.list(n, p, placeholder: Director(node: "", priority: 0)) { $0.readDirector($1, $2) }
         } ?? []
@@ -96,6 +97,18 @@ extension YAMLReader {
         g.refreshSeconds = optional(&m, "refresh") { $0.seconds($1, $2) } ?? g.refreshSeconds
         finish(m)
         return g
+    }
+
+    /// `{ master: "/usr/local/bin/became-master", backup: …, fault: …, stop: … }`.
+    mutating func readStateScripts(_ node: YAMLNode, _ path: SpecPath) -> StateScripts? {
+        guard var m = mapping(node, at: path, keys: ["master", "backup", "fault", "stop"]) else { return nil }
+        var s = StateScripts()
+        s.master = optional(&m, "master") { $0.string($1, $2) }
+        s.backup = optional(&m, "backup") { $0.string($1, $2) }
+        s.fault = optional(&m, "fault") { $0.string($1, $2) }
+        s.stop = optional(&m, "stop") { $0.string($1, $2) }
+        finish(m)
+        return s
     }
 
     /// `{ name: chk_nginx, command: "pidof nginx", interval: 2s, timeout: 1s, rise: 2, fall: 3, weight: -20 }`.

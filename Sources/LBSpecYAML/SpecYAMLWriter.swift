@@ -94,6 +94,7 @@ private struct Emitter {
                 return .mapping(e)
             })))
         }
+        if !g.notify.isEmpty { m.append(("notify", .mapping(g.notify.named.map { ($0.state, .scalar(scalar($0.command))) }))) }
         m.append(("directors", .list(g.directors.map { d in
             var e: [(String, Value)] = [("node", .scalar(scalar(d.node))), ("priority", .scalar("\(d.priority)"))]
             if let i = d.interface { e.append(("interface", .scalar(scalar(i)))) }

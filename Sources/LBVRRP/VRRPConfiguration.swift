@@ -53,12 +53,14 @@ public struct VRRPConfiguration: Sendable, Equatable {
     public var trackScripts: [VRRPTrackScript]
     /// Interfaces whose link moves the priority or puts the instance in FAULT (the speaker reads them).
     public var trackInterfaces: [VRRPTrackInterface]
+    /// Commands run with `/bin/sh -c` when the instance enters a state (keepalived's notify_master, …).
+    public var stateScripts: StateScripts
 
     public init(name: String? = nil, interface: String, virtualRouterID: Int, version: VRRPVersion = .v2, priority: Int,
                 advertisementIntervalCentiseconds: Int = 100, authPassword: String? = nil, preempt: Bool = true,
                 preemptDelay: Duration = .zero, sourceAddress: IPAddress? = nil, unicastPeers: [IPAddress] = [],
                 virtualAddresses: [CIDR], gratuitousARP: GratuitousARPSettings = .init(), trackScripts: [VRRPTrackScript] = [],
-                trackInterfaces: [VRRPTrackInterface] = []) {
+                trackInterfaces: [VRRPTrackInterface] = [], stateScripts: StateScripts = .init()) {
         self.name = name ?? "VI_\(virtualRouterID)"
         self.interface = interface
         self.virtualRouterID = virtualRouterID
@@ -74,6 +76,7 @@ public struct VRRPConfiguration: Sendable, Equatable {
         self.gratuitousARP = gratuitousARP
         self.trackScripts = trackScripts
         self.trackInterfaces = trackInterfaces
+        self.stateScripts = stateScripts
     }
 
     /// The instance a director runs for one VRRP group of the signed document.
@@ -88,7 +91,7 @@ public struct VRRPConfiguration: Sendable, Equatable {
                     repeatDelay: plan.gratuitousARP.repeatDelaySeconds > 0 ? .seconds(plan.gratuitousARP.repeatDelaySeconds) : nil,
                     refreshInterval: plan.gratuitousARP.refreshSeconds > 0 ? .seconds(plan.gratuitousARP.refreshSeconds) : nil),
                   trackScripts: plan.trackScripts.map(VRRPTrackScript.init(spec:)),
-                  trackInterfaces: plan.trackInterfaces.map(VRRPTrackInterface.init(spec:)))
+                  trackInterfaces: plan.trackInterfaces.map(VRRPTrackInterface.init(spec:)), stateScripts: plan.notify)
     }
 
     /// Advertisement_Interval.

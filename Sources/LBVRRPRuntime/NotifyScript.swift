@@ -4,6 +4,7 @@ import Glibc
 #if canImport(Dispatch)
 import Dispatch
 #endif
+import LBSpec
 import LBVRRP
 
 /// Runs keepalived's generic `notify` script for a transition, with the same four arguments keepalived
@@ -22,11 +23,30 @@ public struct NotifyScript: Sendable {
     /// Starts the script; returns its pid, or nil (with the reason) when it cannot be started.
     @discardableResult
     public func run(instance: String, transition: VRRPTransition) -> Result<pid_t, VRRPRuntimeError> {
-        let argv = ([path] + arguments(instance: instance, transition: transition)).map { strdup($0) } + [nil]
+        Self.spawn(path, [path] + arguments(instance: instance, transition: transition), what: "notify script \(path)")
+    }
+
+    /// The command of `scripts` for the state `transition` enters, if any: `/bin/sh -c COMMAND`, as lb runs
+    /// track scripts, detached in the same way.
+    public static func runStateScript(_ scripts: StateScripts, transition: VRRPTransition) -> Result<pid_t, VRRPRuntimeError>? {
+        let command: String?
+        switch transition.to.notifyName {
+        case "MASTER": command = scripts.master
+        case "BACKUP": command = scripts.backup
+        case "FAULT": command = scripts.fault
+        default: command = scripts.stop
+        }
+        guard let command else { return nil }
+        let state = transition.to.notifyName.lowercased()
+        return spawn("/bin/sh", ["/bin/sh", "-c", command], what: "\(state) script '\(command)'")
+    }
+
+    static func spawn(_ path: String, _ arguments: [String], what: String) -> Result<pid_t, VRRPRuntimeError> {
+        let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let status = posix_spawn(&pid, path, nil, nil, argv, environ)
-        guard status == 0 else { return .failure(VRRPRuntimeError("notify script \(path): \(String(cString: strerror(status)))")) }
+        guard status == 0 else { return .failure(VRRPRuntimeError("\(what): \(String(cString: strerror(status)))")) }
         let child = pid
         DispatchQueue.global().async {
             var s: Int32 = 0

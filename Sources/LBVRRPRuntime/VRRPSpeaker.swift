@@ -497,6 +497,9 @@ public actor VRRPSpeaker {
                 if let notifyScript, case .failure(let e) = notifyScript.run(instance: configuration.name, transition: transition) {
                     log(.error, "\(configuration.name): \(e)")
                 }
+                if case .failure(let e)? = NotifyScript.runStateScript(configuration.stateScripts, transition: transition) {
+                    log(.error, "\(configuration.name): \(e)")
+                }
             case .discard(let discard):
                 logDiscard(discard)
             case .priorityChanged(let from, let to):

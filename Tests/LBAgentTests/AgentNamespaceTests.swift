@@ -303,7 +303,9 @@ final class AgentNamespaceTests: XCTestCase {
 
     /// The spec's track_scripts run by real agents from a signed document: the script (a file named for the
     /// agent's own namespace, read by `ip netns identify`) starts failing on the master, whose priority
-    /// drops by its weight, so the backup takes the VIP; the status shows the effective priority.
+    /// drops by its weight, so the backup takes the VIP; the status shows the effective priority. The
+    /// group's state scripts (keepalived's notify_master, notify_backup, notify_stop) run on each director's
+    /// own transitions, in order.
     func testATrackScriptOfTheDocumentMovesTheVIPBetweenAgents() throws {
         let nodes = ["d1", "d2"]
         let lab = try AgentLab(hosts: nodes)
@@ -312,6 +314,9 @@ final class AgentNamespaceTests: XCTestCase {
         var spec = lab.spec(realServers: ["rs1", "rs2"], directors: [("d1", 100), ("d2", 90)])
         let flags = lab.lab.directory
         spec.vips[0].vrrp.trackScripts = [TrackScript(name: "chk_flag", command: "test ! -e \(flags)/down-$(ip netns identify $$)", weight: -20)]
+        func record(_ state: String) -> String { "echo \(state) >> \(flags)/states-$(ip netns identify $$)" }
+        spec.vips[0].vrrp.notify = StateScripts(master: record("master"), backup: record("backup"), stop: record("stop"))
+        func states(_ n: String) -> [String] { (Lab.read("\(flags)/states-\(lab.namespace(n))") ?? "").split(separator: "\n").map(String.init) }
         let pushed = lab.push(try lab.sign(spec, version: 1), from: "d1", seed: "d1")
         XCTAssertEqual(pushed.status, 0, pushed.output)
         func vrrp(_ n: String) -> (state: String, priority: Int)? { lab.status(n)?.vrrp.first.map { ($0.state.rawValue, $0.priority) } }
@@ -323,8 +328,13 @@ final class AgentNamespaceTests: XCTestCase {
         XCTAssertNotNil(lab.wait(3) { vrrp("d1").map { $0 == ("BACKUP", 80) } ?? false }, "status shows the effective priority: \(String(describing: vrrp("d1")))")
         XCTAssertEqual(lab.metric("d1", #"lb_vrrp_priority{iname="VI_51",intf="eth0",vrid="51"}"#), 80)
 
+        XCTAssertNotNil(lab.wait(3) { states("d1") == ["backup", "master", "backup"] && states("d2") == ["backup", "master"] },
+                        "each director ran the script of each state it entered: d1 \(states("d1")), d2 \(states("d2"))\n\(lab.logs)")
+
         unlink("\(flags)/down-\(lab.namespace("d1"))")
         XCTAssertNotNil(lab.wait(6) { lab.lab.holders(of: IPAddress(vip)!) == ["d1"] }, "back on d1 at 100\n\(lab.logs)")
+        lab.agents["d2"]!.signal(SIGTERM)
+        XCTAssertNotNil(lab.wait(5) { states("d2").last == "stop" }, "d2's stop script ran when its agent stopped: \(states("d2"))")
         print("agent-netns track script: VIP moved in \(ms(moved)) after the script's file appeared")
     }
 

@@ -204,6 +204,17 @@ final class CorpusTests: XCTestCase {
         }
     }
 
+    /// notify_master, _backup, _fault and _stop are the group's state scripts, commands as written; the
+    /// generic notify stays the notifications.script.
+    func testStateScripts() throws {
+        let spec = try check([("notify.conf", nil)], [
+            "notify.conf:9: warning: VIP '192.168.1.200' has a single director: nothing takes over if it fails",
+        ])
+        XCTAssertEqual(spec.vips[0].vrrp.notify, StateScripts(master: "/usr/local/bin/lb-state master --page", backup: "/usr/local/bin/lb-state",
+                                                              fault: "/usr/local/bin/lb-state fault", stop: "/usr/local/bin/lb-state stop"))
+        XCTAssertEqual(spec.notifications.script, "/usr/local/bin/vrrp-notify")
+    }
+
     // MARK: helpers
 
     static var corpus: URL {

@@ -102,14 +102,36 @@ enum KeepalivedTool {
         defer { try? FileManager.default.removeItem(at: dir) }
         return try withNamespace(interfaces: interfaces) { ns in
             // A kernel with IPVS would keep keepalived running: timeout stops it then, and it dumps before.
-            let r = try run("/usr/bin/timeout", ["10", "/usr/sbin/ip", "netns", "exec", ns, path, "-n", "-l", "-d", "-i", configID, "-f", file.path,
-                                                 "-p", dir.appendingPathComponent("k.pid").path, "-r", dir.appendingPathComponent("v.pid").path,
-                                                 "-c", dir.appendingPathComponent("c.pid").path])
-            return r.output.split(separator: "\n").map { line in
+            // The output goes to a file, not a pipe: a child of keepalived that outlives it (seen: one that
+            // missed timeout's signal) would hold a pipe open and the read would never end.
+            let log = dir.appendingPathComponent("out.log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+            p.arguments = ["10", "/usr/sbin/ip", "netns", "exec", ns, path, "-n", "-l", "-d", "-i", configID, "-f", file.path,
+                           "-p", dir.appendingPathComponent("k.pid").path, "-r", dir.appendingPathComponent("v.pid").path,
+                           "-c", dir.appendingPathComponent("c.pid").path]
+            p.standardOutput = handle
+            p.standardError = handle
+            try p.run()
+            p.waitUntilExit()
+            // keepalived's children still write after their parent exits: wait for them, then stop what is left.
+            let deadline = Date().addingTimeInterval(5)
+            while Date() < deadline, !pids(in: ns).isEmpty { usleep(50_000) }
+            for pid in pids(in: ns) { kill(pid, SIGKILL) }
+            try handle.close()
+            let output = String(decoding: try Data(contentsOf: log), as: UTF8.self)
+            return output.split(separator: "\n").map { line in
                 // "Thu Dec  3 08:09:04 2026: text"
                 line.range(of: #"^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}: "#, options: .regularExpression).map { String(line[$0.upperBound...]) } ?? String(line)
             }.joined(separator: "\n")
         }
+    }
+
+    /// The processes in network namespace `ns`.
+    static func pids(in ns: String) -> [pid_t] {
+        ((try? run("/usr/sbin/ip", ["netns", "pids", ns]))?.output ?? "").split(separator: "\n").compactMap { pid_t($0) }
     }
 
     /// A network namespace with veth interfaces of the given names, removed afterwards.

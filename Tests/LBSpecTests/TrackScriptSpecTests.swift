@@ -58,6 +58,26 @@ final class TrackScriptSpecTests: XCTestCase {
         ])
     }
 
+    /// `vrrp.notify`: read, planned for every director, written back; an empty or quoted command is an error at its key.
+    func testStateScriptsAreReadValidatedAndPlanned() throws {
+        let yaml = reference(("      auth: { password: s3cret }\n", """
+              auth: { password: s3cret }
+              notify: { master: "/usr/local/bin/lb-state master", stop: /usr/local/bin/lb-state }
+
+        """))
+        let spec = try loadValid(yaml)
+        XCTAssertEqual(spec.vips[0].vrrp.notify, StateScripts(master: "/usr/local/bin/lb-state master", stop: "/usr/local/bin/lb-state"))
+        for node in ["lvs1", "lvs2"] {
+            XCTAssertEqual(HostPlanner.plan(spec, node: node)?.vrrpInstances.first?.notify, spec.vips[0].vrrp.notify, node)
+        }
+        XCTAssertEqual(try loadValid(SpecYAMLWriter.yaml(spec)), spec)
+        assertDiagnostics(yaml.replacingOccurrences(of: "stop: /usr/local/bin/lb-state }", with: "stop: \"say \\\"hi\\\"\", fault: \" \", down: x }"), [
+            "spec.yaml:19:65: error: the stop script has a double quote, which keepalived.conf cannot hold inside notify_stop \"…\"; put it in a script file",
+            "spec.yaml:19:86: error: the fault script is empty; leave it out to run nothing",
+            "spec.yaml:19:91: error: unknown key 'down' (allowed here: master, backup, fault, stop)",
+        ])
+    }
+
     func testTrackedInterfacesAreReadValidatedAndPlanned() throws {
         let yaml = reference(("      auth: { password: s3cret }\n", """
               auth: { password: s3cret }
