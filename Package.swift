@@ -94,7 +94,7 @@ let package = Package(
             name: "LBAgent",
             dependencies: [
                 "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBVRRPRuntime", "LBGossip", "LBGossipService", "LBDocument", "LBCrypto",
-                "LBAgentConfig", "LBDaemonConfig", "LBHealth", "LBReport", "LBConnSync", "LBSystemd",
+                "LBAgentConfig", "LBDaemonConfig", "LBHealth", "LBReport", "LBConnSync", "LBSystemd", "LBProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

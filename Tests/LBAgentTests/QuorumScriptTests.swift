@@ -1,0 +1,45 @@
+@testable import LBAgent
+import LBCrypto
+import LBHost
+import LBSpec
+import LBVRRPRuntime
+import Logging
+import NIOPosix
+import XCTest
+
+// quorum_up and quorum_down as real processes: the health service, the document follower and the
+// reconciler on the in-memory host, a real server failing its checks, and `/bin/sh` running the spec's
+// commands, which write what they saw to a file.
+extension HealthServiceTests {
+    func testQuorumDownRunsWhenARealServerFailsAndQuorumUpWhenItIsBack() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        let log = dir + "/quorum.log"
+        var spec = self.spec()
+        spec.vips[0].services[0].quorum = 2
+        spec.vips[0].services[0].quorumUp = "echo \"up $LB_QUORUM $LB_SERVICE\" >> '\(log)'"
+        spec.vips[0].services[0].quorumDown = "echo \"down $LB_QUORUM $LB_SERVICE\" >> '\(log)'"
+        XCTAssertEqual(SpecValidator.validate(spec).filter { $0.severity == .error }, [])
+
+        let host = InMemoryHost()
+        let probe = ScriptedProbe()
+        let reconciler = try Reconciler(host: host, ledgerPath: nil, logger: logger)
+        let health = HealthService(probe: probe, loop: MultiThreadedEventLoopGroup.singleton.next(), reconciler: reconciler, logger: logger)
+        let vrrp = VRRPSupervisor(makeHost: { host }, transport: { _ in SilentTransport() }, logger: logger)
+        let follower = DocumentFollower(node: "lvs1", reconciler: reconciler, vrrp: vrrp, gossip: nil, logger: logger, health: health)
+        let tasks = [Task { try await health.run() }, Task { try await follower.run() }, Task { try await reconciler.run() }]
+        defer { for t in tasks { t.cancel() } }
+
+        let lines = { (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? [] }
+        await follower.accept(try Fixtures.held(spec, version: 1, signer: signer))
+        try await eventually("both real servers admitted") {
+            let state = try await host.observe(sysctls: [])
+            return state.ipvs.table?.services.first?.destinations.count == 2
+        }
+        XCTAssertEqual(lines(), [], "starting with quorum runs nothing")
+        probe.failing.withLockedValue { $0 = ["192.168.1.103"] }
+        try await eventually("quorum_down ran") { lines() == ["down down 192.168.1.200:80/tcp"] }
+        probe.failing.withLockedValue { $0 = [] }
+        try await eventually("quorum_up ran") { lines() == ["down down 192.168.1.200:80/tcp", "up up 192.168.1.200:80/tcp"] }
+    }
+}
