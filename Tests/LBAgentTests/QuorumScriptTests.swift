@@ -2,9 +2,7 @@
 import LBCrypto
 import LBHost
 import LBSpec
-import LBVRRPRuntime
 import Logging
-import NIOPosix
 import XCTest
 
 // quorum_up and quorum_down as real processes: the health service, the document follower and the
@@ -23,11 +21,7 @@ extension HealthServiceTests {
 
         let host = InMemoryHost()
         let probe = ScriptedProbe()
-        let reconciler = try Reconciler(host: host, ledgerPath: nil, logger: logger)
-        let health = HealthService(probe: probe, loop: MultiThreadedEventLoopGroup.singleton.next(), reconciler: reconciler, logger: logger)
-        let vrrp = VRRPSupervisor(makeHost: { host }, transport: { _ in SilentTransport() }, logger: logger)
-        let follower = DocumentFollower(node: "lvs1", reconciler: reconciler, vrrp: vrrp, gossip: nil, logger: logger, health: health)
-        let tasks = [Task { try await health.run() }, Task { try await follower.run() }, Task { try await reconciler.run() }]
+        let (follower, _, _, tasks) = try chain(host, probe: probe)
         defer { for t in tasks { t.cancel() } }
 
         let lines = { (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? [] }
