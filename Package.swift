@@ -344,7 +344,8 @@ let package = Package(
             name: "LBAgentTests",
             dependencies: ["LBTestKit", "LBAgent", "LBReport", "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBDocument", "LBCrypto", "LBGossipService", "LBVRRPLab",
                            "LBAgentConfig", "lb-agent", "lbctl", "lb-controller", "LBControllerConfig", "LBClusterView", "LBControllerAPI",
-                           "LBSpecYAML", .product(name: "Logging", package: "swift-log")]
+                           "LBSpecYAML", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
     ],
     swiftLanguageModes: [.v6]
