@@ -42,7 +42,7 @@ public actor DocumentFollower: Service {
     private var revision: UInt64 = 0
     /// Each service's quorum across compositions (hysteresis), and the commands its changes run.
     private var quorum = QuorumTracker()
-    /// The quorum commands to run, in order; `run` runs them, so no composition waits for one.
+    /// The quorum commands, queued as the changes come; `run` starts each, so no composition waits for one.
     private let scripts: AsyncStream<QuorumTracker.Action>
     private let scriptQueue: AsyncStream<QuorumTracker.Action>.Continuation
     /// How long one quorum_up or quorum_down may run before it is killed with its process group.
