@@ -94,7 +94,7 @@ let package = Package(
             name: "LBAgent",
             dependencies: [
                 "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBVRRPRuntime", "LBGossip", "LBGossipService", "LBDocument", "LBCrypto",
-                "LBAgentConfig", "LBDaemonConfig", "LBHealth", "LBReport", "LBConnSync", "LBSystemd",
+                "LBAgentConfig", "LBDaemonConfig", "LBHealth", "LBReport", "LBConnSync", "LBSystemd", "LBProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -344,7 +344,8 @@ let package = Package(
             name: "LBAgentTests",
             dependencies: ["LBTestKit", "LBAgent", "LBReport", "LBHost", "LBNetlink", "LBSpec", "LBVRRP", "LBDocument", "LBCrypto", "LBGossipService", "LBVRRPLab",
                            "LBAgentConfig", "lb-agent", "lbctl", "lb-controller", "LBControllerConfig", "LBClusterView", "LBControllerAPI",
-                           "LBSpecYAML", .product(name: "Logging", package: "swift-log")]
+                           "LBSpecYAML", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -41,63 +41,91 @@ public enum DesiredState {
     ///   misc_dynamic); down: removed, or held at weight 0 with `inhibit_on_failure`;
     /// - not yet checked (unknown): left exactly as the kernel has it, neither added nor removed, so a
     ///   restarted agent flaps nothing and a new director admits a real server at its first success;
+    ///   with `alpha` (keepalived's checkers starting failed) unknown is down instead;
     /// - draining: held at weight 0 while the kernel has it, never added back, and removed once the
     ///   drain tracker says it is done;
-    /// - fewer than `quorum` destinations up (unknown counts as up, draining and inhibited do not): the
-    ///   sorry server is added at weight 1, and removed again when enough are back (held at weight 0
-    ///   instead with `sorry_server_inhibit`); a sorry server that is also a destination keeps that one
-    ///   entry, at weight 1 at least while it is needed.
-    public static func compose(_ plan: HostPlan, _ serving: ServingState = .unchecked) -> DesiredHostState {
+    /// - without quorum (`quorum`, unknown counting as up unless `alpha`, draining and inhibited not;
+    ///   `QuorumTracker` keeps it across compositions for `hysteresis`, and `quorum` nil judges each
+    ///   service as first seen): the sorry server is added at weight 1, and removed again when quorum is
+    ///   back (held at weight 0 instead with `sorry_server_inhibit`); a sorry server that is also a
+    ///   destination keeps that one entry, at weight 1 at least while it is needed.
+    public static func compose(_ plan: HostPlan, _ serving: ServingState = .unchecked, quorum: [String: Bool]? = nil) -> DesiredHostState {
         var state = DesiredHostState(plan: plan)
         guard var ipvs = state.ipvs else { return state }
-        var checked: [String: Set<Endpoint>] = [:]
-        for h in plan.healthChecks { checked[h.service, default: []].insert(h.destination) }
+        let checked = checkedDestinations(plan)
         for (i, s) in plan.ipvsServices.enumerated() {
-            let key = s.key
-            let checks = checked[key]
-            var want: [IPVSDestination] = []
-            var conditional: [ConditionalDestination] = []
-            var healthy = 0
-            for d in s.destinations {
-                let endpoint = Endpoint(address: d.address, port: d.port)
-                var destination = IPVSDestination(address: d.address, port: UInt16(d.port), forwarding: d.forwarding, weight: Int32(d.weight))
-                if d.drain {
-                    if serving.drained[key]?.contains(endpoint) != true {
-                        destination.weight = 0
-                        conditional.append(ConditionalDestination(address: d.address, port: UInt16(d.port), configuration: destination))
-                    }
-                    continue
-                }
-                var health = checks?.contains(endpoint) == true ? serving.health(of: endpoint, in: key) : .up
-                if health == .unknown, serving.unknownIsUp { health = .up }
-                switch health {
-                case .up:
-                    if let weight = serving.weights[key]?[endpoint] { destination.weight = Int32(clamping: weight) }
-                    want.append(destination)
-                    healthy += 1
-                case .unknown:
-                    conditional.append(ConditionalDestination(address: d.address, port: UInt16(d.port)))
-                    healthy += 1
-                case .down:
-                    if d.inhibitOnFailure {
-                        destination.weight = 0
-                        want.append(destination)
-                    }
-                }
-            }
+            var part = serve(s, checks: checked[s.key], serving)
             if let sorry = s.sorryServer {
-                let needed = healthy < s.quorum
-                if let same = want.firstIndex(where: { $0.address == sorry.address && Int($0.port) == sorry.port }) {
-                    if needed { want[same].weight = max(want[same].weight, 1) }
+                let up = quorum?[s.key]
+                    ?? QuorumTracker.initiallyUp(healthy: part.healthy, quorum: s.quorum, hysteresis: s.hysteresis ?? 0)
+                let needed = !up
+                if let same = part.want.firstIndex(where: { $0.address == sorry.address && Int($0.port) == sorry.port }) {
+                    if needed { part.want[same].weight = max(part.want[same].weight, 1) }
                 } else if needed || s.sorryServerInhibit == true {
                     let forwarding = s.sorryServerForwarding ?? s.destinations.first?.forwarding ?? .dr
-                    want.append(IPVSDestination(address: sorry.address, port: UInt16(sorry.port), forwarding: forwarding, weight: needed ? 1 : 0))
+                    part.want.append(IPVSDestination(address: sorry.address, port: UInt16(sorry.port), forwarding: forwarding, weight: needed ? 1 : 0))
                 }
             }
-            ipvs.services[i].destinations = want
-            if !conditional.isEmpty { ipvs.conditional[ipvs.services[i].service.key] = conditional }
+            ipvs.services[i].destinations = part.want
+            if !part.conditional.isEmpty { ipvs.conditional[ipvs.services[i].service.key] = part.conditional }
         }
         state.ipvs = ipvs
         return state
+    }
+
+    /// Per service key, the real servers that count toward its quorum, by the rules of `compose`: what
+    /// `QuorumTracker` is fed.
+    public static func healthy(_ plan: HostPlan, _ serving: ServingState) -> [String: Int] {
+        let checked = checkedDestinations(plan)
+        return Dictionary(plan.ipvsServices.map { ($0.key, serve($0, checks: checked[$0.key], serving).healthy) },
+                          uniquingKeysWith: { a, _ in a })
+    }
+
+    static func checkedDestinations(_ plan: HostPlan) -> [String: Set<Endpoint>] {
+        var checked: [String: Set<Endpoint>] = [:]
+        for h in plan.healthChecks { checked[h.service, default: []].insert(h.destination) }
+        return checked
+    }
+
+    /// One service's destinations without the sorry server, and how many count toward its quorum.
+    struct Part {
+        var want: [IPVSDestination] = []
+        var conditional: [ConditionalDestination] = []
+        var healthy = 0
+    }
+
+    static func serve(_ s: IPVSServicePlan, checks: Set<Endpoint>?, _ serving: ServingState) -> Part {
+        let key = s.key
+        var part = Part()
+        for d in s.destinations {
+            let endpoint = Endpoint(address: d.address, port: d.port)
+            var destination = IPVSDestination(address: d.address, port: UInt16(d.port), forwarding: d.forwarding, weight: Int32(d.weight))
+            if d.drain {
+                if serving.drained[key]?.contains(endpoint) != true {
+                    destination.weight = 0
+                    part.conditional.append(ConditionalDestination(address: d.address, port: UInt16(d.port), configuration: destination))
+                }
+                continue
+            }
+            var health = checks?.contains(endpoint) == true ? serving.health(of: endpoint, in: key) : .up
+            if health == .unknown, serving.unknownIsUp { health = .up }
+            // alpha: keepalived's checkers start failed, so the server waits for its first success.
+            if health == .unknown, s.alpha == true { health = .down }
+            switch health {
+            case .up:
+                if let weight = serving.weights[key]?[endpoint] { destination.weight = Int32(clamping: weight) }
+                part.want.append(destination)
+                part.healthy += 1
+            case .unknown:
+                part.conditional.append(ConditionalDestination(address: d.address, port: UInt16(d.port)))
+                part.healthy += 1
+            case .down:
+                if d.inhibitOnFailure {
+                    destination.weight = 0
+                    part.want.append(destination)
+                }
+            }
+        }
+        return part
     }
 }

@@ -40,12 +40,22 @@ public actor DocumentFollower: Service {
     let health: HealthService?
     /// Every desired state handed to the reconciler gets the next one (see `Target.revision`).
     private var revision: UInt64 = 0
+    /// Each service's quorum across compositions (hysteresis), and the commands its changes run.
+    private var quorum = QuorumTracker()
+    /// The quorum commands, queued as the changes come; `run` starts each, so no composition waits for one.
+    private let scripts: AsyncStream<QuorumTracker.Action>
+    private let scriptQueue: AsyncStream<QuorumTracker.Action>.Continuation
+    /// How long one quorum_up or quorum_down may run before it is killed with its process group.
+    let scriptTimeout: Duration
 
     /// - Parameter health: runs this node's health checks and tracks its drains; nil composes with
     ///   `ServingState.unchecked` (every real server up), as a one-shot `lb-agent apply` does.
     public init(node: String, reconciler: Reconciler, vrrp: VRRPSupervisor, gossip: GossipService?, logger: Logger,
-                metrics: AgentMetrics? = nil, health: HealthService? = nil, onChange: @escaping @Sendable () -> Void = {}) {
+                metrics: AgentMetrics? = nil, health: HealthService? = nil, scriptTimeout: Duration = QuorumScript.defaultTimeout,
+                onChange: @escaping @Sendable () -> Void = {}) {
         self.node = node
+        (scripts, scriptQueue) = AsyncStream.makeStream(of: QuorumTracker.Action.self)
+        self.scriptTimeout = scriptTimeout
         self.health = health
         serving = health == nil ? .unchecked : ServingState()
         self.reconciler = reconciler
@@ -104,7 +114,24 @@ public actor DocumentFollower: Service {
 
     private func setTarget(_ plan: HostPlan, version: UInt64) async {
         revision += 1
-        await reconciler.setTarget(ReconcileEngine.Target(state: DesiredState.compose(plan, serving), version: version, revision: revision))
+        // Without health checks (a one-shot apply) nothing runs the scripts, and no quorum changes anyway.
+        if health != nil {
+            for action in quorum.update(plan, healthy: DesiredState.healthy(plan, serving)) { queue(action) }
+        }
+        await reconciler.setTarget(ReconcileEngine.Target(state: DesiredState.compose(plan, serving, quorum: quorum.up),
+                                                          version: version, revision: revision))
+    }
+
+    private func queue(_ action: QuorumTracker.Action) {
+        logger.notice("\(action.service): \(action.reason.rawValue), running \(action.up ? "quorum_up" : "quorum_down")",
+                      metadata: ["command": "\(action.command)"])
+        scriptQueue.yield(action)
+    }
+
+    /// keepalived's omega at shutdown: quorum_down of the services that ask for it, then no more scripts.
+    private func stopQuorum() {
+        for action in quorum.stop() { queue(action) }
+        scriptQueue.finish()
     }
 
     /// A document that gossip or the state directory would not hold.
@@ -115,8 +142,26 @@ public actor DocumentFollower: Service {
         onChange()
     }
 
-    /// Follows gossip's documents and refusals until graceful shutdown.
+    /// Follows gossip's documents and refusals until graceful shutdown, running the quorum scripts
+    /// meanwhile, and at the end the omega ones, which it waits for (each bounded by its timeout).
     public func run() async throws {
+        await withDiscardingTaskGroup { outer in
+            let (scripts, timeout, logger) = (self.scripts, scriptTimeout, logger)
+            outer.addTask {
+                // Each in its own task, as keepalived forks each notify and does not wait for it.
+                await withDiscardingTaskGroup { runs in
+                    for await action in scripts {
+                        let budget = action.reason == .stopping ? QuorumScript.stoppingTimeout : timeout
+                        runs.addTask { await QuorumScript.run(action, budget: budget, logger: logger) }
+                    }
+                }
+            }
+            await follow()
+            stopQuorum()
+        }
+    }
+
+    private func follow() async {
         await withDiscardingTaskGroup { group in
             if let health {
                 group.addTask {

@@ -63,6 +63,8 @@ public enum InspectText {
                 let flags = [(IPVSService.schedulerFlag1, "fallback"), (IPVSService.schedulerFlag2, "port")]
                     .filter { sv.flags & $0.0 != 0 }.map { "\(sv.scheduler)-\($0.1)" }
                 if !flags.isEmpty { line += " (\(flags.joined(separator: ",")))" }
+                // Where ipvsadm -Ln puts it: after the flags, before persistence.
+                if sv.flags & IPVSService.onePacketFlag != 0 { line += " ops" }
                 if sv.isPersistent {
                     line += " persistent \(sv.timeout)"
                     if sv.key.address.family == .ipv4 && sv.netmask != .max { line += " mask \(IPAddress.v4(sv.netmask))" }

@@ -63,8 +63,11 @@ enum PlanText {
         for s in p.ipvsServices {
             var desc = "ipvs \(s.key) \(s.scheduler.rawValue)"
             if !s.schedulerFlags.isEmpty { desc += " flags \(s.schedulerFlags.map(\.rawValue).joined(separator: ","))" }
+            if s.ops == true { desc += " ops" }
             if let per = s.persistence { desc += " persistent \(per.timeoutSeconds)s mask \(per.netmask)" }
             if s.quorum > 1 { desc += " quorum \(s.quorum)" }
+            if let h = s.hysteresis { desc += " hysteresis \(h)" }
+            if s.alpha == true { desc += " alpha" }
             if let sorry = s.sorryServer { desc += " sorry \(sorry)" }
             line(desc)
             for d in s.destinations {

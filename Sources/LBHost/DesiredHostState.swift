@@ -37,6 +37,7 @@ public struct DesiredHostState: Sendable, Equatable {
         if s.persistence != nil { flags |= IPVSService.persistentFlag }
         if s.schedulerFlags.contains(.fallback) { flags |= IPVSService.schedulerFlag1 }
         if s.schedulerFlags.contains(.port) { flags |= IPVSService.schedulerFlag2 }
+        if s.ops == true { flags |= IPVSService.onePacketFlag }
         var netmask: UInt32 = s.address.family == .ipv4 ? .max : 128
         if let mask = s.persistence?.netmask, case .v4(let v) = mask, s.address.family == .ipv4 { netmask = v }
         return IPVSService(key: IPVSServiceKey(address: s.address, port: UInt16(s.port), protocol: s.protocol),

@@ -100,7 +100,7 @@ public enum ProcIPVS {
                 var s = IPVSService(key: key, scheduler: String(decoding: bytes[tokens[2]], as: UTF8.self),
                                     netmask: family == .ipv4 ? .max : 128)
                 var k = 3
-                if k < tokens.count && word(tokens[k], "ops") { s.flags |= 0x4; k += 1 }
+                if k < tokens.count && word(tokens[k], "ops") { s.flags |= IPVSService.onePacketFlag; k += 1 }
                 if k + 2 < tokens.count && word(tokens[k], "persistent") {
                     guard let timeout = int(bytes[tokens[k + 1]]), let mask = hex(bytes[tokens[k + 2]]) else { return nil }
                     s.flags |= IPVSService.persistentFlag

@@ -248,6 +248,13 @@ public struct HostConformance: Sendable {
                 try Self.expect(t.entry(mh.key)?.service.configuration.flags == mh.flags, "mh flags \(String(describing: t.entry(mh.key)?.service.flags))")
                 try await apply([.deleteService(sh.key), .deleteService(mh.key)])
             }),
+            ("one-packet scheduling (ops) for a UDP service", {
+                let ops = IPVSService(key: key(22, 53, .udp), scheduler: "rr", flags: IPVSService.onePacketFlag)
+                try await apply([.addService(ops)])
+                let t = try await ipvsTable()
+                try Self.expect(t.entry(ops.key)?.service.configuration.flags == ops.flags, "ops flags \(String(describing: t.entry(ops.key)?.service.flags))")
+                try await apply([.deleteService(ops.key)])
+            }),
             ("persistence with timeout and netmask", {
                 let s = IPVSService(key: key(30), scheduler: "wrr", flags: IPVSService.persistentFlag, timeout: 3600, netmask: 0xFFFF_FF00)
                 try await apply([.addService(s)])

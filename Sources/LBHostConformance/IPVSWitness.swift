@@ -40,6 +40,8 @@ public struct IPVSWitness: Sendable {
             case "-A":
                 var line = "service \(proto) \(vip) \(options["-s"] ?? "?")"
                 if let flags = options["-b"] { line += " flags \(flags.split(separator: ",").sorted().joined(separator: ","))" }
+                // ipvsadm saves one-packet scheduling as a bare -o (ipvsadm.c, print_service_entry).
+                if options["-o"] != nil { line += " ops" }
                 if let p = options["-p"] { line += " persistent \(p)" }
                 if let m = options["-M"] { line += " mask \(m)" }
                 out.append(line)
@@ -64,6 +66,7 @@ public struct IPVSWitness: Sendable {
             if s.flags & IPVSService.schedulerFlag1 != 0 { flags.append(s.scheduler == "sh" || s.scheduler == "mh" ? "\(s.scheduler)-fallback" : "flag-1") }
             if s.flags & IPVSService.schedulerFlag2 != 0 { flags.append(s.scheduler == "sh" || s.scheduler == "mh" ? "\(s.scheduler)-port" : "flag-2") }
             if !flags.isEmpty { line += " flags \(flags.sorted().joined(separator: ","))" }
+            if s.flags & IPVSService.onePacketFlag != 0 { line += " ops" }
             if s.isPersistent {
                 line += " persistent \(s.timeout)"
                 if s.key.address.family == .ipv4 && s.netmask != .max { line += " mask \(IPAddress.v4(s.netmask))" }

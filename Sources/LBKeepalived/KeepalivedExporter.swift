@@ -72,6 +72,7 @@ private struct Writer {
     mutating func globalDefs(_ spec: ClusterSpec, node: Node, plan: HostPlan) throws {
         let scripts = spec.notifications.script != nil || plan.healthChecks.contains { $0.check.kind == .exec }
             || plan.vrrpInstances.contains { !$0.trackScripts.isEmpty }
+            || plan.ipvsServices.contains { $0.quorumUp != nil || $0.quorumDown != nil }
         line()
         try block("global_defs") { w in
             w.line("router_id \(try Self.word(node.name, what: "node name"))")
@@ -224,6 +225,26 @@ private struct Writer {
             } else if weights.reduce(0, +) == 0 {
                 w.warn("every real server has weight 0: keepalived lowers the quorum to 0 and says so")
             }
+            if let h = s.hysteresis, h > 0 {
+                // The weight the next h servers add to the quorum's, as the quorum itself is written.
+                let spread = max(weights.prefix(s.quorum + h).reduce(0, +) - max(quorum, 1), 1)
+                // keepalived lowers a hysteresis at or above the quorum to quorum − 1 (check_data.c).
+                let band = min(spread, max(quorum, 1) - 1)
+                if band != h {
+                    w.warn("keepalived counts hysteresis in weight, below the quorum's: hysteresis \(h) (servers) of \(s.key) is written as \(band)")
+                }
+                if band > 0 { w.line("hysteresis \(band)") }
+            }
+            for (keyword, command) in [("quorum_up", s.quorumUp), ("quorum_down", s.quorumDown)] {
+                guard let command else { continue }
+                if command.contains("\"") || command.contains(where: \.isNewline) {
+                    throw KeepalivedExportError("\(keyword) command '\(command)' has a double quote or a line break, which keepalived.conf cannot hold inside \(keyword) \"…\"")
+                }
+                w.line("\(keyword) \"\(command)\"")
+            }
+            if s.alpha == true { w.line("alpha") }
+            if s.omega == true { w.line("omega") }
+            if s.ops == true { w.line("ops") }
             if let sorry = s.sorryServer {
                 w.line("sorry_server \(sorry.address) \(sorry.port)")
                 if let f = service.sorryServerForwarding, f != service.forwarding { w.line("sorry_server_lvs_method \(f.rawValue.uppercased())") }

@@ -50,6 +50,7 @@ extension KeepalivedReader {
         var persistence: Located<Int>?
         var granularity: Located<IPAddress>?
         var quorum: Located<Int>?
+        var hysteresis: Located<Int>?
         var inhibit: SourcePosition?
         var sorryInhibit: SourcePosition?
         var defaults = CheckTiming()
@@ -108,9 +109,33 @@ extension KeepalivedReader {
                 // quorum_handler: a rejected quorum is 1, not the previous value.
                 quorum = Located(unsigned(s, 0, range: 1...Int(UInt32.max), what: "quorum", otherwise: "uses quorum 1") ?? 1, at: s.position)
             case "hysteresis":
-                if let v = unsigned(s, 0, range: 0...Int(UInt32.max), what: "hysteresis", otherwise: "ignores the line"), v > 0 {
-                    ignored(s, "lb has no quorum hysteresis")
+                // hysteresis_handler: a rejected value leaves the previous one.
+                if let v = unsigned(s, 0, range: 0...Int(UInt32.max), what: "hysteresis", otherwise: "ignores the line") {
+                    hysteresis = Located(v, at: s.position)
                 }
+            case "quorum_up", "quorum_down":
+                // quorum_up_handler, quorum_down_handler: the first one stands; keepalived splits the rest of the
+                // line into the program and its arguments, and /bin/sh -c runs the same words the same way.
+                let first = k == "quorum_up" ? service.quorumUp : service.quorumDown
+                guard first == nil else {
+                    rejected(s.position, "\(k) is written twice", otherwise: "keeps the first one")
+                    continue
+                }
+                if argument(s, 0, "the command to run") != nil {
+                    let command = s.arguments.joined(separator: " ")
+                    if k == "quorum_up" { service.quorumUp = command } else { service.quorumDown = command }
+                    positions[k] = s.position
+                }
+            case "alpha", "omega":
+                // vs_alpha_handler, omega_handler: no value read, always on.
+                if k == "alpha" { service.alpha = true } else { service.omega = true }
+                positions[k] = s.position
+                extra(s, after: 0)
+            case "ops":
+                // lbflags_handler: IP_VS_SVC_F_ONEPACKET, whatever the protocol (the kernel ignores it for TCP).
+                service.ops = true
+                positions["ops"] = s.position
+                extra(s, after: 0)
             case "sorry_server":
                 if let e = endpoint(s, defaultPort: port, what: "sorry server") {
                     service.sorryServer = e
@@ -241,6 +266,14 @@ extension KeepalivedReader {
             service.quorum = quorumInServers(quorum, realServers: kept)
             positions["quorum"] = quorum.position
         }
+        if let hysteresis, hysteresis.value > 0 {
+            service.hysteresis = hysteresisInServers(hysteresis, quorum: quorum?.value ?? 1, realServers: kept)
+            positions["hysteresis"] = hysteresis.position
+        }
+        if service.ops && service.protocol != .udp {
+            sink.warning(positions["ops"]!, "ignored: ops on a \(service.protocol.rawValue.uppercased()) service (one-packet scheduling applies to UDP only)")
+            service.ops = false
+        }
         positions["real_servers"] = v.position
         if kept.isEmpty {
             sink.warning(v.position, "virtual_server \(Endpoint(address: address, port: port)) has no real servers: keepalived ignores it; imported with none (IPVS drops its connections)")
@@ -297,6 +330,33 @@ extension KeepalivedReader {
         case "false", "off", "no": return false
         default: return nil
         }
+    }
+
+    /// keepalived's hysteresis is a weight too: with unit weights it is a number of servers as it stands;
+    /// otherwise the servers between the quorum and the quorum plus the band, counted as `quorumInServers`.
+    /// keepalived's check_data.c lowers a hysteresis at or above the quorum (after the quorum is lowered to
+    /// the total weight) to the quorum − 1.
+    mutating func hysteresisInServers(_ hysteresis: Located<Int>, quorum written: Int, realServers: [RealServerBlock]) -> Int {
+        let weights = realServers.map(\.weight).sorted()
+        let total = weights.reduce(0, +)
+        let quorum = weights.isEmpty ? written : min(written, total)
+        var hysteresis = hysteresis
+        if hysteresis.value >= quorum {
+            sink.warning(hysteresis.position, "hysteresis \(hysteresis.value) is not below the quorum \(quorum): keepalived lowers it to \(quorum - 1); imported as that")
+            hysteresis.value = quorum - 1
+        }
+        guard !weights.allSatisfy({ $0 == 1 }), hysteresis.value > 0 else { return hysteresis.value }
+        func servers(_ weight: Int) -> Int {
+            var total = 0
+            for (i, w) in weights.enumerated() {
+                total += w
+                if total >= weight { return i + 1 }
+            }
+            return weights.count + 1
+        }
+        let band = max(servers(quorum + hysteresis.value) - servers(quorum), 0)
+        sink.warning(hysteresis.position, "keepalived's hysteresis is a total weight (\(hysteresis.value)), lb's a number of healthy real servers: imported as \(band)")
+        return band
     }
 
     /// keepalived's quorum is a total weight, lb's a number of servers: the fewest servers (lightest

@@ -71,7 +71,9 @@ public struct IPVSService: Sendable, Equatable, Codable {
     public static let persistentFlag = IPVSABI.svcFPersistent
     public static let schedulerFlag1 = IPVSABI.svcFSched1
     public static let schedulerFlag2 = IPVSABI.svcFSched2
-    static let managedFlags = IPVSABI.svcFPersistent | IPVSABI.svcFSched1 | IPVSABI.svcFSched2
+    /// One-packet scheduling (keepalived's ops): UDP datagrams scheduled one by one, no connection entry kept.
+    public static let onePacketFlag = IPVSABI.svcFOnePacket
+    static let managedFlags = IPVSABI.svcFPersistent | IPVSABI.svcFSched1 | IPVSABI.svcFSched2 | IPVSABI.svcFOnePacket
     /// The flag bits lb sets and compares; the kernel's own (hashed) are ignored.
     public static let managedFlagMask = managedFlags
 }

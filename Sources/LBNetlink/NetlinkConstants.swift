@@ -113,6 +113,7 @@ enum IPVSABI {
 
     static let svcFPersistent: UInt32 = 0x0001   // IP_VS_SVC_F_PERSISTENT
     static let svcFHashed: UInt32 = 0x0002       // IP_VS_SVC_F_HASHED
+    static let svcFOnePacket: UInt32 = 0x0004    // IP_VS_SVC_F_ONEPACKET: one-packet scheduling (ops)
     static let svcFSched1: UInt32 = 0x0008       // IP_VS_SVC_F_SCHED1: sh-fallback / mh-fallback
     static let svcFSched2: UInt32 = 0x0010       // IP_VS_SVC_F_SCHED2: sh-port / mh-port
 

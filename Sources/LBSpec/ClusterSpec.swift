@@ -278,13 +278,29 @@ public struct VirtualService: Sendable, Equatable {
     /// keepalived's inhibit_on_failure: a real server that fails its health check stays an IPVS destination
     /// with weight 0 (its connections continue) instead of being removed. Real servers may override it.
     public var inhibitOnFailure: Bool
+    /// keepalived's ops (IPVS one-packet scheduling): every UDP datagram is scheduled on its own and no
+    /// connection entry outlives it. UDP services only.
+    public var ops: Bool
+    /// keepalived's quorum_up: a shell command each director runs when the service gains quorum.
+    public var quorumUp: String?
+    /// keepalived's quorum_down: a shell command each director runs when the service loses quorum.
+    public var quorumDown: String?
+    /// keepalived's hysteresis: quorum is gained at `quorum + hysteresis` healthy real servers and lost
+    /// below `quorum - hysteresis` (or at none), so a server flapping at the edge does not flap the service.
+    public var hysteresis: Int
+    /// keepalived's alpha: a real server counts as failed until its first check passes, instead of being
+    /// left as the kernel has it and counted as up.
+    public var alpha: Bool
+    /// keepalived's omega: `quorumDown` also runs when the agent stops.
+    public var omega: Bool
     public var realServers: [RealServer]
 
     public init(port: Int, protocol: ServiceProtocol = .tcp, scheduler: Scheduler = .wrr,
                 schedulerFlags: [SchedulerFlag] = [], forwarding: Forwarding = .dr,
                 persistence: Persistence? = nil, quorum: Int = 1, sorryServer: Endpoint? = nil,
                 healthCheck: HealthCheck? = nil, realServers: [RealServer] = [], inhibitOnFailure: Bool = false,
-                sorryServerForwarding: Forwarding? = nil, sorryServerInhibit: Bool = false) {
+                sorryServerForwarding: Forwarding? = nil, sorryServerInhibit: Bool = false, ops: Bool = false,
+                quorumUp: String? = nil, quorumDown: String? = nil, hysteresis: Int = 0, alpha: Bool = false, omega: Bool = false) {
         self.port = port
         self.protocol = `protocol`
         self.scheduler = scheduler
@@ -297,6 +313,12 @@ public struct VirtualService: Sendable, Equatable {
         self.sorryServerInhibit = sorryServerInhibit
         self.healthCheck = healthCheck
         self.inhibitOnFailure = inhibitOnFailure
+        self.ops = ops
+        self.quorumUp = quorumUp
+        self.quorumDown = quorumDown
+        self.hysteresis = hysteresis
+        self.alpha = alpha
+        self.omega = omega
         self.realServers = realServers
     }
 
@@ -352,7 +374,8 @@ public struct RealServer: Sendable, Equatable {
 extension VirtualService: Codable {
     enum CodingKeys: String, CodingKey {
         case port, `protocol`, scheduler, schedulerFlags, forwarding, persistence, quorum, sorryServer, healthCheck
-        case inhibitOnFailure, realServers, sorryServerForwarding, sorryServerInhibit
+        case inhibitOnFailure, realServers, sorryServerForwarding, sorryServerInhibit, ops
+        case quorumUp, quorumDown, hysteresis, alpha, omega
     }
 
     public init(from decoder: any Decoder) throws {
@@ -369,6 +392,12 @@ extension VirtualService: Codable {
         sorryServerInhibit = try c.decodeIfPresent(Bool.self, forKey: .sorryServerInhibit) ?? false
         healthCheck = try c.decodeIfPresent(HealthCheck.self, forKey: .healthCheck)
         inhibitOnFailure = try c.decodeIfPresent(Bool.self, forKey: .inhibitOnFailure) ?? false
+        ops = try c.decodeIfPresent(Bool.self, forKey: .ops) ?? false
+        quorumUp = try c.decodeIfPresent(String.self, forKey: .quorumUp)
+        quorumDown = try c.decodeIfPresent(String.self, forKey: .quorumDown)
+        hysteresis = try c.decodeIfPresent(Int.self, forKey: .hysteresis) ?? 0
+        alpha = try c.decodeIfPresent(Bool.self, forKey: .alpha) ?? false
+        omega = try c.decodeIfPresent(Bool.self, forKey: .omega) ?? false
         realServers = try c.decode([RealServer].self, forKey: .realServers)
     }
 
@@ -386,6 +415,12 @@ extension VirtualService: Codable {
         if sorryServerInhibit { try c.encode(true, forKey: .sorryServerInhibit) }
         try c.encodeIfPresent(healthCheck, forKey: .healthCheck)
         if inhibitOnFailure { try c.encode(true, forKey: .inhibitOnFailure) }
+        if ops { try c.encode(true, forKey: .ops) }
+        try c.encodeIfPresent(quorumUp, forKey: .quorumUp)
+        try c.encodeIfPresent(quorumDown, forKey: .quorumDown)
+        if hysteresis != 0 { try c.encode(hysteresis, forKey: .hysteresis) }
+        if alpha { try c.encode(true, forKey: .alpha) }
+        if omega { try c.encode(true, forKey: .omega) }
         try c.encode(realServers, forKey: .realServers)
     }
 }

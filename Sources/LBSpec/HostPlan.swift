@@ -146,6 +146,18 @@ public struct IPVSServicePlan: Codable, Sendable, Equatable {
     /// true: the sorry server stays a destination at weight 0 while it is not needed (keepalived's
     /// sorry_server_inhibit); nil, as plans without it have it, is false.
     public var sorryServerInhibit: Bool?
+    /// true: one-packet scheduling (IP_VS_SVC_F_ONEPACKET, keepalived's ops); nil, as plans without it
+    /// have it, is false.
+    public var ops: Bool?
+    /// The band around `quorum` (keepalived's hysteresis); nil is 0.
+    public var hysteresis: Int?
+    /// Shell commands run when the service gains and loses quorum (keepalived's quorum_up, quorum_down).
+    public var quorumUp: String?
+    public var quorumDown: String?
+    /// true: an unchecked real server counts as failed (keepalived's alpha); nil is false.
+    public var alpha: Bool?
+    /// true: `quorumDown` also runs when the agent stops (keepalived's omega); nil is false.
+    public var omega: Bool?
     public var destinations: [IPVSDestinationPlan]
 
     public var key: String { "\(Endpoint(address: address, port: port))/\(`protocol`.rawValue)" }
@@ -323,7 +335,10 @@ public enum HostPlanner {
                                scheduler: s.scheduler, schedulerFlags: s.schedulerFlags, persistence: s.persistence,
                                quorum: s.quorum, sorryServer: s.sorryServer,
                                sorryServerForwarding: s.sorryServer == nil ? nil : s.sorryForwarding,
-                               sorryServerInhibit: s.sorryServer != nil && s.sorryServerInhibit ? true : nil, destinations: destinations)
+                               sorryServerInhibit: s.sorryServer != nil && s.sorryServerInhibit ? true : nil,
+                               ops: s.ops ? true : nil, hysteresis: s.hysteresis == 0 ? nil : s.hysteresis,
+                               quorumUp: s.quorumUp, quorumDown: s.quorumDown, alpha: s.alpha ? true : nil,
+                               omega: s.omega ? true : nil, destinations: destinations)
     }
 
     /// What a node needs to be a real server of `vip` reached by `modes` (each service may reach it its own way).

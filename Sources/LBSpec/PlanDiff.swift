@@ -100,13 +100,15 @@ public enum PlanDiff {
         }
         for s in p.ipvsServices {
             out.append(Item(subject: "ipvs \(s.key)", settings: [
-                ("scheduler", s.scheduler.rawValue + (s.schedulerFlags.isEmpty ? "" : " " + s.schedulerFlags.map(\.rawValue).joined(separator: ","))),
+                ("scheduler", s.scheduler.rawValue + (s.schedulerFlags.isEmpty ? "" : " " + s.schedulerFlags.map(\.rawValue).joined(separator: ","))
+                    + (s.ops == true ? " ops" : "")),
                 ("persistence", s.persistence.map { "\($0.timeoutSeconds)s mask \($0.netmask)" } ?? "none"),
-                ("quorum", "\(s.quorum)"),
+                ("quorum", "\(s.quorum)" + (s.hysteresis.map { " hysteresis \($0)" } ?? "") + (s.alpha == true ? " alpha" : "")
+                    + (s.omega == true ? " omega" : "")),
                 ("sorry server", s.sorryServer.map { sorry in
                     "\(sorry)" + (s.sorryServerForwarding.map { " \($0.rawValue)" } ?? "") + (s.sorryServerInhibit == true ? " inhibit" : "")
                 } ?? "none"),
-            ]))
+            ] + (s.quorumUp.map { [("quorum_up", $0)] } ?? []) + (s.quorumDown.map { [("quorum_down", $0)] } ?? [])))
             for d in s.destinations {
                 var settings = [("weight", "\(d.weight)"), ("forwarding", d.forwarding.rawValue)]
                 if d.drain { settings.append(("drain", d.drainDeadline.map { "until \(RFC3339.format($0))" } ?? "yes")) }

@@ -288,6 +288,7 @@ public enum SpecValidator {
                 if s.quorum > s.realServers.count && !s.realServers.isEmpty {
                     error(p["quorum"], "quorum \(s.quorum) can never be met with \(s.realServers.count) real server(s)")
                 }
+                checkQuorumFamily(s, at: p)
                 if let sorry = s.sorryServer { checkEndpoint(sorry, vip: vip, service: s, forwarding: s.sorryForwarding, at: p["sorry_server"], what: "sorry server") }
                 if let hc = s.healthCheck { checkHealthCheck(hc, service: s, at: p["health_check"]) }
                 if s.inhibitOnFailure && s.healthCheck == nil {
@@ -468,6 +469,31 @@ public enum SpecValidator {
             let parts = s.split(separator: "@", omittingEmptySubsequences: false)
             guard parts.allSatisfy({ !$0.isEmpty }), !s.contains(where: \.isWhitespace) else { return false }
             return parts.count <= 2
+        }
+
+        /// ops and the quorum family (hysteresis, quorum_up, quorum_down, alpha, omega) of one service at `p`.
+        mutating func checkQuorumFamily(_ s: VirtualService, at p: SpecPath) {
+            if s.ops && s.protocol != .udp {
+                error(p["ops"], "ops (one-packet scheduling) applies to udp services only, not \(s.protocol.rawValue)")
+            }
+            checkRange(s.hysteresis, 0...65535, at: p["hysteresis"], what: "hysteresis")
+            // keepalived's check_data.c: at or above the quorum the band would reach zero servers.
+            if s.hysteresis > 0, s.hysteresis >= s.quorum {
+                error(p["hysteresis"], "hysteresis \(s.hysteresis) must be below quorum \(s.quorum), as keepalived requires")
+            }
+            // Quorum is gained only at quorum + hysteresis servers: beyond the list it never comes back once lost.
+            if s.hysteresis > 0, s.quorum + s.hysteresis > s.realServers.count, !s.realServers.isEmpty {
+                error(p["hysteresis"], "quorum \(s.quorum) + hysteresis \(s.hysteresis) can never be met with \(s.realServers.count) real server(s)")
+            }
+            for (key, command) in [("quorum_up", s.quorumUp), ("quorum_down", s.quorumDown)] {
+                if let command, command.allSatisfy(\.isWhitespace) { error(p[key], "\(key) is an empty command") }
+            }
+            if s.omega && s.quorumDown == nil {
+                warning(p["omega"], "omega has no effect without quorum_down: it only runs quorum_down when the agent stops")
+            }
+            if s.alpha && s.healthCheck == nil {
+                warning(p["alpha"], "alpha has no effect without a health_check: every real server is up")
+            }
         }
 
         static let inhibitWithoutCheck = "inhibit_on_failure has no effect without a health_check: no real server is ever marked down"

@@ -149,6 +149,7 @@ extension YAMLReader {
     mutating func readService(_ node: YAMLNode, _ path: SpecPath) -> VirtualService? {
         guard var m = mapping(node, at: path, keys: ["port", "protocol", "scheduler", "scheduler_flags", "forwarding",
                                                       "persistence", "quorum", "sorry_server", "health_check", "inhibit_on_failure",
+                                                      "ops", "hysteresis", "quorum_up", "quorum_down", "alpha", "omega",
                                                       "real_servers"]) else { return nil }
         let port = required(&m, "port", "the service port", { $0.int($1, $2) }) ?? 0
         var s = VirtualService(port: port)
@@ -160,11 +161,17 @@ extension YAMLReader {
         s.forwarding = optional(&m, "forwarding") { $0.enumValue($1, $2, Forwarding.self, what: "forwarding method") } ?? .dr
         s.persistence = optional(&m, "persistence") { $0.readPersistence($1, $2) }
         s.quorum = optional(&m, "quorum") { $0.int($1, $2) } ?? 1
+        s.hysteresis = optional(&m, "hysteresis") { $0.int($1, $2) } ?? 0
+        s.quorumUp = optional(&m, "quorum_up") { $0.string($1, $2) }
+        s.quorumDown = optional(&m, "quorum_down") { $0.string($1, $2) }
+        s.alpha = optional(&m, "alpha") { $0.bool($1, $2) } ?? false
+        s.omega = optional(&m, "omega") { $0.bool($1, $2) } ?? false
         if let sorry = optional(&m, "sorry_server", { $0.readSorryServer($1, $2, defaultPort: port) }) {
             (s.sorryServer, s.sorryServerForwarding, s.sorryServerInhibit) = sorry
         }
         s.healthCheck = optional(&m, "health_check") { $0.readHealthCheck($1, $2) }
         s.inhibitOnFailure = optional(&m, "inhibit_on_failure") { $0.bool($1, $2) } ?? false
+        s.ops = optional(&m, "ops") { $0.bool($1, $2) } ?? false
         s.realServers = optional(&m, "real_servers") { r, n, p in r.list(n, p, placeholder: RealServer(node: "")) { $0.readRealServer($1, $2) } } ?? []
         finish(m)
         return s

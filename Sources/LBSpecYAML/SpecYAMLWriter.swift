@@ -125,6 +125,11 @@ private struct Emitter {
             m.append(("persistence", .mapping([("timeout", .scalar("\(p.timeoutSeconds)")), ("netmask", .scalar(scalar(p.netmask.description)))])))
         }
         if s.quorum != 1 { m.append(("quorum", .scalar("\(s.quorum)"))) }
+        if s.hysteresis != 0 { m.append(("hysteresis", .scalar("\(s.hysteresis)"))) }
+        if let c = s.quorumUp { m.append(("quorum_up", .scalar(scalar(c)))) }
+        if let c = s.quorumDown { m.append(("quorum_down", .scalar(scalar(c)))) }
+        if s.alpha { m.append(("alpha", .scalar("true"))) }
+        if s.omega { m.append(("omega", .scalar("true"))) }
         if let sorry = s.sorryServer {
             var e: [(String, Value)] = [("address", .scalar(scalar(sorry.address.description))), ("port", .scalar("\(sorry.port)"))]
             if let f = s.sorryServerForwarding { e.append(("forwarding", .scalar(f.rawValue))) }
@@ -133,6 +138,7 @@ private struct Emitter {
         }
         if let hc = s.healthCheck { m.append(("health_check", healthCheck(hc))) }
         if s.inhibitOnFailure { m.append(("inhibit_on_failure", .scalar("true"))) }
+        if s.ops { m.append(("ops", .scalar("true"))) }
         m.append(("real_servers", .list(s.realServers.map { rs in
             var e: [(String, Value)] = []
             if let node = rs.node { e.append(("node", .scalar(scalar(node)))) }

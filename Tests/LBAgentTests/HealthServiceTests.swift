@@ -49,14 +49,26 @@ final class HealthServiceTests: XCTestCase {
         XCTFail("not within \(within): \(what)")
     }
 
-    func testAFailingRealServerLeavesIPVSAfterItsRetriesAndComesBack() async throws {
-        let host = InMemoryHost()
-        let probe = ScriptedProbe()
+    /// The health service, the follower and the reconciler on `host`, not started.
+    func services(_ host: InMemoryHost, probe: ScriptedProbe) throws -> (follower: DocumentFollower, health: HealthService, reconciler: Reconciler) {
         let reconciler = try Reconciler(host: host, ledgerPath: nil, logger: logger)
         let health = HealthService(probe: probe, loop: MultiThreadedEventLoopGroup.singleton.next(), reconciler: reconciler, logger: logger)
         let vrrp = VRRPSupervisor(makeHost: { host }, transport: { _ in SilentTransport() }, logger: logger)
         let follower = DocumentFollower(node: "lvs1", reconciler: reconciler, vrrp: vrrp, gossip: nil, logger: logger, health: health)
+        return (follower, health, reconciler)
+    }
+
+    /// The same, running until the caller cancels `tasks`.
+    func chain(_ host: InMemoryHost, probe: ScriptedProbe) throws -> (follower: DocumentFollower, health: HealthService, reconciler: Reconciler, tasks: [Task<Void, any Error>]) {
+        let (follower, health, reconciler) = try services(host, probe: probe)
         let tasks = [Task { try await health.run() }, Task { try await follower.run() }, Task { try await reconciler.run() }]
+        return (follower, health, reconciler, tasks)
+    }
+
+    func testAFailingRealServerLeavesIPVSAfterItsRetriesAndComesBack() async throws {
+        let host = InMemoryHost()
+        let probe = ScriptedProbe()
+        let (follower, health, reconciler, tasks) = try chain(host, probe: probe)
         defer { for t in tasks { t.cancel() } }
 
         await follower.accept(try Fixtures.held(spec(), version: 1, signer: signer))

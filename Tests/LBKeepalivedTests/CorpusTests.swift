@@ -131,6 +131,23 @@ final class CorpusTests: XCTestCase {
         XCTAssertTrue(service.sorryServerInhibit)
     }
 
+    /// ops on a UDP service, quorum with hysteresis, quorum_up and quorum_down (quoted or not: the
+    /// rest of the line either way), alpha and omega.
+    func testQuorumFamily() throws {
+        let spec = try check([("quorum.conf", nil)], [
+            "quorum.conf:12: warning: VIP '192.168.1.200' has a single director: nothing takes over if it fails",
+        ])
+        let service = try XCTUnwrap(spec.vips.first?.services.first)
+        XCTAssertEqual(service.protocol, .udp)
+        XCTAssertTrue(service.ops)
+        XCTAssertEqual(service.quorum, 2)
+        XCTAssertEqual(service.hysteresis, 1)
+        XCTAssertEqual(service.quorumUp, "/usr/bin/logger -t lb syslog quorum up")
+        XCTAssertEqual(service.quorumDown, "/usr/bin/logger -t lb syslog quorum down")
+        XCTAssertTrue(service.alpha)
+        XCTAssertTrue(service.omega)
+    }
+
     /// Track scripts and interfaces with keepalived's weights (an interface without one faults the
     /// instance while its link is down): a script's own weight, a track_script line's weight
     /// overriding it, and `weight 0 reverse` (FAULT while the script succeeds); rise, fall, interval and

@@ -148,7 +148,8 @@ final class ImportTests: XCTestCase {
             hysteresis 1
             delay_loop 3
 
-        """, check: "        HTTP_GET {\n            url {\n                path /health\n                status_code 204\n            }\n            virtualhost www.example.com\n            connect_port 8080\n            nb_get_retry 4\n        }\n"))
+        """, servers: ["192.168.1.102", "192.168.1.103", "192.168.1.104"],
+        check: "        HTTP_GET {\n            url {\n                path /health\n                status_code 204\n            }\n            virtualhost www.example.com\n            connect_port 8080\n            nb_get_retry 4\n        }\n"))
         let result = Fixtures.importing([("a.conf", text)])
         let s = try XCTUnwrap(result.spec?.vips[0].services[0], "\(result.diagnostics)")
         XCTAssertEqual(s.scheduler, .mh)
@@ -158,7 +159,34 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(s.quorum, 2)
         XCTAssertEqual(s.healthCheck, HealthCheck(kind: .http, port: 8080, path: "/health", expectStatus: 204, host: "www.example.com",
                                                   intervalMilliseconds: 3_000, connectTimeoutMilliseconds: 5_000, retries: 5, retryDelayMilliseconds: 3_000))
-        XCTAssertTrue(result.diagnostics.map(\.description).contains("a.conf:31: warning: ignored: hysteresis 1 (lb has no quorum hysteresis)"), "\(result.diagnostics)")
+        XCTAssertEqual(s.hysteresis, 1)
+        XCTAssertFalse(result.diagnostics.map(\.description).contains { $0.contains("hysteresis") }, "\(result.diagnostics)")
+    }
+
+    /// quorum_up, quorum_down (the rest of the line, as keepalived runs it), alpha, omega and ops; a second
+    /// quorum_up is refused as keepalived refuses it; ops on a TCP service does nothing in IPVS.
+    func testQuorumFamilyAndOps() throws {
+        let udp = Fixtures.service("""
+            quorum_up /usr/bin/logger -t lb "quorum up"
+            quorum_up /bin/false
+            quorum_down /usr/bin/logger quorum down
+            alpha
+            omega
+            ops
+
+        """, port: 53).replacingOccurrences(of: "protocol TCP", with: "protocol UDP")
+        let result = Fixtures.importing([("a.conf", Fixtures.director(servers: udp + Fixtures.service("    ops\n", port: 80)))])
+        let services = try XCTUnwrap(result.spec?.vips[0].services, "\(result.diagnostics)")
+        let s = try XCTUnwrap(services.first { $0.port == 53 })
+        XCTAssertEqual(s.quorumUp, "/usr/bin/logger -t lb quorum up")
+        XCTAssertEqual(s.quorumDown, "/usr/bin/logger quorum down")
+        XCTAssertTrue(s.alpha)
+        XCTAssertTrue(s.omega)
+        XCTAssertTrue(s.ops)
+        XCTAssertEqual(services.first { $0.port == 80 }?.ops, false)
+        let messages = result.diagnostics.map(\.description)
+        XCTAssertTrue(messages.contains { $0.contains("quorum_up is written twice") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.contains("ignored: ops on a TCP service") }, "\(messages)")
     }
 
     /// inhibit_on_failure on the virtual_server is keepalived's default for its real servers, wherever in the

@@ -219,6 +219,21 @@ final class RoundTripTests: XCTestCase {
         try roundTrip(spec, directors: ["lvs1", "lvs2"], expecting: expected)
     }
 
+    /// hysteresis, quorum_up, quorum_down, alpha and omega on a service, and ops on a UDP one.
+    func testQuorumFamilyAndOpsRoundTrip() throws {
+        var spec = try load(Self.busy)
+        spec.vips[0].services[0].hysteresis = 1
+        spec.vips[0].services[0].quorumUp = "/usr/bin/logger -t lb quorum up"
+        spec.vips[0].services[0].quorumDown = "/usr/bin/logger -t lb quorum down"
+        spec.vips[0].services[0].alpha = true
+        spec.vips[0].services[0].omega = true
+        var udp = VirtualService(port: 53, protocol: .udp, scheduler: .rr, healthCheck: HealthCheck(kind: .udp), ops: true)
+        udp.realServers = [RealServer(node: "rs1"), RealServer(node: "rs3")]
+        spec.vips[0].services.append(udp)
+        XCTAssertEqual(SpecValidator.validate(spec).filter { $0.severity == .error }, [])
+        try roundTrip(spec, directors: ["d1", "d2"], interfaces: ["eth0", "eth1"])
+    }
+
     /// keepalived counts quorum in the weights it is given, so a drained server's 0 counts there.
     func testQuorumIsCountedInTheExportedWeights() throws {
         var spec = try load(Self.busy)

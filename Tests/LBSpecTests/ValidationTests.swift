@@ -348,6 +348,29 @@ final class ValidationTests: XCTestCase {
         }
     }
 
+    /// ops, hysteresis, quorum_up, quorum_down, alpha and omega: read, checked with errors naming the
+    /// key, and written back the same.
+    func testQuorumFamilyAndOps() throws {
+        func said(_ extra: String, protocol p: String = "udp") -> [String] {
+            loadSpec(reference((Self.schedulerLine + "\n", Self.schedulerLine + "\n        protocol: \(p)\n" + extra))).diagnostics.map(\.description)
+                .filter { !$0.contains("a tcp check of a UDP service") }
+        }
+        XCTAssertEqual(said("        ops: true\n        quorum: 2\n        hysteresis: 0\n        quorum_up: /bin/true\n        quorum_down: logger down\n        alpha: true\n        omega: true\n"), [])
+        XCTAssertEqual(said("        ops: true\n", protocol: "tcp"), ["spec.yaml:26:14: error: ops (one-packet scheduling) applies to udp services only, not tcp"])
+        XCTAssertEqual(said("        hysteresis: 1\n"), ["spec.yaml:26:21: error: hysteresis 1 must be below quorum 1, as keepalived requires"])
+        XCTAssertEqual(said("        quorum: 2\n        hysteresis: 1\n"), ["spec.yaml:27:21: error: quorum 2 + hysteresis 1 can never be met with 2 real server(s)"])
+        XCTAssertEqual(said("        quorum_down: ' '\n"), ["spec.yaml:26:22: error: quorum_down is an empty command"])
+        XCTAssertEqual(said("        omega: true\n"), ["spec.yaml:26:16: warning: omega has no effect without quorum_down: it only runs quorum_down when the agent stops"])
+        let yaml = reference((Self.schedulerLine + "\n", Self.schedulerLine + "\n        protocol: udp\n        ops: true\n        quorum: 2\n        hysteresis: 1\n        quorum_up: \"logger 'up'\"\n        alpha: true\n        omega: true\n        quorum_down: /bin/true\n"))
+        let loaded = loadSpec(yaml.replacingOccurrences(of: "          - { node: rs2, weight: 1 }\n", with: "          - { node: rs2, weight: 1 }\n          - { address: 192.168.1.104 }\n"))
+        let spec = try XCTUnwrap(loaded.spec, "\(loaded.diagnostics)")
+        let s = spec.vips[0].services[0]
+        XCTAssertEqual([s.ops, s.alpha, s.omega], [true, true, true])
+        XCTAssertEqual(s.hysteresis, 1)
+        XCTAssertEqual(s.quorumUp, "logger 'up'")
+        XCTAssertEqual(SpecLoader.load(yaml: SpecYAMLWriter.yaml(spec), file: "again.yaml").spec, spec)
+    }
+
     func testDuplicateSchedulerFlagsWarn() {
         assertDiagnostics(reference((Self.schedulerLine + "\n", "        scheduler: sh\n        scheduler_flags: [port, port]\n")),
                           ["spec.yaml:25:26: warning: scheduler flags are listed more than once"])

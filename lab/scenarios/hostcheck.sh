@@ -17,6 +17,7 @@ lab_ns lvs1 ipvsadm -A -t 192.168.1.200:80 -s wrr -p 3600 -M 255.255.255.0
 lab_ns lvs1 ipvsadm -a -t 192.168.1.200:80 -r 192.168.1.102:80 -g -w 3
 lab_ns lvs1 ipvsadm -a -t 192.168.1.200:80 -r 192.168.1.103:8080 -m -w 0
 lab_ns lvs1 ipvsadm -A -u 192.168.1.200:53 -s sh -b sh-fallback,sh-port
+lab_ns lvs1 ipvsadm -A -u 192.168.1.200:514 -s rr -o
 lab_ns lvs1 ipvsadm --set 7260 120 300
 lab_ns lvs1 lb-agent inspect >/tmp/inspect.out 2>&1
 lab_ns lvs1 ipvsadm -Ln >/tmp/ipvsadm.out 2>&1
@@ -25,6 +26,8 @@ lab_check_output "inspect: persistent service" '^TCP  192\.168\.1\.200:80 wrr pe
 lab_check_output "inspect: DR destination" '^  -> 192\.168\.1\.102:80 Route 3 0 0 ' cat /tmp/inspect.out
 lab_check_output "inspect: NAT destination" '^  -> 192\.168\.1\.103:8080 Masq 0 0 0 ' cat /tmp/inspect.out
 lab_check_output "inspect: UDP sh service with flags" '^UDP  192\.168\.1\.200:53 sh \(sh-fallback,sh-port\) ' cat /tmp/inspect.out
+lab_check_output "inspect: UDP one-packet service" '^UDP  192\.168\.1\.200:514 rr ops ' cat /tmp/inspect.out
+lab_check_output "ipvsadm agrees: UDP one-packet service" '^UDP  192\.168\.1\.200:514 rr ops' cat /tmp/ipvsadm.out
 lab_check_output "inspect: timeouts" '^ipvs [0-9.]+: timeouts tcp 7260 tcpfin 120 udp 300$' cat /tmp/inspect.out
 lab_check_output "ipvsadm agrees: persistent service" '^TCP  192\.168\.1\.200:80 wrr persistent 3600 mask 255\.255\.255\.0' cat /tmp/ipvsadm.out
 lab_check_output "ipvsadm agrees: DR destination" '^  -> 192\.168\.1\.102:80 +Route +3 ' cat /tmp/ipvsadm.out
