@@ -278,6 +278,7 @@ extension KeepalivedReader {
         if kept.isEmpty {
             sink.warning(v.position, "virtual_server \(Endpoint(address: address, port: port)) has no real servers: keepalived ignores it; imported with none (IPVS drops its connections)")
         }
+        resolveAlpha(kept, into: &service, positions: &positions)
         if let check = healthCheck(kept, service: service, defaults: defaults, virtualhost: virtualhost, at: v.position) {
             service.healthCheck = check.value
             positions["health_check"] = check.position
@@ -308,6 +309,43 @@ extension KeepalivedReader {
         default:
             extra(s, after: 0)
         }
+    }
+
+    /// `alpha [BOOL]` in a real_server or checker: no value means true; keepalived refuses other words and
+    /// the line then sets nothing.
+    mutating func alphaValue(_ s: KeepalivedStatement) -> Bool? {
+        guard let word = s.arguments.first else { return true }
+        guard let v = Self.keepalivedBoolean(word) else {
+            rejected(s.position, "alpha '\(word)' is not true/false, on/off or yes/no in lower case",
+                     otherwise: "ignores the line and takes the enclosing block's alpha")
+            return nil
+        }
+        extra(s, after: 1)
+        return v
+    }
+
+    /// keepalived resolves alpha per checker (check_data.c): the checker's own, else its real server's,
+    /// else the virtual_server's. lb's is the service's: one value when every checked server agrees; when
+    /// they differ, the first checked server's, with a warning naming the one that differs.
+    mutating func resolveAlpha(_ servers: [RealServerBlock], into service: inout VirtualService, positions: inout [String: SourcePosition]) {
+        let fallback = service.alpha
+        var first: (value: Bool, at: SourcePosition)?
+        for rs in servers {
+            guard let check = rs.check else { continue }
+            let own = check.alpha ?? rs.alpha
+            let value = own?.value ?? fallback
+            let at = own?.position ?? positions["alpha"] ?? rs.position
+            guard let (expected, there) = first else {
+                first = (value, at)
+                continue
+            }
+            if value != expected {
+                sink.warning(at, "alpha is \(value ? "on" : "off") for real server \(rs.address) but \(expected ? "on" : "off") at \(there): keepalived starts each checker its own way, lb's alpha is the service's; imported as \(expected ? "on" : "off") for every server")
+            }
+        }
+        guard let first else { return }
+        service.alpha = first.value
+        if first.value { positions["alpha"] = first.at }
     }
 
     /// real_server `inhibit_on_failure [true|false]`: no value means true; keepalived refuses other words
@@ -468,6 +506,8 @@ extension KeepalivedReader {
         var forwarding: Forwarding?
         var position: SourcePosition
         var check: CheckBlock?
+        /// The real server's own alpha (rs_alpha_handler); nil takes the virtual_server's.
+        var alpha: Located<Bool>?
     }
 
     struct CheckBlock {
@@ -497,6 +537,8 @@ extension KeepalivedReader {
         var dnsType: String?
         var dnsName: String?
         var heloName: String?
+        /// The checker's own alpha (alpha_handler); nil takes the real server's.
+        var alpha: Located<Bool>?
     }
 
     /// A timing line of a virtual_server, real_server or checker; keepalived ignores a rejected value and
@@ -537,6 +579,8 @@ extension KeepalivedReader {
                 if let v = realServerInhibit(s) { rs.inhibit = v }
             case "lvs_method":
                 if let f = forwardingMethod(s, current: rs.forwarding, unset: "forwards to it as the virtual_server says") { rs.forwarding = f }
+            case "alpha":
+                if let v = alphaValue(s) { rs.alpha = Located(v, at: s.position) }
             case "delay_loop", "connect_timeout", "retry", "delay_before_retry":
                 self.timing(s, into: &timing)
             case "virtualhost":
@@ -609,6 +653,8 @@ extension KeepalivedReader {
                 } else {
                     check.enableSNI = true
                 }
+            case "alpha":
+                if let v = alphaValue(s) { check.alpha = Located(v, at: s.position) }
             case "misc_dynamic":
                 check.miscDynamic = true
             case "misc_path":

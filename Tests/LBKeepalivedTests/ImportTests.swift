@@ -189,6 +189,53 @@ final class ImportTests: XCTestCase {
         XCTAssertTrue(messages.contains { $0.contains("ignored: ops on a TCP service") }, "\(messages)")
     }
 
+    /// alpha at its three levels, as keepalived resolves it per checker: the checker's, else the real
+    /// server's, else the virtual_server's; lb's service takes the one they agree on.
+    func testAlphaInRealServersAndCheckers() throws {
+        func servers(_ vs: String, _ rs1: String, _ check1: String, _ rs2: String, _ check2: String) -> String {
+            """
+            virtual_server 192.168.1.200 80 {
+                lb_algo wrr
+                lb_kind DR
+                protocol TCP
+            \(vs)    real_server 192.168.1.102 80 {
+            \(rs1)        TCP_CHECK {
+            \(check1)        }
+                }
+                real_server 192.168.1.103 80 {
+            \(rs2)        TCP_CHECK {
+            \(check2)        }
+                }
+            }
+
+            """
+        }
+        func imported(_ text: String) throws -> (alpha: Bool, messages: [String]) {
+            let result = Fixtures.importing([("a.conf", Fixtures.director(servers: text))])
+            // The fixture's own warnings (a single director with a unicast peer) are no business of this test.
+            let messages = result.diagnostics.map(\.description).filter { $0.contains("alpha") }
+            return (try XCTUnwrap(result.spec?.vips[0].services.first, "\(messages)").alpha, messages)
+        }
+        // Every checker says it: on, with nothing to warn about.
+        var r = try imported(servers("", "", "            alpha\n", "", "            alpha true\n"))
+        XCTAssertTrue(r.alpha)
+        XCTAssertEqual(r.messages, [])
+        // The real servers' own, over a virtual_server without it.
+        r = try imported(servers("", "        alpha\n", "", "        alpha yes\n", ""))
+        XCTAssertTrue(r.alpha)
+        XCTAssertEqual(r.messages, [])
+        // The virtual_server's, turned off by one checker: they differ, the first server's wins.
+        r = try imported(servers("    alpha\n", "", "", "", "            alpha off\n"))
+        XCTAssertTrue(r.alpha)
+        XCTAssertEqual(r.messages.count, 1)
+        XCTAssertTrue(r.messages[0].contains("alpha is off for real server 192.168.1.103 but on at a.conf:"), "\(r.messages)")
+        // A word keepalived refuses sets nothing: off, as without the line.
+        r = try imported(servers("", "", "            alpha maybe\n", "", ""))
+        XCTAssertFalse(r.alpha)
+        XCTAssertEqual(r.messages.count, 1)
+        XCTAssertTrue(r.messages[0].contains("alpha 'maybe' is not true/false"), "\(r.messages)")
+    }
+
     /// inhibit_on_failure on the virtual_server is keepalived's default for its real servers, wherever in the
     /// block it stands; a real server's own setting overrides it. A weight 0 stays a weight, not a drain.
     func testInhibitOnFailureAtBothLevels() throws {
