@@ -112,7 +112,7 @@ extension KeepalivedReader {
         while a <= end {
             addresses.append(a)
             guard addresses.count <= Self.groupEntryLimit else {
-                sink.error(position, "virtual_server_group \(group): \(text) holds more than \(Self.groupEntryLimit) addresses; lb makes one service per address, so list at most \(Self.groupEntryLimit)")
+                tooMany(group, text, at: position)
                 return nil
             }
             guard let next = Self.successor(of: a) else { break }
@@ -124,12 +124,16 @@ extension KeepalivedReader {
     /// The 2^bits addresses from `start`, or nil (an error) past the limit.
     mutating func range(from start: IPAddress, count bits: Int, group: String, text: String, at position: SourcePosition) -> [IPAddress]? {
         guard bits <= 8, 1 << bits <= Self.groupEntryLimit else {
-            sink.error(position, "virtual_server_group \(group): \(text) holds more than \(Self.groupEntryLimit) addresses; lb makes one service per address, so list at most \(Self.groupEntryLimit)")
+            tooMany(group, text, at: position)
             return nil
         }
         var addresses = [start]
         while addresses.count < 1 << bits, let next = Self.successor(of: addresses.last!) { addresses.append(next) }
         return addresses
+    }
+
+    mutating func tooMany(_ group: String, _ text: String, at position: SourcePosition) {
+        sink.error(position, "virtual_server_group \(group): \(text) holds more than \(Self.groupEntryLimit) addresses; lb makes one service per address, so list at most \(Self.groupEntryLimit)")
     }
 
     /// The next address, nil past the last one.

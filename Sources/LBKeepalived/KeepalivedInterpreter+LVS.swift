@@ -314,14 +314,7 @@ extension KeepalivedReader {
     /// `alpha [BOOL]` in a real_server or checker: no value means true; keepalived refuses other words and
     /// the line then sets nothing.
     mutating func alphaValue(_ s: KeepalivedStatement) -> Bool? {
-        guard let word = s.arguments.first else { return true }
-        guard let v = Self.keepalivedBoolean(word) else {
-            rejected(s.position, "alpha '\(word)' is not true/false, on/off or yes/no in lower case",
-                     otherwise: "ignores the line and takes the enclosing block's alpha")
-            return nil
-        }
-        extra(s, after: 1)
-        return v
+        optionalBoolean(s, otherwise: "ignores the line and takes the enclosing block's alpha")
     }
 
     /// keepalived resolves alpha per checker (check_data.c): the checker's own, else its real server's,
@@ -351,10 +344,15 @@ extension KeepalivedReader {
     /// real_server `inhibit_on_failure [true|false]`: no value means true; keepalived refuses other words
     /// (case matters) and keeps the virtual_server's setting.
     mutating func realServerInhibit(_ s: KeepalivedStatement) -> Bool? {
+        optionalBoolean(s, otherwise: "ignores the line and keeps the virtual_server's setting")
+    }
+
+    /// `KEYWORD [BOOL]`: no value means true; a word check_true_false refuses is reported with what
+    /// keepalived does `otherwise`, and sets nothing.
+    mutating func optionalBoolean(_ s: KeepalivedStatement, otherwise: String) -> Bool? {
         guard let word = s.arguments.first else { return true }
         guard let v = Self.keepalivedBoolean(word) else {
-            rejected(s.position, "inhibit_on_failure '\(word)' is not true/false, on/off or yes/no in lower case",
-                     otherwise: "ignores the line and keeps the virtual_server's setting")
+            rejected(s.position, "\(s.keyword) '\(word)' is not true/false, on/off or yes/no in lower case", otherwise: otherwise)
             return nil
         }
         extra(s, after: 1)
