@@ -138,7 +138,7 @@ public struct SMTPMailer: Sendable {
                 if hello.offers("STARTTLS") {
                     try await talk.command("STARTTLS", expect: [220])
                     progress.step = "TLS handshake"
-                    try await startTLS(on: channel.channel)
+                    try await startTLS(on: channel.channel, progress)
                     encrypted = true
                     // The handshake runs before this EHLO goes out, so its failure shows here.
                     hello = try await talk.hello(helloName, step: "TLS handshake and EHLO")
@@ -181,19 +181,24 @@ public struct SMTPMailer: Sendable {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw NotifyError(.unreachable, "SMTP \(server): \(progress.step): \(Self.describe(error))")
+            // A failed handshake closes the connection; which of the two reaches the conversation first is
+            // a race, and the handshake's error is the one that says why.
+            let cause = Self.isClosed(error) ? progress.tlsError ?? error : error
+            throw NotifyError(.unreachable, "SMTP \(server): \(progress.step): \(Self.describe(cause))")
         }
     }
 
     /// Puts TLS under the conversation: the handler goes first in the pipeline, so the reply decoder reads
     /// what it decrypts and what the conversation writes is encrypted; the handshake starts at once, and
     /// writes wait for it.
-    private func startTLS(on channel: any Channel) async throws {
+    private func startTLS(on channel: any Channel, _ progress: SMTPProgress) async throws {
         let tls = self.tls
         // SNI carries names only; for an address the certificate is checked against the peer's address.
         let name = (try? SocketAddress(ipAddress: target.smtpServer, port: 0)) == nil ? target.smtpServer : nil
         try await channel.eventLoop.submit {
-            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name), position: .first)
+            let handler = try NIOSSLClientHandler(context: tls, serverHostname: name)
+            try channel.pipeline.syncOperations.addHandler(handler, position: .first)
+            try channel.pipeline.syncOperations.addHandler(TLSErrorRecorder(progress: progress), position: .after(handler))
         }.get()
     }
 
@@ -206,10 +211,15 @@ public struct SMTPMailer: Sendable {
         return reasons.isEmpty ? printable(text) : kind + ": " + reasons.joined(separator: ", ")
     }
 
+    static func isClosed(_ error: any Error) -> Bool {
+        guard let error = error as? ChannelError else { return false }
+        return error == .ioOnClosedChannel || error == .eof
+    }
+
     static func describe(_ error: any Error) -> String {
         switch error {
         case let error as IOError: return printable(error.description)
-        case let error as ChannelError where error == .ioOnClosedChannel || error == .eof: return "the connection was closed"
+        case let error where isClosed(error): return "the connection was closed"
         case is NIOSSLError, is BoringSSLError: return "TLS: " + tlsReason(error)
         default: return printable("\(error)")
         }
@@ -224,6 +234,7 @@ private final class SMTPProgress: Sendable {
         var channel: (any Channel)?
         var closed = false
         var receipt: SMTPMailer.Receipt?
+        var tlsError: (any Error)?
     }
 
     private let state = NIOLockedValueBox(State())
@@ -237,6 +248,13 @@ private final class SMTPProgress: Sendable {
     var receipt: SMTPMailer.Receipt? {
         get { state.withLockedValue { $0.receipt } }
         set { state.withLockedValue { $0.receipt = newValue } }
+    }
+
+    /// The first error the TLS handler raised, kept because the close that follows can reach the
+    /// conversation before it.
+    var tlsError: (any Error)? {
+        get { state.withLockedValue { $0.tlsError } }
+        set { state.withLockedValue { s in if s.tlsError == nil { s.tlsError = newValue } } }
     }
 
     /// Records the connection; one the timeout already gave up on is closed at once.
@@ -254,6 +272,19 @@ private final class SMTPProgress: Sendable {
             return s.channel
         }
         channel?.close(promise: nil)
+    }
+}
+
+/// Sits right after the TLS handler and keeps the first error it raises for the exchange's report.
+private final class TLSErrorRecorder: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+    let progress: SMTPProgress
+
+    init(progress: SMTPProgress) { self.progress = progress }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is NIOSSLError || error is BoringSSLError { progress.tlsError = error }
+        context.fireErrorCaught(error)
     }
 }
 
