@@ -49,8 +49,9 @@ extension Agent {
                 let observed = try await host.observe(sysctls: [], ipvs: .skip)
                 for instance in plan.vrrpInstances {
                     for vip in instance.virtualAddresses {
-                        if let have = observed.interface(named: instance.interface)?.addresses.first(where: { $0.address.address == vip.address }) {
-                            vipActions.append(.deleteAddress(interface: instance.interface, address: have.address))
+                        let name = instance.interface(of: vip.address)
+                        if let have = observed.interface(named: name)?.addresses.first(where: { $0.address.address == vip.address }) {
+                            vipActions.append(.deleteAddress(interface: name, address: have.address))
                         }
                     }
                 }

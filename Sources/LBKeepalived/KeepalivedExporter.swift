@@ -171,8 +171,8 @@ private struct Writer {
                     w.line("auth_pass \(try Self.word(password, what: "VRRP password"))")
                 }
             }
-            w.block("virtual_ipaddress") { w in
-                for a in v.virtualAddresses { w.line("\(a) dev \(v.interface)") }
+            try w.block("virtual_ipaddress") { w in
+                for a in v.virtualAddresses { w.line("\(a) dev \(try Self.word(v.interface(of: a.address), what: "interface"))") }
             }
             if !v.trackInterfaces.isEmpty {
                 try w.block("track_interface") { w in

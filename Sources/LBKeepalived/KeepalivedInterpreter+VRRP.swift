@@ -368,7 +368,6 @@ extension KeepalivedReader {
             sink.error(i.position, "vrrp_instance \(name) has no virtual_ipaddress: lb needs the VIP it moves")
             return
         }
-        // One interface carries adverts and VIPs in lb.
         let devs = vips.compactMap { v in v.dev.map { Located($0, at: v.cidr.position) } }
         if interface == nil, let first = devs.first {
             interface = first
@@ -377,9 +376,9 @@ extension KeepalivedReader {
             sink.error(i.position, "vrrp_instance \(name) has no interface (keepalived refuses to start without one)")
             return
         }
-        for dev in devs where dev.value != interface.value {
-            sink.error(dev.position, "VIP on dev \(dev.value) while vrrp_instance \(name) runs on \(interface.value): lb sends adverts and holds the VIPs on one interface; put them on the same one")
-        }
+        // A VIP on another interface than the adverts' (`dev eth1`) goes there, as keepalived puts it.
+        var vipDevices: [IPAddress: Located<String>] = [:]
+        for vip in vips { if let dev = vip.dev, dev != interface.value { vipDevices[vip.cidr.value.address] = Located(dev, at: vip.cidr.position) } }
 
         var settings = VRRPGroup(routerID: routerID)
         settings.notify = stateScripts
@@ -461,7 +460,7 @@ extension KeepalivedReader {
         }
         file.instances.append(ImportedInstance(
             name: name, position: i.position, routerID: routerID, state: state, priority: priority, interface: interface,
-            settings: settings, settingPositions: positions, vips: vips.map(\.cidr),
+            settings: settings, settingPositions: positions, vips: vips.map(\.cidr), vipDevices: vipDevices,
             sourceAddress: unicastSource ?? mcastSource, unicastPeers: peers))
     }
 

@@ -244,6 +244,21 @@ private struct Merge {
 
     // MARK: VIPs
 
+    /// The interface a VIP goes on when some director puts it on another than its adverts' (`dev`); the
+    /// spec has one for every director, so they must agree.
+    mutating func vipInterface(_ vip: Located<CIDR>, _ members: [Member]) -> String? {
+        let address = vip.value.address
+        guard members.contains(where: { $0.instance.vipDevices[address] != nil }) else { return nil }
+        let first = members.first { $0.instance.vipDevices[address] != nil }!
+        let dev = first.instance.vipDevices[address]!
+        for m in members {
+            guard let other = m.instance.device(of: address), other != dev.value else { continue }
+            let at = m.instance.vipDevices[address]?.position ?? m.instance.interface?.position ?? m.instance.position
+            sink.error(at, "VIP \(address) is on \(other) here but on dev \(dev.value) at \(dev.position); lb puts a VIP on the same interface on every director of its group")
+        }
+        return dev.value
+    }
+
     mutating func vips(_ groups: [[Member]]) {
         var owner: [IPAddress: (vip: Int, at: SourcePosition)] = [:]
         for members in groups {
@@ -264,11 +279,12 @@ private struct Merge {
                 let index = spec.vips.count
                 owner[vip.value.address] = (index, vip.position)
                 let name = vip.value.address.description.replacingOccurrences(of: ":", with: "-")
-                spec.vips.append(VIP(name: name, address: vip.value, vrrp: group))
+                spec.vips.append(VIP(name: name, address: vip.value, interface: vipInterface(vip, members), vrrp: group))
                 let p = SpecPath.root["vips"][index]
                 locations[p] = vip.position
                 locations[p["name"]] = vip.position
                 locations[p["address"]] = vip.position
+                locations[p["interface"]] = vip.position
                 locations[p["vrrp"]] = ref.position
                 for (key, position) in ref.settingPositions {
                     var path = p["vrrp"]

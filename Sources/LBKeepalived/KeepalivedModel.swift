@@ -53,6 +53,10 @@ public struct ImportedInstance: Sendable {
     /// Where each setting was written, by spec key (advert_interval, auth, preempt, …).
     public var settingPositions: [String: SourcePosition]
     public var vips: [Located<CIDR>]
+    /// The `dev` of each VIP written on another interface than `interface`.
+    public var vipDevices: [IPAddress: Located<String>] = [:]
+    /// The interface `address` goes on in this file.
+    public func device(of address: IPAddress) -> String? { vipDevices[address]?.value ?? interface?.value }
     /// unicast_src_ip, else mcast_src_ip: this director's own address.
     public var sourceAddress: Located<IPAddress>?
     public var unicastPeers: [Located<IPAddress>]

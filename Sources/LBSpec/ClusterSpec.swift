@@ -50,12 +50,16 @@ public struct VIP: Codable, Sendable, Equatable {
     public var name: String
     /// The VIP with the prefix it gets on the directors (on real servers it is always a host route).
     public var address: CIDR
+    /// The directors' interface the VIP is added to when it is not the one the group's adverts use
+    /// (keepalived's `virtual_ipaddress { … dev IF }`); nil = that one.
+    public var interface: String?
     public var vrrp: VRRPGroup
     public var services: [VirtualService]
 
-    public init(name: String, address: CIDR, vrrp: VRRPGroup, services: [VirtualService] = []) {
+    public init(name: String, address: CIDR, interface: String? = nil, vrrp: VRRPGroup, services: [VirtualService] = []) {
         self.name = name
         self.address = address
+        self.interface = interface
         self.vrrp = vrrp
         self.services = services
     }

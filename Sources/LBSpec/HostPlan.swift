@@ -65,6 +65,8 @@ public struct VRRPInstancePlan: Codable, Sendable, Equatable {
     /// Other directors' addresses when unicast; empty for multicast.
     public var unicastPeers: [IPAddress]
     public var virtualAddresses: [CIDR]
+    /// The interface a virtual address goes on when it is not `interface`, by address.
+    public var vipInterfaces: [IPAddress: String] = [:]
     public var gratuitousARP: GratuitousARP
     /// The group's track scripts, which this director runs to move its own priority.
     public var trackScripts: [TrackScript] = []
@@ -76,14 +78,17 @@ public struct VRRPInstancePlan: Codable, Sendable, Equatable {
     /// the election decides).
     public var expectedState: String
 
+    /// The interface `address` goes on.
+    public func interface(of address: IPAddress) -> String { vipInterfaces[address] ?? interface }
+
     enum CodingKeys: String, CodingKey {
         case name, interface, routerID = "routerId", version, priority, advertIntervalCentiseconds, authPassword
-        case preempt, preemptDelaySeconds, sourceAddress, unicastPeers, virtualAddresses
+        case preempt, preemptDelaySeconds, sourceAddress, unicastPeers, virtualAddresses, vipInterfaces
         case gratuitousARP = "gratuitousArp", trackScripts, trackInterfaces, notify, expectedState
     }
 }
 
-// The track scripts, interfaces and state scripts are written only when there are some and optional when read, so plans without them keep
+// The VIP interfaces, track scripts, interfaces and state scripts are written only when there are some and optional when read, so plans without them keep
 // the JSON they had before (`lbctl plan -o json` output, `lb-agent apply --plan` input).
 extension VRRPInstancePlan {
     public init(from decoder: any Decoder) throws {
@@ -100,6 +105,14 @@ extension VRRPInstancePlan {
         sourceAddress = try c.decode(IPAddress.self, forKey: .sourceAddress)
         unicastPeers = try c.decode([IPAddress].self, forKey: .unicastPeers)
         virtualAddresses = try c.decode([CIDR].self, forKey: .virtualAddresses)
+        var interfaces: [IPAddress: String] = [:]
+        for (key, name) in try c.decodeIfPresent([String: String].self, forKey: .vipInterfaces) ?? [:] {
+            guard let address = IPAddress(key) else {
+                throw DecodingError.dataCorruptedError(forKey: .vipInterfaces, in: c, debugDescription: "'\(key)' is not an IP address")
+            }
+            interfaces[address] = name
+        }
+        vipInterfaces = interfaces
         gratuitousARP = try c.decode(GratuitousARP.self, forKey: .gratuitousARP)
         trackScripts = try c.decodeIfPresent([TrackScript].self, forKey: .trackScripts) ?? []
         trackInterfaces = try c.decodeIfPresent([TrackInterface].self, forKey: .trackInterfaces) ?? []
@@ -121,6 +134,9 @@ extension VRRPInstancePlan {
         try c.encode(sourceAddress, forKey: .sourceAddress)
         try c.encode(unicastPeers, forKey: .unicastPeers)
         try c.encode(virtualAddresses, forKey: .virtualAddresses)
+        if !vipInterfaces.isEmpty {
+            try c.encode(Dictionary(uniqueKeysWithValues: vipInterfaces.map { ($0.key.description, $0.value) }), forKey: .vipInterfaces)
+        }
         try c.encode(gratuitousARP, forKey: .gratuitousARP)
         if !trackScripts.isEmpty { try c.encode(trackScripts, forKey: .trackScripts) }
         if !trackInterfaces.isEmpty { try c.encode(trackInterfaces, forKey: .trackInterfaces) }
@@ -310,7 +326,10 @@ public enum HostPlanner {
     }
 
     static func vrrpInstance(_ spec: ClusterSpec, group: VRRPGroup, director me: Director, node: Node, interface: String) -> VRRPInstancePlan {
-        let addresses = spec.vips.filter { $0.vrrp.routerID == group.routerID }.map(\.address)
+        let vips = spec.vips.filter { $0.vrrp.routerID == group.routerID }
+        let addresses = vips.map(\.address)
+        var vipInterfaces: [IPAddress: String] = [:]
+        for vip in vips { if let own = vip.interface, own != interface { vipInterfaces[vip.address.address] = own } }
         let peers = group.unicast
             ? group.directors.filter { $0.node != me.node }.compactMap { spec.node(named: $0.node)?.address.address }
             : []
@@ -319,7 +338,7 @@ public enum HostPlanner {
             name: "VI_\(group.routerID)", interface: interface, routerID: group.routerID, version: group.version,
             priority: me.priority, advertIntervalCentiseconds: group.advertIntervalCentiseconds,
             authPassword: group.authPassword, preempt: group.preempt, preemptDelaySeconds: group.preemptDelaySeconds,
-            sourceAddress: node.address.address, unicastPeers: peers, virtualAddresses: addresses,
+            sourceAddress: node.address.address, unicastPeers: peers, virtualAddresses: addresses, vipInterfaces: vipInterfaces,
             gratuitousARP: group.gratuitousARP, trackScripts: group.trackScripts, trackInterfaces: group.trackInterfaces,
             notify: group.notify, expectedState: me.priority == top ? "MASTER" : "BACKUP")
     }

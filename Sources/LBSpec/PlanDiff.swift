@@ -88,15 +88,18 @@ public enum PlanDiff {
         }
         for s in p.sysctls { out.append(Item(subject: "sysctl \(s.key)", settings: [("value", s.value)])) }
         for v in p.vrrpInstances {
-            out.append(Item(subject: "vrrp \(v.name) (router id \(v.routerID))", settings: [
+            let vips: [String] = v.virtualAddresses.map { a in v.vipInterfaces[a.address].map { "\(a) on \($0)" } ?? "\(a)" }
+            var settings: [(String, String)] = [
                 ("interface", v.interface), ("version", "\(v.version)"), ("priority", "\(v.priority)"),
                 ("advert", "\(v.advertIntervalCentiseconds * 10)ms"), ("auth", v.authPassword == nil ? "none" : "password"),
                 ("preempt", v.preempt ? (v.preemptDelaySeconds > 0 ? "after \(v.preemptDelaySeconds)s" : "yes") : "no"),
                 ("unicast peers", v.unicastPeers.isEmpty ? "none (multicast)" : v.unicastPeers.map(\.description).joined(separator: " ")),
-                ("vips", v.virtualAddresses.map(\.description).joined(separator: " ")),
-            ] + (v.trackScripts.isEmpty ? [] : [("track scripts", v.trackScripts.map(PlanDiff.describe).joined(separator: "; "))])
-              + (v.trackInterfaces.isEmpty ? [] : [("track interfaces", v.trackInterfaces.map(PlanDiff.describe).joined(separator: "; "))])
-              + v.notify.named.map { ("on \($0.state)", $0.command) }))
+                ("vips", vips.joined(separator: " ")),
+            ]
+            if !v.trackScripts.isEmpty { settings.append(("track scripts", v.trackScripts.map(PlanDiff.describe).joined(separator: "; "))) }
+            if !v.trackInterfaces.isEmpty { settings.append(("track interfaces", v.trackInterfaces.map(PlanDiff.describe).joined(separator: "; "))) }
+            settings += v.notify.named.map { ("on \($0.state)", $0.command) }
+            out.append(Item(subject: "vrrp \(v.name) (router id \(v.routerID))", settings: settings))
         }
         for s in p.ipvsServices {
             out.append(Item(subject: "ipvs \(s.key)", settings: [

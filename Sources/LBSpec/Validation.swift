@@ -102,6 +102,10 @@ public enum SpecValidator {
                 if let first = addresses[vip.address.address] {
                     error(p["address"], "duplicate VIP \(vip.address.address) (first defined at vips[\(first)])")
                 } else { addresses[vip.address.address] = i }
+                if let iface = vip.interface {
+                    checkInterface(iface, at: p["interface"])
+                    if iface == "lo" { error(p["interface"], "a director's VIP on lo answers no ARP and draws no traffic; name the interface clients reach the directors on") }
+                }
                 if let owner = spec.nodes.first(where: { $0.address.address == vip.address.address }) {
                     error(p["address"], "VIP \(vip.address.address) is the address of node '\(owner.name)'; a VIP must be an address no host owns")
                 }
@@ -224,14 +228,14 @@ public enum SpecValidator {
                     error(dp["node"], undefinedNode(d.node))
                     continue
                 }
-                checkSubnet(vip: vip, director: node, at: dp["node"])
+                checkSubnet(vip: vip, director: node, interface: d.interface ?? node.interface, at: dp["node"])
             }
             if g.unicast && g.directors.count < 2 {
                 warning(p, "unicast VRRP with one director has no peer to send to")
             }
         }
 
-        mutating func checkSubnet(vip: VIP, director node: Node, at path: SpecPath) {
+        mutating func checkSubnet(vip: VIP, director node: Node, interface: String, at path: SpecPath) {
             let vipAddress = vip.address.address
             // An unreadable address was already reported; checking its placeholder would only add noise.
             if node.address.address.isUnspecified || vipAddress.isUnspecified { return }
@@ -239,8 +243,11 @@ public enum SpecValidator {
                 error(path, "director '\(node.name)' has an \(node.address.address.family.rawValue) address but VIP '\(vip.name)' is \(vipAddress.family.rawValue)")
                 return
             }
+            // On another interface than the director's address, the VIP is on another segment.
+            if let own = vip.interface, own != interface { return }
             if node.hasSubnet && !node.address.contains(vipAddress) {
-                error(path, "VIP \(vip.address) is outside \(node.address.network)/\(node.address.prefixLength), the subnet of director '\(node.name)'")
+                // A routed VIP, or a second subnet on the segment, is ordinary; only the network can tell.
+                warning(path, "VIP \(vip.address) is outside \(node.address.network)/\(node.address.prefixLength), the subnet of director '\(node.name)'; clients reach it only if the network routes it to the directors or has that subnet on their segment")
             } else if vip.address.prefixLength < vipAddress.bitWidth && !vip.address.contains(node.address.address) {
                 error(path, "VIP prefix \(vip.address) does not contain \(node.address.address), the address of director '\(node.name)'; use the subnet's prefix, or /\(vipAddress.bitWidth) for a VIP routed to the directors")
             }

@@ -33,14 +33,15 @@ extension YAMLReader {
     }
 
     mutating func readVIP(_ node: YAMLNode, _ path: SpecPath) -> VIP? {
-        guard var m = mapping(node, at: path, keys: ["name", "address", "vrrp", "services"]) else { return nil }
+        guard var m = mapping(node, at: path, keys: ["name", "address", "interface", "vrrp", "services"]) else { return nil }
         let address = required(&m, "address", "the VIP with its prefix, e.g. 192.168.1.200/24") { $0.cidr($1, $2) }
+        let interface = optional(&m, "interface") { $0.string($1, $2) }
         let name = optional(&m, "name") { $0.string($1, $2) } ?? address.map { "\($0.address)".replacingOccurrences(of: ":", with: "-") } ?? ""
         let vrrp = required(&m, "vrrp", "the VRRP group that moves this VIP") { $0.readVRRP($1, $2) }
         let services = optional(&m, "services") { r, n, p in r.list(n, p, placeholder: VirtualService(port: 0)) { $0.readService($1, $2) } } ?? []
         finish(m)
         // Missing parts become placeholders whose checks SpecLoader suppresses; the rest is still checked.
-        return VIP(name: name, address: address ?? Self.placeholderAddress, vrrp: vrrp ?? VRRPGroup(routerID: 0), services: services)
+        return VIP(name: name, address: address ?? Self.placeholderAddress, interface: interface, vrrp: vrrp ?? VRRPGroup(routerID: 0), services: services)
     }
 
     mutating func readVRRP(_ node: YAMLNode, _ path: SpecPath) -> VRRPGroup? {

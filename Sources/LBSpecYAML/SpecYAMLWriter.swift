@@ -67,6 +67,7 @@ private struct Emitter {
         let defaultName = v.address.address.description.replacingOccurrences(of: ":", with: "-")
         if v.name != defaultName { m.append(("name", .scalar(scalar(v.name)))) }
         m.append(("address", .scalar(scalar(v.address.description))))
+        if let interface = v.interface { m.append(("interface", .scalar(scalar(interface)))) }
         m.append(("vrrp", vrrp(v.vrrp)))
         if !v.services.isEmpty { m.append(("services", .list(v.services.map(service)))) }
         return .mapping(m)

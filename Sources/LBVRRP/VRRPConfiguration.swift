@@ -24,7 +24,8 @@ public struct GratuitousARPSettings: Sendable, Equatable {
 public struct VRRPConfiguration: Sendable, Equatable {
     /// The instance name notify scripts and logs use (keepalived's vrrp_instance name).
     public var name: String
-    /// The interface adverts go out of and come in on; the virtual addresses are added to it.
+    /// The interface adverts go out of and come in on; the virtual addresses are added to it unless
+    /// `vipInterfaces` names another.
     public var interface: String
     /// VRID, 1...255: shared by every router of the group, unique on the LAN.
     public var virtualRouterID: Int
@@ -48,6 +49,9 @@ public struct VRRPConfiguration: Sendable, Equatable {
     public var unicastPeers: [IPAddress]
     /// The addresses the master holds, with the prefix they are added with.
     public var virtualAddresses: [CIDR]
+    /// The interface a virtual address is added to and announced on when it is not `interface`
+    /// (keepalived's `dev`); the advert still lists it.
+    public var vipInterfaces: [IPAddress: String]
     public var gratuitousARP: GratuitousARPSettings
     /// Commands whose exit status moves the priority or puts the instance in FAULT (the speaker runs them).
     public var trackScripts: [VRRPTrackScript]
@@ -59,7 +63,7 @@ public struct VRRPConfiguration: Sendable, Equatable {
     public init(name: String? = nil, interface: String, virtualRouterID: Int, version: VRRPVersion = .v2, priority: Int,
                 advertisementIntervalCentiseconds: Int = 100, authPassword: String? = nil, preempt: Bool = true,
                 preemptDelay: Duration = .zero, sourceAddress: IPAddress? = nil, unicastPeers: [IPAddress] = [],
-                virtualAddresses: [CIDR], gratuitousARP: GratuitousARPSettings = .init(), trackScripts: [VRRPTrackScript] = [],
+                virtualAddresses: [CIDR], vipInterfaces: [IPAddress: String] = [:], gratuitousARP: GratuitousARPSettings = .init(), trackScripts: [VRRPTrackScript] = [],
                 trackInterfaces: [VRRPTrackInterface] = [], stateScripts: StateScripts = .init()) {
         self.name = name ?? "VI_\(virtualRouterID)"
         self.interface = interface
@@ -73,6 +77,7 @@ public struct VRRPConfiguration: Sendable, Equatable {
         self.sourceAddress = sourceAddress
         self.unicastPeers = unicastPeers
         self.virtualAddresses = virtualAddresses
+        self.vipInterfaces = vipInterfaces
         self.gratuitousARP = gratuitousARP
         self.trackScripts = trackScripts
         self.trackInterfaces = trackInterfaces
@@ -85,13 +90,26 @@ public struct VRRPConfiguration: Sendable, Equatable {
                   version: plan.version == 3 ? .v3 : .v2, priority: plan.priority,
                   advertisementIntervalCentiseconds: plan.advertIntervalCentiseconds, authPassword: plan.authPassword,
                   preempt: plan.preempt, preemptDelay: .seconds(plan.preemptDelaySeconds), sourceAddress: plan.sourceAddress,
-                  unicastPeers: plan.unicastPeers, virtualAddresses: plan.virtualAddresses,
+                  unicastPeers: plan.unicastPeers, virtualAddresses: plan.virtualAddresses, vipInterfaces: plan.vipInterfaces,
                   gratuitousARP: GratuitousARPSettings(
                     count: plan.gratuitousARP.count,
                     repeatDelay: plan.gratuitousARP.repeatDelaySeconds > 0 ? .seconds(plan.gratuitousARP.repeatDelaySeconds) : nil,
                     refreshInterval: plan.gratuitousARP.refreshSeconds > 0 ? .seconds(plan.gratuitousARP.refreshSeconds) : nil),
                   trackScripts: plan.trackScripts.map(VRRPTrackScript.init(spec:)),
                   trackInterfaces: plan.trackInterfaces.map(VRRPTrackInterface.init(spec:)), stateScripts: plan.notify)
+    }
+
+    /// The interface `address` is added to and announced on.
+    public func interface(of address: IPAddress) -> String { vipInterfaces[address] ?? interface }
+
+    /// `items` by the interface each one's address goes on, in order of first appearance.
+    public func byInterface<T>(_ items: [T], _ address: KeyPath<T, IPAddress>) -> [(interface: String, items: [T])] {
+        var out: [(interface: String, items: [T])] = []
+        for item in items {
+            let name = interface(of: item[keyPath: address])
+            if let i = out.firstIndex(where: { $0.interface == name }) { out[i].items.append(item) } else { out.append((name, [item])) }
+        }
+        return out
     }
 
     /// Advertisement_Interval.
@@ -123,6 +141,9 @@ public struct VRRPConfiguration: Sendable, Equatable {
             out.append("virtual address \(v) is IPv6; this speaker runs VRRP over IPv4 only")
         }
         if Set(virtualAddresses.map(\.address)).count != virtualAddresses.count { out.append("a virtual address is listed twice") }
+        for address in vipInterfaces.keys.sorted() where !virtualAddresses.contains(where: { $0.address == address }) {
+            out.append("an interface is named for \(address), which is no virtual address of the instance")
+        }
         for p in unicastPeers where p.family != .ipv4 || p.isMulticast || p.isUnspecified {
             out.append("unicast peer \(p) is not an IPv4 unicast address")
         }

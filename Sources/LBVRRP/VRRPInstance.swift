@@ -384,7 +384,7 @@ public struct VRRPInstance: Sendable {
             masterAdvertisementInterval = new.advertisementInterval
             advertiseAt = now + new.advertisementInterval
         }
-        let (added, removed) = Self.difference(old.virtualAddresses, new.virtualAddresses)
+        let (added, removed) = Self.difference(old, new)
         // Added first: an address whose prefix changes is never absent (the kernel holds both prefixes).
         if !added.isEmpty {
             out.append(.addAddresses(added))
@@ -403,7 +403,7 @@ public struct VRRPInstance: Sendable {
         // v3 keeps the interval it learned from the master; before hearing one it uses its own.
         if new.version == .v2 || masterAddress == nil { masterAdvertisementInterval = new.advertisementInterval }
         followIfNoLongerPreempting(now: now)
-        let (_, removed) = Self.difference(old.virtualAddresses, new.virtualAddresses)
+        let (_, removed) = Self.difference(old, new)
         return removed.isEmpty ? [] : [.removeAddresses(removed)]
     }
 
@@ -498,10 +498,13 @@ public struct VRRPInstance: Sendable {
         return out
     }
 
-    /// The addresses of `new` not in `old`, and those of `old` not in `new`, each in its list's order.
-    static func difference(_ old: [CIDR], _ new: [CIDR]) -> (added: [CIDR], removed: [CIDR]) {
-        let before = Set(old), after = Set(new)
-        return (new.filter { !before.contains($0) }, old.filter { !after.contains($0) })
+    /// The addresses of `new` not in `old`, and those of `old` not in `new`, each in its list's order. An
+    /// address that moves to another interface is both: added on the new one, removed from the old one.
+    static func difference(_ old: VRRPConfiguration, _ new: VRRPConfiguration) -> (added: [CIDR], removed: [CIDR]) {
+        let before = Set(old.virtualAddresses), after = Set(new.virtualAddresses)
+        let moved = { (a: CIDR) in old.interface(of: a.address) != new.interface(of: a.address) }
+        return (new.virtualAddresses.filter { !before.contains($0) || moved($0) },
+                old.virtualAddresses.filter { !after.contains($0) || moved($0) })
     }
 
     // MARK: Helpers

@@ -60,12 +60,42 @@ public final class Lab: @unchecked Sendable {
             try ip(["-n", sw, "link", "set", "p\(i)", "master", "br0", "up"])
             try ip(["-n", ns, "addr", "add", "\(address)/24", "dev", "eth0"])
             try ip(["-n", ns, "link", "set", "eth0", "up"])
-            let link = shell(["ip", "-n", ns, "-o", "link", "show", "dev", "eth0"]).output
-            let words = link.split(whereSeparator: { $0 == " " || $0 == "\\" || $0 == "\n" })
-            guard let at = words.firstIndex(of: "link/ether"), at + 1 < words.count else { throw LabError("no MAC for \(ns) eth0: \(link)") }
-            let mac = words[at + 1].split(separator: ":").compactMap { UInt8($0, radix: 16) }
-            hosts[name] = Host(name: name, namespace: ns, address: IPAddress(address)!, mac: mac)
+            hosts[name] = Host(name: name, namespace: ns, address: IPAddress(address)!, mac: try mac(of: "eth0", in: ns))
         }
+    }
+
+    private func mac(of interface: String, in ns: String) throws -> [UInt8] {
+        let link = shell(["ip", "-n", ns, "-o", "link", "show", "dev", interface]).output
+        let words = link.split(whereSeparator: { $0 == " " || $0 == "\\" || $0 == "\n" })
+        guard let at = words.firstIndex(of: "link/ether"), at + 1 < words.count else { throw LabError("no MAC for \(ns) \(interface): \(link)") }
+        return words[at + 1].split(separator: ":").compactMap { UInt8($0, radix: 16) }
+    }
+
+    /// A second segment (say, the one clients are on): a bridge `bridge` in the switch, an `interface`
+    /// into it in each of `hosts`, up and without an address, and a namespace `client` on it with
+    /// `clientAddress` on its eth0. Returns each host's MAC on the segment.
+    public func addSegment(bridge: String, interface: String, hosts names: [String], client: String, clientAddress: CIDR) throws -> [String: [UInt8]] {
+        let sw = "\(prefix)-sw"
+        try ip(["-n", sw, "link", "add", bridge, "type", "bridge"])
+        try ip(["-n", sw, "link", "set", bridge, "up"])
+        var macs: [String: [UInt8]] = [:]
+        for (i, name) in names.enumerated() {
+            let ns = host(name).namespace
+            try ip(["-n", ns, "link", "add", interface, "type", "veth", "peer", "name", "\(bridge)p\(i)", "netns", sw])
+            try ip(["-n", sw, "link", "set", "\(bridge)p\(i)", "master", bridge, "up"])
+            try ip(["-n", ns, "link", "set", interface, "up"])
+            macs[name] = try mac(of: interface, in: ns)
+        }
+        let ns = "\(prefix)-\(client)"
+        try ip(["netns", "add", ns])
+        namespaces.append(ns)
+        try ip(["-n", ns, "link", "set", "lo", "up"])
+        try ip(["-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "\(bridge)c", "netns", sw])
+        try ip(["-n", sw, "link", "set", "\(bridge)c", "master", bridge, "up"])
+        try ip(["-n", ns, "addr", "add", clientAddress.description, "dev", "eth0"])
+        try ip(["-n", ns, "link", "set", "eth0", "up"])
+        hosts[client] = Host(name: client, namespace: ns, address: clientAddress.address, mac: try mac(of: "eth0", in: ns))
+        return macs
     }
 
     public func host(_ name: String) -> Host { hosts[name]! }
@@ -92,11 +122,11 @@ public final class Lab: @unchecked Sendable {
         return daemon
     }
 
-    /// Hosts whose eth0 holds `address`, by a fresh look at each namespace.
-    public func holders(of address: IPAddress) -> Set<String> {
+    /// Hosts whose `interface` holds `address`, by a fresh look at each namespace.
+    public func holders(of address: IPAddress, on interface: String = "eth0") -> Set<String> {
         var out = Set<String>()
         for (name, h) in hosts {
-            let text = shell(["ip", "-n", h.namespace, "-o", "-4", "addr", "show", "dev", "eth0"]).output
+            let text = shell(["ip", "-n", h.namespace, "-o", "-4", "addr", "show", "dev", interface]).output
             if text.contains("inet \(address)/") { out.insert(name) }
         }
         return out

@@ -9,7 +9,8 @@ import LBVRRP
 ///   224.0.0.18 on it (IP_ADD_MEMBERSHIP, and IP_MULTICAST_ALL off so groups joined by other sockets do
 ///   not leak in), sending with IP_MULTICAST_IF, TTL 255 (IP_MULTICAST_TTL and IP_TTL), TOS 0xc0 and our
 ///   own multicast not looped back; the source address of each advert is set per packet (IP_PKTINFO);
-/// - one `AF_PACKET` socket of protocol 0 (it receives nothing) for gratuitous ARP;
+/// - one `AF_PACKET` socket of protocol 0 (it receives nothing) for gratuitous ARP, on the interface or on
+///   another one a VIP is on;
 /// - a dedicated thread blocked in poll(2) on the raw socket and a wake-up pipe, never the cooperative pool.
 public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
     public static let multicastGroup = IPAddress("224.0.0.18")!
@@ -116,13 +117,21 @@ public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
         guard sent == vrrp.count else { throw VRRPRuntimeError.errno("sendmsg to \(destination)") }
     }
 
-    public func sendGratuitousARP(for addresses: [IPAddress], count: Int) throws {
+    public func sendGratuitousARP(for addresses: [IPAddress], count: Int, on name: String) throws {
+        // Another interface is looked up on each burst (bursts are rare, and it may have been re-created),
+        // through the socket, so in the socket's network namespace rather than the calling thread's.
+        let index: Int32, mac: [UInt8]
+        if name == interface {
+            (index, mac) = (interfaceIndex, self.mac)
+        } else {
+            (index, mac) = (try Self.interfaceIndex(name, socket: raw), try Self.hardwareAddress(name, socket: raw))
+        }
         // sockaddr_ll: family, protocol (network order), ifindex, hatype, pkttype, halen, addr[8].
         var ll = [UInt8](repeating: 0, count: 20)
         ll.withUnsafeMutableBytes { b in
             b.storeBytes(of: UInt16(AF_PACKET), toByteOffset: 0, as: UInt16.self)
             b.storeBytes(of: GratuitousARPFrame.etherTypeARP.bigEndian, toByteOffset: 2, as: UInt16.self)
-            b.storeBytes(of: interfaceIndex, toByteOffset: 4, as: Int32.self)
+            b.storeBytes(of: index, toByteOffset: 4, as: Int32.self)
             b[11] = 6
             for i in 0..<6 { b[12 + i] = 0xFF }
         }
@@ -134,7 +143,7 @@ public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
                         sendto(packet, f.baseAddress, f.count, 0, a.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(a.count))
                     }
                 }
-                guard sent == frame.count else { throw VRRPRuntimeError.errno("gratuitous ARP for \(address) on \(interface)") }
+                guard sent == frame.count else { throw VRRPRuntimeError.errno("gratuitous ARP for \(address) on \(name)") }
             }
         }
     }
@@ -167,11 +176,26 @@ public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
         guard status == 0 else { throw VRRPRuntimeError.errno(what) }
     }
 
-    static func hardwareAddress(_ interface: String, socket fd: Int32) throws -> [UInt8] {
+    /// An ifreq naming `interface`, for the SIOCGIF* ioctls.
+    static func request(_ interface: String) -> ifreq {
         var request = ifreq()
         withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { name in
             for (i, byte) in interface.utf8.prefix(15).enumerated() { name[i] = byte }
         }
+        return request
+    }
+
+    static func interfaceIndex(_ interface: String, socket fd: Int32) throws -> Int32 {
+        var request = Self.request(interface)
+        guard ioctl(fd, UInt(SIOCGIFINDEX), &request) == 0 else {
+            if errno == ENODEV { throw VRRPRuntimeError("no interface \(interface)") }
+            throw VRRPRuntimeError.errno("SIOCGIFINDEX \(interface)")
+        }
+        return request.ifr_ifru.ifru_ivalue
+    }
+
+    static func hardwareAddress(_ interface: String, socket fd: Int32) throws -> [UInt8] {
+        var request = Self.request(interface)
         guard ioctl(fd, UInt(SIOCGIFHWADDR), &request) == 0 else { throw VRRPRuntimeError.errno("SIOCGIFHWADDR \(interface)") }
         return withUnsafeBytes(of: request.ifr_ifru.ifru_hwaddr.sa_data) { Array($0.prefix(6)) }
     }

@@ -380,7 +380,8 @@ public actor VRRPSpeaker {
         let old = configuration
         logUpdate(from: old, to: new)
         configuration = new
-        await perform(actions)
+        // What the update removes is taken off where the old configuration put it.
+        await perform(actions, removingFrom: old)
         if new.trackScripts != old.trackScripts {
             tracker.reconfigure(new.trackScripts)
             runScripts()
@@ -405,15 +406,16 @@ public actor VRRPSpeaker {
         return await perform(engine!.repairAddresses(missing: missing.filter(suspected.contains)), repairing: true)
     }
 
-    /// The configured virtual addresses the interface does not hold; nil when the host cannot be read.
+    /// The configured virtual addresses their interface does not hold; nil when the host cannot be read.
     private func missingAddresses() async -> [CIDR]? {
         let c = configuration
         do {
             let observed = try await host.observe(sysctls: [], ipvs: .skip)
-            let present = Set(observed.interface(named: c.interface)?.addresses.map(\.address) ?? [])
-            return c.virtualAddresses.filter { !present.contains($0) }
+            return c.virtualAddresses.filter { cidr in
+                !(observed.interface(named: c.interface(of: cidr.address))?.addresses.contains { $0.address == cidr } ?? false)
+            }
         } catch {
-            log(.warning, "\(c.name): cannot read the addresses of \(c.interface): \(error)")
+            log(.warning, "\(c.name): cannot read the addresses of \(c.byInterface(c.virtualAddresses, \.address).map(\.interface).joined(separator: ", ")): \(error)")
             return nil
         }
     }
@@ -427,6 +429,8 @@ public actor VRRPSpeaker {
         }
         changes += new.virtualAddresses.filter { !old.virtualAddresses.contains($0) }.map { "+\($0)" }
         changes += old.virtualAddresses.filter { !new.virtualAddresses.contains($0) }.map { "-\($0)" }
+        changes += new.virtualAddresses.filter { old.virtualAddresses.contains($0) && old.interface(of: $0.address) != new.interface(of: $0.address) }
+            .map { "\($0) \(old.interface(of: $0.address)) -> \(new.interface(of: $0.address))" }
         if old.preempt != new.preempt { changes.append(new.preempt ? "preempt" : "nopreempt") }
         if old.preemptDelay != new.preemptDelay { changes.append("preempt delay \(Self.seconds(new.preemptDelay)) s") }
         if old.authPassword != new.authPassword { changes.append("new password") }
@@ -447,11 +451,13 @@ public actor VRRPSpeaker {
     // MARK: performing actions
 
     /// Performs `actions` in order; returns the addresses added successfully. `repairing`: the additions
-    /// put back addresses found missing, and each is logged as such.
+    /// put back addresses found missing, and each is logged as such. `removingFrom`: the configuration
+    /// whose interfaces removals apply to (the one before an update), else the current one.
     @discardableResult
-    private func perform(_ actions: [VRRPAction], repairing: Bool = false) async -> [CIDR] {
+    private func perform(_ actions: [VRRPAction], repairing: Bool = false, removingFrom previous: VRRPConfiguration? = nil) async -> [CIDR] {
         guard let engine, let transport else { return [] }
         let configuration = self.configuration
+        let removal = previous ?? configuration
         var added: [CIDR] = []
         for action in actions {
             switch action {
@@ -467,26 +473,29 @@ public actor VRRPSpeaker {
                 }
             case .addAddresses(let cidrs):
                 let started = clock.now()
-                let report = await host.apply(cidrs.map { .addAddress(interface: configuration.interface, address: $0, label: nil) })
+                let report = await host.apply(cidrs.map { .addAddress(interface: configuration.interface(of: $0.address), address: $0, label: nil) })
                 for (cidr, failure) in zip(cidrs, report.failures) {
                     if let failure, failure.kind != .exists {
                         log(.error, "\(configuration.name): \(repairing ? "cannot re-add \(cidr): " : "")\(failure.message)")
                         continue
                     }
                     added.append(cidr)
-                    if repairing { log(.notice, "\(configuration.name): \(cidr) missing on \(configuration.interface) while MASTER: re-added") }
+                    if repairing { log(.notice, "\(configuration.name): \(cidr) missing on \(configuration.interface(of: cidr.address)) while MASTER: re-added") }
                 }
                 if !repairing {
-                    log(.info, "\(configuration.name): added \(cidrs.map(\.description).joined(separator: ", ")) to \(configuration.interface) in \(Self.milliseconds(clock.now() - started)) ms")
+                    let placed = configuration.byInterface(cidrs, \.address).map { "\($0.items.map(\.description).joined(separator: ", ")) to \($0.interface)" }
+                    log(.info, "\(configuration.name): added \(placed.joined(separator: ", ")) in \(Self.milliseconds(clock.now() - started)) ms")
                 }
             case .removeAddresses(let cidrs):
-                let report = await host.apply(cidrs.map { .deleteAddress(interface: configuration.interface, address: $0) })
+                let report = await host.apply(cidrs.map { .deleteAddress(interface: removal.interface(of: $0.address), address: $0) })
                 for e in report.errors where e.kind != .notFound { log(.error, "\(configuration.name): \(e.message)") }
             case .sendGratuitousARP(let addresses, let count):
-                do {
-                    try transport.sendGratuitousARP(for: addresses, count: count)
-                } catch {
-                    log(.error, "\(configuration.name): \(error)")
+                for group in configuration.byInterface(addresses, \.self) {
+                    do {
+                        try transport.sendGratuitousARP(for: group.items, count: count, on: group.interface)
+                    } catch {
+                        log(.error, "\(configuration.name): \(error)")
+                    }
                 }
             case .scheduleTimer(let deadline):
                 schedule(deadline)
@@ -572,3 +581,4 @@ public actor VRRPSpeaker {
         return cs == 0 ? "\(s)" : "\(s).\(cs < 10 ? "0" : "")\(cs)"
     }
 }
+

@@ -11,8 +11,9 @@ public protocol VRRPTransport: Sendable {
     func startReceiving(_ receive: @escaping @Sendable ([UInt8]) -> Void) throws
     /// Sends a VRRP message (the IP header is the transport's business: TTL 255, TOS 0xc0, protocol 112).
     func send(_ vrrp: [UInt8], from source: IPAddress, to destination: IPAddress) throws
-    /// Broadcasts `count` gratuitous ARPs for each of `addresses` from the interface's MAC.
-    func sendGratuitousARP(for addresses: [IPAddress], count: Int) throws
+    /// Broadcasts `count` gratuitous ARPs for each of `addresses` on `interface` (the advert interface, or
+    /// the one a VIP is on), from that interface's MAC.
+    func sendGratuitousARP(for addresses: [IPAddress], count: Int, on interface: String) throws
     /// Stops receiving and releases the sockets; idempotent.
     func close()
 }

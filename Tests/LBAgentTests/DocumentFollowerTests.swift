@@ -13,7 +13,7 @@ import XCTest
 final class SilentTransport: VRRPTransport, @unchecked Sendable {
     func startReceiving(_ receive: @escaping @Sendable ([UInt8]) -> Void) throws {}
     func send(_ vrrp: [UInt8], from source: IPAddress, to destination: IPAddress) throws {}
-    func sendGratuitousARP(for addresses: [IPAddress], count: Int) throws {}
+    func sendGratuitousARP(for addresses: [IPAddress], count: Int, on interface: String) throws {}
     func close() {}
 }
 

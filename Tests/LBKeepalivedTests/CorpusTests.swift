@@ -164,6 +164,20 @@ final class CorpusTests: XCTestCase {
         XCTAssertEqual(group.directors.map(\.priority), [100, 99])
     }
 
+    /// Adverts on the internal network, VIPs on the public interface (`dev eth1`, excluded ones too): the
+    /// VIPs keep their interface, the one without `dev` stays on the adverts' interface.
+    func testVIPsOnAnotherInterface() throws {
+        let spec = try check([("front-interface-lvs1.conf", nil), ("front-interface-lvs2.conf", nil)], interfaces: ["eth0", "eth1"], [
+            "front-interface-lvs1.conf:22: warning: virtual_ipaddress_excluded addresses are imported as ordinary VIPs (lb lists every VIP in its adverts)",
+            "front-interface-lvs2.conf:22: warning: virtual_ipaddress_excluded addresses are imported as ordinary VIPs (lb lists every VIP in its adverts)",
+        ])
+        XCTAssertEqual(spec.vips.map(\.address.description), ["203.0.113.10/24", "192.168.1.200/24", "203.0.113.11/24"])
+        XCTAssertEqual(spec.vips.map(\.interface), ["eth1", nil, "eth1"])
+        XCTAssertEqual(spec.nodes.first { $0.name == "lvs1" }?.interface, "eth0")
+        let plan = try XCTUnwrap(HostPlanner.plan(spec, node: "lvs1")?.vrrpInstances.first)
+        XCTAssertEqual(plan.vipInterfaces, [IPAddress("203.0.113.10")!: "eth1", IPAddress("203.0.113.11")!: "eth1"])
+    }
+
     /// keepalived's checkers beyond one URL: every url of an HTTP_GET with its status ranges and digest (hex
     /// in either case), SSL_GET with SNI, and MISC_CHECK's misc_dynamic, each carried by the spec and back.
     func testCheckers() throws {

@@ -128,11 +128,13 @@ final class ImportTests: XCTestCase {
     func testVirtualAddressesTakeDevAndIgnoreLabels() {
         let (file, messages) = Fixtures.interpret(Fixtures.director(vip: "192.168.1.200/24 dev eth0 label eth0:1\n        192.168.1.201 dev eth1\n        2001:db8::1/64\n        192.168.1.202/33"))
         XCTAssertEqual(file.instances.first?.vips.map(\.value.description), ["192.168.1.200/24", "192.168.1.201/32", "192.168.1.202/32"])
+        // dev naming the instance's own interface is no device of its own; another one is kept.
+        XCTAssertEqual(file.instances.first?.vipDevices.mapValues(\.value), [IPAddress("192.168.1.201")!: "eth1"])
+        XCTAssertEqual(file.instances.first?.device(of: IPAddress("192.168.1.200")!), "eth0")
         XCTAssertEqual(messages, [
             "k.conf:17: warning: ignored: label eth0:1 (lb adds the VIP with the prefix only, without label)",
             "k.conf:20: warning: prefix /33 is longer than /32: keepalived uses /32; imported as that",
             "k.conf:19: warning: ignored: 2001:db8::1/64 is not of the instance's address family (keepalived skips it)",
-            "k.conf:18: error: VIP on dev eth1 while vrrp_instance VI_1 runs on eth0: lb sends adverts and holds the VIPs on one interface; put them on the same one",
         ])
     }
 

@@ -148,6 +148,27 @@ final class HostPlanTests: XCTestCase {
         XCTAssertEqual(try plan(spec, "lvs2").vrrpInstances.first?.interface, "eth0")
     }
 
+    /// A VIP on another interface than the adverts' goes there on each director whose adverts use another
+    /// one; the plan's JSON carries it only then, so other plans keep the JSON they had.
+    func testVIPOnItsOwnInterface() throws {
+        let spec = try loadValid(reference(("    address: 192.168.1.200/24", "    address: 203.0.113.10/24\n    interface: eth1"),
+                                           ("{ node: lvs2, priority: 99 }", "{ node: lvs2, priority: 99, interface: eth1 }")))
+        let vip = ip("203.0.113.10")
+        let one = try XCTUnwrap(try plan(spec, "lvs1").vrrpInstances.first)
+        XCTAssertEqual(one.interface, "eth0")
+        XCTAssertEqual(one.vipInterfaces, [vip: "eth1"])
+        XCTAssertEqual(one.interface(of: vip), "eth1")
+        let two = try XCTUnwrap(try plan(spec, "lvs2").vrrpInstances.first)
+        XCTAssertEqual(two.interface, "eth1")
+        XCTAssertEqual(two.vipInterfaces, [:], "lvs2 advertises on eth1 already")
+        let json = String(decoding: try JSONEncoder().encode(one), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"vipInterfaces\":{\"203.0.113.10\":\"eth1\"}"), json)
+        XCTAssertEqual(try JSONDecoder().decode(VRRPInstancePlan.self, from: Data(json.utf8)), one)
+        XCTAssertFalse(String(decoding: try JSONEncoder().encode(two), as: UTF8.self).contains("vipInterfaces"))
+        let bad = json.replacingOccurrences(of: "\"203.0.113.10\":", with: "\"eth1\":")
+        XCTAssertThrowsError(try JSONDecoder().decode(VRRPInstancePlan.self, from: Data(bad.utf8)))
+    }
+
     static let web2 = """
       - name: web2
         address: 192.168.1.201/24

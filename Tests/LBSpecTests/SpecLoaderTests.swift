@@ -450,7 +450,7 @@ final class SpecLoaderTests: XCTestCase {
         let loaded = try XCTUnwrap(finishes(within: 10) { SpecLoader.load(yaml: bomb, file: "spec.yaml") },
                                    "loading an alias bomb must not hang")
         XCTAssertEqual(loaded.diagnostics.map(\.description),
-                       (4...12).map { "spec.yaml:\($0):5: error: expected a mapping with keys name, address, vrrp, services, found a list" })
+                       (4...12).map { "spec.yaml:\($0):5: error: expected a mapping with keys name, address, interface, vrrp, services, found a list" })
         XCTAssertNil(loaded.spec)
     }
 

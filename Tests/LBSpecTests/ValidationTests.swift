@@ -128,8 +128,8 @@ final class ValidationTests: XCTestCase {
     func testVIPMustBeUnicast() {
         assertDiagnostics(reference(("    address: 192.168.1.200/24", "    address: 127.0.0.1/8")), [
             "spec.yaml:14:14: error: VIP 127.0.0.1 is not a usable unicast address",
-            "spec.yaml:20:19: error: VIP 127.0.0.1/8 is outside 192.168.1.0/24, the subnet of director 'lvs1'",
-            "spec.yaml:21:19: error: VIP 127.0.0.1/8 is outside 192.168.1.0/24, the subnet of director 'lvs2'",
+            "spec.yaml:20:19: warning: VIP 127.0.0.1/8 is outside 192.168.1.0/24, the subnet of director 'lvs1'; clients reach it only if the network routes it to the directors or has that subnet on their segment",
+            "spec.yaml:21:19: warning: VIP 127.0.0.1/8 is outside 192.168.1.0/24, the subnet of director 'lvs2'; clients reach it only if the network routes it to the directors or has that subnet on their segment",
         ])
     }
 
@@ -268,9 +268,27 @@ final class ValidationTests: XCTestCase {
     // MARK: subnets
 
     func testVIPOutsideDirectorSubnet() {
+        // A routed VIP, or a second subnet on the segment, is ordinary: a warning, since only the network can tell.
         assertDiagnostics(reference(("    address: 192.168.1.200/24", "    address: 192.168.2.200/24")), [
-            "spec.yaml:20:19: error: VIP 192.168.2.200/24 is outside 192.168.1.0/24, the subnet of director 'lvs1'",
-            "spec.yaml:21:19: error: VIP 192.168.2.200/24 is outside 192.168.1.0/24, the subnet of director 'lvs2'",
+            "spec.yaml:20:19: warning: VIP 192.168.2.200/24 is outside 192.168.1.0/24, the subnet of director 'lvs1'; clients reach it only if the network routes it to the directors or has that subnet on their segment",
+            "spec.yaml:21:19: warning: VIP 192.168.2.200/24 is outside 192.168.1.0/24, the subnet of director 'lvs2'; clients reach it only if the network routes it to the directors or has that subnet on their segment",
+        ])
+        assertDiagnostics(reference(("    address: 192.168.1.200/24", "    address: 10.9.9.9/32")), [
+            "spec.yaml:20:19: warning: VIP 10.9.9.9/32 is outside 192.168.1.0/24, the subnet of director 'lvs1'; clients reach it only if the network routes it to the directors or has that subnet on their segment",
+            "spec.yaml:21:19: warning: VIP 10.9.9.9/32 is outside 192.168.1.0/24, the subnet of director 'lvs2'; clients reach it only if the network routes it to the directors or has that subnet on their segment",
+        ])
+        // On another interface the VIP is on another segment: the directors' own subnet says nothing.
+        assertDiagnostics(reference(("    address: 192.168.1.200/24", "    address: 192.168.2.200/24\n    interface: eth1")), [])
+        // Unless that interface is the one a director advertises on anyway.
+        assertDiagnostics(reference(("    address: 192.168.1.200/24", "    address: 192.168.2.200/24\n    interface: eth0")), [
+            "spec.yaml:21:19: warning: VIP 192.168.2.200/24 is outside 192.168.1.0/24, the subnet of director 'lvs1'; clients reach it only if the network routes it to the directors or has that subnet on their segment",
+            "spec.yaml:22:19: warning: VIP 192.168.2.200/24 is outside 192.168.1.0/24, the subnet of director 'lvs2'; clients reach it only if the network routes it to the directors or has that subnet on their segment",
+        ])
+        assertDiagnostics(reference(("    address: 192.168.1.200/24", "    address: 192.168.1.200/24\n    interface: lo")), [
+            "spec.yaml:15:16: error: a director's VIP on lo answers no ARP and draws no traffic; name the interface clients reach the directors on",
+        ])
+        assertDiagnostics(reference(("    address: 192.168.1.200/24", "    address: 192.168.1.200/24\n    interface: eth1:0")), [
+            "spec.yaml:15:16: error: interface name 'eth1:0' is not valid: 1–15 characters, no '/', ':' or spaces",
         ])
         // A host-route VIP inside the directors' subnet is fine.
         assertDiagnostics(reference(("    address: 192.168.1.200/24", "    address: 192.168.1.200/32")), [])

@@ -380,8 +380,8 @@ final class VRRPInstanceTests: XCTestCase {
         let json = """
         {"name": "VI_51", "interface": "eth0", "routerId": 51, "version": 3, "priority": 99, "advertIntervalCentiseconds": 10,
          "preempt": false, "preemptDelaySeconds": 4, "sourceAddress": "192.168.1.101", "unicastPeers": ["192.168.1.100"],
-         "virtualAddresses": ["192.168.1.200/24"], "gratuitousArp": {"count": 3, "repeatDelaySeconds": 0, "refreshSeconds": 60},
-         "expectedState": "BACKUP"}
+         "virtualAddresses": ["192.168.1.200/24", "203.0.113.10/24"], "vipInterfaces": {"203.0.113.10": "eth1"},
+         "gratuitousArp": {"count": 3, "repeatDelaySeconds": 0, "refreshSeconds": 60}, "expectedState": "BACKUP"}
         """
         let plan = try JSONDecoder().decode(VRRPInstancePlan.self, from: Data(json.utf8))
         let c = VRRPConfiguration(plan: plan)
@@ -392,6 +392,8 @@ final class VRRPInstanceTests: XCTestCase {
         XCTAssertEqual(c.sourceAddress, IPAddress("192.168.1.101"))
         XCTAssertEqual(c.unicastPeers, [IPAddress("192.168.1.100")!])
         XCTAssertEqual(c.gratuitousARP, GratuitousARPSettings(count: 3, repeatDelay: nil, refreshInterval: .seconds(60)))
+        XCTAssertEqual(c.interface(of: IPAddress("203.0.113.10")!), "eth1")
+        XCTAssertEqual(c.interface(of: IPAddress("192.168.1.200")!), "eth0")
         XCTAssertEqual(c.problems, [])
     }
 }

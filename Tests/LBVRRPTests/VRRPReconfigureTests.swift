@@ -256,6 +256,25 @@ final class VRRPReconfigureTests: XCTestCase {
                        [.addAddresses([host]), .sendGratuitousARP([host.address], count: 5), .removeAddresses([vip])])
     }
 
+    /// An address moving to another interface (keepalived's `dev`) is added there and announced, then
+    /// taken off the old one; the shell removes it where the old configuration had it.
+    func testAnAddressMovingToAnotherInterfaceIsAddedThereFirst() throws {
+        var (m, t0) = master(config(vips: [vip, vip2]))
+        var moved = config(vips: [vip, vip2])
+        moved.vipInterfaces = [vip2.address: "eth1"]
+        XCTAssertEqual(moved.interface(of: vip2.address), "eth1")
+        XCTAssertEqual(moved.interface(of: vip.address), moved.interface)
+        XCTAssertEqual(try m.reconfigure(moved, now: t0 + .milliseconds(100)),
+                       [.addAddresses([vip2]), .sendGratuitousARP([vip2.address], count: 5), .removeAddresses([vip2])])
+        XCTAssertEqual(m.advertisement(priority: 100).addresses, [vip.address, vip2.address], "the advert lists it wherever it is")
+        XCTAssertEqual(try m.reconfigure(moved, now: t0 + .milliseconds(200)), [], "no move, no change")
+        var b = backup(config(vips: [vip, vip2]))
+        XCTAssertEqual(try b.reconfigure(moved, now: .seconds(1)), [.removeAddresses([vip2])], "a backup only makes sure the old place is empty")
+        XCTAssertEqual(moved.byInterface([vip, vip2], \.address).map(\.interface), [moved.interface, "eth1"])
+        moved.vipInterfaces = [CIDR("10.99.0.9/24")!.address: "eth1"]
+        XCTAssertEqual(moved.problems, ["an interface is named for 10.99.0.9, which is no virtual address of the instance"])
+    }
+
     func testBackupOnlyRemovesAddressesThatLeft() throws {
         var b = backup(config(vips: [vip, vip2]))
         let deadline = b.nextDeadline

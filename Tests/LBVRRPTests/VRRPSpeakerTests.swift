@@ -10,7 +10,7 @@ import XCTest
 final class MemoryLAN: @unchecked Sendable {
     private let lock = NSLock()
     private var receivers: [IPAddress: @Sendable ([UInt8]) -> Void] = [:]
-    private(set) var gratuitousARPs: [(from: IPAddress, address: IPAddress)] = []
+    private(set) var gratuitousARPs: [(from: IPAddress, address: IPAddress, interface: String)] = []
 
     func transport(for address: IPAddress) -> Transport { Transport(lan: self, address: address) }
 
@@ -25,8 +25,8 @@ final class MemoryLAN: @unchecked Sendable {
             let targets = lan.lock.withLock { lan.receivers.filter { $0.key != address && (destination.isMulticast || $0.key == destination) }.map(\.value) }
             for deliver in targets { deliver(datagram) }
         }
-        func sendGratuitousARP(for addresses: [IPAddress], count: Int) throws {
-            lan.lock.withLock { for a in addresses { for _ in 0..<count { lan.gratuitousARPs.append((address, a)) } } }
+        func sendGratuitousARP(for addresses: [IPAddress], count: Int, on interface: String) throws {
+            lan.lock.withLock { for a in addresses { for _ in 0..<count { lan.gratuitousARPs.append((address, a, interface)) } } }
         }
         func close() { lan.lock.withLock { _ = lan.receivers.removeValue(forKey: address) } }
     }
