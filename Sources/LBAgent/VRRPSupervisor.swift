@@ -8,7 +8,8 @@ import ServiceLifecycle
 /// One VRRP speaker per planned instance, kept across document versions: a changed priority, advert
 /// interval or VIP list is handed to the running speaker (no state transition, no VIP flap); only a
 /// new router id, interface or version restarts it. On graceful shutdown every master resigns
-/// (priority 0) before the agent goes on stopping.
+/// (priority 0) before the agent goes on stopping. Instances of one sync group change state together:
+/// a `VRRPSyncGroup` per group hears their transitions and reports and says what the others must do.
 public actor VRRPSupervisor: Service {
     /// What the report and status show of one instance.
     public struct InstanceStatus: Sendable, Equatable, Codable {
@@ -52,6 +53,8 @@ public actor VRRPSupervisor: Service {
     public private(set) var preemptionHeld: Bool
     /// VIPs put back on masters, by kind (always `vrrp_address`), for reports.
     public private(set) var repairs: [DriftKind: Int] = [:]
+    /// The sync groups of the planned instances, by name.
+    private var syncGroups: [String: VRRPSyncGroup] = [:]
 
     /// - Parameters:
     ///   - makeHost: the host each speaker adds its addresses through (a LinuxHost on a thread of the
@@ -123,7 +126,64 @@ public actor VRRPSupervisor: Service {
                 start(c)
             }
         }
+        regroup(wanted)
         onChange()
+    }
+
+    // MARK: sync groups
+
+    /// Brings the sync groups to the planned instances' (members in plan order).
+    private func regroup(_ wanted: [VRRPConfiguration]) {
+        var members: [String: [String]] = [:]
+        for c in wanted { if let g = c.syncGroup { members[g, default: []].append(c.name) } }
+        for name in syncGroups.keys where members[name] == nil { syncGroups[name] = nil }
+        for (name, names) in members {
+            if var group = syncGroups[name] {
+                guard group.members != names else { continue }
+                let commands = group.setMembers(names)
+                syncGroups[name] = group
+                route(commands, of: name)
+            } else {
+                syncGroups[name] = VRRPSyncGroup(name: name, members: names)
+            }
+        }
+    }
+
+    private func synced(_ speaker: VRRPSpeaker, _ report: VRRPSpeaker.SyncReport) {
+        guard case (let c, var group)? = member(speaker) else { return }
+        let commands: [VRRPSyncGroup.Command]
+        switch report {
+        case .wantsMaster(let wants): commands = group.wantsMaster(c.name, wants)
+        case .ownFault(let reason): commands = group.ownFault(c.name, reason)
+        }
+        route(commands, of: group.name, updating: group)
+    }
+
+    /// The speaker's configuration and a copy of its sync group, when it is a running member of one.
+    private func member(_ speaker: VRRPSpeaker) -> (VRRPConfiguration, VRRPSyncGroup)? {
+        guard let r = running[Self.key(speaker)], r.speaker === speaker, let name = r.configuration.syncGroup,
+              let group = syncGroups[name] else { return nil }
+        return (r.configuration, group)
+    }
+
+    /// Stores the group as the call changed it, then hands each command to the member it names.
+    private func route(_ commands: [VRRPSyncGroup.Command], of name: String, updating group: VRRPSyncGroup? = nil) {
+        if let group { syncGroups[name] = group }
+        for command in commands {
+            let member: String
+            switch command {
+            case .promote(let m, let why):
+                member = m
+                logger.info("sync group \(name): \(m) to MASTER (\(why))")
+            case .demote(let m, let why):
+                member = m
+                logger.info("sync group \(name): \(m) to BACKUP (\(why))")
+            case .fault(let m, let reason):
+                member = m
+                logger.info("\(m): \(reason ?? "sync group \(name): no other member in FAULT")")
+            }
+            running.values.first { $0.configuration.name == member && $0.configuration.syncGroup == name }?.speaker.sync(command)
+        }
     }
 
     /// Holds or releases preemption on every speaker (in place: no transition, no VIP flap).
@@ -214,6 +274,9 @@ public actor VRRPSupervisor: Service {
             group.addTask {
                 for await p in speaker.priorityChanges { await self.priorityChanged(speaker, p) }
             }
+            group.addTask {
+                for await r in speaker.syncReports { await self.synced(speaker, r) }
+            }
             do {
                 try await speaker.run()
             } catch {
@@ -231,6 +294,10 @@ public actor VRRPSupervisor: Service {
         running[key]?.error = nil
         let c = running[key]!.configuration
         metrics?.recordVRRP(name: c.name, interface: c.interface, routerID: c.virtualRouterID, state: t.to, priority: t.priority)
+        if case (let c, var group)? = member(speaker) {
+            let commands = group.transitioned(c.name, from: t.from, to: t.to)
+            route(commands, of: group.name, updating: group)
+        }
         onChange()
     }
 

@@ -34,6 +34,7 @@ public enum KeepalivedExporter {
         w.line("# change the spec and export again rather than editing this file.")
         try w.globalDefs(spec, node: node, plan: plan)
         try w.vrrpScripts(plan.vrrpInstances.flatMap(\.trackScripts))
+        try w.syncGroups(plan.vrrpInstances)
         for instance in plan.vrrpInstances {
             let group = spec.vips.first { $0.vrrp.routerID == instance.routerID }!.vrrp
             try w.vrrpInstance(instance, group: group, spec: spec)
@@ -134,6 +135,22 @@ private struct Writer {
                 if let timeout = t.timeoutSeconds { w.line("timeout \(timeout)") }
                 w.line("rise \(t.rise)")
                 w.line("fall \(t.fall)")
+            }
+        }
+    }
+
+    // MARK: vrrp_sync_group
+
+    /// One vrrp_sync_group per sync group of the director's instances, listing them in plan order.
+    mutating func syncGroups(_ instances: [VRRPInstancePlan]) throws {
+        var order: [String] = []
+        for v in instances { if let g = v.syncGroup, !order.contains(g) { order.append(g) } }
+        for name in order {
+            line()
+            try block("vrrp_sync_group \(try Self.word(name, what: "sync group name"))") { w in
+                w.block("group") { w in
+                    for v in instances where v.syncGroup == name { w.line(v.name) }
+                }
             }
         }
     }

@@ -60,6 +60,8 @@ struct KeepalivedReader {
     var vrrpScripts: [String: Located<TrackScript>] = [:]
     /// virtual_server_group blocks by name, read before the virtual_servers that name them.
     var vsGroups: [String: Located<[Endpoint]>] = [:]
+    /// vrrp_sync_group blocks in file order: the name and the instances its `group` lists.
+    var syncGroups: [(name: Located<String>, members: [Located<String>])] = []
 
     init(path: String) { file = KeepalivedFile(path: path) }
 
@@ -91,10 +93,15 @@ struct KeepalivedReader {
             case "virtual_server":
                 guard checkBlock(s, takesBlock: true) else { continue }
                 virtualServer(s)
+            case "vrrp_sync_group":
+                guard checkBlock(s, takesBlock: true) else { continue }
+                vrrpSyncGroup(s)
             default:
                 otherTopLevel(s)
             }
         }
+        // After every instance: a sync group may name instances written after it, as keepalived reads it.
+        resolveSyncGroups()
         if let sync = syncStatement { syncDaemon(sync) }
         for script in scripts.dropFirst() where script.value != scripts[0].value {
             sink.warning(script.position, "notify script \(script.value) differs from \(scripts[0].value) at \(scripts[0].position); lb runs one notifications.script, using \(scripts[0].value)")
@@ -173,7 +180,6 @@ struct KeepalivedReader {
         "track_file": "lb tracks no files: a director's priority does not change",
         "track_process": "lb tracks no processes: a director's priority does not change",
         "track_bfd": "lb has no BFD",
-        "vrrp_sync_group": "lb has no sync groups: each VRRP group is elected on its own",
         "virtual_routes": "lb manages no routes",
         "virtual_rules": "lb manages no routing rules",
         "static_ipaddress": "lb manages no static addresses on directors",
@@ -317,5 +323,66 @@ extension Double {
     /// 1 for 1.0, 0.5 for 0.5: how keepalived.conf and messages write seconds.
     var formatted: String {
         self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self)
+    }
+}
+
+// MARK: vrrp_sync_group
+
+extension KeepalivedReader {
+    /// `vrrp_sync_group NAME { group { VI_1 VI_2 } … }`: the instances change state together; lb's VRRP
+    /// groups carry it as `vrrp.sync_group`. What the block says besides the members applies to the group
+    /// as a whole in keepalived, which lb's sync groups do not carry (warnings).
+    mutating func vrrpSyncGroup(_ s: KeepalivedStatement) {
+        guard let name = argument(s, 0, "the sync group's name") else { return }
+        extra(s, after: 1)
+        var members: [Located<String>] = []
+        for child in s.block ?? [] {
+            switch child.keyword {
+            case "group":
+                guard let block = child.block else {
+                    sink.error(child.position, "'group' needs a block listing the instances: group { VI_1 VI_2 }")
+                    continue
+                }
+                for line in block { for word in line.words { members.append(Located(word.text, at: line.position)) } }
+            case "notify", "notify_master", "notify_backup", "notify_fault", "notify_stop":
+                ignored(child, "a sync group's notify scripts are not imported; each VRRP group runs its own vrrp.notify, and notifications.script hears every instance")
+            case "smtp_alert", "notify_priority_changes", "global_tracking", "sync_group_tracking_weight":
+                ignored(child, "lb has no settings for a sync group beyond its members")
+            case "track_script", "track_interface", "track_file", "track_process", "track_bfd":
+                ignored(child)
+            default:
+                unknown(child, in: "vrrp_sync_group", known: KeepalivedKeywords.vrrpSyncGroup)
+            }
+        }
+        if members.isEmpty {
+            sink.warning(s.position, "vrrp_sync_group \(name) lists no instance (group { … }): keepalived removes it; not imported")
+            return
+        }
+        syncGroups.append((Located(name, at: s.position), members))
+    }
+
+    /// Puts each sync group's name on the instances it lists, as keepalived's vrrp_sync_set_group does:
+    /// an instance that does not exist, or is already in another group, is skipped (warning).
+    mutating func resolveSyncGroups() {
+        for group in syncGroups {
+            var found = 0
+            for member in group.members {
+                guard let i = file.instances.firstIndex(where: { $0.name == member.value }) else {
+                    let hint = Suggest.closest(to: member.value, among: file.instances.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
+                    sink.warning(member.position, "vrrp_sync_group \(group.name.value) names \(member.value), which is no vrrp_instance of this file\(hint): keepalived ignores it; not imported")
+                    continue
+                }
+                if let other = file.instances[i].settings.syncGroup {
+                    sink.warning(member.position, "\(member.value) is already in vrrp_sync_group \(other): an instance is in one sync group, and keepalived ignores it in \(group.name.value)")
+                    continue
+                }
+                file.instances[i].settings.syncGroup = group.name.value
+                file.instances[i].settingPositions["sync_group"] = member.position
+                found += 1
+            }
+            if found == 1 {
+                sink.warning(group.name.position, "vrrp_sync_group \(group.name.value) has one instance: it changes state with nothing (keepalived says the same)")
+            }
+        }
     }
 }

@@ -84,18 +84,21 @@ public struct VRRPGroup: Codable, Sendable, Equatable {
     public var trackInterfaces: [TrackInterface]
     /// Commands each director runs when its instance enters a state.
     public var notify: StateScripts
+    /// The sync group (keepalived's vrrp_sync_group) whose VRRP groups change state together on each
+    /// director: master together, backup together, in FAULT together.
+    public var syncGroup: String?
     public var directors: [Director]
 
     // SpecJSON's snake_case round trip turns "router_id" back into "routerId", so acronyms are spelled so.
     enum CodingKeys: String, CodingKey {
         case routerID = "routerId", version, advertIntervalCentiseconds, authPassword, preempt, preemptDelaySeconds
-        case unicast, gratuitousARP = "gratuitousArp", trackScripts, trackInterfaces, notify, directors
+        case unicast, gratuitousARP = "gratuitousArp", trackScripts, trackInterfaces, notify, syncGroup, directors
     }
 
     public init(routerID: Int, version: Int = 2, advertIntervalCentiseconds: Int = 100,
                 authPassword: String? = nil, preempt: Bool = true, preemptDelaySeconds: Int = 0,
                 unicast: Bool = false, gratuitousARP: GratuitousARP = .init(), trackScripts: [TrackScript] = [],
-                trackInterfaces: [TrackInterface] = [], notify: StateScripts = .init(), directors: [Director] = []) {
+                trackInterfaces: [TrackInterface] = [], notify: StateScripts = .init(), syncGroup: String? = nil, directors: [Director] = []) {
         self.routerID = routerID
         self.version = version
         self.advertIntervalCentiseconds = advertIntervalCentiseconds
@@ -107,10 +110,11 @@ public struct VRRPGroup: Codable, Sendable, Equatable {
         self.trackScripts = trackScripts
         self.trackInterfaces = trackInterfaces
         self.notify = notify
+        self.syncGroup = syncGroup
         self.directors = directors
     }
 
-    // The track scripts, interfaces and state scripts are written only when there are some, and optional when read: a group without them
+    // The track scripts, interfaces, state scripts and sync group are written only when there are some, and optional when read: a group without them
     // has the JSON it had before they existed, so documents signed then decode and keep their digest.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -125,6 +129,7 @@ public struct VRRPGroup: Codable, Sendable, Equatable {
         trackScripts = try c.decodeIfPresent([TrackScript].self, forKey: .trackScripts) ?? []
         trackInterfaces = try c.decodeIfPresent([TrackInterface].self, forKey: .trackInterfaces) ?? []
         notify = try c.decodeIfPresent(StateScripts.self, forKey: .notify) ?? .init()
+        syncGroup = try c.decodeIfPresent(String.self, forKey: .syncGroup)
         directors = try c.decode([Director].self, forKey: .directors)
     }
 
@@ -141,6 +146,7 @@ public struct VRRPGroup: Codable, Sendable, Equatable {
         if !trackScripts.isEmpty { try c.encode(trackScripts, forKey: .trackScripts) }
         if !trackInterfaces.isEmpty { try c.encode(trackInterfaces, forKey: .trackInterfaces) }
         if !notify.isEmpty { try c.encode(notify, forKey: .notify) }
+        try c.encodeIfPresent(syncGroup, forKey: .syncGroup)
         try c.encode(directors, forKey: .directors)
     }
 

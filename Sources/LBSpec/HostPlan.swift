@@ -74,6 +74,8 @@ public struct VRRPInstancePlan: Codable, Sendable, Equatable {
     public var trackInterfaces: [TrackInterface] = []
     /// The group's state scripts, which this director runs on its own instance's transitions.
     public var notify = StateScripts()
+    /// The sync group this instance changes state with, on this director.
+    public var syncGroup: String?
     /// MASTER if this director has the highest priority of its group, else BACKUP (informational:
     /// the election decides).
     public var expectedState: String
@@ -84,7 +86,7 @@ public struct VRRPInstancePlan: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case name, interface, routerID = "routerId", version, priority, advertIntervalCentiseconds, authPassword
         case preempt, preemptDelaySeconds, sourceAddress, unicastPeers, virtualAddresses, vipInterfaces
-        case gratuitousARP = "gratuitousArp", trackScripts, trackInterfaces, notify, expectedState
+        case gratuitousARP = "gratuitousArp", trackScripts, trackInterfaces, notify, syncGroup, expectedState
     }
 }
 
@@ -117,6 +119,7 @@ extension VRRPInstancePlan {
         trackScripts = try c.decodeIfPresent([TrackScript].self, forKey: .trackScripts) ?? []
         trackInterfaces = try c.decodeIfPresent([TrackInterface].self, forKey: .trackInterfaces) ?? []
         notify = try c.decodeIfPresent(StateScripts.self, forKey: .notify) ?? StateScripts()
+        syncGroup = try c.decodeIfPresent(String.self, forKey: .syncGroup)
         expectedState = try c.decode(String.self, forKey: .expectedState)
     }
 
@@ -141,6 +144,7 @@ extension VRRPInstancePlan {
         if !trackScripts.isEmpty { try c.encode(trackScripts, forKey: .trackScripts) }
         if !trackInterfaces.isEmpty { try c.encode(trackInterfaces, forKey: .trackInterfaces) }
         if !notify.isEmpty { try c.encode(notify, forKey: .notify) }
+        try c.encodeIfPresent(syncGroup, forKey: .syncGroup)
         try c.encode(expectedState, forKey: .expectedState)
     }
 }
@@ -340,7 +344,7 @@ public enum HostPlanner {
             authPassword: group.authPassword, preempt: group.preempt, preemptDelaySeconds: group.preemptDelaySeconds,
             sourceAddress: node.address.address, unicastPeers: peers, virtualAddresses: addresses, vipInterfaces: vipInterfaces,
             gratuitousARP: group.gratuitousARP, trackScripts: group.trackScripts, trackInterfaces: group.trackInterfaces,
-            notify: group.notify, expectedState: me.priority == top ? "MASTER" : "BACKUP")
+            notify: group.notify, syncGroup: group.syncGroup, expectedState: me.priority == top ? "MASTER" : "BACKUP")
     }
 
     static func ipvsService(_ spec: ClusterSpec, vip: VIP, service s: VirtualService) -> IPVSServicePlan {

@@ -92,6 +92,7 @@ public enum SpecValidator {
             var names: [String: Int] = [:]
             var addresses: [IPAddress: Int] = [:]
             var groups: [Int: Int] = [:]
+            var syncGroups: [String: [Int]] = [:]
             for (i, vip) in spec.vips.enumerated() {
                 let p = root["vips"][i]
                 checkName(vip.name, at: p["name"], what: "VIP name")
@@ -114,8 +115,33 @@ public enum SpecValidator {
                     if spec.vips[first].vrrp != vip.vrrp {
                         error(p["vrrp"]["router_id"], "router id \(vip.vrrp.routerID) is already used by VIP '\(spec.vips[first].name)' (vips[\(first)]) with different settings; VIPs that share a router id share one VRRP instance and need identical vrrp blocks")
                     }
-                } else { groups[vip.vrrp.routerID] = i }
+                } else {
+                    groups[vip.vrrp.routerID] = i
+                    if let sync = vip.vrrp.syncGroup {
+                        checkName(sync, at: p["vrrp"]["sync_group"], what: "sync group name")
+                        syncGroups[sync, default: []].append(i)
+                    }
+                }
                 checkServices(vip, at: p)
+            }
+            checkSyncGroups(syncGroups)
+        }
+
+        /// Each sync group's VRRP groups (the first VIP of each) change state together on each director,
+        /// so they have the same directors; a group of one changes with nothing.
+        mutating func checkSyncGroups(_ syncGroups: [String: [Int]]) {
+            for (name, members) in syncGroups.sorted(by: { $0.value[0] < $1.value[0] }) {
+                let first = spec.vips[members[0]]
+                let root = self.root
+                let at = { (i: Int) in root["vips"][i]["vrrp"]["sync_group"] }
+                if members.count == 1 {
+                    warning(at(members[0]), "sync group '\(name)' has only router id \(first.vrrp.routerID): it changes state with no other group; give the other groups' vrrp the same sync_group")
+                    continue
+                }
+                let nodes = { (v: VIP) in v.vrrp.directors.map(\.node).sorted() }
+                for i in members.dropFirst() where nodes(spec.vips[i]) != nodes(first) {
+                    error(at(i), "sync group '\(name)': router id \(spec.vips[i].vrrp.routerID) has directors \(nodes(spec.vips[i]).joined(separator: ", ")) but router id \(first.vrrp.routerID) (vips[\(members[0])]) has \(nodes(first).joined(separator: ", ")); the groups of a sync group change state together on each director, so they need the same directors")
+                }
             }
         }
 
@@ -243,8 +269,8 @@ public enum SpecValidator {
                 error(path, "director '\(node.name)' has an \(node.address.address.family.rawValue) address but VIP '\(vip.name)' is \(vipAddress.family.rawValue)")
                 return
             }
-            // On another interface than the director's address, the VIP is on another segment.
-            if let own = vip.interface, own != interface { return }
+            // On another interface than the one with the director's address, the VIP is on another segment.
+            if (vip.interface ?? interface) != node.interface { return }
             if node.hasSubnet && !node.address.contains(vipAddress) {
                 // A routed VIP, or a second subnet on the segment, is ordinary; only the network can tell.
                 warning(path, "VIP \(vip.address) is outside \(node.address.network)/\(node.address.prefixLength), the subnet of director '\(node.name)'; clients reach it only if the network routes it to the directors or has that subnet on their segment")

@@ -18,6 +18,9 @@ public enum VRRPAction: Sendable, Equatable {
     case discard(VRRPDiscard)
     /// Tracking moved the effective priority without a state change: report it (log, status).
     case priorityChanged(from: Int, to: Int)
+    /// A sync group member's own election would (true) or no longer would (false) make it master: tell
+    /// the group, which promotes its members once every one of them would.
+    case syncWantsMaster(Bool)
 }
 
 /// States of RFC 3768 / RFC 5798 section 6.4 (v3 calls Initialize "Initialize" too).
@@ -57,6 +60,8 @@ public struct VRRPTransition: Sendable, Equatable, CustomStringConvertible {
         case fault(String)
         /// Fault → Backup (or Master for the owner): what was down is up again.
         case faultCleared
+        /// Backup → Master or Master → Backup with the rest of its sync group: why the group moved.
+        case syncGroup(String, because: String)
 
         public var description: String {
             switch self {
@@ -70,6 +75,7 @@ public struct VRRPTransition: Sendable, Equatable, CustomStringConvertible {
             case .shutdown: return "shut down"
             case .fault(let why): return why
             case .faultCleared: return "tracked objects are up again"
+            case .syncGroup(let group, let why): return "sync group \(group): \(why)"
             }
         }
     }

@@ -59,12 +59,15 @@ public struct VRRPConfiguration: Sendable, Equatable {
     public var trackInterfaces: [VRRPTrackInterface]
     /// Commands run with `/bin/sh -c` when the instance enters a state (keepalived's notify_master, …).
     public var stateScripts: StateScripts
+    /// The sync group (keepalived's vrrp_sync_group) whose instances change state together: this one
+    /// becomes master only when its group lets it (`syncPromote`), never by its own timer alone.
+    public var syncGroup: String?
 
     public init(name: String? = nil, interface: String, virtualRouterID: Int, version: VRRPVersion = .v2, priority: Int,
                 advertisementIntervalCentiseconds: Int = 100, authPassword: String? = nil, preempt: Bool = true,
                 preemptDelay: Duration = .zero, sourceAddress: IPAddress? = nil, unicastPeers: [IPAddress] = [],
                 virtualAddresses: [CIDR], vipInterfaces: [IPAddress: String] = [:], gratuitousARP: GratuitousARPSettings = .init(), trackScripts: [VRRPTrackScript] = [],
-                trackInterfaces: [VRRPTrackInterface] = [], stateScripts: StateScripts = .init()) {
+                trackInterfaces: [VRRPTrackInterface] = [], stateScripts: StateScripts = .init(), syncGroup: String? = nil) {
         self.name = name ?? "VI_\(virtualRouterID)"
         self.interface = interface
         self.virtualRouterID = virtualRouterID
@@ -82,6 +85,7 @@ public struct VRRPConfiguration: Sendable, Equatable {
         self.trackScripts = trackScripts
         self.trackInterfaces = trackInterfaces
         self.stateScripts = stateScripts
+        self.syncGroup = syncGroup
     }
 
     /// The instance a director runs for one VRRP group of the signed document.
@@ -96,7 +100,8 @@ public struct VRRPConfiguration: Sendable, Equatable {
                     repeatDelay: plan.gratuitousARP.repeatDelaySeconds > 0 ? .seconds(plan.gratuitousARP.repeatDelaySeconds) : nil,
                     refreshInterval: plan.gratuitousARP.refreshSeconds > 0 ? .seconds(plan.gratuitousARP.refreshSeconds) : nil),
                   trackScripts: plan.trackScripts.map(VRRPTrackScript.init(spec:)),
-                  trackInterfaces: plan.trackInterfaces.map(VRRPTrackInterface.init(spec:)), stateScripts: plan.notify)
+                  trackInterfaces: plan.trackInterfaces.map(VRRPTrackInterface.init(spec:)), stateScripts: plan.notify,
+                  syncGroup: plan.syncGroup)
     }
 
     /// The interface `address` is added to and announced on.
@@ -148,6 +153,9 @@ public struct VRRPConfiguration: Sendable, Equatable {
             out.append("unicast peer \(p) is not an IPv4 unicast address")
         }
         if let s = sourceAddress, s.family != .ipv4 { out.append("source address \(s) is not IPv4") }
+        if syncGroup != nil && priority == 255 {
+            out.append("an address owner (priority 255) is master at once and cannot wait for its sync group")
+        }
         if preemptDelay < .zero || preemptDelay > .seconds(1000) { out.append("the preempt delay must be 0...1000 s") }
         if !(0...100).contains(gratuitousARP.count) { out.append("the gratuitous ARP count must be 0...100") }
         if !(0...100).contains(gratuitousARP.refreshCount) { out.append("the gratuitous ARP refresh count must be 0...100") }

@@ -21,6 +21,10 @@ import LBSpec
 /// offset, which moves the priority it advertises and elects with, and FAULT while something tracked
 /// without a weight is down, as keepalived's FAULT state (not in the RFCs): a master resigns with a
 /// priority-0 advertisement and gives up its addresses, and nothing is sent or heard until it clears.
+///
+/// A member of a sync group (keepalived's vrrp_sync_group) never becomes master by its own timer: it
+/// says it wants to (`.syncWantsMaster`) and waits for `syncPromote`; `syncDemote` takes it out of
+/// MASTER with the rest of its group. `VRRPSyncGroup` decides both; a group fault reaches it as tracking.
 public struct VRRPInstance: Sendable {
     public private(set) var configuration: VRRPConfiguration
     /// This router's primary address: the source of its adverts and the tie-breaker.
@@ -44,6 +48,9 @@ public struct VRRPInstance: Sendable {
     private var lastAcceptedAt: Duration?
     /// The tracked objects' effect, as last given to `setTracking`.
     public private(set) var tracking = VRRPTrackingStatus()
+    /// A sync group member in BACKUP whose own election would make it master (its Master_Down_Timer ran
+    /// out); it waits for `syncPromote`, as keepalived's wantstate MASTER waits for the whole group.
+    public private(set) var wantsMaster = false
 
     private enum DownCause: Sendable { case none, resigned(IPAddress), preempting(IPAddress, Int) }
 
@@ -129,6 +136,12 @@ public struct VRRPInstance: Sendable {
             case .resigned(let from): reason = .masterResigned(from, skew: skewTime)
             case .preempting(let from, let p): reason = .preempted(from, priority: p)
             case .none: reason = .masterDown(silentFor: now - (lastAcceptedAt ?? now), lastMaster: masterAddress)
+            }
+            if configuration.syncGroup != nil {
+                // keepalived (vrrp_sync_can_goto_master) re-arms the timer and waits for the group likewise.
+                masterDownAt = now + masterDownInterval
+                out.append(contentsOf: wantMaster(true))
+                break
             }
             return becomeMaster(now: now, reason: reason)
         case .master:
@@ -254,7 +267,7 @@ public struct VRRPInstance: Sendable {
             } else if configuration.preemptDelay > .zero && lowerMasterSince == nil {
                 lowerMasterSince = now
             }
-            return [.scheduleTimer(at: nextDeadline)]
+            return wantMaster(false) + [.scheduleTimer(at: nextDeadline)]
         }
         // Preempt: discard the lower-priority master's adverts and let Master_Down_Timer run out.
         statistics.lowerPriorityDiscarded += 1
@@ -358,6 +371,8 @@ public struct VRRPInstance: Sendable {
         let old = configuration
         let before = nextDeadline
         configuration = new
+        // Out of its group, a waiting member becomes master when its timer next runs out, on its own.
+        if new.syncGroup == nil { wantsMaster = false }
         var out: [VRRPAction]
         switch state {
         case .initialize:
@@ -458,6 +473,38 @@ public struct VRRPInstance: Sendable {
         }
     }
 
+    // MARK: Sync groups
+
+    /// The group lets this member become master: it does, if it is in BACKUP.
+    public mutating func syncPromote(group: String, because why: String, now: Duration) -> [VRRPAction] {
+        guard started, state == .backup else { return [] }
+        return becomeMaster(now: now, reason: .syncGroup(group, because: why))
+    }
+
+    /// The group leaves MASTER: this member does too, resigning with priority 0 (as on FAULT, so the other
+    /// directors take over after Skew_Time) and waiting as BACKUP.
+    public mutating func syncDemote(group: String, because why: String, now: Duration) -> [VRRPAction] {
+        guard started, state == .master else { return [] }
+        var out = resignIfMaster()
+        state = .backup
+        clearTimers()
+        masterDownAt = now + masterDownInterval
+        masterAddress = nil
+        lastAcceptedAt = now
+        downCause = .none
+        lowerMasterSince = nil
+        out.append(.notify(transition(.master, .backup, .syncGroup(group, because: why), now)))
+        out.append(.scheduleTimer(at: nextDeadline))
+        return out
+    }
+
+    /// Records whether this member's own election would make it master, and says so when that changed.
+    private mutating func wantMaster(_ wants: Bool) -> [VRRPAction] {
+        guard configuration.syncGroup != nil, wants != wantsMaster else { return [] }
+        wantsMaster = wants
+        return [.syncWantsMaster(wants)]
+    }
+
     /// A master leaving the role on purpose (shutdown, FAULT): a priority-0 advertisement first, so the best
     /// backup takes over after Skew_Time instead of Master_Down_Interval, then its addresses go.
     private mutating func resignIfMaster() -> [VRRPAction] {
@@ -532,6 +579,9 @@ public struct VRRPInstance: Sendable {
     }
 
     private mutating func clearTimers() {
+        // Every state change clears the timers, and wanting to be master is a waiting backup's alone (the
+        // group sees the transition).
+        wantsMaster = false
         masterDownAt = nil
         advertiseAt = nil
         garpRepeatAt = nil

@@ -72,6 +72,20 @@ public actor VRRPSpeaker {
     /// `run()` returns.
     public nonisolated let priorityChanges: AsyncStream<Int>
     private let prioritySink: AsyncStream<Int>.Continuation
+    /// What the instance's sync group needs to hear from it, in order. Finishes when `run()` returns.
+    public nonisolated let syncReports: AsyncStream<SyncReport>
+    private let syncSink: AsyncStream<SyncReport>.Continuation
+
+    /// What a sync group member tells its group (`VRRPSyncGroup`); its state changes come as transitions.
+    public enum SyncReport: Sendable, Equatable {
+        /// Its own election would (not) make it master.
+        case wantsMaster(Bool)
+        /// Its own tracking puts it in FAULT for this reason, or no longer.
+        case ownFault(String?)
+    }
+    /// The FAULT its sync group puts it in, on top of its own tracking.
+    private var groupFault: String?
+    private var reportedOwnFault: String?
 
     private let host: any HostControl
     private let clock: any VRRPClock
@@ -112,6 +126,8 @@ public actor VRRPSpeaker {
         case script(String, generation: UInt64, TrackScriptRunner.Result)
         /// The links of the host's interfaces, up or not, by name.
         case links([String: Bool])
+        /// What the instance's sync group asks of it.
+        case sync(VRRPSyncGroup.Command)
         case stop
     }
 
@@ -131,6 +147,7 @@ public actor VRRPSpeaker {
         self.log = log
         (transitions, transitionSink) = AsyncStream.makeStream(of: VRRPTransition.self, bufferingPolicy: .unbounded)
         (priorityChanges, prioritySink) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(16))
+        (syncReports, syncSink) = AsyncStream.makeStream(of: SyncReport.self, bufferingPolicy: .unbounded)
         (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
     }
 
@@ -157,6 +174,7 @@ public actor VRRPSpeaker {
         defer {
             transitionSink.finish()
             prioritySink.finish()
+            syncSink.finish()
         }
         var pending = events.makeAsyncIterator()
         let transport: any VRRPTransport
@@ -221,6 +239,9 @@ public actor VRRPSpeaker {
                     last = max(last, clock.now())
                     recordLinks(up)
                     await track(now: last)
+                case .sync(let command):
+                    last = max(last, clock.now())
+                    await sync(command, now: last)
                 case .stop:
                     break loop
                 }
@@ -256,7 +277,7 @@ public actor VRRPSpeaker {
             switch event {
             case .reconfigure(_, let reply): reply.resume(throwing: stoppedError)
             case .repair(_, let reply): reply.resume(returning: [])
-            case .datagram, .timer, .script, .links, .stop: break
+            case .datagram, .timer, .script, .links, .sync, .stop: break
             }
         }
     }
@@ -314,8 +335,44 @@ public actor VRRPSpeaker {
     /// Hands the tracker's status to the engine, and starts the engine once every weight-0 script has
     /// reported.
     private func track(now: Duration) async {
-        await perform(engine!.setTracking(tracker.status, now: now))
+        reportOwnFault()
+        await perform(engine!.setTracking(trackingStatus, now: now))
         await startIfReady(now: now)
+    }
+
+    /// The tracker's status with the sync group's fault, when the tracker itself has none.
+    private var trackingStatus: VRRPTrackingStatus {
+        var status = tracker.status
+        if status.fault == nil { status.fault = groupFault }
+        return status
+    }
+
+    private func reportOwnFault() {
+        let own = tracker.status.fault
+        guard configuration.syncGroup != nil, own != reportedOwnFault else { return }
+        reportedOwnFault = own
+        syncSink.yield(.ownFault(own))
+    }
+
+    // MARK: sync groups
+
+    /// Hands a command of the instance's sync group to it (between two events, like every other input).
+    public nonisolated func sync(_ command: VRRPSyncGroup.Command) {
+        eventSink.yield(.sync(command))
+    }
+
+    private func sync(_ command: VRRPSyncGroup.Command, now: Duration) async {
+        guard let group = configuration.syncGroup else { return }
+        switch command {
+        case .promote(_, let why):
+            await perform(engine!.syncPromote(group: group, because: why, now: now))
+        case .demote(_, let why):
+            await perform(engine!.syncDemote(group: group, because: why, now: now))
+        case .fault(_, let reason):
+            guard reason != groupFault else { return }
+            groupFault = reason
+            await track(now: now)
+        }
     }
 
     private func startIfReady(now: Duration) async {
@@ -326,7 +383,8 @@ public actor VRRPSpeaker {
             return
         }
         engineStarted = true
-        _ = engine!.setTracking(tracker.status, now: now)
+        reportOwnFault()
+        _ = engine!.setTracking(trackingStatus, now: now)
         await perform(engine!.start(now: now))
     }
 
@@ -390,6 +448,12 @@ public actor VRRPSpeaker {
         if new.trackInterfaces != old.trackInterfaces {
             tracker.reconfigure(interfaces: new.trackInterfaces)
             if let up = await linkStates() { recordLinks(up) }
+            await track(now: now)
+        }
+        if new.syncGroup != old.syncGroup {
+            // Out of a group, no group fault; into one, the group hears this member's own fault afresh.
+            groupFault = nil
+            reportedOwnFault = nil
             await track(now: now)
         }
         // Without promote_secondaries the kernel deletes an address's secondaries of the same subnet
@@ -514,6 +578,9 @@ public actor VRRPSpeaker {
             case .priorityChanged(let from, let to):
                 log(.notice, "\(configuration.name): effective priority \(from) -> \(to) (\(state))")
                 prioritySink.yield(to)
+            case .syncWantsMaster(let wants):
+                if wants { log(.info, "\(configuration.name): would be MASTER; waiting for sync group \(configuration.syncGroup ?? "?")") }
+                syncSink.yield(.wantsMaster(wants))
             }
         }
         return added

@@ -338,6 +338,41 @@ final class AgentNamespaceTests: XCTestCase {
         print("agent-netns track script: VIP moved in \(ms(moved)) after the script's file appeared")
     }
 
+    /// A sync group (keepalived's vrrp_sync_group) run by real agents: two VRRP groups, one tracking a
+    /// script without weight. When it fails on the master, that instance goes to FAULT and takes the other
+    /// along, so the backup holds both VIPs; when it succeeds again, both come back together, since
+    /// neither instance of the group becomes master before the other would.
+    func testASyncGroupMovesItsVIPsTogether() throws {
+        let nodes = ["d1", "d2"]
+        let lab = try AgentLab(hosts: nodes)
+        defer { lab.destroy() }
+        try lab.startAll(nodes)
+        var spec = lab.spec(realServers: ["rs1", "rs2"], directors: [("d1", 100), ("d2", 90)], vips: [("10.99.0.200/24", 51), ("10.99.0.201/24", 52)])
+        let flags = lab.lab.directory
+        spec.vips[0].vrrp.trackScripts = [TrackScript(name: "chk_flag", command: "test ! -e \(flags)/down-$(ip netns identify $$)")]
+        for i in spec.vips.indices { spec.vips[i].vrrp.syncGroup = "VG_1" }
+        XCTAssertEqual(SpecValidator.validate(spec).filter { $0.severity == .error }.map(\.message), [])
+        let pushed = lab.push(try lab.sign(spec, version: 1), from: "d1", seed: "d1")
+        XCTAssertEqual(pushed.status, 0, pushed.output)
+        let both = [IPAddress("10.99.0.200")!, IPAddress("10.99.0.201")!]
+        func holders() -> [Set<String>] { both.map { lab.lab.holders(of: $0) } }
+        func states(_ n: String) -> [String] { lab.status(n)?.vrrp.map(\.state.rawValue) ?? [] }
+        XCTAssertNotNil(lab.wait(20) { holders() == [["d1"], ["d1"]] && states("d2") == ["BACKUP", "BACKUP"] }, "d1 holds both\n\(lab.logs)")
+
+        try Lab.write("\(flags)/down-\(lab.namespace("d1"))", "")
+        let moved = lab.wait(6) { holders() == [["d2"], ["d2"]] }
+        XCTAssertNotNil(moved, "d1's VI_51 is in FAULT and takes VI_52 along: d2 holds both\n\(lab.logs)")
+        XCTAssertNotNil(lab.wait(3) { states("d1") == ["FAULT", "FAULT"] }, "d1: \(states("d1"))")
+        XCTAssertTrue(lab.log("d1").contains("VI_52: MASTER -> FAULT: sync group VG_1: VI_51 is in FAULT (track script chk_flag fails)"), lab.log("d1"))
+
+        unlink("\(flags)/down-\(lab.namespace("d1"))")
+        let back = lab.wait(8) { holders() == [["d1"], ["d1"]] }
+        XCTAssertNotNil(back, "both back on d1 (100 preempts 90)\n\(lab.logs)")
+        XCTAssertNotNil(lab.wait(3) { states("d1") == ["MASTER", "MASTER"] && states("d2") == ["BACKUP", "BACKUP"] }, "d1 \(states("d1")), d2 \(states("d2"))")
+        XCTAssertTrue(lab.log("d1").contains("VI_52: BACKUP -> MASTER: sync group VG_1: every member would be MASTER"), lab.log("d1"))
+        print("agent-netns sync group: both VIPs moved in \(ms(moved)) after the script's file appeared, back in \(ms(back))")
+    }
+
     func testBadConfigurationIsRefusedAndGarbageOnEveryPortCrashesNothing() throws {
         let lab = try AgentLab(hosts: ["rs1", "x"])
         defer { lab.destroy() }

@@ -76,12 +76,12 @@ final class CorpusTests: XCTestCase {
             "unsupported.conf:61: " + ignored("track_process", "lb tracks no processes: \(priority)"),
             "unsupported.conf:64: " + ignored("track_bfd", "lb has no BFD"),
             "unsupported.conf:69: warning: VIP '192.168.1.201' has a single director: nothing takes over if it fails",
-            "unsupported.conf:81: " + ignored("vrrp_sync_group VG_1", "lb has no sync groups: each VRRP group is elected on its own"),
         ])
         XCTAssertEqual(spec.vips.map(\.address.description), ["192.168.1.200/24", "192.168.1.201/24"])
         XCTAssertEqual(spec.vips.flatMap(\.services).map(\.port), [80])
         XCTAssertEqual(spec.vips[0].vrrp.trackScripts, [TrackScript(name: "chk_ws", command: "/usr/bin/true", intervalSeconds: 2)],
                        "vrrp_script and track_script are imported: weight 0, so the instance faults while it fails")
+        XCTAssertEqual(spec.vips.map(\.vrrp.syncGroup), ["VG_1", "VG_1"])
     }
 
     /// One file for both directors: each is read for its name, as keepalived reads it for its config id.
@@ -176,6 +176,18 @@ final class CorpusTests: XCTestCase {
         XCTAssertEqual(spec.nodes.first { $0.name == "lvs1" }?.interface, "eth0")
         let plan = try XCTUnwrap(HostPlanner.plan(spec, node: "lvs1")?.vrrpInstances.first)
         XCTAssertEqual(plan.vipInterfaces, [IPAddress("203.0.113.10")!: "eth1", IPAddress("203.0.113.11")!: "eth1"])
+    }
+
+    /// A NAT gateway's public and internal addresses as one vrrp_sync_group: both VRRP groups carry its
+    /// name; what the sync group block says besides its members is reported.
+    func testSyncGroup() throws {
+        let spec = try check([("sync-group-lvs1.conf", nil), ("sync-group-lvs2.conf", nil)], interfaces: ["eth0", "eth1"], [
+            "sync-group-lvs1.conf:14: warning: ignored: notify_master /usr/local/bin/gateway-up (a sync group's notify scripts are not imported; each VRRP group runs its own vrrp.notify, and notifications.script hears every instance)",
+            "sync-group-lvs2.conf:14: warning: ignored: notify_master /usr/local/bin/gateway-up (a sync group's notify scripts are not imported; each VRRP group runs its own vrrp.notify, and notifications.script hears every instance)",
+        ])
+        XCTAssertEqual(spec.vips.map(\.vrrp.routerID), [51, 52])
+        XCTAssertEqual(spec.vips.map(\.vrrp.syncGroup), ["VG_1", "VG_1"])
+        XCTAssertEqual(HostPlanner.plan(spec, node: "lvs2")?.vrrpInstances.map(\.syncGroup), ["VG_1", "VG_1"])
     }
 
     /// keepalived's checkers beyond one URL: every url of an HTTP_GET with its status ranges and digest (hex

@@ -138,6 +138,44 @@ final class ImportTests: XCTestCase {
         ])
     }
 
+    /// vrrp_sync_group as keepalived's vrrp_sync_set_group reads it: members found anywhere in the file,
+    /// one that does not exist or is already in a group skipped, a group of one or of none reported.
+    func testSyncGroups() {
+        let second = "vrrp_instance VI_2 {\n    interface eth0\n    virtual_router_id 52\n    priority 100\n    virtual_ipaddress {\n        192.168.1.201/24\n    }\n}\n"
+        let groups = """
+        vrrp_sync_group VG_1 {
+            group {
+                VI_1 VI_2
+                VI_3
+            }
+        }
+        vrrp_sync_group VG_2 {
+            group {
+                VI_2
+            }
+            smtp_alert
+            track_script {
+                chk
+            }
+            nonsense 1
+        }
+        vrrp_sync_group VG_3 {
+        }
+
+        """
+        let (file, messages) = Fixtures.interpret(groups + Fixtures.director(servers: second))
+        XCTAssertEqual(file.instances.map(\.settings.syncGroup), ["VG_1", "VG_1"])
+        XCTAssertEqual(file.instances.map { $0.settingPositions["sync_group"]?.line }, [3, 3])
+        XCTAssertEqual(messages, [
+            "k.conf:11: warning: ignored: smtp_alert (lb has no settings for a sync group beyond its members)",
+            "k.conf:12: warning: ignored: track_script (a sync group's track_script is not imported; lb's track scripts belong to a VRRP group (vrrp.track_scripts))",
+            "k.conf:15: warning: unknown keyword 'nonsense' in vrrp_sync_group: keepalived ignores the line when it runs (keepalived -t reports it); not imported",
+            "k.conf:17: warning: vrrp_sync_group VG_3 lists no instance (group { … }): keepalived removes it; not imported",
+            "k.conf:4: warning: vrrp_sync_group VG_1 names VI_3, which is no vrrp_instance of this file (did you mean 'VI_1'?): keepalived ignores it; not imported",
+            "k.conf:9: warning: VI_2 is already in vrrp_sync_group VG_1: an instance is in one sync group, and keepalived ignores it in VG_2",
+        ])
+    }
+
     func testServiceSettings() throws {
         let text = Fixtures.director(servers: Fixtures.service("""
             lb_algo mh

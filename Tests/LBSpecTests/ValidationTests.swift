@@ -265,6 +265,33 @@ final class ValidationTests: XCTestCase {
                           ["spec.yaml:21:19: error: node 'backup' is not defined in nodes"])
     }
 
+    // MARK: sync groups
+
+    /// A second VRRP group for the reference scenario's directors, in sync group VG_1 with the first.
+    static func internalGroup(directors: String = "        - { node: lvs1, priority: 100 }\n        - { node: lvs2, priority: 99 }\n") -> String {
+        "  - name: internal\n    address: 192.168.1.201/24\n    vrrp:\n      router_id: 52\n      sync_group: VG_1\n      directors:\n" + directors
+    }
+
+    func testSyncGroups() throws {
+        let first = ("      auth: { password: s3cret }\n", "      auth: { password: s3cret }\n      sync_group: VG_1\n")
+        let spec = try loadValid(reference(first) + Self.internalGroup())
+        XCTAssertEqual(spec.vips.map(\.vrrp.syncGroup), ["VG_1", "VG_1"])
+        XCTAssertEqual(HostPlanner.plan(spec, node: "lvs1")?.vrrpInstances.map(\.syncGroup), ["VG_1", "VG_1"])
+        // A sync group of one VRRP group changes state with nothing.
+        assertDiagnostics(reference(first), [
+            "spec.yaml:19:19: warning: sync group 'VG_1' has only router id 51: it changes state with no other group; give the other groups' vrrp the same sync_group",
+        ])
+        // Its groups change state together on each director, so they need the same directors.
+        assertDiagnostics(reference(first) + Self.internalGroup(directors: "        - { node: lvs1, priority: 100 }\n"), [
+            "spec.yaml:36:19: error: sync group 'VG_1': router id 52 has directors lvs1 but router id 51 (vips[0]) has lvs1, lvs2; the groups of a sync group change state together on each director, so they need the same directors",
+            "spec.yaml:38:9: warning: VIP 'internal' has a single director: nothing takes over if it fails",
+        ])
+        assertDiagnostics(reference(("      auth: { password: s3cret }\n", "      auth: { password: s3cret }\n      sync_group: 'V G'\n")), [
+            "spec.yaml:19:19: error: sync group name 'V G' must be 1–63 characters of letters, digits, '-', '_' and '.'",
+            "spec.yaml:19:19: warning: sync group 'V G' has only router id 51: it changes state with no other group; give the other groups' vrrp the same sync_group",
+        ])
+    }
+
     // MARK: subnets
 
     func testVIPOutsideDirectorSubnet() {
