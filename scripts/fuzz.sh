@@ -3,7 +3,7 @@
 #   --build-only: build the target and stop (make test builds all eight before running any)
 #   document:  DSSE envelope decoding and verification, sealed gossip packets, key files (DocumentFuzz)
 #   netlink:   decoders of kernel netlink replies (NetlinkFuzz)
-#   vrrp:      VRRP/IPv4 decoders and the state machine's receive path (VRRPFuzz)
+#   vrrp:      VRRP decoders (IPv4 and IPv6) and the state machine's receive path (VRRPFuzz)
 #   gossip:    gossip packet decoder and the SWIM engine's receive path (GossipFuzz)
 #   gossipnet: the sealed transport's receive path: frame splitting, opening, decoding (GossipNetFuzz)
 #   health:    health-probe answers: HTTP through the probe's pipeline, DNS, UDP and ICMP replies, SMTP conversations; gossiped node reports (HealthFuzz)

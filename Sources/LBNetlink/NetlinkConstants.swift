@@ -56,6 +56,7 @@ enum RT {
     static let ifaLocal: UInt16 = 2         // IFA_LOCAL
     static let ifaLabel: UInt16 = 3         // IFA_LABEL
     static let ifaFlags: UInt16 = 8         // IFA_FLAGS
+    static let ifaFlagNoDAD: UInt8 = 0x02   // IFA_F_NODAD
 
     static let iffUp: UInt32 = 0x1          // IFF_UP
     static let iffLoopback: UInt32 = 0x8    // IFF_LOOPBACK

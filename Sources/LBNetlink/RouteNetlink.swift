@@ -52,7 +52,10 @@ public enum RouteMessages {
 
     static func addressPayload(_ a: InterfaceAddress) -> [UInt8] {
         let family = a.address.address.family == .ipv4 ? RT.afInet : RT.afInet6
-        var header: [UInt8] = [family, UInt8(a.address.prefixLength), 0, a.scope]
+        // IPv6 addresses lb adds are VIPs, held by one director at a time by design: duplicate address
+        // detection would hold a new master's VIP back (tentative) and fail it while the old one lets go.
+        let flags: UInt8 = family == RT.afInet6 ? RT.ifaFlagNoDAD : 0
+        var header: [UInt8] = [family, UInt8(a.address.prefixLength), flags, a.scope]
         header.appendHost(UInt32(bitPattern: a.interfaceIndex))
         var w = AttributeWriter(prefix: header)
         w.put(RT.ifaLocal, a.address.address.bytes)

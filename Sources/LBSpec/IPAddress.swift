@@ -63,6 +63,12 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
     }
 
+    /// fe80::/10: an IPv6 link-local address (IPv4's 169.254/16 is not one lb uses).
+    public var isLinkLocal: Bool {
+        if case .v6(let hi, _) = self { return hi >> 54 == 0x3FA }
+        return false
+    }
+
     public var isUnspecified: Bool {
         switch self {
         case .v4(let v): return v == 0

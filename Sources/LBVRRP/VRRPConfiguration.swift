@@ -93,7 +93,10 @@ public struct VRRPConfiguration: Sendable, Equatable {
         self.init(name: plan.name, interface: plan.interface, virtualRouterID: plan.routerID,
                   version: plan.version == 3 ? .v3 : .v2, priority: plan.priority,
                   advertisementIntervalCentiseconds: plan.advertIntervalCentiseconds, authPassword: plan.authPassword,
-                  preempt: plan.preempt, preemptDelay: .seconds(plan.preemptDelaySeconds), sourceAddress: plan.sourceAddress,
+                  preempt: plan.preempt, preemptDelay: .seconds(plan.preemptDelaySeconds),
+                  // RFC 5798 5.1.2.1: over IPv6 the source is the interface's link-local address; the
+                  // node's (global) address only for unicast peers, which must reach it.
+                  sourceAddress: plan.sourceAddress.family == .ipv6 && plan.unicastPeers.isEmpty ? nil : plan.sourceAddress,
                   unicastPeers: plan.unicastPeers, virtualAddresses: plan.virtualAddresses, vipInterfaces: plan.vipInterfaces,
                   gratuitousARP: GratuitousARPSettings(
                     count: plan.gratuitousARP.count,
@@ -106,6 +109,14 @@ public struct VRRPConfiguration: Sendable, Equatable {
 
     /// The interface `address` is added to and announced on.
     public func interface(of address: IPAddress) -> String { vipInterfaces[address] ?? interface }
+
+    static func name(_ family: IPAddress.Family) -> String { family == .ipv4 ? "IPv4" : "IPv6" }
+
+    /// The instance's address family: its virtual addresses'.
+    public var family: IPAddress.Family { virtualAddresses.first?.address.family ?? .ipv4 }
+
+    /// Where multicast adverts go: 224.0.0.18, or ff02::12 for IPv6 (RFC 5798 section 5.1.1.2).
+    public var multicastGroup: IPAddress { family == .ipv4 ? IPAddress("224.0.0.18")! : IPAddress("ff02::12")! }
 
     /// `items` by the interface each one's address goes on, in order of first appearance.
     public func byInterface<T>(_ items: [T], _ address: KeyPath<T, IPAddress>) -> [(interface: String, items: [T])] {
@@ -142,17 +153,20 @@ public struct VRRPConfiguration: Sendable, Equatable {
         }
         if virtualAddresses.isEmpty { out.append("at least one virtual address is needed") }
         if virtualAddresses.count > 255 { out.append("at most 255 virtual addresses fit one advertisement") }
-        for v in virtualAddresses where v.address.family != .ipv4 {
-            out.append("virtual address \(v) is IPv6; this speaker runs VRRP over IPv4 only")
+        if let family = virtualAddresses.first?.address.family {
+            for v in virtualAddresses.dropFirst() where v.address.family != family {
+                out.append("virtual address \(v) is not \(Self.name(family)) like \(virtualAddresses[0]); an instance carries one family")
+            }
+            if family == .ipv6 && version == .v2 { out.append("VRRPv2 carries IPv4 only; an IPv6 instance needs --version 3") }
         }
         if Set(virtualAddresses.map(\.address)).count != virtualAddresses.count { out.append("a virtual address is listed twice") }
         for address in vipInterfaces.keys.sorted() where !virtualAddresses.contains(where: { $0.address == address }) {
             out.append("an interface is named for \(address), which is no virtual address of the instance")
         }
-        for p in unicastPeers where p.family != .ipv4 || p.isMulticast || p.isUnspecified {
-            out.append("unicast peer \(p) is not an IPv4 unicast address")
+        for p in unicastPeers where p.family != family || p.isMulticast || p.isUnspecified {
+            out.append("unicast peer \(p) is not an \(Self.name(family)) unicast address")
         }
-        if let s = sourceAddress, s.family != .ipv4 { out.append("source address \(s) is not IPv4") }
+        if let s = sourceAddress, s.family != family { out.append("source address \(s) is not \(Self.name(family))") }
         if syncGroup != nil && priority == 255 {
             out.append("an address owner (priority 255) is master at once and cannot wait for its sync group")
         }

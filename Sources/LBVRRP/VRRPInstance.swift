@@ -165,26 +165,35 @@ public struct VRRPInstance: Sendable {
         return out
     }
 
-    /// A datagram from the raw socket: the IPv4 header and the VRRP message. Malformed input is counted
-    /// and discarded, never thrown.
+    /// A datagram from the raw socket: the IPv4 or IPv6 header and the VRRP message. Malformed input is
+    /// counted and discarded, never thrown.
     public mutating func receive(datagram: [UInt8], now: Duration) -> [VRRPAction] {
         guard started, state != .initialize, state != .fault else { return [] }
-        let header: IPv4Header, payload: ArraySlice<UInt8>
+        let source: IPAddress, destination: IPAddress, hops: UInt8, next: UInt8, payload: ArraySlice<UInt8>
         do {
-            (header, payload) = try IPv4Header.decode(datagram)
+            if datagram.first.map({ $0 >> 4 }) == 6 {
+                let (header, body) = try IPv6Header.decode(datagram[...])
+                (source, destination, hops, next, payload) = (header.source, header.destination, header.hopLimit, header.nextHeader, body)
+            } else {
+                let (header, body) = try IPv4Header.decode(datagram)
+                (source, destination, hops, next, payload) = (header.source, header.destination, header.timeToLive, header.protocolNumber, body)
+            }
         } catch {
             return [discard(.malformed, nil, "\(error)")]
         }
-        guard header.protocolNumber == IPv4Header.vrrpProtocol else {
-            return [discard(.malformed, header.source, "IP protocol \(header.protocolNumber), not VRRP (112)")]
+        guard next == IPv4Header.vrrpProtocol else {
+            return [discard(.malformed, source, "IP protocol \(next), not VRRP (112)")]
+        }
+        guard source.family == primaryAddress.family else {
+            return [discard(.malformed, source, "an \(source.family.rawValue) advertisement on an \(primaryAddress.family.rawValue) instance")]
         }
         let advert: VRRPAdvertisement
         do {
-            advert = try VRRPAdvertisement.decode(payload, source: header.source, destination: header.destination)
+            advert = try VRRPAdvertisement.decode(payload, source: source, destination: destination)
         } catch {
-            return [discard(.malformed, header.source, "\(error)")]
+            return [discard(.malformed, source, "\(error)")]
         }
-        return receive(advert, source: header.source, timeToLive: header.timeToLive, now: now)
+        return receive(advert, source: source, timeToLive: hops, now: now)
     }
 
     /// A decoded advertisement from `source` with the IP TTL it arrived with: the checks of section 7.1

@@ -126,8 +126,9 @@ public final class Lab: @unchecked Sendable {
     public func holders(of address: IPAddress, on interface: String = "eth0") -> Set<String> {
         var out = Set<String>()
         for (name, h) in hosts {
-            let text = shell(["ip", "-n", h.namespace, "-o", "-4", "addr", "show", "dev", interface]).output
-            if text.contains("inet \(address)/") { out.insert(name) }
+            let v4 = address.family == .ipv4
+            let text = shell(["ip", "-n", h.namespace, "-o", v4 ? "-4" : "-6", "addr", "show", "dev", interface]).output
+            if text.contains("\(v4 ? "inet" : "inet6") \(address)/") { out.insert(name) }
         }
         return out
     }

@@ -9,8 +9,12 @@ import LBVRRP
 ///   224.0.0.18 on it (IP_ADD_MEMBERSHIP, and IP_MULTICAST_ALL off so groups joined by other sockets do
 ///   not leak in), sending with IP_MULTICAST_IF, TTL 255 (IP_MULTICAST_TTL and IP_TTL), TOS 0xc0 and our
 ///   own multicast not looped back; the source address of each advert is set per packet (IP_PKTINFO);
-/// - one `AF_PACKET` socket of protocol 0 (it receives nothing) for gratuitous ARP, on the interface or on
-///   another one a VIP is on;
+/// - for IPv6 (VRRPv3, RFC 5798) an `AF_INET6` one likewise, member of ff02::12, hop limit 255, traffic
+///   class 0xc0, source and interface per packet (IPV6_PKTINFO); the kernel hands it the payload alone,
+///   so each datagram is rebuilt with the IPv6 header recvmsg describes (source, IPV6_PKTINFO's
+///   destination, IPV6_HOPLIMIT) for the state machine's checks;
+/// - one `AF_PACKET` socket of protocol 0 (it receives nothing) for gratuitous ARP (IPv4) and unsolicited
+///   neighbour advertisements (IPv6), on the interface or on another one a VIP is on;
 /// - a dedicated thread blocked in poll(2) on the raw socket and a wake-up pipe, never the cooperative pool.
 public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
     public static let multicastGroup = IPAddress("224.0.0.18")!
@@ -18,6 +22,7 @@ public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
     public let interface: String
     public let interfaceIndex: Int32
     public let mac: [UInt8]
+    public let family: IPAddress.Family
     private let raw: Int32
     private let packet: Int32
     private let wake: (read: Int32, write: Int32)
@@ -25,15 +30,17 @@ public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
     private var thread: pthread_t?
     private var closed = false
 
-    /// Opens the sockets on `interface`; `joinMulticast` false for unicast peers only.
-    public init(interface: String, joinMulticast: Bool = true) throws {
+    /// Opens the sockets on `interface` for `family`; `joinMulticast` false for unicast peers only.
+    public init(interface: String, family: IPAddress.Family = .ipv4, joinMulticast: Bool = true) throws {
         self.interface = interface
+        self.family = family
         let index = if_nametoindex(interface)
         guard index != 0 else { throw VRRPRuntimeError("no interface \(interface)") }
         interfaceIndex = Int32(index)
 
-        let raw = socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPv4Header.vrrpProtocol))
-        guard raw >= 0 else { throw VRRPRuntimeError.errno("socket(AF_INET, SOCK_RAW, 112)") }
+        let domain = family == .ipv4 ? AF_INET : AF_INET6
+        let raw = socket(domain, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPv4Header.vrrpProtocol))
+        guard raw >= 0 else { throw VRRPRuntimeError.errno("socket(\(family == .ipv4 ? "AF_INET" : "AF_INET6"), SOCK_RAW, 112)") }
         let packet = socket(AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard packet >= 0 else { let e = VRRPRuntimeError.errno("socket(AF_PACKET, SOCK_RAW, 0)"); Glibc.close(raw); throw e }
         var fds: [Int32] = [0, 0]
@@ -45,6 +52,10 @@ public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
         do {
             mac = try Self.hardwareAddress(interface, socket: raw)
             try Self.set(raw, SOL_SOCKET, SO_BINDTODEVICE, Array(interface.utf8) + [0], "SO_BINDTODEVICE \(interface)")
+            if family == .ipv6 {
+                try Self.configureIPv6(raw, interface: interface, index: interfaceIndex, joinMulticast: joinMulticast)
+                return
+            }
             let group = Self.inAddr(Self.multicastGroup)
             var mreqn = ip_mreqn(imr_multiaddr: group, imr_address: in_addr(s_addr: 0), imr_ifindex: interfaceIndex)
             if joinMulticast {
@@ -68,7 +79,7 @@ public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
 
     public func startReceiving(_ receive: @escaping @Sendable ([UInt8]) -> Void) throws {
         precondition(thread == nil, "startReceiving called twice")
-        let loop = ReceiveLoop(socket: raw, wake: wake.read, deliver: receive)
+        let loop = ReceiveLoop(socket: raw, wake: wake.read, ipv6: family == .ipv6, deliver: receive)
         var tid = pthread_t()
         let context = Unmanaged.passRetained(loop).toOpaque()
         let status = pthread_create(&tid, nil, { raw in
@@ -84,6 +95,7 @@ public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
     }
 
     public func send(_ vrrp: [UInt8], from source: IPAddress, to destination: IPAddress) throws {
+        if family == .ipv6 { return try send6(vrrp, from: source, to: destination) }
         var dst = sockaddr_in()
         dst.sin_family = sa_family_t(AF_INET)
         dst.sin_addr = Self.inAddr(destination)
@@ -135,15 +147,21 @@ public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
             b[11] = 6
             for i in 0..<6 { b[12 + i] = 0xFF }
         }
-        for address in addresses where address.family == .ipv4 {
-            let frame = GratuitousARPFrame.frame(senderMAC: mac, address: address)
+        for address in addresses {
+            let frame = address.family == .ipv4 ? GratuitousARPFrame.frame(senderMAC: mac, address: address)
+                : NeighbourAdvertisementFrame.frame(senderMAC: mac, address: address)
+            // sockaddr_ll's protocol: what the frame's EtherType says.
+            let type = address.family == .ipv4 ? GratuitousARPFrame.etherTypeARP : NeighbourAdvertisementFrame.etherTypeIPv6
+            ll.withUnsafeMutableBytes { $0.storeBytes(of: type.bigEndian, toByteOffset: 2, as: UInt16.self) }
             for _ in 0..<count {
                 let sent = frame.withUnsafeBytes { f in
                     ll.withUnsafeBytes { a in
                         sendto(packet, f.baseAddress, f.count, 0, a.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(a.count))
                     }
                 }
-                guard sent == frame.count else { throw VRRPRuntimeError.errno("gratuitous ARP for \(address) on \(name)") }
+                guard sent == frame.count else {
+                    throw VRRPRuntimeError.errno("\(address.family == .ipv4 ? "gratuitous ARP" : "neighbour advertisement") for \(address) on \(name)")
+                }
             }
         }
     }
@@ -158,6 +176,71 @@ public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
         Glibc.close(packet)
         Glibc.close(wake.read)
         Glibc.close(wake.write)
+    }
+
+    // MARK: IPv6
+
+    static func configureIPv6(_ fd: Int32, interface: String, index: Int32, joinMulticast: Bool) throws {
+        var on: Int32 = 1, off: Int32 = 0, hops: Int32 = 255, tclass: Int32 = 0xC0, ifindex = index
+        if joinMulticast {
+            // struct ipv6_mreq: the group, then the interface index.
+            var group = IPAddress("ff02::12")!.bytes
+            withUnsafeBytes(of: UInt32(index)) { group += $0 }
+            try set(fd, Int32(IPPROTO_IPV6), IPV6_ADD_MEMBERSHIP, group, "IPV6_ADD_MEMBERSHIP ff02::12 on \(interface)")
+        }
+        try set(fd, Int32(IPPROTO_IPV6), ipv6MulticastAll, &off, "IPV6_MULTICAST_ALL")
+        try set(fd, Int32(IPPROTO_IPV6), IPV6_MULTICAST_IF, &ifindex, "IPV6_MULTICAST_IF \(interface)")
+        try set(fd, Int32(IPPROTO_IPV6), IPV6_MULTICAST_HOPS, &hops, "IPV6_MULTICAST_HOPS")
+        try set(fd, Int32(IPPROTO_IPV6), IPV6_UNICAST_HOPS, &hops, "IPV6_UNICAST_HOPS")
+        try set(fd, Int32(IPPROTO_IPV6), IPV6_MULTICAST_LOOP, &off, "IPV6_MULTICAST_LOOP")
+        try set(fd, Int32(IPPROTO_IPV6), ipv6TClass, &tclass, "IPV6_TCLASS")
+        try set(fd, Int32(IPPROTO_IPV6), ipv6RecvPktInfo, &on, "IPV6_RECVPKTINFO")
+        try set(fd, Int32(IPPROTO_IPV6), ipv6RecvHopLimit, &on, "IPV6_RECVHOPLIMIT")
+    }
+
+    // <linux/in6.h> values Glibc's module leaves out (they sit behind _GNU_SOURCE).
+    static let ipv6RecvPktInfo: Int32 = 49, ipv6PktInfo: Int32 = 50, ipv6RecvHopLimit: Int32 = 51, ipv6HopLimit: Int32 = 52
+    static let ipv6TClass: Int32 = 67, ipv6MulticastAll: Int32 = 29
+
+    private func send6(_ vrrp: [UInt8], from source: IPAddress, to destination: IPAddress) throws {
+        var dst = sockaddr_in6()
+        dst.sin6_family = sa_family_t(AF_INET6)
+        dst.sin6_addr = Self.in6Addr(destination)
+        dst.sin6_scope_id = UInt32(interfaceIndex)
+        // IPV6_PKTINFO (struct in6_pktinfo: the address, then the interface index).
+        var control = [UInt8](repeating: 0, count: 40)
+        control.withUnsafeMutableBytes { c in
+            c.storeBytes(of: UInt(16 + 20), toByteOffset: 0, as: UInt.self)  // cmsg_len = CMSG_LEN(20)
+            c.storeBytes(of: Int32(IPPROTO_IPV6), toByteOffset: 8, as: Int32.self)
+            c.storeBytes(of: Self.ipv6PktInfo, toByteOffset: 12, as: Int32.self)
+            for (i, byte) in source.bytes.enumerated() { c[16 + i] = byte }
+            c.storeBytes(of: interfaceIndex, toByteOffset: 32, as: Int32.self)
+        }
+        var payload = vrrp
+        let sent = withUnsafeMutablePointer(to: &dst) { dstPtr in
+            payload.withUnsafeMutableBytes { body in
+                control.withUnsafeMutableBytes { ctl in
+                    var iov = iovec(iov_base: body.baseAddress, iov_len: body.count)
+                    return withUnsafeMutablePointer(to: &iov) { iovPtr in
+                        var msg = msghdr()
+                        msg.msg_name = UnsafeMutableRawPointer(dstPtr)
+                        msg.msg_namelen = socklen_t(MemoryLayout<sockaddr_in6>.size)
+                        msg.msg_iov = iovPtr
+                        msg.msg_iovlen = 1
+                        msg.msg_control = ctl.baseAddress
+                        msg.msg_controllen = ctl.count
+                        return sendmsg(raw, &msg, 0)
+                    }
+                }
+            }
+        }
+        guard sent == vrrp.count else { throw VRRPRuntimeError.errno("sendmsg to \(destination)") }
+    }
+
+    static func in6Addr(_ a: IPAddress) -> in6_addr {
+        var out = in6_addr()
+        withUnsafeMutableBytes(of: &out) { b in for (i, byte) in a.bytes.enumerated() { b[i] = byte } }
+        return out
     }
 
     // MARK: helpers
@@ -205,11 +288,13 @@ public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
 final class ReceiveLoop: @unchecked Sendable {
     let socket: Int32
     let wake: Int32
+    let ipv6: Bool
     let deliver: @Sendable ([UInt8]) -> Void
 
-    init(socket: Int32, wake: Int32, deliver: @escaping @Sendable ([UInt8]) -> Void) {
+    init(socket: Int32, wake: Int32, ipv6: Bool = false, deliver: @escaping @Sendable ([UInt8]) -> Void) {
         self.socket = socket
         self.wake = wake
+        self.ipv6 = ipv6
         self.deliver = deliver
     }
 
@@ -227,8 +312,56 @@ final class ReceiveLoop: @unchecked Sendable {
                 if fds[0].revents != 0 { return }  // POLLERR / POLLNVAL: the socket is gone
                 continue
             }
+            if ipv6 {
+                if let datagram = receive6(&buffer) { deliver(datagram) }
+                continue
+            }
             let n = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
             if n > 0 { deliver(Array(buffer[0..<n])) }
         }
+    }
+
+    /// One IPv6 datagram: the payload recvmsg gives, behind the header its source, IPV6_PKTINFO and
+    /// IPV6_HOPLIMIT describe. nil when nothing was read or the kernel left out what the header needs.
+    func receive6(_ buffer: inout [UInt8]) -> [UInt8]? {
+        var from = sockaddr_in6()
+        var control = [UInt8](repeating: 0, count: 128)
+        let n = withUnsafeMutablePointer(to: &from) { fromPtr in
+            buffer.withUnsafeMutableBytes { body in
+                control.withUnsafeMutableBytes { ctl in
+                    var iov = iovec(iov_base: body.baseAddress, iov_len: body.count)
+                    return withUnsafeMutablePointer(to: &iov) { iovPtr in
+                        var msg = msghdr()
+                        msg.msg_name = UnsafeMutableRawPointer(fromPtr)
+                        msg.msg_namelen = socklen_t(MemoryLayout<sockaddr_in6>.size)
+                        msg.msg_iov = iovPtr
+                        msg.msg_iovlen = 1
+                        msg.msg_control = ctl.baseAddress
+                        msg.msg_controllen = ctl.count
+                        let n = recvmsg(socket, &msg, Int32(MSG_DONTWAIT))
+                        return n > 0 ? (n, Int(msg.msg_controllen)) : nil
+                    }
+                }
+            }
+        }
+        guard let (length, controlLength) = n, length <= 0xFFFF else { return nil }
+        var destination: IPAddress?, hops: UInt8?
+        var offset = 0
+        while offset + 16 <= controlLength {
+            let (len, level, type) = control.withUnsafeBytes {
+                (Int($0.load(fromByteOffset: offset, as: UInt.self)), $0.load(fromByteOffset: offset + 8, as: Int32.self),
+                 $0.load(fromByteOffset: offset + 12, as: Int32.self))
+            }
+            guard len >= 16, offset + len <= controlLength else { break }
+            if level == Int32(IPPROTO_IPV6), type == RawSocketTransport.ipv6PktInfo, len >= 16 + 20 {
+                destination = IPAddress(bytes: Array(control[(offset + 16)..<(offset + 32)]))
+            } else if level == Int32(IPPROTO_IPV6), type == RawSocketTransport.ipv6HopLimit, len >= 16 + 4 {
+                hops = UInt8(clamping: control.withUnsafeBytes { $0.load(fromByteOffset: offset + 16, as: Int32.self) })
+            }
+            offset += (len + 7) & ~7
+        }
+        let source = withUnsafeBytes(of: from.sin6_addr) { IPAddress(bytes: Array($0)) }
+        guard let source, let destination, let hops else { return nil }
+        return IPv6Header(hopLimit: hops, source: source, destination: destination).encoded(payload: Array(buffer[0..<length]))
     }
 }

@@ -181,7 +181,7 @@ public actor VRRPSpeaker {
         do {
             try configuration.validate()
             let primary = try await resolvePrimaryAddress(configuration)
-            transport = try suppliedTransport ?? RawSocketTransport(interface: configuration.interface,
+            transport = try suppliedTransport ?? RawSocketTransport(interface: configuration.interface, family: configuration.family,
                                                                     joinMulticast: configuration.unicastPeers.isEmpty)
             engine = VRRPInstance(configuration: configuration, primaryAddress: primary)
             let sink = eventSink, clock = self.clock
@@ -526,7 +526,7 @@ public actor VRRPSpeaker {
         for action in actions {
             switch action {
             case .sendAdvertisement(let advert):
-                let destinations = configuration.unicastPeers.isEmpty ? [RawSocketTransport.multicastGroup] : configuration.unicastPeers
+                let destinations = configuration.unicastPeers.isEmpty ? [configuration.multicastGroup] : configuration.unicastPeers
                 for destination in destinations {
                     do {
                         try transport.send(advert.encoded(source: engine.primaryAddress, destination: destination),
@@ -619,7 +619,8 @@ public actor VRRPSpeaker {
         log(.warning, message + (suppressed > 0 ? " (\(suppressed) more like it since the last report)" : ""))
     }
 
-    /// The configured source address, or the interface's first IPv4 address that is not a virtual one.
+    /// The configured source address, or the interface's first IPv4 address that is not a virtual one; for
+    /// IPv6 its link-local address (RFC 5798 section 5.1.2.1).
     private func resolvePrimaryAddress(_ c: VRRPConfiguration) async throws -> IPAddress {
         let state = try await host.observe(sysctls: [], ipvs: .skip)
         guard let interface = state.interface(named: c.interface) else { throw VRRPRuntimeError("no interface \(c.interface)") }
@@ -631,6 +632,12 @@ public actor VRRPSpeaker {
             return source
         }
         let virtual = Set(c.virtualAddresses.map(\.address))
+        if c.family == .ipv6 {
+            guard let local = interface.addresses.first(where: { $0.address.address.isLinkLocal }) else {
+                throw VRRPRuntimeError("interface \(c.interface) has no IPv6 link-local address to send advertisements from (is IPv6 off on it?)")
+            }
+            return local.address.address
+        }
         guard let primary = interface.addresses.first(where: { $0.address.address.family == .ipv4 && !virtual.contains($0.address.address) }) else {
             throw VRRPRuntimeError("interface \(c.interface) has no IPv4 address to send advertisements from")
         }

@@ -1,6 +1,6 @@
-// libFuzzer driver for everything a VRRP speaker reads from the LAN: IPv4 headers, VRRPv2/v3
-// advertisements over IPv4 and IPv6, and whole datagrams through the state machine's receive path (all
-// of section 7.1's checks, in Backup and in Master). A malformed packet must be a counted discard, never
+// libFuzzer driver for everything a VRRP speaker reads from the LAN: IPv4 and IPv6 headers, VRRPv2/v3
+// advertisements over IPv4 and IPv6, and whole datagrams of both families through the state machine's
+// receive path (all of section 7.1's checks, in Backup and in Master, on IPv4 and IPv6 instances). A malformed packet must be a counted discard, never
 // a crash. Build and run with scripts/fuzz.sh vrrp.
 #if FUZZ
 import LBFuzzSupport
@@ -22,18 +22,24 @@ enum Decoders {
                           virtualAddresses: [CIDR("10.99.0.200/24")!])
     }
 
-    /// A backup and a master of each version, so both states' receive rules run.
-    static let instances: [VRRPInstance] = VRRPVersion.allCases.flatMap { version -> [VRRPInstance] in
-        var backup = VRRPInstance(configuration: configuration(version), primaryAddress: IPAddress("10.99.0.2")!)
-        _ = backup.start(now: .zero)
-        var master = backup
-        _ = master.timerFired(now: .seconds(10))
-        return [backup, master]
-    }
+    /// A backup and a master of each version, and of an IPv6 instance, so both states' receive rules run.
+    static let instances: [VRRPInstance] = {
+        var v6 = configuration(.v3)
+        v6.virtualAddresses = [CIDR("2001:db8::200/64")!]
+        let all = VRRPVersion.allCases.map { (configuration($0), IPAddress("10.99.0.2")!) } + [(v6, IPAddress("fe80::2")!)]
+        return all.flatMap { c, primary -> [VRRPInstance] in
+            var backup = VRRPInstance(configuration: c, primaryAddress: primary)
+            _ = backup.start(now: .zero)
+            var master = backup
+            _ = master.timerFired(now: .seconds(10))
+            return [backup, master]
+        }
+    }()
 
     /// Every decoder over one input; results are discarded, only crashes matter.
     static func run(_ bytes: [UInt8]) {
         _ = try? IPv4Header.decode(bytes)
+        _ = try? IPv6Header.decode(bytes[...])
         _ = try? VRRPAdvertisement.decode(bytes[...], source: source, destination: group)
         _ = try? VRRPAdvertisement.decode(bytes[...], source: v6Source, destination: v6Group)
         if let advert = try? VRRPAdvertisement.decode(bytes[...], source: source, destination: group) {
@@ -60,11 +66,22 @@ enum Decoders {
         }
         let datagram = IPv4Header(timeToLive: bytes.first.map { $0 & 1 == 0 ? 255 : $0 } ?? 255, source: source, destination: group)
             .encoded(payload: body)
+        // And over IPv6 (v3's checksum takes the IPv6 pseudo-header), as the transport rebuilds it.
+        var body6 = bytes
+        if body6.count >= 8 {
+            body6[6] = 0; body6[7] = 0
+            let sum = InternetChecksum.checksum(body6, initial: VRRPAdvertisement.pseudoHeaderSum(source: v6Source, destination: v6Group, length: body6.count))
+            body6[6] = UInt8(sum >> 8); body6[7] = UInt8(sum & 0xFF)
+        }
+        let datagram6 = body6.count <= 0xFFFF ? IPv6Header(hopLimit: bytes.first.map { $0 & 1 == 0 ? 255 : $0 } ?? 255, source: v6Source, destination: v6Group)
+            .encoded(payload: body6) : []
         for var instance in instances {
             _ = instance.receive(datagram: bytes, now: .seconds(11))
             _ = instance.receive(datagram: datagram, now: .seconds(11))
+            _ = instance.receive(datagram: datagram6, now: .seconds(11))
             _ = instance.timerFired(now: .seconds(12))
             _ = instance.receive(datagram: datagram, now: .seconds(13))
+            _ = instance.receive(datagram: datagram6, now: .seconds(13))
             _ = instance.shutdown(now: .seconds(14))
         }
         _ = GratuitousARPFrame.parseReply(bytes)
@@ -86,6 +103,7 @@ enum Decoders {
             ("v2-body.bin", v2.encoded(source: source, destination: group)),
             ("v3-body.bin", v3.encoded(source: source, destination: group)),
             ("v3-ipv6-body.bin", v3v6.encoded(source: v6Source, destination: v6Group)),
+            ("v3-ipv6-datagram.bin", IPv6Header(source: v6Source, destination: v6Group).encoded(payload: v3v6.encoded(source: v6Source, destination: v6Group))),
         ]
     }
 }

@@ -105,6 +105,46 @@ final class KeepalivedInteropTests: XCTestCase {
         XCTAssertTrue(ka.daemon.output.contains("Backup received priority 0 advertisement"), ka.daemon.output)
     }
 
+    // MARK: v3 over IPv6
+
+    /// VRRPv3 over IPv6 both ways: keepalived stays backup behind lb's adverts (it parses them, checksum
+    /// over the IPv6 pseudo-header included), takes over on lb's priority-0 resign, and yields to lb
+    /// returning with the higher priority.
+    func testV3IPv6BetweenLBAndKeepalived() throws {
+        let lab = try makeLab()
+        let v6 = CIDR("2001:db8:99::200/64")!
+        func ipv6(_ priority: Int) -> PeerSettings {
+            var s = settings(priority, .v3)
+            s.vip = v6
+            return s
+        }
+        func expect(_ host: String, within timeout: Double, _ speakers: [Speaker], _ what: String) -> Double? {
+            let t = lab.wait(timeout: timeout) { lab.holders(of: v6.address) == [host] }
+            if t == nil { XCTFail("\(what): holders \(lab.holders(of: v6.address).sorted())\n\(logs(speakers))") }
+            return t
+        }
+        // Each link-local address must be through its own DAD before it can send.
+        _ = lab.wait(timeout: 5) {
+            ["a", "b"].allSatisfy { !shell(["ip", "-n", lab.host($0).namespace, "-6", "addr", "show", "dev", "eth0"]).output.contains("tentative") }
+        }
+        var lb = try lab.startAgent(Self.agent, on: "a", ipv6(150))
+        let ka = try lab.startKeepalived(on: "b", ipv6(100))
+        _ = expect("a", within: 6, [lb, ka], "first election")
+        let end = Lab.now() + 1.2
+        while Lab.now() < end {
+            XCTAssertEqual(lab.holders(of: v6.address), ["a"], "keepalived must stay backup\n\(logs([lb, ka]))")
+            usleep(100_000)
+        }
+        lb.terminate()
+        let afterTerm = expect("b", within: 3, [lb, ka], "keepalived takes over after lb's resign")
+        XCTAssertLessThan(afterTerm ?? 99, 1.5)
+        XCTAssertTrue(lb.daemon.waitForExit(timeout: 2))
+        XCTAssertTrue(ka.daemon.output.contains("Backup received priority 0 advertisement"), ka.daemon.output)
+        lb = try lab.startAgent(Self.agent, on: "a", ipv6(150), tag: "-2")
+        _ = expect("a", within: 6, [lb, ka], "lb-agent preempts keepalived")
+        XCTAssertTrue(ka.daemon.output.contains("higher priority 150"), ka.daemon.output)
+    }
+
     func testV2KeepalivedMasterWithLBBackup() throws {
         let lab = try makeLab()
         var ka = try lab.startKeepalived(on: "a", settings(150, .v2))

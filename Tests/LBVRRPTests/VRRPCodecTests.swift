@@ -108,6 +108,71 @@ final class VRRPCodecTests: XCTestCase {
         XCTAssertEqual(decoded, advert)
     }
 
+    /// The IPv6 header the transport rebuilds round-trips, and the state machine takes an IPv6 datagram
+    /// on an IPv6 instance (hop limit checked as IPv4's TTL), and discards one of the other family.
+    func testIPv6DatagramsReachTheStateMachine() throws {
+        let source = IPAddress("fe80::1")!, group = IPAddress("ff02::12")!
+        let v6 = CIDR("2001:db8::200/64")!
+        let advert = VRRPAdvertisement(version: .v3, virtualRouterID: 51, priority: 200, intervalCentiseconds: 10, addresses: [v6.address])
+        let header = IPv6Header(hopLimit: 255, source: source, destination: group)
+        let datagram = header.encoded(payload: advert.encoded(source: source, destination: group))
+        let (decoded, payload) = try IPv6Header.decode(datagram[...])
+        XCTAssertEqual(decoded.source, source)
+        XCTAssertEqual(decoded.destination, group)
+        XCTAssertEqual(decoded.hopLimit, 255)
+        XCTAssertEqual(decoded.nextHeader, 112)
+        XCTAssertEqual(decoded.trafficClass, 0xC0)
+        XCTAssertEqual(Int(decoded.payloadLength), payload.count)
+        XCTAssertThrowsError(try IPv6Header.decode(datagram.prefix(39)[...]))
+        XCTAssertThrowsError(try IPv6Header.decode((datagram.prefix(60) + [])[...]), "payload length past the end")
+
+        let c = VRRPConfiguration(interface: "eth0", virtualRouterID: 51, version: .v3, priority: 100, advertisementIntervalCentiseconds: 10,
+                                  virtualAddresses: [v6])
+        XCTAssertEqual(c.problems, [])
+        XCTAssertEqual(c.multicastGroup, group)
+        var i = VRRPInstance(configuration: c, primaryAddress: IPAddress("fe80::2")!)
+        _ = i.start(now: .zero)
+        _ = i.receive(datagram: datagram, now: .milliseconds(10))
+        XCTAssertEqual(i.statistics.advertisementsReceived, 1, "accepted: \(i.statistics)")
+        XCTAssertEqual(i.masterAddress, source)
+        var hop = IPv6Header(hopLimit: 254, source: source, destination: group)
+        hop.hopLimit = 254
+        XCTAssertEqual(i.receive(datagram: hop.encoded(payload: advert.encoded(source: source, destination: group)), now: .milliseconds(20)).discards.map(\.reason), [.ttl])
+        let v4 = advert.datagram(source: IPAddress("10.99.0.1")!, destination: IPAddress("224.0.0.18")!)
+        XCTAssertEqual(i.receive(datagram: v4, now: .milliseconds(30)).discards.map(\.reason), [.malformed], "an IPv4 datagram on an IPv6 instance")
+
+        var v2 = c
+        v2.version = .v2
+        v2.advertisementIntervalCentiseconds = 100
+        XCTAssertEqual(v2.problems, ["VRRPv2 carries IPv4 only; an IPv6 instance needs --version 3"])
+        var mixed = c
+        mixed.virtualAddresses.append(CIDR("10.99.0.200/24")!)
+        XCTAssertEqual(mixed.problems, ["virtual address 10.99.0.200/24 is not IPv6 like 2001:db8::200/64; an instance carries one family"])
+    }
+
+    /// The unsolicited neighbour advertisement: to all nodes from the VIP, hop limit 255, Override, the
+    /// MAC as target link-layer address, and an ICMPv6 checksum that verifies over the pseudo-header.
+    func testUnsolicitedNeighbourAdvertisement() {
+        let mac: [UInt8] = [0x02, 0, 0, 0, 0, 0x01], vip = IPAddress("2001:db8::200")!
+        let f = NeighbourAdvertisementFrame.frame(senderMAC: mac, address: vip)
+        XCTAssertEqual(f.count, 86)
+        XCTAssertEqual(Array(f[0..<6]), [0x33, 0x33, 0, 0, 0, 1], "the Ethernet address of ff02::1")
+        XCTAssertEqual(Array(f[6..<12]), mac)
+        XCTAssertEqual(Array(f[12..<14]), [0x86, 0xDD])
+        let ip = Array(f[14...])
+        XCTAssertEqual(ip[6], 58, "ICMPv6")
+        XCTAssertEqual(ip[7], 255, "hop limit 255, or receivers drop it (RFC 4861 7.1.2)")
+        XCTAssertEqual(Array(ip[8..<24]), vip.bytes)
+        XCTAssertEqual(Array(ip[24..<40]), IPAddress("ff02::1")!.bytes)
+        let icmp = Array(ip[40...])
+        XCTAssertEqual(icmp[0], 136)
+        XCTAssertEqual(icmp[4], 0x20, "Override only: not a router, not solicited")
+        XCTAssertEqual(Array(icmp[8..<24]), vip.bytes)
+        XCTAssertEqual(Array(icmp[24...]), [2, 1] + mac)
+        let pseudo = vip.bytes + IPAddress("ff02::1")!.bytes + [0, 0, 0, UInt8(icmp.count), 0, 0, 0, 58]
+        XCTAssertTrue(InternetChecksum.verifies(icmp, initial: InternetChecksum.sum(pseudo)))
+    }
+
     func testMalformedAdvertisementsAreRejected() throws {
         let good = VRRPAdvertisement(version: .v2, virtualRouterID: 51, priority: 100, intervalCentiseconds: 100, addresses: [vip.address],
                                      authType: 1, authData: VRRPAdvertisement.passwordData("s3cret"))
