@@ -15,6 +15,9 @@
 #                                                     to the one before)
 #       v7-rsN  v3 with an exec check, dynamic_weight  (keepalived's misc_dynamic: the exit status of
 #                                                     /etc/lb/load.sh sets the weight; chained to v6-rsN)
+#       v8-rsN  v7 plus a UDP service, port 5353,     (keepalived's ops: IPVS one-packet scheduling;
+#               with ops: true, on rs1 and rs2         chained to v7-rsN)
+#       v9-rsN  v8-rsN with ops: false                (the same service edited; chained to v8-rsN)
 #   DIR/load.sh                                       that check: exits with what /tmp/load-ADDRESS
 #                                                     holds, else 0
 #
@@ -79,6 +82,27 @@ grep -q 'dynamic_weight: true' "$dir/v7.yaml" || { echo "$0: v7: no exec check" 
 for n in 1 2 3; do
     "$lbctl" sign "$dir/v7.yaml" --key "$dir/operator.key" --version 7 --previous "$dir/v6-rs$n.json" --out "$dir/v7-rs$n.json" >/dev/null
 done
+# v8: a second service on the VIP, UDP with one-packet scheduling (docs/spec.md: ops only with protocol
+# udp). Its check is TCP on the real servers' port 80, where the lab's httpd answers, so both stay in;
+# the services are the last lines of the spec, so it is appended. v9 turns ops off on that same service.
+[ "$(tail -n 1 "$dir/v7.yaml")" = "          - { node: rs3, weight: 1 }" ] || { echo "$0: v7: does not end with the services" >&2; exit 1; }
+{
+    cat "$dir/v7.yaml"
+    echo "      - port: 5353"
+    echo "        protocol: udp"
+    echo "        scheduler: rr"
+    echo "        ops: true"
+    echo "        health_check: { type: tcp, port: 80, interval: 5s, connect_timeout: 3s, retries: 3 }"
+    echo "        real_servers:"
+    echo "          - { node: rs1, weight: 1 }"
+    echo "          - { node: rs2, weight: 1 }"
+} >"$dir/v8.yaml"
+sed 's/^        ops: true$/        ops: false/' "$dir/v8.yaml" >"$dir/v9.yaml"
+grep -q '^        ops: false$' "$dir/v9.yaml" || { echo "$0: v9: ops not turned off" >&2; exit 1; }
+for n in 1 2 3; do
+    "$lbctl" sign "$dir/v8.yaml" --key "$dir/operator.key" --version 8 --previous "$dir/v7-rs$n.json" --out "$dir/v8-rs$n.json" >/dev/null
+    "$lbctl" sign "$dir/v9.yaml" --key "$dir/operator.key" --version 9 --previous "$dir/v8-rs$n.json" --out "$dir/v9-rs$n.json" >/dev/null
+done
 cat >"$dir/load.sh" <<'SH'
 #!/bin/sh
 # lb appends the real server's address and port; the scenario writes the status to exit with.
@@ -86,4 +110,4 @@ cat >"$dir/load.sh" <<'SH'
 exit 0
 SH
 chmod 0755 "$dir/load.sh"
-rm -f "$dir"/v[2-7]*.yaml "$dir/operator.key"
+rm -f "$dir"/v[2-9]*.yaml "$dir/operator.key"

@@ -29,7 +29,7 @@ trap 'rm -rf "$plan" "$inputs"' EXIT
 "$bin/lbctl" plan examples/reference.yaml --output json >"$plan"
 run "reference scenario end to end" lab/run.sh --timeout 300 --no-keepalived \
     --bin "$bin/lb-agent" --file "$plan:/plan.json" lab/scenarios/reference.sh
-# Keys, agent configurations and signed documents v1-v6 are made here; the signing key stays here.
+# Keys, agent configurations and signed documents v1-v9 are made here; the signing key stays here.
 lab/agent-inputs.sh "$bin/lbctl" "$inputs/lb"
 run "the daemon on five hosts: push, hitless changes, drift repair, failover, health checks, quorum, drain" lab/run.sh --timeout 720 --no-keepalived \
     --bin "$bin/lb-agent" --bin "$bin/lbctl" --file "$inputs/lb:/etc/lb" lab/scenarios/agent.sh

@@ -16,10 +16,13 @@
 #      then its deadline (long past) removes it, with the open connections reported;
 #   9. dynamic weight (v7, keepalived's misc_dynamic): an exec check's exit status sets the IPVS weight on
 #      both directors (status - 2), a failing status removes the server, exit 0 restores its weight;
+#  10. one-packet scheduling (v8, v9, keepalived's ops): a UDP service on the VIP with ops: true shows
+#      the ops flag and its two destinations on both directors, the TCP service unchanged; ops: false
+#      then clears the flag on the same service, edited in place;
 #   5. every agent stopped, the tails of their logs printed.
 #
 # Inputs (lab/agent-inputs.sh makes them on the host): /etc/lb/{cluster.keyring,operator.pub,HOST.yaml,
-# v1.json … v7-rsN.json,load.sh}, /usr/local/bin/lb-agent and lbctl. The logs are left in /out.
+# v1.json … v9-rsN.json,load.sh}, /usr/local/bin/lb-agent and lbctl. The logs are left in /out.
 . /lab/lib.sh
 
 VIP=192.168.1.200
@@ -353,6 +356,61 @@ lab_check "exit 1: the check fails and rs1 is removed" lacks_destination lvs1 19
 rm -f /tmp/load-192.168.1.102
 lab_wait 10 has_weight lvs1 192.168.1.102:80 1
 lab_check "exit 0 again: rs1 is back at its planned weight" has_weight lvs1 192.168.1.102:80 1
+
+lab_log "10. v8: a UDP service with ops (one-packet scheduling), then v9: ops off on the same service"
+UDP_SERVICE="$VIP:5353"
+# udp_service HOST [ops]: HOST's IPVS table has the UDP service, rr, with one-packet scheduling when
+# "ops" is given and without it otherwise (ipvsadm -Ln prints " ops" after the scheduler, as for
+# persistence), and rs1 and rs2 as direct-routing destinations with weight 1.
+udp_service() {
+    local out e
+    out=$(lab_net "$1" ipvsadm -Ln 2>&1) || return 1
+    printf '%s\n' "$out" | grep -Eq "^UDP  $UDP_SERVICE rr${2:+ $2} *\$" || return 1
+    for e in 192.168.1.102:5353 192.168.1.103:5353; do
+        printf '%s\n' "$out" | grep -Eq "^  -> $e +Route +1 " || return 1
+    done
+}
+# changes_for HOST VERSION: how many changes HOST's agent made applying vVERSION, the counts of its
+# "applied vVERSION: N change(s)" lines up to its first "converged on vVERSION" (one apply may take more
+# than one pass, each logged with its own count); fails until that line is there.
+changes_for() {
+    awk -v v="$2" '
+        index($0, "applied v" v ": ") { s = $0; sub(/.*applied v[0-9]+: /, "", s); n += s + 0 }
+        $0 ~ ("converged on v" v "$") { done = 1; exit }
+        END { if (!done) exit 1; print n + 0 }' "/tmp/agent-$1.log"
+}
+lab_check_output "lbctl push v8-rs$n" '^pushed v8 ' push "v8-rs$n" lvs1
+t0=$(lab_now_ms)
+for h in lvs1 lvs2; do
+    lab_wait 15 udp_service "$h" ops
+    lab_check "$h has the UDP service with ops and rs1, rs2" udp_service "$h" ops
+done
+echo "figure: ops_service_ms=$(($(lab_now_ms) - t0))"
+for h in lvs1 lvs2; do lab_check "$h keeps the TCP service as it was" ipvs_complete "$h" $ALL; done
+for h in $AGENTS; do
+    lab_wait 30 converged_at "$h" 8
+    lab_check "$h converged at v8" converged_at "$h" 8
+done
+for h in lvs1 lvs2; do
+    # Three changes: the UDP service and its two destinations, nothing of the TCP service.
+    lab_wait 10 changes_for "$h" 8
+    lab_check_eq "$h applied v8 as the new service alone (three changes)" 3 "$(changes_for "$h" 8)"
+done
+lab_net lvs1 ipvsadm -Ln
+lab_check_output "lbctl push v9-rs$n" '^pushed v9 ' push "v9-rs$n" lvs1
+t0=$(lab_now_ms)
+for h in lvs1 lvs2; do
+    lab_wait 15 udp_service "$h"
+    lab_check "$h has the UDP service without ops, rs1 and rs2 kept" udp_service "$h"
+done
+echo "figure: ops_off_ms=$(($(lab_now_ms) - t0))"
+for h in lvs1 lvs2; do
+    # One change, the edit of the service: a delete and an add would be four (service, two destinations).
+    lab_wait 10 changes_for "$h" 9
+    lab_check_eq "$h edited the service in place (one change)" 1 "$(changes_for "$h" 9)"
+done
+for h in lvs1 lvs2; do lab_check "$h still keeps the TCP service as it was" ipvs_complete "$h" $ALL; done
+lab_net lvs1 ipvsadm -Ln
 
 # ---------------------------------------------------------------------------------------------
 lab_log "5. SIGTERM to every agent"
