@@ -393,6 +393,16 @@ final class VRRPInstanceTests: XCTestCase {
         XCTAssertEqual(c.unicastPeers, [IPAddress("192.168.1.100")!])
         XCTAssertEqual(c.gratuitousARP, GratuitousARPSettings(count: 3, repeatDelay: nil, refreshInterval: .seconds(60)))
         XCTAssertEqual(c.interface(of: IPAddress("203.0.113.10")!), "eth1")
+        // Over IPv6 adverts come from the link-local address, found at start, unless unicast peers need the node's.
+        var v6 = plan
+        v6.sourceAddress = IPAddress("2001:db8::101")!
+        v6.unicastPeers = []
+        v6.virtualAddresses = [CIDR("2001:db8::200/64")!]
+        v6.vipInterfaces = [:]
+        XCTAssertNil(VRRPConfiguration(plan: v6).sourceAddress)
+        XCTAssertEqual(VRRPConfiguration(plan: v6).problems, [])
+        v6.unicastPeers = [IPAddress("2001:db8::100")!]
+        XCTAssertEqual(VRRPConfiguration(plan: v6).sourceAddress, IPAddress("2001:db8::101"))
         XCTAssertEqual(c.interface(of: IPAddress("192.168.1.200")!), "eth0")
         XCTAssertEqual(c.problems, [])
     }
