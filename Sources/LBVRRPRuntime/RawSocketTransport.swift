@@ -108,25 +108,29 @@ public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
             c.storeBytes(of: interfaceIndex, toByteOffset: 16, as: Int32.self)
             c.storeBytes(of: Self.inAddr(source).s_addr, toByteOffset: 20, as: UInt32.self)  // ipi_spec_dst
         }
-        var payload = vrrp
-        let sent = withUnsafeMutablePointer(to: &dst) { dstPtr in
+        guard Self.send(raw, vrrp, to: &dst, control: &control) == vrrp.count else { throw VRRPRuntimeError.errno("sendmsg to \(destination)") }
+    }
+
+    /// sendmsg(2) of one buffer to `destination` (a sockaddr_in or sockaddr_in6) with `control` messages.
+    static func send<Address>(_ fd: Int32, _ bytes: [UInt8], to destination: inout Address, control: inout [UInt8]) -> Int {
+        var payload = bytes
+        return withUnsafeMutablePointer(to: &destination) { dstPtr in
             payload.withUnsafeMutableBytes { body in
                 control.withUnsafeMutableBytes { ctl in
                     var iov = iovec(iov_base: body.baseAddress, iov_len: body.count)
                     return withUnsafeMutablePointer(to: &iov) { iovPtr in
                         var msg = msghdr()
                         msg.msg_name = UnsafeMutableRawPointer(dstPtr)
-                        msg.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
+                        msg.msg_namelen = socklen_t(MemoryLayout<Address>.size)
                         msg.msg_iov = iovPtr
                         msg.msg_iovlen = 1
                         msg.msg_control = ctl.baseAddress
                         msg.msg_controllen = ctl.count
-                        return sendmsg(raw, &msg, 0)
+                        return sendmsg(fd, &msg, 0)
                     }
                 }
             }
         }
-        guard sent == vrrp.count else { throw VRRPRuntimeError.errno("sendmsg to \(destination)") }
     }
 
     public func sendGratuitousARP(for addresses: [IPAddress], count: Int, on name: String) throws {
@@ -216,25 +220,7 @@ public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
             for (i, byte) in source.bytes.enumerated() { c[16 + i] = byte }
             c.storeBytes(of: interfaceIndex, toByteOffset: 32, as: Int32.self)
         }
-        var payload = vrrp
-        let sent = withUnsafeMutablePointer(to: &dst) { dstPtr in
-            payload.withUnsafeMutableBytes { body in
-                control.withUnsafeMutableBytes { ctl in
-                    var iov = iovec(iov_base: body.baseAddress, iov_len: body.count)
-                    return withUnsafeMutablePointer(to: &iov) { iovPtr in
-                        var msg = msghdr()
-                        msg.msg_name = UnsafeMutableRawPointer(dstPtr)
-                        msg.msg_namelen = socklen_t(MemoryLayout<sockaddr_in6>.size)
-                        msg.msg_iov = iovPtr
-                        msg.msg_iovlen = 1
-                        msg.msg_control = ctl.baseAddress
-                        msg.msg_controllen = ctl.count
-                        return sendmsg(raw, &msg, 0)
-                    }
-                }
-            }
-        }
-        guard sent == vrrp.count else { throw VRRPRuntimeError.errno("sendmsg to \(destination)") }
+        guard Self.send(raw, vrrp, to: &dst, control: &control) == vrrp.count else { throw VRRPRuntimeError.errno("sendmsg to \(destination)") }
     }
 
     static func in6Addr(_ a: IPAddress) -> in6_addr {
