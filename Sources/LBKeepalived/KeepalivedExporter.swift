@@ -141,15 +141,20 @@ private struct Writer {
 
     // MARK: vrrp_sync_group
 
-    /// One vrrp_sync_group per sync group of the director's instances, listing them in plan order.
+    /// One vrrp_sync_group per sync group of the director's instances, listing them in plan order. With
+    /// weighted tracking in a member, `sync_group_tracking_weight`: keepalived drops those weights otherwise.
     mutating func syncGroups(_ instances: [VRRPInstancePlan]) throws {
         var order: [String] = []
         for v in instances { if let g = v.syncGroup, !order.contains(g) { order.append(g) } }
         for name in order {
             line()
+            let members = instances.filter { $0.syncGroup == name }
             try block("vrrp_sync_group \(try Self.word(name, what: "sync group name"))") { w in
                 w.block("group") { w in
-                    for v in instances where v.syncGroup == name { w.line(v.name) }
+                    for v in members { w.line(v.name) }
+                }
+                if members.contains(where: { $0.trackScripts.contains { $0.weight != 0 } || $0.trackInterfaces.contains { $0.weight != 0 } }) {
+                    w.line("sync_group_tracking_weight")
                 }
             }
         }

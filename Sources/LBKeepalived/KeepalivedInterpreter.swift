@@ -60,8 +60,8 @@ struct KeepalivedReader {
     var vrrpScripts: [String: Located<TrackScript>] = [:]
     /// virtual_server_group blocks by name, read before the virtual_servers that name them.
     var vsGroups: [String: Located<[Endpoint]>] = [:]
-    /// vrrp_sync_group blocks in file order: the name and the instances its `group` lists.
-    var syncGroups: [(name: Located<String>, members: [Located<String>])] = []
+    /// vrrp_sync_group blocks in file order.
+    var syncGroups: [ImportedSyncGroup] = []
 
     init(path: String) { file = KeepalivedFile(path: path) }
 
@@ -328,14 +328,26 @@ extension Double {
 
 // MARK: vrrp_sync_group
 
+/// A vrrp_sync_group as read: its members, and the tracking it gives every one of them.
+struct ImportedSyncGroup {
+    var name: Located<String>
+    var members: [Located<String>] = []
+    var trackScripts: [TrackScript] = []
+    var trackInterfaces: [TrackInterface] = []
+    var trackingAt: SourcePosition?
+    /// sync_group_tracking_weight: the members' own weighted tracking stays (keepalived drops it otherwise).
+    var trackingWeight = false
+}
+
 extension KeepalivedReader {
     /// `vrrp_sync_group NAME { group { VI_1 VI_2 } … }`: the instances change state together; lb's VRRP
-    /// groups carry it as `vrrp.sync_group`. What the block says besides the members applies to the group
-    /// as a whole in keepalived, which lb's sync groups do not carry (warnings).
+    /// groups carry it as `vrrp.sync_group`. The block's track_script and track_interface go to every
+    /// member, as keepalived's sync_group_tracking_init adds them; its notify scripts are not carried.
     mutating func vrrpSyncGroup(_ s: KeepalivedStatement) {
         guard let name = argument(s, 0, "the sync group's name") else { return }
         extra(s, after: 1)
-        var members: [Located<String>] = []
+        var group = ImportedSyncGroup(name: Located(name, at: s.position))
+        let what = "vrrp_sync_group \(name)"
         for child in s.block ?? [] {
             switch child.keyword {
             case "group":
@@ -343,22 +355,32 @@ extension KeepalivedReader {
                     sink.error(child.position, "'group' needs a block listing the instances: group { VI_1 VI_2 }")
                     continue
                 }
-                for line in block { for word in line.words { members.append(Located(word.text, at: line.position)) } }
+                for line in block { for word in line.words { group.members.append(Located(word.text, at: line.position)) } }
+            case "track_script":
+                guard checkBlock(child, takesBlock: true) else { continue }
+                group.trackingAt = group.trackingAt ?? child.position
+                group.trackScripts += trackScripts(child, instance: what).filter { t in !group.trackScripts.contains { $0.name == t.name } }
+            case "track_interface":
+                guard checkBlock(child, takesBlock: true) else { continue }
+                group.trackingAt = group.trackingAt ?? child.position
+                trackInterfaces(child, instance: what, into: &group.trackInterfaces)
+            case "sync_group_tracking_weight", "global_tracking":
+                group.trackingWeight = true
             case "notify", "notify_master", "notify_backup", "notify_fault", "notify_stop":
                 ignored(child, "a sync group's notify scripts are not imported; each VRRP group runs its own vrrp.notify, and notifications.script hears every instance")
-            case "smtp_alert", "notify_priority_changes", "global_tracking", "sync_group_tracking_weight":
-                ignored(child, "lb has no settings for a sync group beyond its members")
-            case "track_script", "track_interface", "track_file", "track_process", "track_bfd":
+            case "smtp_alert", "notify_priority_changes":
+                ignored(child, "lb has no settings for a sync group beyond its members and their tracking")
+            case "track_file", "track_process", "track_bfd":
                 ignored(child)
             default:
                 unknown(child, in: "vrrp_sync_group", known: KeepalivedKeywords.vrrpSyncGroup)
             }
         }
-        if members.isEmpty {
+        if group.members.isEmpty {
             sink.warning(s.position, "vrrp_sync_group \(name) lists no instance (group { … }): keepalived removes it; not imported")
             return
         }
-        syncGroups.append((Located(name, at: s.position), members))
+        syncGroups.append(group)
     }
 
     /// Puts each sync group's name on the instances it lists, as keepalived's vrrp_sync_set_group does:
@@ -378,11 +400,46 @@ extension KeepalivedReader {
                 }
                 file.instances[i].settings.syncGroup = group.name.value
                 file.instances[i].settingPositions["sync_group"] = member.position
+                var instance = file.instances[i]
+                track(&instance, in: group)
+                file.instances[i] = instance
                 found += 1
             }
             if found == 1 {
                 sink.warning(group.name.position, "vrrp_sync_group \(group.name.value) has one instance: it changes state with nothing (keepalived says the same)")
             }
+        }
+    }
+
+    /// A member's tracking in its sync group, as keepalived's vrrp_complete_instance and
+    /// sync_group_tracking_init leave it: without sync_group_tracking_weight its own weighted scripts are
+    /// dropped and its tracked interfaces lose their weights (so priorities cannot pull the group apart);
+    /// then the group's scripts and interfaces are added.
+    mutating func track(_ instance: inout ImportedInstance, in group: ImportedSyncGroup) {
+        let positions = instance.settingPositions, start = instance.position
+        let at = { (key: String) in positions[key] ?? start }
+        let why = "in vrrp_sync_group \(group.name.value) without sync_group_tracking_weight"
+        if !group.trackingWeight {
+            for t in instance.settings.trackScripts where t.weight != 0 {
+                sink.warning(at("track_scripts"), "keepalived ignores track script \(t.name) of \(instance.name) (weight \(t.weight)) \(why); not imported")
+            }
+            instance.settings.trackScripts.removeAll { $0.weight != 0 }
+            for i in instance.settings.trackInterfaces.indices where instance.settings.trackInterfaces[i].weight != 0 {
+                let t = instance.settings.trackInterfaces[i]
+                sink.warning(at("track_interfaces"), "keepalived tracks interface \(t.interface) of \(instance.name) without its weight \(t.weight) \(why): FAULT while it is down; imported as that")
+                instance.settings.trackInterfaces[i].weight = 0
+                instance.settings.trackInterfaces[i].reverse = false
+            }
+        }
+        for t in group.trackScripts where !instance.settings.trackScripts.contains(where: { $0.name == t.name }) {
+            instance.settings.trackScripts.append(t)
+        }
+        for t in group.trackInterfaces where !instance.settings.trackInterfaces.contains(where: { $0.interface == t.interface }) {
+            instance.settings.trackInterfaces.append(t)
+        }
+        if let position = group.trackingAt {
+            if !group.trackScripts.isEmpty && instance.settingPositions["track_scripts"] == nil { instance.settingPositions["track_scripts"] = position }
+            if !group.trackInterfaces.isEmpty && instance.settingPositions["track_interfaces"] == nil { instance.settingPositions["track_interfaces"] = position }
         }
     }
 }

@@ -181,12 +181,20 @@ final class CorpusTests: XCTestCase {
     /// A NAT gateway's public and internal addresses as one vrrp_sync_group: both VRRP groups carry its
     /// name; what the sync group block says besides its members is reported.
     func testSyncGroup() throws {
+        let notify = "warning: ignored: notify_master /usr/local/bin/gateway-up (a sync group's notify scripts are not imported; each VRRP group runs its own vrrp.notify, and notifications.script hears every instance)"
+        let weight = "warning: keepalived tracks interface eth0 of VI_INTERNAL without its weight -10 in vrrp_sync_group VG_1 without sync_group_tracking_weight: FAULT while it is down; imported as that"
         let spec = try check([("sync-group-lvs1.conf", nil), ("sync-group-lvs2.conf", nil)], interfaces: ["eth0", "eth1"], [
-            "sync-group-lvs1.conf:14: warning: ignored: notify_master /usr/local/bin/gateway-up (a sync group's notify scripts are not imported; each VRRP group runs its own vrrp.notify, and notifications.script hears every instance)",
-            "sync-group-lvs2.conf:14: warning: ignored: notify_master /usr/local/bin/gateway-up (a sync group's notify scripts are not imported; each VRRP group runs its own vrrp.notify, and notifications.script hears every instance)",
-        ])
+            "sync-group-lvs1.conf:25: \(notify)",
+            "sync-group-lvs1.conf:50: \(weight)",
+            "sync-group-lvs2.conf:25: \(notify)",
+            "sync-group-lvs2.conf:50: \(weight)",
+        ], unlocated: ["(VI_INTERNAL) ignoring eth0 tracked interface weight due to SYNC group"])
         XCTAssertEqual(spec.vips.map(\.vrrp.routerID), [51, 52])
         XCTAssertEqual(spec.vips.map(\.vrrp.syncGroup), ["VG_1", "VG_1"])
+        // The group's script goes to every member with its weight; a member's own interface weight is dropped.
+        let uplink = TrackScript(name: "chk_uplink", command: "/usr/bin/test -e /run/uplink-up", intervalSeconds: 2, weight: -20)
+        XCTAssertEqual(spec.vips.map(\.vrrp.trackScripts), [[uplink], [uplink]])
+        XCTAssertEqual(spec.vips.map(\.vrrp.trackInterfaces), [[], [TrackInterface(interface: "eth0")]])
         XCTAssertEqual(HostPlanner.plan(spec, node: "lvs2")?.vrrpInstances.map(\.syncGroup), ["VG_1", "VG_1"])
     }
 
@@ -269,8 +277,10 @@ final class CorpusTests: XCTestCase {
     /// Checks the inputs with keepalived, imports them (each file read for its director's name), compares
     /// the diagnostics, validates, and round-trips the spec through export, keepalived and import.
     /// `roundTrip` edits the spec into what the export gives back, where keepalived.conf cannot carry it.
+    /// `unlocated`: what keepalived -t says without a line number (about an instance as a whole), each
+    /// of which the expected warnings must also say.
     func check(_ directors: [(file: String, name: String?)], interfaces: [String] = ["eth0"], roundTrip edit: (inout ClusterSpec) -> Void = { _ in }, _ expected: [String],
-               file: StaticString = #filePath, line: UInt = #line) throws -> ClusterSpec {
+               unlocated: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> ClusterSpec {
         let dir = try Self.corpus
         let keepalived = KeepalivedTool.isInstalled
         if !keepalived {
@@ -290,7 +300,7 @@ final class CorpusTests: XCTestCase {
                 let report = "keepalived -t -f \(input.file) said:\n\(r.output)"
                 XCTAssertTrue([KeepalivedTool.clean, KeepalivedTool.runsDespiteErrors].contains(r.status), "exit status \(r.status)\n\(report)", file: file, line: line)
                 XCTAssertEqual(r.status == KeepalivedTool.clean, r.output.isEmpty, report, file: file, line: line)
-                XCTAssertEqual(r.unlocated, [], report, file: file, line: line)
+                XCTAssertEqual(r.unlocated, unlocated, report, file: file, line: line)
                 let tree = KeepalivedParser.parse(file: input.file, configID: input.name)
                 XCTAssertEqual(KeepalivedTool.uncovered(r, by: result.diagnostics, in: tree), [], report, file: file, line: line)
             }

@@ -167,8 +167,8 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(file.instances.map(\.settings.syncGroup), ["VG_1", "VG_1"])
         XCTAssertEqual(file.instances.map { $0.settingPositions["sync_group"]?.line }, [3, 3])
         XCTAssertEqual(messages, [
-            "k.conf:11: warning: ignored: smtp_alert (lb has no settings for a sync group beyond its members)",
-            "k.conf:12: warning: ignored: track_script (a sync group's track_script is not imported; lb's track scripts belong to a VRRP group (vrrp.track_scripts))",
+            "k.conf:11: warning: ignored: smtp_alert (lb has no settings for a sync group beyond its members and their tracking)",
+            "k.conf:13: warning: track script chk of vrrp_sync_group VG_2 is no vrrp_script of this file: keepalived -t reports it, and keepalived, when it runs, ignores the line; not imported",
             "k.conf:15: warning: unknown keyword 'nonsense' in vrrp_sync_group: keepalived ignores the line when it runs (keepalived -t reports it); not imported",
             "k.conf:17: warning: vrrp_sync_group VG_3 lists no instance (group { … }): keepalived removes it; not imported",
             "k.conf:4: warning: vrrp_sync_group VG_1 names VI_3, which is no vrrp_instance of this file (did you mean 'VI_1'?): keepalived ignores it; not imported",
