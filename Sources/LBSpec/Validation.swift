@@ -142,6 +142,15 @@ public enum SpecValidator {
                 for i in members.dropFirst() where nodes(spec.vips[i]) != nodes(first) {
                     error(at(i), "sync group '\(name)': router id \(spec.vips[i].vrrp.routerID) has directors \(nodes(spec.vips[i]).joined(separator: ", ")) but router id \(first.vrrp.routerID) (vips[\(members[0])]) has \(nodes(first).joined(separator: ", ")); the groups of a sync group change state together on each director, so they need the same directors")
                 }
+                // Weighted tracking of one member alone moves its priority alone, and the group waits for
+                // every member before any preempts: the change would move nothing.
+                let weighted = { (v: VIP) -> Set<String> in
+                    Set(v.vrrp.trackScripts.filter { $0.weight != 0 }.map { "script \($0.name) weight \($0.weight)\($0.reverse ? " reverse" : "")" }
+                        + v.vrrp.trackInterfaces.filter { $0.weight != 0 }.map { "interface \($0.interface) weight \($0.weight)\($0.reverse ? " reverse" : "")" })
+                }
+                for i in members.dropFirst() where weighted(spec.vips[i]) != weighted(first) {
+                    warning(at(i), "sync group '\(name)': router id \(spec.vips[i].vrrp.routerID) tracks with other weights than router id \(first.vrrp.routerID) (vips[\(members[0])]); a priority that moves in one group alone cannot move the sync group, which waits for every member: give them the same weighted track scripts and interfaces")
+                }
             }
         }
 

@@ -286,6 +286,11 @@ final class ValidationTests: XCTestCase {
             "spec.yaml:36:19: error: sync group 'VG_1': router id 52 has directors lvs1 but router id 51 (vips[0]) has lvs1, lvs2; the groups of a sync group change state together on each director, so they need the same directors",
             "spec.yaml:38:9: warning: VIP 'internal' has a single director: nothing takes over if it fails",
         ])
+        // A weighted track script of one member alone cannot move the group.
+        let tracked = ("      auth: { password: s3cret }\n", "      auth: { password: s3cret }\n      sync_group: VG_1\n      track_scripts: [{ name: chk, command: /bin/true, weight: -20 }]\n")
+        assertDiagnostics(reference(tracked) + Self.internalGroup(), [
+            "spec.yaml:37:19: warning: sync group 'VG_1': router id 52 tracks with other weights than router id 51 (vips[0]); a priority that moves in one group alone cannot move the sync group, which waits for every member: give them the same weighted track scripts and interfaces",
+        ])
         assertDiagnostics(reference(("      auth: { password: s3cret }\n", "      auth: { password: s3cret }\n      sync_group: 'V G'\n")), [
             "spec.yaml:19:19: error: sync group name 'V G' must be 1–63 characters of letters, digits, '-', '_' and '.'",
             "spec.yaml:19:19: warning: sync group 'V G' has only router id 51: it changes state with no other group; give the other groups' vrrp the same sync_group",
