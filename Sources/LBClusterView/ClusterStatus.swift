@@ -233,6 +233,8 @@ public struct ClusterEvent: Codable, Sendable, Equatable {
     public var node: String?
     public var version: UInt64?
     public var message: String
+    /// The VRRP router id of a `vrrp-transition`, so a group's transitions can be left out of e-mail.
+    public var routerID: Int?
 
     /// Every kind of event, with its stable name.
     public enum Kind: String, Sendable, CaseIterable {
@@ -252,13 +254,14 @@ public struct ClusterEvent: Codable, Sendable, Equatable {
         case nodeProgress = "node-progress"
     }
 
-    public init(id: Int64 = 0, at: Date, kind: Kind, node: String? = nil, version: UInt64? = nil, message: String) {
+    public init(id: Int64 = 0, at: Date, kind: Kind, node: String? = nil, version: UInt64? = nil, message: String, routerID: Int? = nil) {
         self.id = id
         self.at = at
         self.kind = kind.rawValue
         self.node = node
         self.version = version
         self.message = message
+        self.routerID = routerID
     }
 }
 

@@ -113,7 +113,8 @@ public struct ClusterView: Sendable {
             // A node's very first report is its state, not a transition anybody saw.
             guard old != nil || v.state == "MASTER" else { continue }
             events.append(ClusterEvent(at: now, kind: .vrrp, node: node, version: r.version,
-                                       message: "\(node) \(v.name) (router id \(v.vrid)): \(from.map { "\($0) → " } ?? "")\(v.state), priority \(v.priority)"))
+                                       message: "\(node) \(v.name) (router id \(v.vrid)): \(from.map { "\($0) → " } ?? "")\(v.state), priority \(v.priority)",
+                                       routerID: v.vrid))
         }
         let oldHealth = Self.health(old)
         for (key, health) in Self.health(r) {

@@ -84,7 +84,7 @@ public struct ControllerDaemon: Sendable {
                                         metrics.event(kind: event.kind)
                                         notifications.notify(event)
                                     },
-                                    onVersion: { notifications.update(spec: $0.notifications) })
+                                    onVersion: { notifications.update(spec: $0) })
         let listen = config.gossip.listen
         let gossip: GossipService
         do {

@@ -172,6 +172,8 @@ private struct Writer {
             w.line("virtual_router_id \(v.routerID)")
             if v.version == 3 { w.line("version 3") }
             w.line("priority \(v.priority)")
+            // The global smtp_alert true mails every instance; a group left out of e-mail says so here.
+            if !group.email && spec.notifications.email != nil { w.line("smtp_alert false") }
             w.line("advert_int \(Self.seconds(centiseconds: v.advertIntervalCentiseconds))")
             if !v.preempt { w.line("nopreempt") }
             if v.preemptDelaySeconds > 0 { w.line("preempt_delay \(v.preemptDelaySeconds)") }

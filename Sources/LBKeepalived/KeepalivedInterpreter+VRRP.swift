@@ -75,8 +75,15 @@ extension KeepalivedReader {
                 break  // lb checks nothing of the kind, and runs scripts as root: nothing changes.
             case "script_user":
                 if s.arguments.first != "root" { ignored(s, "lb runs notification and check scripts as root") }
-            case "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker":
-                if boolean(s, default: true) == false { ignored(s, "lb mails every state change when notifications.email is set") }
+            case "smtp_alert":
+                globalSmtpAlert = boolean(s, default: true)
+                if globalSmtpAlert == false {
+                    sink.warning(s.position, "smtp_alert off: VRRP groups are imported with vrrp.email: false, but lb mails real-server changes when notifications.email is set (keepalived's checker alerts), which it cannot turn off")
+                }
+            case "smtp_alert_vrrp":
+                globalSmtpAlertVRRP = boolean(s, default: true)
+            case "smtp_alert_checker":
+                if boolean(s, default: true) == false { ignored(s, "lb mails real-server changes when notifications.email is set") }
             default:
                 ignored(s)
             }
@@ -217,6 +224,7 @@ extension KeepalivedReader {
         var authPosition: SourcePosition?
         var vips: [(cidr: Located<CIDR>, dev: String?)] = []
         var nopreempt: SourcePosition?
+        var smtpAlert: Located<Bool>?
         var preemptDelay: Located<Int>?
         var unicastSource: Located<IPAddress>?
         var mcastSource: Located<IPAddress>?
@@ -344,7 +352,7 @@ extension KeepalivedReader {
                     }
                 }
             case "smtp_alert":
-                if boolean(s, default: true) == false { ignored(s, "lb mails every state change when notifications.email is set") }
+                if let on = boolean(s, default: true) { smtpAlert = Located(on, at: s.position) }
             default:
                 ignored(s)
             }
@@ -415,6 +423,16 @@ extension KeepalivedReader {
             settings.authPassword = password.value
             positions["auth"] = authPosition
             positions["auth.password"] = password.position
+        }
+        // keepalived mails an instance's transitions only when smtp_alert says so (vrrp_complete_instance:
+        // the instance's, else global_defs smtp_alert_vrrp, else smtp_alert, else off).
+        if file.email != nil {
+            let mails = smtpAlert?.value ?? globalSmtpAlertVRRP ?? globalSmtpAlert
+            if mails == nil {
+                sink.warning(i.position, "keepalived mails no transition of vrrp_instance \(name) without smtp_alert (off unless set, here or in global_defs); imported as vrrp.email: false (make it true to be mailed)")
+            }
+            settings.email = mails ?? false
+            if !settings.email { positions["email"] = smtpAlert?.position ?? i.position }
         }
         if let nopreempt {
             settings.preempt = false

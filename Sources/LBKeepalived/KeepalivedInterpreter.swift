@@ -54,6 +54,9 @@ struct KeepalivedReader {
     var globalGarpRefresh: Located<Int>?
     var minGarp: SourcePosition?
     var syncStatement: KeepalivedStatement?
+    /// global_defs smtp_alert and smtp_alert_vrrp: whether instances without their own smtp_alert mail.
+    var globalSmtpAlert: Bool?
+    var globalSmtpAlertVRRP: Bool?
     /// notification scripts seen, to warn when instances disagree.
     var scripts: [Located<String>] = []
     /// vrrp_script blocks by name, read before the instances whose track_script names them.

@@ -210,7 +210,7 @@ private struct Merge {
         return out
     }
 
-    static let settingKeys = ["version", "advert_interval", "auth", "preempt", "preempt_delay", "unicast", "gratuitous_arp", "track_scripts", "track_interfaces", "notify", "sync_group"]
+    static let settingKeys = ["version", "advert_interval", "auth", "preempt", "preempt_delay", "unicast", "gratuitous_arp", "track_scripts", "track_interfaces", "notify", "sync_group", "email"]
 
     static func differences(_ a: VRRPGroup, _ b: VRRPGroup) -> [String] {
         settingKeys.filter { describe($0, a) != describe($0, b) }
@@ -228,6 +228,7 @@ private struct Merge {
         case "track_interfaces":
             guard !g.trackInterfaces.isEmpty else { return "no track_interface" }
             return "track_interface " + g.trackInterfaces.map { "\($0.interface) weight \($0.weight)\($0.reverse ? " reverse" : "")" }.joined(separator: ", ")
+        case "email": return g.email ? "smtp_alert on" : "smtp_alert off"
         case "sync_group": return g.syncGroup.map { "vrrp_sync_group \($0)" } ?? "no vrrp_sync_group"
         case "notify":
             guard !g.notify.isEmpty else { return "no notify_master, _backup, _fault or _stop" }

@@ -87,6 +87,8 @@ public final class NotificationService: Service, Sendable {
     private struct State {
         var email: EmailNotification?
         var specWebhook: String?
+        /// VRRP groups whose transitions are not e-mailed (`vrrp.email: false`).
+        var unmailedRouterIDs: Set<Int> = []
         var stopping = false
         var counts: [Channel: Counts] = [:]
     }
@@ -129,13 +131,14 @@ public final class NotificationService: Service, Sendable {
     /// Queues `event` for every channel that takes it, without waiting; a channel whose queue is full
     /// drops it (counted). Events given before `run()` wait in the queues; after shutdown, none is taken.
     public func notify(_ event: ClusterEvent) {
-        let (email, specWebhook, stopping) = state.withLockedValue { ($0.email, $0.specWebhook, $0.stopping) }
+        let (email, specWebhook, stopping, unmailed) = state.withLockedValue { ($0.email, $0.specWebhook, $0.stopping, $0.unmailedRouterIDs) }
         guard !stopping else {
             logger.debug("notification not queued: shutting down", metadata: ["event": "\(event.kind)", "id": "\(event.id)"])
             return
         }
         for (channel, lane) in lanes where Self.delivers(event.kind, to: channel) {
             if channel == .email && email == nil || channel == .specWebhook && specWebhook == nil { continue }
+            if channel == .email, let id = event.routerID, unmailed.contains(id) { continue }
             if case .dropped = lane.continuation.yield(event) { drop(event, on: channel, lane) }
         }
     }
@@ -157,6 +160,13 @@ public final class NotificationService: Service, Sendable {
     public func update(spec notifications: Notifications?) {
         update(email: notifications?.email)
         update(specWebhook: notifications?.webhook)
+    }
+
+    /// The spec's targets, and the VRRP groups whose transitions it leaves out of e-mail.
+    public func update(spec: ClusterSpec) {
+        update(spec: spec.notifications)
+        let unmailed = Set(spec.vips.filter { !$0.vrrp.email }.map(\.vrrp.routerID))
+        state.withLockedValue { $0.unmailedRouterIDs = unmailed }
     }
 
     /// What each configured channel did since the start.

@@ -87,18 +87,21 @@ public struct VRRPGroup: Codable, Sendable, Equatable {
     /// The sync group (keepalived's vrrp_sync_group) whose VRRP groups change state together on each
     /// director: master together, backup together, in FAULT together.
     public var syncGroup: String?
+    /// Whether the spec's e-mail notifications include this group's VRRP transitions (keepalived's
+    /// smtp_alert of the instance); the other channels always do.
+    public var email: Bool
     public var directors: [Director]
 
     // SpecJSON's snake_case round trip turns "router_id" back into "routerId", so acronyms are spelled so.
     enum CodingKeys: String, CodingKey {
         case routerID = "routerId", version, advertIntervalCentiseconds, authPassword, preempt, preemptDelaySeconds
-        case unicast, gratuitousARP = "gratuitousArp", trackScripts, trackInterfaces, notify, syncGroup, directors
+        case unicast, gratuitousARP = "gratuitousArp", trackScripts, trackInterfaces, notify, syncGroup, email, directors
     }
 
     public init(routerID: Int, version: Int = 2, advertIntervalCentiseconds: Int = 100,
                 authPassword: String? = nil, preempt: Bool = true, preemptDelaySeconds: Int = 0,
                 unicast: Bool = false, gratuitousARP: GratuitousARP = .init(), trackScripts: [TrackScript] = [],
-                trackInterfaces: [TrackInterface] = [], notify: StateScripts = .init(), syncGroup: String? = nil, directors: [Director] = []) {
+                trackInterfaces: [TrackInterface] = [], notify: StateScripts = .init(), syncGroup: String? = nil, email: Bool = true, directors: [Director] = []) {
         self.routerID = routerID
         self.version = version
         self.advertIntervalCentiseconds = advertIntervalCentiseconds
@@ -111,10 +114,11 @@ public struct VRRPGroup: Codable, Sendable, Equatable {
         self.trackInterfaces = trackInterfaces
         self.notify = notify
         self.syncGroup = syncGroup
+        self.email = email
         self.directors = directors
     }
 
-    // The track scripts, interfaces, state scripts and sync group are written only when there are some, and optional when read: a group without them
+    // The track scripts, interfaces, state scripts, sync group and an e-mail opt-out are written only when there are some, and optional when read: a group without them
     // has the JSON it had before they existed, so documents signed then decode and keep their digest.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -130,6 +134,7 @@ public struct VRRPGroup: Codable, Sendable, Equatable {
         trackInterfaces = try c.decodeIfPresent([TrackInterface].self, forKey: .trackInterfaces) ?? []
         notify = try c.decodeIfPresent(StateScripts.self, forKey: .notify) ?? .init()
         syncGroup = try c.decodeIfPresent(String.self, forKey: .syncGroup)
+        email = try c.decodeIfPresent(Bool.self, forKey: .email) ?? true
         directors = try c.decode([Director].self, forKey: .directors)
     }
 
@@ -147,6 +152,7 @@ public struct VRRPGroup: Codable, Sendable, Equatable {
         if !trackInterfaces.isEmpty { try c.encode(trackInterfaces, forKey: .trackInterfaces) }
         if !notify.isEmpty { try c.encode(notify, forKey: .notify) }
         try c.encodeIfPresent(syncGroup, forKey: .syncGroup)
+        if !email { try c.encode(email, forKey: .email) }
         try c.encode(directors, forKey: .directors)
     }
 

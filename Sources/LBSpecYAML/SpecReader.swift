@@ -46,7 +46,7 @@ extension YAMLReader {
 
     mutating func readVRRP(_ node: YAMLNode, _ path: SpecPath) -> VRRPGroup? {
         guard var m = mapping(node, at: path, keys: ["router_id", "version", "advert_interval", "auth", "preempt",
-                                                      "preempt_delay", "unicast", "gratuitous_arp", "track_scripts", "track_interfaces", "notify", "sync_group", "directors"]) else { return nil }
+                                                      "preempt_delay", "unicast", "gratuitous_arp", "track_scripts", "track_interfaces", "notify", "sync_group", "email", "directors"]) else { return nil }
         var g = VRRPGroup(routerID: required(&m, "router_id", "the virtual router id, 1–255") { $0.int($1, $2) } ?? 0)
         g.version = optional(&m, "version") { $0.int($1, $2) } ?? 2
         g.advertIntervalCentiseconds = optional(&m, "advert_interval") { r, n, p in
@@ -61,6 +61,7 @@ extension YAMLReader {
         g.trackInterfaces = optional(&m, "track_interfaces") { r, n, p in r.list(n, p) { $0.readTrackInterface($1, $2) } } ?? []
         g.notify = optional(&m, "notify") { $0.readStateScripts($1, $2) } ?? StateScripts()
         g.syncGroup = optional(&m, "sync_group") { $0.string($1, $2) }
+        g.email = optional(&m, "email") { $0.bool($1, $2) } ?? true
         g.directors = required(&m, "directors", "the directors with their priorities") { r, n, p in
             r.list(n, p, placeholder: Director(node: "", priority: 0)) { $0.readDirector($1, $2) }
         } ?? []

@@ -97,6 +97,7 @@ private struct Emitter {
         }
         if !g.notify.isEmpty { m.append(("notify", .mapping(g.notify.named.map { ($0.state, .scalar(scalar($0.command))) }))) }
         if let sync = g.syncGroup { m.append(("sync_group", .scalar(scalar(sync)))) }
+        if !g.email { m.append(("email", .scalar("false"))) }
         m.append(("directors", .list(g.directors.map { d in
             var e: [(String, Value)] = [("node", .scalar(scalar(d.node))), ("priority", .scalar("\(d.priority)"))]
             if let i = d.interface { e.append(("interface", .scalar(scalar(i)))) }

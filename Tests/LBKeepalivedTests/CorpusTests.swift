@@ -15,12 +15,16 @@ final class CorpusTests: XCTestCase {
         let granularity = "warning: persistence_granularity 'SOURCE_IP' is not a netmask such as 255.255.255.255 (per client): keepalived -t reports it, and keepalived, when it runs, ignores the line, so persistence, if any, is per client (netmask 255.255.255.255); imported as that"
         let replies = "warning: unknown keyword 'nb_get_replies' in TCP_CHECK: keepalived ignores the line when it runs (keepalived -t reports it); not imported"
         let retry = "warning: unknown keyword 'nb_get_retry' in TCP_CHECK: keepalived 2.2.7 reads it in HTTP_GET and SSL_GET only (it was renamed retry), so it ignores the line when it runs (keepalived -t reports it), and the checker keeps the enclosing block's retry, else its default 1; imported as that (write retry 3 to retry that often)"
+        // The tutorial sets up notification_email but no smtp_alert, so keepalived mails no VRRP transition.
+        let mail = "warning: keepalived mails no transition of vrrp_instance VI_1 without smtp_alert (off unless set, here or in global_defs); imported as vrrp.email: false (make it true to be mailed)"
         let spec = try check([("websocket-lvs1.conf", nil), ("websocket-lvs2.conf", nil)], [
+            "websocket-lvs1.conf:18: \(mail)",
             "websocket-lvs1.conf:43: \(granularity)",
             "websocket-lvs1.conf:51: \(replies)",
             "websocket-lvs1.conf:52: \(retry)",
             "websocket-lvs1.conf:61: \(replies)",
             "websocket-lvs1.conf:62: \(retry)",
+            "websocket-lvs2.conf:18: \(mail)",
             "websocket-lvs2.conf:43: \(granularity)",
             "websocket-lvs2.conf:51: \(replies)",
             "websocket-lvs2.conf:52: \(retry)",
@@ -31,6 +35,7 @@ final class CorpusTests: XCTestCase {
         XCTAssertEqual(service.persistence, Persistence(timeoutSeconds: 3600, netmask: IPAddress("255.255.255.255")!))
         XCTAssertEqual(service.healthCheck?.retries, 2, "keepalived's retry 1: down after 2 failures")
         XCTAssertEqual(spec.notifications.email?.to, ["root", "admin"])
+        XCTAssertEqual(spec.vips.first?.vrrp.email, false)
     }
 
     /// Misspelt keywords are ignored by keepalived, so the import goes on without them and names the

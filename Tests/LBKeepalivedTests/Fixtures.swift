@@ -16,6 +16,7 @@ enum Fixtures {
        notification_email_from lvs@example.com
        smtp_server 192.168.1.25
        smtp_connect_timeout 30
+       smtp_alert
        router_id lvs1
        lvs_timeouts tcp 7260 tcpfin 120 udp 300
        lvs_sync_daemon eth0 id 0

@@ -13,7 +13,7 @@ final class ImportTests: XCTestCase {
         expected.vips[0].vrrp.unicast = true
         expected.notifications.email = EmailNotification(to: ["ops@example.com"], from: "lvs@example.com", smtpServer: "192.168.1.25")
         XCTAssertEqual(result.spec, expected)
-        XCTAssertEqual(result.locations[SpecPath.root["vips"][0]["vrrp"]["directors"][1]["priority"]]?.description, "lvs2.conf:18")
+        XCTAssertEqual(result.locations[SpecPath.root["vips"][0]["vrrp"]["directors"][1]["priority"]]?.description, "lvs2.conf:19")
     }
 
     func testKeepalivedDefaultsAreWrittenOutNotLbDefaults() throws {

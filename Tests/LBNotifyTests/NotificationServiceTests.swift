@@ -114,6 +114,36 @@ final class NotificationServiceTests: XCTestCase {
         XCTAssertTrue(NotificationService.delivers("some-future-kind", to: .email))
     }
 
+    /// A VRRP group with `email: false` (keepalived's smtp_alert off in its instance): its transitions
+    /// reach the other channels but no mailbox; other groups' and other kinds of event are mailed.
+    func testAGroupLeftOutOfEmailIsNotMailedButScripted() async throws {
+        let sink = try await SMTPSink.start(self)
+        let (path, dir) = try script(#"echo "$LB_EVENT_KIND" >> "$(dirname "$0")/ran""#)
+        let service = NotificationService(cluster: "web", email: nil, webhook: nil, script: path, logger: quietLogger, settings: fast)
+        var spec = ClusterSpec(cluster: "web", nodes: [], vips: [
+            VIP(name: "quiet", address: CIDR("10.0.0.1/24")!, vrrp: VRRPGroup(routerID: 51, email: false)),
+            VIP(name: "loud", address: CIDR("10.0.0.2/24")!, vrrp: VRRPGroup(routerID: 52)),
+        ])
+        spec.notifications.email = EmailNotification(to: ["ops@example.com"], from: "lb@example.com", smtpServer: "127.0.0.1", smtpPort: sink.port, timeoutSeconds: 5)
+        try await running(service) {
+            service.update(spec: spec)
+            func transition(_ id: Int64, router: Int) -> ClusterEvent {
+                var e = event(.vrrp, id: id, message: "lb1 VI_\(router) (router id \(router)): BACKUP → MASTER, priority 100")
+                e.routerID = router
+                return e
+            }
+            service.notify(transition(1, router: 51))
+            service.notify(transition(2, router: 52))
+            service.notify(event(.nodeLost, id: 3))
+            let messages = try await sink.waitForMessages(2)
+            XCTAssertEqual(messages.map { $0.headers["subject"] }, ["[lb web] vrrp-transition lb1", "[lb web] node-lost lb1"])
+            _ = await eventually { (try? String(contentsOf: dir.appendingPathComponent("ran"), encoding: .utf8))?.split(separator: "\n").count == 3 }
+        }
+        XCTAssertEqual(try sink.messages().count, 2)
+        XCTAssertTrue(try sink.messages()[0].body.contains("router id 52"), "the loud group's transition was mailed")
+        XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("ran"), encoding: .utf8), "vrrp-transition\nvrrp-transition\nnode-lost\n", "the script hears every event")
+    }
+
     func testSpecWebhookIsSignedWithTheControllersSecret() async throws {
         let main = try await HTTPReceiver.start(self)
         let spec = try await HTTPReceiver.start(self)

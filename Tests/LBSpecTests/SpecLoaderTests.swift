@@ -359,7 +359,7 @@ final class SpecLoaderTests: XCTestCase {
 
     func testUnknownKeys() {
         assertDiagnostics(reference(("advert_interval: 1s", "advert_intervall: 1s")),
-                          ["spec.yaml:17:7: error: unknown key 'advert_intervall'; did you mean 'advert_interval'? (allowed here: router_id, version, advert_interval, auth, preempt, preempt_delay, unicast, gratuitous_arp, track_scripts, track_interfaces, notify, sync_group, directors)"])
+                          ["spec.yaml:17:7: error: unknown key 'advert_intervall'; did you mean 'advert_interval'? (allowed here: router_id, version, advert_interval, auth, preempt, preempt_delay, unicast, gratuitous_arp, track_scripts, track_interfaces, notify, sync_group, email, directors)"])
         assertDiagnostics(reference(("{ node: rs1, weight: 1 }", "{ node: rs1, wieght: 1 }")),
                           ["spec.yaml:29:26: error: unknown key 'wieght'; did you mean 'weight'? (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure, forwarding)"])
         // No hint when nothing is close, and never a key that is already there.
