@@ -234,7 +234,10 @@ public struct ClusterEvent: Codable, Sendable, Equatable {
     public var version: UInt64?
     public var message: String
     /// The VRRP router id of a `vrrp-transition`, so a group's transitions can be left out of e-mail.
-    public var routerID: Int?
+    /// In-process only (not in the history, the API or notification bodies, which carry the message).
+    public var routerID: Int? = nil
+
+    enum CodingKeys: String, CodingKey { case id, at, kind, node, version, message }
 
     /// Every kind of event, with its stable name.
     public enum Kind: String, Sendable, CaseIterable {
