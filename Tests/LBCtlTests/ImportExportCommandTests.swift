@@ -254,16 +254,20 @@ final class ImportExportCommandTests: XCTestCase {
         try Self.tutorial.replacingOccurrences(of: "state MASTER", with: "state BACKUP").replacingOccurrences(of: "priority 100", with: "priority 50")
             .write(to: b, atomically: true, encoding: .utf8)
         let retry = "warning: unknown keyword 'nb_get_retry' in TCP_CHECK: keepalived 2.2.7 reads it in HTTP_GET and SSL_GET only (it was renamed retry), so it ignores the line when it runs (keepalived -t reports it), and the checker keeps the enclosing block's retry, else its default 1; imported as that (write retry 3 to retry that often)"
+        // The sample sets up notification_email and never smtp_alert: keepalived mails no transition.
+        let mail = "warning: keepalived mails no transition of vrrp_instance VI_1 without smtp_alert (off unless set, here or in global_defs); imported as vrrp.email: false (make it true to be mailed)"
 
         var r = try CommandRunner.run("lbctl", ["import", "keepalived", "a.conf", "b.conf", "-o", "web.yaml"], cwd: dir)
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.stdout, "")
         XCTAssertEqual(r.stderr, """
+        a.conf:13: \(mail)
         a.conf:13: error: cannot tell the address of director 'LVS_DEVEL': its keepalived.conf has no unicast_src_ip or mcast_src_ip; pass --address LVS_DEVEL=IP/PREFIX
         a.conf:24: warning: ignored: label eth0:1 (lb adds the VIP with the prefix only, without label)
         a.conf:39: \(retry)
         a.conf:47: \(retry)
         b.conf:10: error: director name 'LVS_DEVEL' is also the name of a.conf; give each file its own name with --name NODE=FILE
+        b.conf:13: \(mail)
         b.conf:13: error: cannot tell this director's address: its keepalived.conf has no unicast_src_ip or mcast_src_ip; name it with --name NODE=b.conf and pass --address NODE=IP/PREFIX
         b.conf:24: warning: ignored: label eth0:1 (lb adds the VIP with the prefix only, without label)
         b.conf:39: \(retry)
@@ -277,6 +281,7 @@ final class ImportExportCommandTests: XCTestCase {
         let defaults = """
         a.conf:1: warning: no lvs_timeouts: keepalived leaves the kernel's (tcp 900 s drops WebSockets idle for 15 minutes); the spec uses lb's tcp 7260, tcpfin 120, udp 300
         a.conf:1: warning: no lvs_sync_daemon: a director failover drops every open connection; imported with ipvs.sync disabled as in these files (enable it to keep connections across a failover)
+        a.conf:13: \(mail)
         a.conf:24: warning: ignored: label eth0:1 (lb adds the VIP with the prefix only, without label)
 
         """
@@ -286,6 +291,7 @@ final class ImportExportCommandTests: XCTestCase {
         XCTAssertEqual(r.stderr, defaults + """
         a.conf:39: \(retry)
         a.conf:47: \(retry)
+        b.conf:13: \(mail)
         b.conf:24: warning: ignored: label eth0:1 (lb adds the VIP with the prefix only, without label)
         b.conf:39: \(retry)
         b.conf:47: \(retry)
@@ -304,6 +310,7 @@ final class ImportExportCommandTests: XCTestCase {
         r = try CommandRunner.run("lbctl", named, cwd: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stderr, defaults + """
+        b.conf:13: \(mail)
         b.conf:24: warning: ignored: label eth0:1 (lb adds the VIP with the prefix only, without label)
 
         """)
