@@ -116,7 +116,12 @@ public struct VRRPConfiguration: Sendable, Equatable {
     public var family: IPAddress.Family { virtualAddresses.first?.address.family ?? .ipv4 }
 
     /// Where multicast adverts go: 224.0.0.18, or ff02::12 for IPv6 (RFC 5798 section 5.1.1.2).
-    public var multicastGroup: IPAddress { family == .ipv4 ? IPAddress("224.0.0.18")! : IPAddress("ff02::12")! }
+    public static func multicastGroup(_ family: IPAddress.Family) -> IPAddress {
+        family == .ipv4 ? IPAddress("224.0.0.18")! : IPAddress("ff02::12")!
+    }
+
+    /// This instance's multicast group.
+    public var multicastGroup: IPAddress { Self.multicastGroup(family) }
 
     /// `items` by the interface each one's address goes on, in order of first appearance.
     public func byInterface<T>(_ items: [T], _ address: KeyPath<T, IPAddress>) -> [(interface: String, items: [T])] {

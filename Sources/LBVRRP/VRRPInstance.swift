@@ -185,7 +185,7 @@ public struct VRRPInstance: Sendable {
             return [discard(.malformed, source, "IP protocol \(next), not VRRP (112)")]
         }
         guard source.family == primaryAddress.family else {
-            return [discard(.malformed, source, "an \(source.family.rawValue) advertisement on an \(primaryAddress.family.rawValue) instance")]
+            return [discard(.malformed, source, "an \(VRRPConfiguration.name(source.family)) advertisement on an \(VRRPConfiguration.name(primaryAddress.family)) instance")]
         }
         let advert: VRRPAdvertisement
         do {
@@ -307,17 +307,9 @@ public struct VRRPInstance: Sendable {
             if configuration.version == .v3 {
                 masterAdvertisementInterval = .milliseconds(a.intervalCentiseconds * 10)
             }
-            state = .backup
             statistics.releasedMaster += 1
-            clearTimers()
-            masterDownAt = now + masterDownInterval
-            masterAddress = source
-            lastAcceptedAt = now
-            downCause = .none
-            lowerMasterSince = nil
-            return [.removeAddresses(configuration.virtualAddresses),
-                    .notify(transition(.master, .backup, .higherPriority(source, priority: p), now)),
-                    .scheduleTimer(at: nextDeadline)]
+            return [.removeAddresses(configuration.virtualAddresses)]
+                + stepDown(following: source, reason: .higherPriority(source, priority: p), now: now)
         }
         // A lower-priority master: answer at once so it hears us and steps down (keepalived does the same).
         statistics.advertisementsSent += 1
@@ -494,17 +486,20 @@ public struct VRRPInstance: Sendable {
     /// directors take over after Skew_Time) and waiting as BACKUP.
     public mutating func syncDemote(group: String, because why: String, now: Duration) -> [VRRPAction] {
         guard started, state == .master else { return [] }
-        var out = resignIfMaster()
+        return resignIfMaster() + stepDown(following: nil, reason: .syncGroup(group, because: why), now: now)
+    }
+
+    /// MASTER → BACKUP once the addresses are given up: the master's timers cleared, Master_Down_Timer
+    /// armed, following `master` (nil: none heard yet).
+    private mutating func stepDown(following master: IPAddress?, reason: VRRPTransition.Reason, now: Duration) -> [VRRPAction] {
         state = .backup
         clearTimers()
         masterDownAt = now + masterDownInterval
-        masterAddress = nil
+        masterAddress = master
         lastAcceptedAt = now
         downCause = .none
         lowerMasterSince = nil
-        out.append(.notify(transition(.master, .backup, .syncGroup(group, because: why), now)))
-        out.append(.scheduleTimer(at: nextDeadline))
-        return out
+        return [.notify(transition(.master, .backup, reason, now)), .scheduleTimer(at: nextDeadline)]
     }
 
     /// Records whether this member's own election would make it master, and says so when that changed.

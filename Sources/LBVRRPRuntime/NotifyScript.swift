@@ -30,11 +30,11 @@ public struct NotifyScript: Sendable {
     /// track scripts, detached in the same way.
     public static func runStateScript(_ scripts: StateScripts, transition: VRRPTransition) -> Result<pid_t, VRRPRuntimeError>? {
         let command: String?
-        switch transition.to.notifyName {
-        case "MASTER": command = scripts.master
-        case "BACKUP": command = scripts.backup
-        case "FAULT": command = scripts.fault
-        default: command = scripts.stop
+        switch transition.to {
+        case .master: command = scripts.master
+        case .backup: command = scripts.backup
+        case .fault: command = scripts.fault
+        case .initialize: command = scripts.stop
         }
         guard let command else { return nil }
         let state = transition.to.notifyName.lowercased()

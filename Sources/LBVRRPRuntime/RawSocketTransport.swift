@@ -17,7 +17,7 @@ import LBVRRP
 ///   neighbour advertisements (IPv6), on the interface or on another one a VIP is on;
 /// - a dedicated thread blocked in poll(2) on the raw socket and a wake-up pipe, never the cooperative pool.
 public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
-    public static let multicastGroup = IPAddress("224.0.0.18")!
+    public static let multicastGroup = VRRPConfiguration.multicastGroup(.ipv4)
 
     public let interface: String
     public let interfaceIndex: Int32
@@ -142,11 +142,10 @@ public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
         } else {
             (index, mac) = (try Self.interfaceIndex(name, socket: raw), try Self.hardwareAddress(name, socket: raw))
         }
-        // sockaddr_ll: family, protocol (network order), ifindex, hatype, pkttype, halen, addr[8].
+        // sockaddr_ll: family, protocol (network order, set per frame below), ifindex, hatype, pkttype, halen, addr[8].
         var ll = [UInt8](repeating: 0, count: 20)
         ll.withUnsafeMutableBytes { b in
             b.storeBytes(of: UInt16(AF_PACKET), toByteOffset: 0, as: UInt16.self)
-            b.storeBytes(of: GratuitousARPFrame.etherTypeARP.bigEndian, toByteOffset: 2, as: UInt16.self)
             b.storeBytes(of: index, toByteOffset: 4, as: Int32.self)
             b[11] = 6
             for i in 0..<6 { b[12 + i] = 0xFF }
@@ -188,9 +187,10 @@ public final class RawSocketTransport: VRRPTransport, @unchecked Sendable {
         var on: Int32 = 1, off: Int32 = 0, hops: Int32 = 255, tclass: Int32 = 0xC0, ifindex = index
         if joinMulticast {
             // struct ipv6_mreq: the group, then the interface index.
-            var group = IPAddress("ff02::12")!.bytes
+            let address = VRRPConfiguration.multicastGroup(.ipv6)
+            var group = address.bytes
             withUnsafeBytes(of: UInt32(index)) { group += $0 }
-            try set(fd, Int32(IPPROTO_IPV6), IPV6_ADD_MEMBERSHIP, group, "IPV6_ADD_MEMBERSHIP ff02::12 on \(interface)")
+            try set(fd, Int32(IPPROTO_IPV6), IPV6_ADD_MEMBERSHIP, group, "IPV6_ADD_MEMBERSHIP \(address) on \(interface)")
         }
         try set(fd, Int32(IPPROTO_IPV6), ipv6MulticastAll, &off, "IPV6_MULTICAST_ALL")
         try set(fd, Int32(IPPROTO_IPV6), IPV6_MULTICAST_IF, &ifindex, "IPV6_MULTICAST_IF \(interface)")

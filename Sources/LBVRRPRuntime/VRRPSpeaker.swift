@@ -655,4 +655,3 @@ public actor VRRPSpeaker {
         return cs == 0 ? "\(s)" : "\(s).\(cs < 10 ? "0" : "")\(cs)"
     }
 }
-
