@@ -138,11 +138,9 @@ public actor VRRPSupervisor: Service {
         for c in wanted { if let g = c.syncGroup { members[g, default: []].append(c.name) } }
         for name in syncGroups.keys where members[name] == nil { syncGroups[name] = nil }
         for (name, names) in members {
-            if var group = syncGroups[name] {
+            if let group = syncGroups[name] {
                 guard group.members != names else { continue }
-                let commands = group.setMembers(names)
-                syncGroups[name] = group
-                route(commands, of: name)
+                route(syncGroups[name]!.setMembers(names), of: name)
             } else {
                 syncGroups[name] = VRRPSyncGroup(name: name, members: names)
             }
@@ -150,25 +148,23 @@ public actor VRRPSupervisor: Service {
     }
 
     private func synced(_ speaker: VRRPSpeaker, _ report: VRRPSpeaker.SyncReport) {
-        guard case (let c, var group)? = member(speaker) else { return }
-        let commands: [VRRPSyncGroup.Command]
-        switch report {
-        case .wantsMaster(let wants): commands = group.wantsMaster(c.name, wants)
-        case .ownFault(let reason): commands = group.ownFault(c.name, reason)
+        feedGroup(of: speaker) { member, group in
+            switch report {
+            case .wantsMaster(let wants): group.wantsMaster(member, wants)
+            case .ownFault(let reason): group.ownFault(member, reason)
+            }
         }
-        route(commands, of: group.name, updating: group)
     }
 
-    /// The speaker's configuration and a copy of its sync group, when it is a running member of one.
-    private func member(_ speaker: VRRPSpeaker) -> (VRRPConfiguration, VRRPSyncGroup)? {
+    /// Gives what a running member of a sync group did to its group, and routes what the group says.
+    private func feedGroup(of speaker: VRRPSpeaker, _ event: (String, inout VRRPSyncGroup) -> [VRRPSyncGroup.Command]) {
         guard let r = running[Self.key(speaker)], r.speaker === speaker, let name = r.configuration.syncGroup,
-              let group = syncGroups[name] else { return nil }
-        return (r.configuration, group)
+              syncGroups[name] != nil else { return }
+        route(event(r.configuration.name, &syncGroups[name]!), of: name)
     }
 
-    /// Stores the group as the call changed it, then hands each command to the member it names.
-    private func route(_ commands: [VRRPSyncGroup.Command], of name: String, updating group: VRRPSyncGroup? = nil) {
-        if let group { syncGroups[name] = group }
+    /// Hands each command to the member of sync group `name` it names.
+    private func route(_ commands: [VRRPSyncGroup.Command], of name: String) {
         for command in commands {
             let member: String
             switch command {
@@ -294,10 +290,7 @@ public actor VRRPSupervisor: Service {
         running[key]?.error = nil
         let c = running[key]!.configuration
         metrics?.recordVRRP(name: c.name, interface: c.interface, routerID: c.virtualRouterID, state: t.to, priority: t.priority)
-        if case (let c, var group)? = member(speaker) {
-            let commands = group.transitioned(c.name, from: t.from, to: t.to)
-            route(commands, of: group.name, updating: group)
-        }
+        feedGroup(of: speaker) { member, group in group.transitioned(member, from: t.from, to: t.to) }
         onChange()
     }
 
