@@ -401,9 +401,9 @@ extension KeepalivedReader {
                     sink.warning(member.position, "\(member.value) is already in vrrp_sync_group \(other): an instance is in one sync group, and keepalived ignores it in \(group.name.value)")
                     continue
                 }
-                file.instances[i].settings.syncGroup = group.name.value
-                file.instances[i].settingPositions["sync_group"] = member.position
                 var instance = file.instances[i]
+                instance.settings.syncGroup = group.name.value
+                instance.settingPositions["sync_group"] = member.position
                 track(&instance, in: group)
                 file.instances[i] = instance
                 found += 1

@@ -250,9 +250,7 @@ private struct Merge {
     /// spec has one for every director, so they must agree.
     mutating func vipInterface(_ vip: Located<CIDR>, _ members: [Member]) -> String? {
         let address = vip.value.address
-        guard members.contains(where: { $0.instance.vipDevices[address] != nil }) else { return nil }
-        let first = members.first { $0.instance.vipDevices[address] != nil }!
-        let dev = first.instance.vipDevices[address]!
+        guard let dev = members.lazy.compactMap({ $0.instance.vipDevices[address] }).first else { return nil }
         for m in members {
             guard let other = m.instance.device(of: address), other != dev.value else { continue }
             let at = m.instance.vipDevices[address]?.position ?? m.instance.interface?.position ?? m.instance.position
