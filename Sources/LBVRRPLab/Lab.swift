@@ -52,16 +52,29 @@ public final class Lab: @unchecked Sendable {
         var all = names.enumerated().map { ($0.element, "10.99.0.\($0.offset + 1)") }
         if let client { all.append((client, "10.99.0.50")) }
         for (i, (name, address)) in all.enumerated() {
-            let ns = "\(prefix)-\(name)"
-            try ip(["netns", "add", ns])
-            namespaces.append(ns)
-            try ip(["-n", ns, "link", "set", "lo", "up"])
-            try ip(["-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "p\(i)", "netns", sw])
-            try ip(["-n", sw, "link", "set", "p\(i)", "master", "br0", "up"])
-            try ip(["-n", ns, "addr", "add", "\(address)/24", "dev", "eth0"])
-            try ip(["-n", ns, "link", "set", "eth0", "up"])
-            hosts[name] = Host(name: name, namespace: ns, address: IPAddress(address)!, mac: try mac(of: "eth0", in: ns))
+            try addHost(name, address: CIDR("\(address)/24")!, bridge: "br0", port: "p\(i)")
         }
+    }
+
+    /// A namespace for `name` with `address` on an eth0 plugged into `bridge` (switch port `port`).
+    private func addHost(_ name: String, address: CIDR, bridge: String, port: String) throws {
+        let ns = "\(prefix)-\(name)"
+        try ip(["netns", "add", ns])
+        namespaces.append(ns)
+        try ip(["-n", ns, "link", "set", "lo", "up"])
+        let mac = try plug(ns, "eth0", into: bridge, port: port, address: address)
+        hosts[name] = Host(name: name, namespace: ns, address: address.address, mac: mac)
+    }
+
+    /// A veth `interface` in namespace `ns` whose peer `port` is in `bridge` of the switch, up, with
+    /// `address` if given; its MAC.
+    private func plug(_ ns: String, _ interface: String, into bridge: String, port: String, address: CIDR?) throws -> [UInt8] {
+        let sw = "\(prefix)-sw"
+        try ip(["-n", ns, "link", "add", interface, "type", "veth", "peer", "name", port, "netns", sw])
+        try ip(["-n", sw, "link", "set", port, "master", bridge, "up"])
+        if let address { try ip(["-n", ns, "addr", "add", address.description, "dev", interface]) }
+        try ip(["-n", ns, "link", "set", interface, "up"])
+        return try mac(of: interface, in: ns)
     }
 
     private func mac(of interface: String, in ns: String) throws -> [UInt8] {
@@ -80,21 +93,9 @@ public final class Lab: @unchecked Sendable {
         try ip(["-n", sw, "link", "set", bridge, "up"])
         var macs: [String: [UInt8]] = [:]
         for (i, name) in names.enumerated() {
-            let ns = host(name).namespace
-            try ip(["-n", ns, "link", "add", interface, "type", "veth", "peer", "name", "\(bridge)p\(i)", "netns", sw])
-            try ip(["-n", sw, "link", "set", "\(bridge)p\(i)", "master", bridge, "up"])
-            try ip(["-n", ns, "link", "set", interface, "up"])
-            macs[name] = try mac(of: interface, in: ns)
+            macs[name] = try plug(host(name).namespace, interface, into: bridge, port: "\(bridge)p\(i)", address: nil)
         }
-        let ns = "\(prefix)-\(client)"
-        try ip(["netns", "add", ns])
-        namespaces.append(ns)
-        try ip(["-n", ns, "link", "set", "lo", "up"])
-        try ip(["-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "\(bridge)c", "netns", sw])
-        try ip(["-n", sw, "link", "set", "\(bridge)c", "master", bridge, "up"])
-        try ip(["-n", ns, "addr", "add", clientAddress.description, "dev", "eth0"])
-        try ip(["-n", ns, "link", "set", "eth0", "up"])
-        hosts[client] = Host(name: client, namespace: ns, address: clientAddress.address, mac: try mac(of: "eth0", in: ns))
+        try addHost(client, address: clientAddress, bridge: bridge, port: "\(bridge)c")
         return macs
     }
 

@@ -30,17 +30,12 @@ final class VRRPIPv6NamespaceTests: XCTestCase {
                           gratuitousARP: GratuitousARPSettings(count: 2, repeatDelay: nil))
     }
 
-    /// Hosts whose eth0 holds the VIP, and whether any holds it tentative.
-    func holders(_ lab: Lab, _ names: [String]) -> (Set<String>, tentative: Bool) {
-        var out = Set<String>(), tentative = false
-        for n in names {
-            let text = shell(["ip", "-n", lab.host(n).namespace, "-o", "-6", "addr", "show", "dev", "eth0"]).output
-            for line in text.split(separator: "\n") where line.contains("inet6 \(Self.vip.address)/") {
-                out.insert(n)
-                if line.contains("tentative") { tentative = true }
-            }
+    /// Whether any of `names` holds the VIP tentative (duplicate address detection running on it).
+    func tentative(_ lab: Lab, _ names: [String]) -> Bool {
+        names.contains { n in
+            shell(["ip", "-n", lab.host(n).namespace, "-o", "-6", "addr", "show", "dev", "eth0"]).output
+                .split(separator: "\n").contains { $0.contains("inet6 \(Self.vip.address)/") && $0.contains("tentative") }
         }
-        return (out, tentative)
     }
 
     func testAnIPv6VIPMovesWithNeighbourAdvertisements() async throws {
@@ -68,10 +63,10 @@ final class VRRPIPv6NamespaceTests: XCTestCase {
         addTeardownBlock { runA.cancel(); runB.cancel() }
         let logs = { "--- a:\n\(logA.text)\n--- b:\n\(logB.text)" }
 
-        XCTAssertNotNil(lab.wait(timeout: 10) { holders(lab, ["a", "b"]).0 == ["a"] }, "a (150) holds the VIP\n\(logs())")
+        XCTAssertNotNil(lab.wait(timeout: 10) { lab.holders(of: Self.vip.address) == ["a"] }, "a (150) holds the VIP\n\(logs())")
         let stateB = await b.state
         XCTAssertEqual(stateB, .backup, "b heard a's adverts over ff02::12\n\(logs())")
-        XCTAssertFalse(holders(lab, ["a", "b"]).tentative, "added without duplicate address detection")
+        XCTAssertFalse(tentative(lab, ["a", "b"]), "added without duplicate address detection")
         let primary = await a.primaryAddress
         XCTAssertTrue(primary?.isLinkLocal ?? false, "adverts from the link-local address, not \(String(describing: primary))")
         // The client reaches the VIP: its neighbour solicitation is answered by a.
@@ -83,7 +78,7 @@ final class VRRPIPv6NamespaceTests: XCTestCase {
         shell(["ip", "-n", nsC, "neigh", "replace", Self.vip.address.description, "lladdr", text(lab.host("a").mac), "dev", "eth0", "nud", "stale"])
         runA.cancel()
         _ = try? await runA.value
-        let moved = lab.wait(timeout: 5) { holders(lab, ["a", "b"]).0 == ["b"] }
+        let moved = lab.wait(timeout: 5) { lab.holders(of: Self.vip.address) == ["b"] }
         XCTAssertNotNil(moved, "b took the VIP\n\(logs())")
         XCTAssertLessThan(moved ?? 99, 1, "a resign is not a master-down timeout")
         XCTAssertNotNil(lab.wait(timeout: 5) {
@@ -93,6 +88,6 @@ final class VRRPIPv6NamespaceTests: XCTestCase {
         XCTAssertTrue(again.contains("Connection refused"), "b answers for the VIP: " + again)
         runB.cancel()
         _ = try? await runB.value
-        XCTAssertEqual(holders(lab, ["a", "b"]).0, [], "b resigned and took the VIP off")
+        XCTAssertEqual(lab.holders(of: Self.vip.address), [], "b resigned and took the VIP off")
     }
 }
