@@ -58,7 +58,7 @@ enum PlanText {
             let transport = v.unicastPeers.isEmpty ? "multicast" : "unicast to \(v.unicastPeers.map(\.description).joined(separator: ", "))"
             let preempt = v.preempt ? (v.preemptDelaySeconds > 0 ? "preempt after \(v.preemptDelaySeconds)s" : "preempt") : "nopreempt"
             line("vrrp \(v.name) on \(v.interface): router id \(v.routerID), v\(v.version), priority \(v.priority), advert \(seconds(centiseconds: v.advertIntervalCentiseconds)), \(auth), \(preempt), \(transport) (expected \(v.expectedState))")
-            for a in v.virtualAddresses { line("  vip \(a)" + (v.vipInterfaces[a.address].map { " on \($0)" } ?? "")) }
+            for a in v.virtualAddresses { line("  vip \(v.describe(a))") }
         }
         for s in p.ipvsServices {
             var desc = "ipvs \(s.key) \(s.scheduler.rawValue)"

@@ -83,6 +83,9 @@ public struct VRRPInstancePlan: Codable, Sendable, Equatable {
     /// The interface `address` goes on.
     public func interface(of address: IPAddress) -> String { vipInterfaces[address] ?? interface }
 
+    /// A virtual address as plans show it: with its own interface when it has one (`… on eth1`).
+    public func describe(_ vip: CIDR) -> String { vipInterfaces[vip.address].map { "\(vip) on \($0)" } ?? "\(vip)" }
+
     enum CodingKeys: String, CodingKey {
         case name, interface, routerID = "routerId", version, priority, advertIntervalCentiseconds, authPassword
         case preempt, preemptDelaySeconds, sourceAddress, unicastPeers, virtualAddresses, vipInterfaces

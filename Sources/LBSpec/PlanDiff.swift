@@ -88,7 +88,7 @@ public enum PlanDiff {
         }
         for s in p.sysctls { out.append(Item(subject: "sysctl \(s.key)", settings: [("value", s.value)])) }
         for v in p.vrrpInstances {
-            let vips: [String] = v.virtualAddresses.map { a in v.vipInterfaces[a.address].map { "\(a) on \($0)" } ?? "\(a)" }
+            let vips = v.virtualAddresses.map(v.describe)
             var settings: [(String, String)] = [
                 ("interface", v.interface), ("version", "\(v.version)"), ("priority", "\(v.priority)"),
                 ("advert", "\(v.advertIntervalCentiseconds * 10)ms"), ("auth", v.authPassword == nil ? "none" : "password"),
