@@ -370,13 +370,14 @@ udp_service() {
         printf '%s\n' "$out" | grep -Eq "^  -> $e +Route +1 " || return 1
     done
 }
-# changes_for HOST VERSION: how many changes HOST's agent made applying vVERSION, the counts of its
-# "applied vVERSION: N change(s)" lines up to its first "converged on vVERSION" (one apply may take more
-# than one pass, each logged with its own count); fails until that line is there.
+# changes_for HOST VERSION: how many changes HOST's agent made applying vVERSION, the sum of all its
+# "applied vVERSION: N change(s)" lines (one apply may take more than one pass, each logged with its own
+# count, and a pass can converge before the next: destinations wait for their first health check);
+# fails until a "converged on vVERSION" line is there. Called once the kernel shows the whole version.
 changes_for() {
     awk -v v="$2" '
         index($0, "applied v" v ": ") { s = $0; sub(/.*applied v[0-9]+: /, "", s); n += s + 0 }
-        $0 ~ ("converged on v" v "$") { done = 1; exit }
+        $0 ~ ("converged on v" v "$") { done = 1 }
         END { if (!done) exit 1; print n + 0 }' "/tmp/agent-$1.log"
 }
 lab_check_output "lbctl push v8-rs$n" '^pushed v8 ' push "v8-rs$n" lvs1
