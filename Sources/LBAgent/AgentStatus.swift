@@ -150,7 +150,7 @@ public actor ReportPublisher: Service {
     public func refreshIPVSMetrics() async {
         guard let metrics, let plan = await follower.snapshot.plan, !plan.ipvsServices.isEmpty,
               let table = await reconciler.statistics()?.ipvs.table else { return }
-        metrics.recordIPVS(table, managed: Set(plan.ipvsServices.map { IPVSServiceKey(address: $0.address, port: UInt16($0.port), protocol: $0.protocol) }))
+        metrics.recordIPVS(table, managed: Set(plan.ipvsServices.map { IPVSServiceKey($0) }))
     }
 
     func publish() async {
@@ -176,7 +176,7 @@ public actor ReportPublisher: Service {
         for e in table.services { entries[e.service.key] = e }
         let checked = Set(plan.healthChecks.map(\.service))
         return plan.ipvsServices.compactMap { s in
-            let key = IPVSServiceKey(address: s.address, port: UInt16(s.port), protocol: s.protocol)
+            let key = IPVSServiceKey(s)
             guard let entry = entries[key] else { return nil }
             var destinations = entry.destinations.map {
                 // A service without a health check has no health to tell: its destinations are "up".

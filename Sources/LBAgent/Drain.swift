@@ -38,7 +38,7 @@ public struct DrainTracker: Sendable, Equatable {
             let key = s.key
             let draining = s.destinations.filter(\.drain)
             guard !draining.isEmpty else { continue }
-            let entry = observed?.entry(IPVSServiceKey(address: s.address, port: UInt16(s.port), protocol: s.protocol))
+            let entry = observed?.entry(IPVSServiceKey(s))
             for d in draining {
                 let endpoint = Endpoint(address: d.address, port: d.port)
                 if let was = done[key]?[endpoint] {

@@ -40,7 +40,7 @@ public struct DesiredHostState: Sendable, Equatable {
         if s.ops == true { flags |= IPVSService.onePacketFlag }
         var netmask: UInt32 = s.address.family == .ipv4 ? .max : 128
         if let mask = s.persistence?.netmask, case .v4(let v) = mask, s.address.family == .ipv4 { netmask = v }
-        return IPVSService(key: IPVSServiceKey(address: s.address, port: UInt16(s.port), protocol: s.protocol),
+        return IPVSService(key: IPVSServiceKey(s),
                            scheduler: s.scheduler.rawValue, flags: flags,
                            timeout: UInt32(s.persistence?.timeoutSeconds ?? 0), netmask: netmask)
     }

@@ -44,7 +44,10 @@ public actor LinuxHost: HostControl {
         do {
             let client = try ipvs()
             var table = IPVSTable(version: try client.version())
-            if !statistics, let listed = ProcIPVS.readAll("/proc/net/ip_vs").flatMap(ProcIPVS.parseTable) {
+            // The listing does not say a firewall-mark service's address family, so with one in the
+            // table the whole table comes from netlink.
+            if !statistics, let bytes = ProcIPVS.readAll("/proc/net/ip_vs"), !ProcIPVS.listsFirewallMarks(bytes),
+               let listed = ProcIPVS.parseTable(bytes: bytes) {
                 table.services = try withSchedulerFlags(listed, client)
             } else {
                 table.services = try client.table().map { IPVSTable.Entry(service: $0.service, destinations: $0.destinations) }

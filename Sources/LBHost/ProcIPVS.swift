@@ -35,6 +35,14 @@ public enum ProcIPVS {
         parseTable(bytes: bytes).map { Dictionary($0.map { ($0.service.key, $0.destinations) }, uniquingKeysWith: { a, _ in a }) }
     }
 
+    /// Whether the listing holds a firewall-mark service: its line ("FWM  00000001 wrr") gives no address
+    /// family, so such a table is read through netlink instead.
+    public static func listsFirewallMarks(_ bytes: [UInt8]) -> Bool {
+        let needle = Array("\nFWM ".utf8)
+        guard bytes.count >= needle.count else { return false }
+        return (0...(bytes.count - needle.count)).contains { i in bytes[i] == needle[0] && Array(bytes[i..<(i + needle.count)]) == needle }
+    }
+
     /// Services and destinations in the listing's order. A service's scheduler flags are not in the
     /// listing: they come back as 0, and the caller asks netlink for the schedulers that use them.
     public static func parseTable(bytes: [UInt8]) -> [IPVSTable.Entry]? {
@@ -109,7 +117,8 @@ public enum ProcIPVS {
                 }
                 service = s
             } else if !(word(tokens[0], "Prot") || word(tokens[0], "IP")) {
-                // Services lb does not manage (firewall marks, SCTP): their destinations are skipped.
+                // Services this listing cannot key (firewall marks: see listsFirewallMarks) or lb does not
+                // manage (SCTP): their destinations are skipped.
                 flush()
                 skipping = true
             }

@@ -110,6 +110,8 @@ public struct IPVSMessages: Sendable {
 
     static func putKey(_ key: IPVSServiceKey, into w: inout AttributeWriter) {
         w.put(IPVSABI.svcAF, host: af(key.address))
+        // The kernel keys a firewall-mark service by family and mark alone (ip_vs_genl_parse_service).
+        if let mark = key.fwmark { return w.put(IPVSABI.svcFWMark, host: mark) }
         w.put(IPVSABI.svcProtocol, host: protocolNumber(key.protocol))
         w.put(IPVSABI.svcAddr, addressBytes(key.address))
         w.put(IPVSABI.svcPort, be16(key.port))
@@ -194,12 +196,10 @@ public struct IPVSMessages: Sendable {
     static func parseKey(_ a: [NetlinkAttribute]) throws(NetlinkError) -> IPVSServiceKey {
         guard let af = try a.first(IPVSABI.svcAF)?.u16() else { throw .malformed("service without an address family") }
         let family: IPAddress.Family = af == UInt16(RT.afInet6) ? .ipv6 : .ipv4
+        if let mark = try a.first(IPVSABI.svcFWMark)?.u32() { return IPVSServiceKey(fwmark: mark, family: family) }
         guard let raw = a.first(IPVSABI.svcAddr), let address = address(raw.value, family: family),
               let port = try a.first(IPVSABI.svcPort)?.be16(), let proto = try a.first(IPVSABI.svcProtocol)?.u16()
-        else {
-            if a.first(IPVSABI.svcFWMark) != nil { throw .malformed("firewall-mark services are not supported") }
-            throw .malformed("service without address, port or protocol")
-        }
+        else { throw .malformed("service without address, port or protocol") }
         guard let p = serviceProtocol(proto) else { throw .malformed("service \(address):\(port) uses protocol \(proto), which lb does not manage") }
         return IPVSServiceKey(address: address, port: port, protocol: p)
     }

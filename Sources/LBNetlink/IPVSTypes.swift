@@ -1,21 +1,38 @@
 import LBSpec
 
-/// Identifies an IPVS virtual service: address, port and protocol (firewall-mark services are not managed).
+/// Identifies an IPVS virtual service: address, port and protocol, or a firewall mark and address family.
 public struct IPVSServiceKey: Hashable, Sendable, Codable, Comparable, CustomStringConvertible {
+    /// For a firewall-mark service, the family's unspecified address (0.0.0.0 or ::), which the kernel ignores.
     public var address: IPAddress
+    /// 0 for a firewall-mark service.
     public var port: UInt16
+    /// TCP for a firewall-mark service, as the kernel records it whatever the packets carry.
     public var `protocol`: ServiceProtocol
+    /// The firewall mark packets of the service carry; nil for an address:port service.
+    public var fwmark: UInt32?
 
     public init(address: IPAddress, port: UInt16, protocol: ServiceProtocol) {
         self.address = address
         self.port = port
         self.protocol = `protocol`
+        fwmark = nil
     }
 
-    public var description: String { "\(Endpoint(address: address, port: Int(port)))/\(`protocol`.rawValue)" }
+    /// The key of the firewall-mark service `mark` of one address family (IPVS keeps IPv4 and IPv6 apart).
+    public init(fwmark mark: UInt32, family: IPAddress.Family) {
+        address = family == .ipv4 ? .v4(0) : IPAddress("::")!
+        port = 0
+        self.protocol = .tcp
+        fwmark = mark
+    }
+
+    public var description: String {
+        if let fwmark { return "fwmark \(fwmark)/\(address.family == .ipv4 ? "ipv4" : "ipv6")" }
+        return "\(Endpoint(address: address, port: Int(port)))/\(`protocol`.rawValue)"
+    }
 
     public static func < (a: Self, b: Self) -> Bool {
-        (a.address, a.port, a.protocol.rawValue) < (b.address, b.port, b.protocol.rawValue)
+        (a.fwmark ?? 0, a.address, a.port, a.protocol.rawValue) < (b.fwmark ?? 0, b.address, b.port, b.protocol.rawValue)
     }
 }
 
@@ -138,5 +155,16 @@ public struct IPVSSyncDaemon: Sendable, Equatable, Hashable, Codable {
         self.state = state
         self.interface = interface
         self.syncID = syncID
+    }
+}
+
+extension IPVSServiceKey {
+    /// The key of the service `plan` describes.
+    public init(_ plan: IPVSServicePlan) {
+        if let mark = plan.fwmark {
+            self.init(fwmark: UInt32(mark), family: plan.address.family)
+        } else {
+            self.init(address: plan.address, port: UInt16(plan.port), protocol: plan.protocol)
+        }
     }
 }

@@ -273,8 +273,24 @@ public struct Endpoint: Codable, Sendable, Equatable, Hashable, CustomStringConv
     }
 }
 
+/// keepalived's `virtual_server fwmark N`: one IPVS service for every packet that carries firewall mark
+/// `mark`, so the ports listed share real servers and one persistence table (a client's port 80 and 443
+/// reach the same real server).
+public struct FirewallMark: Codable, Sendable, Equatable {
+    public var mark: Int
+    /// The VIP's ports whose packets lb marks, with the service's protocol, in its own nftables table.
+    /// Empty: lb marks nothing, and whatever rules the operator keeps mark the packets (keepalived's way).
+    public var ports: [Int]
+
+    public init(mark: Int, ports: [Int] = []) {
+        self.mark = mark
+        self.ports = ports
+    }
+}
+
 /// A virtual service: VIP:port/protocol balanced over real servers by IPVS.
 public struct VirtualService: Sendable, Equatable {
+    /// The service's port; for an fwmark service, the port real servers and health checks default to.
     public var port: Int
     public var `protocol`: ServiceProtocol
     public var scheduler: Scheduler
@@ -309,6 +325,8 @@ public struct VirtualService: Sendable, Equatable {
     public var alpha: Bool
     /// keepalived's omega: `quorumDown` also runs when the agent stops.
     public var omega: Bool
+    /// Set: the service is IPVS's firewall-mark service of this mark instead of VIP:port/protocol.
+    public var fwmark: FirewallMark?
     public var realServers: [RealServer]
 
     public init(port: Int, protocol: ServiceProtocol = .tcp, scheduler: Scheduler = .wrr,
@@ -316,7 +334,7 @@ public struct VirtualService: Sendable, Equatable {
                 persistence: Persistence? = nil, quorum: Int = 1, sorryServer: Endpoint? = nil,
                 healthCheck: HealthCheck? = nil, realServers: [RealServer] = [], inhibitOnFailure: Bool = false,
                 sorryServerForwarding: Forwarding? = nil, sorryServerInhibit: Bool = false, ops: Bool = false,
-                quorumUp: String? = nil, quorumDown: String? = nil, hysteresis: Int = 0, alpha: Bool = false, omega: Bool = false) {
+                quorumUp: String? = nil, quorumDown: String? = nil, hysteresis: Int = 0, alpha: Bool = false, omega: Bool = false, fwmark: FirewallMark? = nil) {
         self.port = port
         self.protocol = `protocol`
         self.scheduler = scheduler
@@ -335,6 +353,7 @@ public struct VirtualService: Sendable, Equatable {
         self.hysteresis = hysteresis
         self.alpha = alpha
         self.omega = omega
+        self.fwmark = fwmark
         self.realServers = realServers
     }
 
@@ -391,7 +410,7 @@ extension VirtualService: Codable {
     enum CodingKeys: String, CodingKey {
         case port, `protocol`, scheduler, schedulerFlags, forwarding, persistence, quorum, sorryServer, healthCheck
         case inhibitOnFailure, realServers, sorryServerForwarding, sorryServerInhibit, ops
-        case quorumUp, quorumDown, hysteresis, alpha, omega
+        case quorumUp, quorumDown, hysteresis, alpha, omega, fwmark
     }
 
     public init(from decoder: any Decoder) throws {
@@ -414,6 +433,7 @@ extension VirtualService: Codable {
         hysteresis = try c.decodeIfPresent(Int.self, forKey: .hysteresis) ?? 0
         alpha = try c.decodeIfPresent(Bool.self, forKey: .alpha) ?? false
         omega = try c.decodeIfPresent(Bool.self, forKey: .omega) ?? false
+        fwmark = try c.decodeIfPresent(FirewallMark.self, forKey: .fwmark)
         realServers = try c.decode([RealServer].self, forKey: .realServers)
     }
 
@@ -437,6 +457,7 @@ extension VirtualService: Codable {
         if hysteresis != 0 { try c.encode(hysteresis, forKey: .hysteresis) }
         if alpha { try c.encode(true, forKey: .alpha) }
         if omega { try c.encode(true, forKey: .omega) }
+        try c.encodeIfPresent(fwmark, forKey: .fwmark)
         try c.encode(realServers, forKey: .realServers)
     }
 }

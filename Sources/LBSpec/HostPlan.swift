@@ -181,9 +181,22 @@ public struct IPVSServicePlan: Codable, Sendable, Equatable {
     public var alpha: Bool?
     /// true: `quorumDown` also runs when the agent stops (keepalived's omega); nil is false.
     public var omega: Bool?
+    /// Set: IPVS's firewall-mark service of this mark, not address:port/protocol.
+    public var fwmark: Int?
+    /// The VIP's ports (with `protocol`) that this director marks with `fwmark`; nil is none.
+    public var markedPorts: [Int]?
     public var destinations: [IPVSDestinationPlan]
 
-    public var key: String { "\(Endpoint(address: address, port: port))/\(`protocol`.rawValue)" }
+    public var key: String {
+        if let fwmark { return "fwmark \(fwmark)/\(address.family == .ipv4 ? "ipv4" : "ipv6")" }
+        return "\(Endpoint(address: address, port: port))/\(`protocol`.rawValue)"
+    }
+
+    /// The packet-marking rules this service needs on its directors.
+    public var packetMarks: [PacketMark] {
+        guard let fwmark else { return [] }
+        return (markedPorts ?? []).map { PacketMark(address: address, protocol: `protocol`, port: UInt16($0), mark: UInt32(fwmark)) }
+    }
 }
 
 /// A real server as an IPVS destination.
@@ -364,7 +377,8 @@ public enum HostPlanner {
                                sorryServerInhibit: s.sorryServer != nil && s.sorryServerInhibit ? true : nil,
                                ops: s.ops ? true : nil, hysteresis: s.hysteresis == 0 ? nil : s.hysteresis,
                                quorumUp: s.quorumUp, quorumDown: s.quorumDown, alpha: s.alpha ? true : nil,
-                               omega: s.omega ? true : nil, destinations: destinations)
+                               omega: s.omega ? true : nil, fwmark: s.fwmark?.mark,
+                               markedPorts: s.fwmark.flatMap { $0.ports.isEmpty ? nil : $0.ports.sorted() }, destinations: destinations)
     }
 
     /// What a node needs to be a real server of `vip` reached by `modes` (each service may reach it its own way).

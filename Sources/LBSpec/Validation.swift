@@ -27,6 +27,11 @@ public enum SpecValidator {
         let spec: ClusterSpec
         var diagnostics: [Diagnostic] = []
         let root = SpecPath.root
+        /// Firewall marks by address family, with the path of the service that first uses each: IPVS keys
+        /// a firewall-mark service by family and mark, whatever VIP it serves.
+        var fwmarks: [String: SpecPath] = [:]
+        /// Marked VIP:port/protocol, with the path that first marks each: a packet carries one mark.
+        var marked: [String: SpecPath] = [:]
 
         init(spec: ClusterSpec) { self.spec = spec }
 
@@ -295,16 +300,49 @@ public enum SpecValidator {
 
         // MARK: services
 
+        /// An fwmark service: a mark IPVS can key, used once per address family, and marked ports that no
+        /// port service of the VIP also claims (IPVS looks marks up first, so that service would never see
+        /// a packet).
+        mutating func checkFirewallMark(_ fwmark: FirewallMark, of s: VirtualService, vip: VIP, at p: SpecPath) {
+            // 0 is an unmarked packet; the kernel's mark is 32 bits.
+            checkRange(fwmark.mark, 1...Int(UInt32.max), at: p["mark"], what: "firewall mark")
+            let family = vip.address.address.family == .ipv4 ? "IPv4" : "IPv6"
+            if let first = fwmarks["\(family) \(fwmark.mark)"] {
+                error(p["mark"], "firewall mark \(fwmark.mark) is already the \(family) fwmark service at \(first); IPVS has one service per mark and family, so give each service its own mark")
+            } else { fwmarks["\(family) \(fwmark.mark)"] = p }
+            if fwmark.ports.isEmpty {
+                warning(p["ports"], "lb marks no packets with \(fwmark.mark): list the VIP's ports in fwmark.ports for lb to mark them, or keep rules of your own that mark them, as with keepalived")
+            }
+            var seen = Set<Int>()
+            for (j, port) in fwmark.ports.enumerated() {
+                checkRange(port, 1...65535, at: p["ports"][j], what: "marked port")
+                let endpoint = "\(Endpoint(address: vip.address.address, port: port))/\(s.protocol.rawValue)"
+                if !seen.insert(port).inserted {
+                    warning(p["ports"][j], "port \(port) is listed more than once")
+                } else if let first = marked[endpoint] {
+                    error(p["ports"][j], "\(endpoint) is already marked at \(first); a packet carries one mark, so it can reach one fwmark service")
+                } else { marked[endpoint] = p["ports"][j] }
+                if let other = vip.services.firstIndex(where: { $0.fwmark == nil && $0.port == port && $0.protocol == s.protocol }) {
+                    error(p["ports"][j], "\(vip.address.address):\(port)/\(s.protocol.rawValue) is both marked for fwmark \(fwmark.mark) and the service at services[\(other)]; IPVS would send every such packet to the fwmark service, so list the port in one place")
+                }
+            }
+        }
+
         mutating func checkServices(_ vip: VIP, at vp: SpecPath) {
             var keys: [String: Int] = [:]
             let directors = Set(vip.vrrp.directors.map(\.node))
             for (i, s) in vip.services.enumerated() {
                 let p = vp["services"][i]
                 checkRange(s.port, 1...65535, at: p["port"], what: "service port")
-                let key = "\(s.port)/\(s.protocol.rawValue)"
-                if let first = keys[key] {
-                    error(p["port"], "duplicate service \(vip.address.address):\(key) (first defined at services[\(first)])")
-                } else { keys[key] = i }
+                let name = s.fwmark.map { "fwmark \($0.mark) of \(vip.address.address)" } ?? "\(vip.address.address):\(s.port)/\(s.protocol.rawValue)"
+                if let fwmark = s.fwmark {
+                    checkFirewallMark(fwmark, of: s, vip: vip, at: p["fwmark"])
+                } else {
+                    let key = "\(s.port)/\(s.protocol.rawValue)"
+                    if let first = keys[key] {
+                        error(p["port"], "duplicate service \(vip.address.address):\(key) (first defined at services[\(first)])")
+                    } else { keys[key] = i }
+                }
                 if vip.address.address.family == .ipv6 {
                     if s.forwarding == .tun {
                         error(p["forwarding"], Self.tunIPv6)
@@ -337,9 +375,9 @@ public enum SpecValidator {
                     warning(p["inhibit_on_failure"], Self.inhibitWithoutCheck)
                 }
                 if s.realServers.isEmpty {
-                    warning(p["real_servers"], "service \(vip.address.address):\(key) has no real servers: IPVS will drop its connections")
+                    warning(p["real_servers"], "service \(name) has no real servers: IPVS will drop its connections")
                 } else if s.realServers.allSatisfy(\.drain) {
-                    warning(p["real_servers"], "every real server of service \(vip.address.address):\(key) is drained: none takes new connections")
+                    warning(p["real_servers"], "every real server of service \(name) is drained: none takes new connections")
                 }
                 checkRealServers(s, vip: vip, directors: directors, at: p["real_servers"])
             }

@@ -153,7 +153,7 @@ extension YAMLReader {
         guard var m = mapping(node, at: path, keys: ["port", "protocol", "scheduler", "scheduler_flags", "forwarding",
                                                       "persistence", "quorum", "sorry_server", "health_check", "inhibit_on_failure",
                                                       "ops", "hysteresis", "quorum_up", "quorum_down", "alpha", "omega",
-                                                      "real_servers"]) else { return nil }
+                                                      "fwmark", "real_servers"]) else { return nil }
         let port = required(&m, "port", "the service port", { $0.int($1, $2) }) ?? 0
         var s = VirtualService(port: port)
         s.protocol = optional(&m, "protocol") { $0.enumValue($1, $2, ServiceProtocol.self, what: "protocol") } ?? .tcp
@@ -175,9 +175,19 @@ extension YAMLReader {
         s.healthCheck = optional(&m, "health_check") { $0.readHealthCheck($1, $2) }
         s.inhibitOnFailure = optional(&m, "inhibit_on_failure") { $0.bool($1, $2) } ?? false
         s.ops = optional(&m, "ops") { $0.bool($1, $2) } ?? false
+        s.fwmark = optional(&m, "fwmark") { $0.readFirewallMark($1, $2) }
         s.realServers = optional(&m, "real_servers") { r, n, p in r.list(n, p, placeholder: RealServer(node: "")) { $0.readRealServer($1, $2) } } ?? []
         finish(m)
         return s
+    }
+
+    /// `fwmark: {mark: 1, ports: [80, 443]}`.
+    mutating func readFirewallMark(_ node: YAMLNode, _ path: SpecPath) -> FirewallMark? {
+        guard var m = mapping(node, at: path, keys: ["mark", "ports"]) else { return nil }
+        let mark = required(&m, "mark", "the firewall mark, 1–4294967295") { $0.int($1, $2) }
+        let ports = optional(&m, "ports") { r, n, p in r.list(n, p) { $0.int($1, $2) } } ?? []
+        finish(m)
+        return mark.map { FirewallMark(mark: $0, ports: ports) }
     }
 
     /// `persistence: 3600` or `persistence: {timeout: 1h, netmask: 255.255.255.0}`.

@@ -133,6 +133,9 @@ private struct Emitter {
         if let c = s.quorumDown { m.append(("quorum_down", .scalar(scalar(c)))) }
         if s.alpha { m.append(("alpha", .scalar("true"))) }
         if s.omega { m.append(("omega", .scalar("true"))) }
+        if let f = s.fwmark {
+            m.append(("fwmark", .mapping([("mark", .scalar("\(f.mark)")), ("ports", .list(f.ports.map { .scalar("\($0)") }))])))
+        }
         if let sorry = s.sorryServer {
             var e: [(String, Value)] = [("address", .scalar(scalar(sorry.address.description))), ("port", .scalar("\(sorry.port)"))]
             if let f = s.sorryServerForwarding { e.append(("forwarding", .scalar(f.rawValue))) }

@@ -28,7 +28,7 @@ final class ProcIPVSTests: XCTestCase {
         let web = IPVSServiceKey(address: IPAddress("192.168.1.200")!, port: 80, protocol: .tcp)
         let dns = IPVSServiceKey(address: IPAddress("192.168.1.200")!, port: 53, protocol: .udp)
         let v6 = IPVSServiceKey(address: IPAddress("fd00:254::80")!, port: 443, protocol: .tcp)
-        XCTAssertEqual(Set(parsed.keys), [web, dns, v6], "firewall-mark services are not lb's and are skipped")
+        XCTAssertEqual(Set(parsed.keys), [web, dns, v6], "the listing cannot key firewall-mark services; LinuxHost reads netlink when it has one")
         XCTAssertEqual(parsed[web]?.map(\.configuration), [
             IPVSDestination(address: IPAddress("192.168.1.103")!, port: 8080, forwarding: .nat, weight: 0),
             IPVSDestination(address: IPAddress("192.168.1.102")!, port: 80, forwarding: .dr, weight: 3),
@@ -38,6 +38,12 @@ final class ProcIPVSTests: XCTestCase {
         XCTAssertEqual(parsed[dns], [])
         XCTAssertEqual(parsed[v6]?.first?.forwarding, .tun)
         XCTAssertEqual(parsed[v6]?.first?.address, IPAddress("fd00:254::100"))
+    }
+
+    func testAFirewallMarkServiceSendsTheReaderToNetlink() {
+        XCTAssertTrue(ProcIPVS.listsFirewallMarks(Array(listing.utf8)))
+        XCTAssertFalse(ProcIPVS.listsFirewallMarks(Array("Prot LocalAddress:Port Scheduler Flags\nTCP  C0A801C8:0050 wrr \n".utf8)))
+        XCTAssertFalse(ProcIPVS.listsFirewallMarks([]))
     }
 
     func testAMangledServiceLineRefusesTheListing() {

@@ -92,6 +92,28 @@ final class NetlinkCodecTests: XCTestCase {
         XCTAssertEqual(service.first(IPVSABI.svcAddr)!.value.count, 16, "union nf_inet_addr")
     }
 
+    func testFirewallMarkServiceIsKeyedByFamilyAndMarkAlone() throws {
+        let m = IPVSMessages(family: 42)
+        for family in [IPAddress.Family.ipv4, .ipv6] {
+            let key = IPVSServiceKey(fwmark: 7, family: family)
+            let s = IPVSService(key: key, scheduler: "wrr", flags: IPVSService.persistentFlag, timeout: 300,
+                                netmask: family == .ipv4 ? 0xFFFF_FFFF : 128)
+            let request = m.newService(s)
+            let service = try NetlinkAttribute.parseAll(request.payload[4...])[0].nested()
+            // As ipvsadm -f sends it: no address, port or protocol, which the kernel would reject beside a mark.
+            XCTAssertNil(service.first(IPVSABI.svcAddr))
+            XCTAssertNil(service.first(IPVSABI.svcPort))
+            XCTAssertNil(service.first(IPVSABI.svcProtocol))
+            XCTAssertEqual(Array(service.first(IPVSABI.svcFWMark)!.value), [7, 0, 0, 0], "NLA_U32, host order")
+            XCTAssertEqual(try service.first(IPVSABI.svcAF)!.u16(), UInt16(family == .ipv4 ? 2 : 10))
+            let parsed = try m.parseService(NetlinkMessage(type: 42, flags: 0, payload: request.payload))
+            XCTAssertEqual(parsed.configuration, s.configuration)
+            XCTAssertEqual(parsed.key.description, family == .ipv4 ? "fwmark 7/ipv4" : "fwmark 7/ipv6")
+        }
+        XCTAssertNotEqual(IPVSServiceKey(fwmark: 7, family: .ipv4), IPVSServiceKey(fwmark: 7, family: .ipv6))
+        XCTAssertNotEqual(IPVSServiceKey(fwmark: 7, family: .ipv4), IPVSServiceKey(address: .v4(0), port: 0, protocol: .tcp))
+    }
+
     func testIPVSDestinationRoundTripForEveryForwardingMethod() throws {
         let m = IPVSMessages(family: 42)
         let key = IPVSServiceKey(address: IPAddress("fd00::200")!, port: 443, protocol: .tcp)

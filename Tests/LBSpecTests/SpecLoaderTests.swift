@@ -243,7 +243,7 @@ final class SpecLoaderTests: XCTestCase {
         assertDiagnostics(rs1("{ node: rs1, inhibit_on_failures: true }"),
                           ["spec.yaml:29:26: error: unknown key 'inhibit_on_failures'; did you mean 'inhibit_on_failure'? (allowed here: node, address, port, weight, drain, drain_deadline, inhibit_on_failure, forwarding)"])
         assertDiagnostics(reference(("        forwarding: dr", "        inhibit_on_fail: true")),
-                          ["spec.yaml:25:9: error: unknown key 'inhibit_on_fail'; did you mean 'inhibit_on_failure'? (allowed here: port, protocol, scheduler, scheduler_flags, forwarding, persistence, quorum, sorry_server, health_check, inhibit_on_failure, ops, hysteresis, quorum_up, quorum_down, alpha, omega, real_servers)"])
+                          ["spec.yaml:25:9: error: unknown key 'inhibit_on_fail'; did you mean 'inhibit_on_failure'? (allowed here: port, protocol, scheduler, scheduler_flags, forwarding, persistence, quorum, sorry_server, health_check, inhibit_on_failure, ops, hysteresis, quorum_up, quorum_down, alpha, omega, fwmark, real_servers)"])
     }
 
     func testEndpointForms() throws {
