@@ -248,6 +248,20 @@ public struct HostConformance: Sendable {
                 try Self.expect(t.entry(mh.key)?.service.configuration.flags == mh.flags, "mh flags \(String(describing: t.entry(mh.key)?.service.flags))")
                 try await apply([.deleteService(sh.key), .deleteService(mh.key)])
             }),
+            ("a firewall-mark service with persistence and DR destinations, beside a port service", {
+                let fw = IPVSService(key: IPVSServiceKey(fwmark: 0x254, family: .ipv4), scheduler: "wrr",
+                                     flags: IPVSService.persistentFlag, timeout: 600)
+                let port = IPVSService(key: key(23), scheduler: "rr")
+                let d = IPVSDestination(address: .v4(0x0AFE_0166), port: 443, forwarding: .dr, weight: 2)
+                try await apply([.addService(fw), .addService(port), .addDestination(fw.key, d)])
+                let t = try await ipvsTable()
+                try Self.expect(t.entry(fw.key)?.service.configuration == fw.configuration, "observed \(String(describing: t.entry(fw.key)?.service))")
+                try Self.expect(t.entry(fw.key)?.destinations.map(\.configuration) == [d], "destinations \(String(describing: t.entry(fw.key)?.destinations))")
+                try Self.expect(t.entry(port.key) != nil, "the port service beside it is missing")
+                _ = try await expectFailure([.addService(fw)], .exists)
+                try await apply([.deleteService(fw.key), .deleteService(port.key)])
+                try Self.expect(try await ipvsTable().entry(fw.key) == nil, "not deleted")
+            }),
             ("one-packet scheduling (ops) for a UDP service", {
                 let ops = IPVSService(key: key(22, 53, .udp), scheduler: "rr", flags: IPVSService.onePacketFlag)
                 try await apply([.addService(ops)])

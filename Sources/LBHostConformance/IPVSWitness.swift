@@ -34,8 +34,13 @@ public struct IPVSWitness: Sendable {
                 options[key] = value
                 i += value.isEmpty ? 1 : 2
             }
-            let proto = options["-t"] != nil ? "tcp" : (options["-u"] != nil ? "udp" : "?")
-            let vip = options["-t"] ?? options["-u"] ?? "?"
+            var proto = options["-t"] != nil ? "tcp" : (options["-u"] != nil ? "udp" : "?")
+            var vip = options["-t"] ?? options["-u"] ?? "?"
+            if let mark = options["-f"] {
+                // A firewall-mark service: "-A -f 7 [-6] -s wrr", its family only in the -6 flag.
+                proto = "fwmark"
+                vip = "\(mark)/\(options["-6"] != nil ? "ipv6" : "ipv4")"
+            }
             switch verb {
             case "-A":
                 var line = "service \(proto) \(vip) \(options["-s"] ?? "?")"
@@ -60,8 +65,10 @@ public struct IPVSWitness: Sendable {
         var out: [String] = []
         for entry in table.services {
             let s = entry.service
-            let vip = "\(Endpoint(address: s.key.address, port: Int(s.key.port)))"
-            var line = "service \(s.key.protocol.rawValue) \(vip) \(s.scheduler)"
+            let vip = s.key.fwmark.map { "\($0)/\(s.key.address.family == .ipv4 ? "ipv4" : "ipv6")" }
+                ?? "\(Endpoint(address: s.key.address, port: Int(s.key.port)))"
+            let proto = s.key.fwmark == nil ? s.key.protocol.rawValue : "fwmark"
+            var line = "service \(proto) \(vip) \(s.scheduler)"
             var flags: [String] = []
             if s.flags & IPVSService.schedulerFlag1 != 0 { flags.append(s.scheduler == "sh" || s.scheduler == "mh" ? "\(s.scheduler)-fallback" : "flag-1") }
             if s.flags & IPVSService.schedulerFlag2 != 0 { flags.append(s.scheduler == "sh" || s.scheduler == "mh" ? "\(s.scheduler)-port" : "flag-2") }
@@ -74,7 +81,7 @@ public struct IPVSWitness: Sendable {
             }
             out.append(line)
             for d in entry.destinations {
-                out.append("dest \(s.key.protocol.rawValue) \(vip) \(d.endpoint) \(d.forwarding.rawValue) weight \(d.weight)")
+                out.append("dest \(proto) \(vip) \(d.endpoint) \(d.forwarding.rawValue) weight \(d.weight)")
             }
         }
         return out.sorted()

@@ -227,7 +227,10 @@ private struct Writer {
             warn("\(s.key) has no real servers: keepalived ignores such a virtual_server, so it is left out (lb would keep an empty IPVS service)")
             return
         }
-        let service = spec.vips.first { $0.name == s.vip }!.services.first { $0.port == s.port && $0.protocol == s.protocol }!
+        if let mark = s.fwmark {
+            throw KeepalivedExportError("\(s.key): fwmark services are not exported to keepalived.conf yet (keepalived clears a fwmark real server's port, so the checks' ports must move to connect_port); export the director without it, or write virtual_server fwmark \(mark) by hand")
+        }
+        let service = spec.vips.first { $0.name == s.vip }!.services.first { $0.fwmark == nil && $0.port == s.port && $0.protocol == s.protocol }!
         try block("virtual_server \(s.address) \(s.port)") { w in
             w.line("lvs_sched \(s.scheduler.rawValue)")
             for flag in s.schedulerFlags { w.line("\(s.scheduler.rawValue)-\(flag.rawValue)") }

@@ -311,7 +311,12 @@ public enum SpecValidator {
                 error(p["mark"], "firewall mark \(fwmark.mark) is already the \(family) fwmark service at \(first); IPVS has one service per mark and family, so give each service its own mark")
             } else { fwmarks["\(family) \(fwmark.mark)"] = p }
             if fwmark.ports.isEmpty {
-                warning(p["ports"], "lb marks no packets with \(fwmark.mark): list the VIP's ports in fwmark.ports for lb to mark them, or keep rules of your own that mark them, as with keepalived")
+                warning(p["ports"], "lb marks no packets with \(fwmark.mark): rules of your own must mark the packets for this service, as with keepalived")
+            }
+            if !fwmark.ports.isEmpty {
+                // The agent does not write the nftables rules yet; accepting ports it would not mark
+                // would leave the service silently unreachable.
+                error(p["ports"], "lb does not mark packets yet: leave fwmark.ports empty and mark the VIP's ports with mark \(fwmark.mark) by rules of your own, as with keepalived")
             }
             var seen = Set<Int>()
             for (j, port) in fwmark.ports.enumerated() {
@@ -400,7 +405,7 @@ public enum SpecValidator {
             if !(e.port == 0 && s.port == 0) { // 0 is the placeholder of an unreadable service port
                 checkRange(e.port, 1...65535, at: p["port"], what: "\(what) port")
             }
-            if forwarding != .nat && s.port != 0 && e.port != s.port {
+            if forwarding != .nat && s.port != 0 && e.port != s.port && s.fwmark == nil {
                 error(p["port"], "\(what) port \(e.port) differs from the service port \(s.port); \(Self.forwardingName(forwarding)) cannot change ports (use the service port, or forwarding: nat)")
             }
         }
@@ -462,7 +467,8 @@ public enum SpecValidator {
                     warning(rp["inhibit_on_failure"], Self.inhibitWithoutCheck)
                 }
                 let forwarding = s.forwarding(of: rs)
-                if forwarding != .nat && s.port != 0 && port != s.port {
+                // An fwmark service forwards whatever port a packet has; a real server's port aims its checks.
+                if forwarding != .nat && s.port != 0 && port != s.port && s.fwmark == nil {
                     error(rp["port"], "real server port \(port) differs from the service port \(s.port); \(Self.forwardingName(forwarding)) cannot change ports (use \(s.port), or forwarding: nat)")
                 }
                 let address: IPAddress
