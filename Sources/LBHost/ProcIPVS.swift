@@ -37,10 +37,14 @@ public enum ProcIPVS {
 
     /// Whether the listing holds a firewall-mark service: its line ("FWM  00000001 wrr") gives no address
     /// family, so such a table is read through netlink instead.
+    /// Every observation asks, over a listing that can be megabytes, so it is one pass without copies.
     public static func listsFirewallMarks(_ bytes: [UInt8]) -> Bool {
-        let needle = Array("\nFWM ".utf8)
-        guard bytes.count >= needle.count else { return false }
-        return (0...(bytes.count - needle.count)).contains { i in bytes[i] == needle[0] && Array(bytes[i..<(i + needle.count)]) == needle }
+        var start = bytes.startIndex
+        while let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            start = newline + 1
+            if bytes[start...].starts(with: "FWM ".utf8) { return true }
+        }
+        return false
     }
 
     /// Services and destinations in the listing's order. A service's scheduler flags are not in the

@@ -65,7 +65,7 @@ public struct IPVSWitness: Sendable {
         var out: [String] = []
         for entry in table.services {
             let s = entry.service
-            let vip = s.key.fwmark.map { "\($0)/\(s.key.address.family == .ipv4 ? "ipv4" : "ipv6")" }
+            let vip = s.key.fwmark.map { "\($0)/\(s.key.address.family.rawValue)" }
                 ?? "\(Endpoint(address: s.key.address, port: Int(s.key.port)))"
             let proto = s.key.fwmark == nil ? s.key.protocol.rawValue : "fwmark"
             var line = "service \(proto) \(vip) \(s.scheduler)"

@@ -27,7 +27,7 @@ public struct IPVSServiceKey: Hashable, Sendable, Codable, Comparable, CustomStr
     }
 
     public var description: String {
-        if let fwmark { return "fwmark \(fwmark)/\(address.family == .ipv4 ? "ipv4" : "ipv6")" }
+        if let fwmark { return FirewallMark.serviceKey(fwmark, family: address.family) }
         return "\(Endpoint(address: address, port: Int(port)))/\(`protocol`.rawValue)"
     }
 

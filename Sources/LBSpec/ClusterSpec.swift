@@ -286,6 +286,12 @@ public struct FirewallMark: Codable, Sendable, Equatable {
         self.mark = mark
         self.ports = ports
     }
+
+    /// How a firewall-mark service is named wherever services are keyed by text (plans, health reports,
+    /// the kernel's table): "fwmark 1/ipv4".
+    public static func serviceKey(_ mark: some BinaryInteger, family: IPAddress.Family) -> String {
+        "fwmark \(mark)/\(family.rawValue)"
+    }
 }
 
 /// A virtual service: VIP:port/protocol balanced over real servers by IPVS.

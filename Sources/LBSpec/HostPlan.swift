@@ -188,7 +188,7 @@ public struct IPVSServicePlan: Codable, Sendable, Equatable {
     public var destinations: [IPVSDestinationPlan]
 
     public var key: String {
-        if let fwmark { return "fwmark \(fwmark)/\(address.family == .ipv4 ? "ipv4" : "ipv6")" }
+        if let fwmark { return FirewallMark.serviceKey(fwmark, family: address.family) }
         return "\(Endpoint(address: address, port: port))/\(`protocol`.rawValue)"
     }
 
